@@ -1,0 +1,150 @@
+// Pure: declarations → the set of distinct fetches and the targets each one feeds. Every name, file
+// name and mode is validated here, before any provider is loaded or any request is sent.
+import { SecretsFailedError, SecretwrapError } from "./errors.ts";
+import { fetchKey, type Ref } from "./config/ref.ts";
+import type { Scheme } from "./provider.ts";
+
+export type Output = { readonly kind: "env" } | { readonly kind: "file"; readonly fileName: string; readonly mode: number };
+
+export interface Declaration {
+  readonly name: string;
+  readonly ref: Ref;
+  /** Omitted: env, or a file named after NAME without _FILE when NAME ends in _FILE. */
+  readonly file?: string;
+  readonly mode?: string;
+  readonly optional: boolean;
+  /** Where it was declared, for messages: "environment", ".env:3", "secretwrap.yaml". */
+  readonly source: string;
+}
+
+export interface Target {
+  readonly name: string;
+  readonly ref: Ref;
+  readonly key: string;
+  readonly output: Output;
+  readonly optional: boolean;
+  readonly source: string;
+}
+
+export interface Plan {
+  /** One entry per distinct secret: several targets (fields) of one secret share one fetch. */
+  readonly fetches: ReadonlyMap<string, Ref>;
+  readonly targets: readonly Target[];
+  readonly schemes: readonly Scheme[];
+}
+
+export const DEFAULT_FILE_MODE = 0o400;
+export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+// Variables that change how programs load code or how shells start: a secret store (or whoever
+// can write to it) must not be able to set them for the app by accident.
+const DANGEROUS_NAMES = new Set([
+  "PATH", "NODE_OPTIONS", "NODE_PATH", "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND",
+  "IFS", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT", "RUBYLIB",
+  "GCONV_PATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH", "HOSTALIASES",
+  "LOCPATH", "NLSPATH", "RESOLV_HOST_CONF", "TMPDIR", "HOME",
+]);
+const DANGEROUS_PREFIXES = ["LD_", "DYLD_"];
+
+export function isDangerousName(name: string): boolean {
+  return DANGEROUS_NAMES.has(name) || DANGEROUS_PREFIXES.some((p) => name.startsWith(p));
+}
+
+export function checkName(name: string, allowed: ReadonlySet<string>): string | undefined {
+  if (!NAME_PATTERN.test(name)) return `"${printable(name)}" is not a valid variable name (^[A-Za-z_][A-Za-z0-9_]*$)`;
+  if (name.startsWith("SECRETWRAP_")) return `${name}: SECRETWRAP_* names are secretwrap's own settings`;
+  if (isDangerousName(name) && !allowed.has(name)) {
+    return `${name} changes how programs load code; refused unless allowed with --allow-name ${name}`;
+  }
+  return undefined;
+}
+
+/** kubelet's rules for a projected file, restricted to one path component: no directories to traverse. */
+export function checkFileName(fileName: string): string | undefined {
+  if (fileName === "") return "the file name is empty";
+  if (fileName === "." || fileName.startsWith("..")) return `file name "${printable(fileName)}" may not be . or start with ..`;
+  if (fileName.includes("/")) return `file name "${printable(fileName)}" may not contain / (files live directly in the secrets dir)`;
+  if (/[\0-\x1f\x7f]/.test(fileName)) return "a file name may not contain control characters";
+  if (Buffer.byteLength(fileName) > 255) return "a file name may be at most 255 bytes";
+  return undefined;
+}
+
+export function parseMode(mode: string): number | string {
+  if (!/^0?[0-7]{3}$/.test(mode)) return `mode "${printable(mode)}" must be an octal string such as "0400"`;
+  const value = Number.parseInt(mode, 8);
+  if ((value & 0o400) === 0) return `mode "${mode}" must let the owner read the file`;
+  if ((value & 0o022) !== 0) return `mode "${mode}" must not let group or others write the file`;
+  return value;
+}
+
+const FILE_SUFFIX = "_FILE";
+
+function outputOf(declaration: Declaration): Output | string {
+  const modeOrProblem = declaration.mode === undefined ? DEFAULT_FILE_MODE : parseMode(declaration.mode);
+  if (typeof modeOrProblem === "string") return modeOrProblem;
+  const conventionalFile =
+    declaration.name.endsWith(FILE_SUFFIX) && declaration.name.length > FILE_SUFFIX.length
+      ? declaration.name.slice(0, -FILE_SUFFIX.length)
+      : undefined;
+  const fileName = declaration.file ?? conventionalFile;
+  if (fileName === undefined) {
+    return declaration.mode === undefined ? { kind: "env" } : `mode is set but ${declaration.name} is not a file output`;
+  }
+  const problem = checkFileName(fileName);
+  return problem ?? { kind: "file", fileName, mode: modeOrProblem };
+}
+
+export function buildPlan(declarations: readonly Declaration[], allowedNames: ReadonlySet<string> = new Set()): Plan {
+  const problems: SecretwrapError[] = [];
+  const fetches = new Map<string, Ref>();
+  const targets: Target[] = [];
+  const fileOwners = new Map<string, string>();
+  const names = new Map<string, string>();
+  for (const declaration of declarations) {
+    const subject = { secret: printable(declaration.name), ref: declaration.ref.raw };
+    const fail = (message: string): void => {
+      problems.push(new SecretwrapError("TARGET_INVALID", `${message} (declared in ${declaration.source})`, { subject }));
+    };
+    const firstSource = names.get(declaration.name);
+    if (firstSource !== undefined) {
+      fail(`${declaration.name} is declared twice (first in ${firstSource})`);
+      continue;
+    }
+    names.set(declaration.name, declaration.source);
+    const nameProblem = checkName(declaration.name, allowedNames);
+    if (nameProblem !== undefined) {
+      fail(nameProblem);
+      continue;
+    }
+    const output = outputOf(declaration);
+    if (typeof output === "string") {
+      fail(output);
+      continue;
+    }
+    if (output.kind === "file") {
+      const owner = fileOwners.get(output.fileName);
+      if (owner !== undefined) {
+        fail(`file ${output.fileName} is already the target of ${owner}`);
+        continue;
+      }
+      fileOwners.set(output.fileName, declaration.name);
+    }
+    const key = fetchKey(declaration.ref);
+    if (!fetches.has(key)) fetches.set(key, declaration.ref);
+    targets.push({
+      name: declaration.name,
+      ref: declaration.ref,
+      key,
+      output,
+      optional: declaration.optional,
+      source: declaration.source,
+    });
+  }
+  if (problems.length > 0) throw new SecretsFailedError(problems, `${problems.length} declaration(s) are invalid`);
+  const schemes = [...new Set([...fetches.values()].map((ref) => ref.scheme))];
+  return { fetches, targets, schemes };
+}
+
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 100);
+}

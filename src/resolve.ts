@@ -1,0 +1,98 @@
+// Loads the providers a plan needs (lazily), logs in once each, and fetches every distinct secret in
+// parallel under a per-provider concurrency limit, a per-attempt timeout and one overall deadline.
+// Failures are collected per secret; deciding what a failure means for the run is main's job.
+import { describeRef, type Ref } from "./config/ref.ts";
+import { SecretwrapError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+import type { Plan } from "./plan.ts";
+import { loadProvider, type Fetched, type Scheme, type Session } from "./provider.ts";
+import type { Redactor } from "./redact.ts";
+import { withRetry, type Deadline, type RetryPolicy } from "./retry.ts";
+
+export type FetchOutcome =
+  | { readonly ok: true; readonly fetched: Fetched; readonly durationMs: number }
+  | { readonly ok: false; readonly error: SecretwrapError };
+
+export interface ResolveOptions {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly providerOptions: Readonly<Partial<Record<Scheme, unknown>>>;
+  readonly log: Logger;
+  readonly redactor: Redactor;
+  readonly deadline: Deadline;
+  readonly retry: RetryPolicy;
+  readonly concurrency: number;
+}
+
+export interface Resolution {
+  readonly outcomes: ReadonlyMap<string, FetchOutcome>;
+  readonly consumedEnv: readonly string[];
+}
+
+export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<Resolution> {
+  const outcomes = new Map<string, FetchOutcome>();
+  const consumedEnv: string[] = [];
+  let permanentFailure = false;
+  const byScheme = new Map<Scheme, [string, Ref][]>();
+  for (const [key, ref] of plan.fetches) {
+    const list = byScheme.get(ref.scheme) ?? [];
+    list.push([key, ref]);
+    byScheme.set(ref.scheme, list);
+  }
+  const hooks = (what: string) => ({
+    // Once one secret has failed for good the command will not start: stop retrying the others.
+    shouldRetry: () => !permanentFailure,
+    onRetry: (attempt: number, delayMs: number, error: SecretwrapError) =>
+      options.log.debug(`retrying ${what}`, { attempt, delayMs, reason: error.message }),
+  });
+  const runScheme = async (scheme: Scheme, fetches: [string, Ref][]): Promise<void> => {
+    let session: Session;
+    try {
+      const provider = await loadProvider(scheme);
+      const ctx = {
+        env: options.env,
+        log: options.log,
+        addSecret: (value: string | Uint8Array) => options.redactor.add(value),
+        attemptTimeoutMs: options.retry.attemptTimeoutMs,
+      };
+      const started = Date.now();
+      session = await withRetry(`${scheme} login`, (signal) => provider.connect(options.providerOptions[scheme] ?? {}, ctx, signal), options.deadline, options.retry, hooks(`${scheme} login`));
+      options.log.debug("logged in", { provider: scheme, durationMs: Date.now() - started });
+    } catch (error) {
+      const failure = error instanceof SecretwrapError ? error : new SecretwrapError("INTERNAL", "provider failed to load", { cause: error });
+      permanentFailure = true;
+      for (const [key, ref] of fetches) outcomes.set(key, { ok: false, error: failure.about({ provider: scheme, ref: describeRef(ref.raw) }) });
+      return;
+    }
+    consumedEnv.push(...session.consumedEnv);
+    try {
+      await mapLimit(fetches, options.concurrency, async ([key, ref]) => {
+        const started = Date.now();
+        const what = describeRef(ref.raw);
+        try {
+          const fetched = await withRetry(what, (signal) => session.fetch(ref, signal), options.deadline, options.retry, hooks(what));
+          options.redactor.add(fetched.bytes);
+          outcomes.set(key, { ok: true, fetched, durationMs: Date.now() - started });
+        } catch (error) {
+          const failure = error instanceof SecretwrapError ? error : new SecretwrapError("INTERNAL", "fetch failed unexpectedly", { cause: error });
+          if (failure.code !== "SECRET_NOT_FOUND") permanentFailure = true;
+          outcomes.set(key, { ok: false, error: failure.about({ provider: scheme, ref: what }) });
+        }
+      });
+    } finally {
+      await session.close().catch((error: unknown) => options.log.debug("closing the session failed", { provider: scheme, error: String(error) }));
+    }
+  };
+  await Promise.all([...byScheme].map(([scheme, fetches]) => runScheme(scheme, fetches)));
+  return { outcomes, consumedEnv };
+}
+
+async function mapLimit<T>(items: readonly T[], limit: number, worker: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await worker(item);
+    }
+  });
+  await Promise.all(lanes);
+}
