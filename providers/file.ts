@@ -4,13 +4,13 @@
 // never block or read forever.
 import { constants, promises as fs } from "node:fs";
 import { resolve } from "node:path";
-import * as z from "zod/mini";
+import { safeParse, strictObject } from "zod/mini";
 import { toIssues } from "../src/config/issues.ts";
 import { SecretwrapError } from "../src/errors.ts";
 import type { Provider, Session } from "../src/provider.ts";
 import { MAX_SECRET_BYTES } from "../src/limits.ts";
 
-const Options = z.strictObject({});
+const Options = strictObject({});
 
 const session: Session = {
   consumedEnv: [],
@@ -64,7 +64,7 @@ function openError(error: NodeJS.ErrnoException, path: string): SecretwrapError 
 export const provider: Provider = {
   scheme: "file",
   validateOptions: (options) => {
-    const result = z.safeParse(Options, options);
+    const result = safeParse(Options, options);
     return result.success ? [] : toIssues(result.error.issues);
   },
   connect: () => Promise.resolve(session),

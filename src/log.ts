@@ -61,14 +61,22 @@ function formatJson(level: LogLevel, msg: string, fields: LogFields): string {
 
 /** Synchronous, so nothing is lost when the process is replaced by exec right after. */
 export function writeStderr(text: string): void {
-  const bytes = Buffer.from(text, "utf8");
+  writeAll(2, text);
+}
+
+export function writeStdout(data: string | Uint8Array): void {
+  writeAll(1, data);
+}
+
+function writeAll(fd: number, data: string | Uint8Array): void {
+  const bytes = typeof data === "string" ? Buffer.from(data, "utf8") : data;
   let offset = 0;
   while (offset < bytes.length) {
     try {
-      offset += writeSync(2, bytes, offset);
+      offset += writeSync(fd, bytes, offset);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "EAGAIN") continue;
-      return; // stderr is gone: nothing sensible is left to do with a log line
+      return; // the reader is gone (EPIPE): nothing sensible is left to do with the output
     }
   }
 }

@@ -1,0 +1,21 @@
+// One ESM bundle with a lazily loaded chunk per provider (and per SDK), so a run loads only what it
+// uses and the published package needs no runtime dependencies.
+import { build } from "esbuild";
+import { rmSync } from "node:fs";
+
+rmSync("dist", { recursive: true, force: true });
+await build({
+  entryPoints: { bin: "src/bin.ts" },
+  outdir: "dist",
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  minify: true,
+  legalComments: "linked",
+  chunkNames: "chunks/[name]-[hash]",
+  // CommonJS dependencies call require(); give the ESM bundle a real one.
+  banner: { js: "import { createRequire as __swCreateRequire } from 'node:module'; const require = __swCreateRequire(import.meta.url);" },
+  logLevel: "warning",
+});

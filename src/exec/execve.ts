@@ -1,0 +1,23 @@
+// Replace secretwrap with the app: same PID, so signals and the exit code are the app's own, and no
+// secretwrap memory (with every secret in it) remains.
+import { execFailure } from "./which.ts";
+
+type Execve = (file: string, args: readonly string[], env: Readonly<Record<string, string>>) => never;
+
+export function execveAvailable(): boolean {
+  return typeof (process as { execve?: unknown }).execve === "function";
+}
+
+export function replaceProcess(path: string, argv: readonly string[], env: Readonly<Record<string, string>>): never {
+  const execve = (process as unknown as { execve: Execve }).execve;
+  // process.execve is marked experimental; its one-time warning must not reach the app's stderr.
+  const emitWarning = process.emitWarning;
+  process.emitWarning = (() => {}) as typeof process.emitWarning;
+  try {
+    return execve(path, argv, env);
+  } catch (error) {
+    throw execFailure(error, argv[0] ?? path);
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}

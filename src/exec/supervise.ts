@@ -1,0 +1,58 @@
+// Where the process cannot be replaced (Node < 22.15, or --supervise): run the app as a child with
+// the same stdio, forward signals, and exit as it did (its code, or 128+N if signal N killed it).
+import { spawn } from "node:child_process";
+import type { Logger } from "../log.ts";
+import type { Owner } from "../output/files.ts";
+import { signalNumber, type ForwardedSignal, type SignalRouter } from "../signals.ts";
+import { execFailure } from "./which.ts";
+
+export interface SuperviseOptions {
+  readonly path: string;
+  readonly argv: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  readonly stopTimeoutMs: number;
+  readonly owner?: Owner;
+  readonly router: SignalRouter;
+  readonly log: Logger;
+  /** On a terminal, ^C/^\/resizes already reach the whole foreground group, the app included. */
+  readonly terminal: boolean;
+}
+
+const FROM_TERMINAL: readonly ForwardedSignal[] = ["SIGINT", "SIGQUIT", "SIGWINCH"];
+
+export function supervise(options: SuperviseOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const [argv0, ...args] = options.argv;
+    const child = spawn(options.path, args, {
+      stdio: "inherit",
+      env: options.env,
+      ...(argv0 === undefined ? {} : { argv0 }),
+      ...(options.owner === undefined ? {} : { uid: options.owner.uid, gid: options.owner.gid }),
+    });
+    let killTimer: NodeJS.Timeout | undefined;
+    options.router.forwardTo((signal) => {
+      if (!(options.terminal && FROM_TERMINAL.includes(signal))) {
+        try {
+          child.kill(signal);
+        } catch {
+          // the child is already gone; its exit event follows
+        }
+      }
+      if ((signal === "SIGTERM" || signal === "SIGINT") && killTimer === undefined) {
+        killTimer = setTimeout(() => {
+          options.log.warn(`the command did not stop within ${options.stopTimeoutMs / 1000}s; sending SIGKILL`);
+          child.kill("SIGKILL");
+        }, options.stopTimeoutMs);
+        killTimer.unref();
+      }
+    });
+    child.once("error", (error) => {
+      clearTimeout(killTimer);
+      reject(execFailure(error, argv0 ?? options.path));
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(killTimer);
+      resolve(code ?? 128 + signalNumber(signal ?? "SIGKILL"));
+    });
+  });
+}

@@ -1,0 +1,65 @@
+// Pure: a fetched secret + the reference's #field → the bytes a target receives. Errors name the
+// reference, the field and (for KV maps) the key names, never a value.
+import { SecretwrapError } from "./errors.ts";
+import type { Fetched } from "./provider.ts";
+
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+export function selectField(fetched: Fetched, field: string | undefined): Uint8Array {
+  if (field === undefined && fetched.keyValueMap !== true) return fetched.bytes;
+  const document = parseJson(fetched.bytes, field);
+  if (field === undefined) {
+    const keys = isObject(document) ? Object.keys(document) : [];
+    const only = keys.length === 1 && isObject(document) ? document[keys[0] as string] : undefined;
+    if (only === undefined) {
+      throw new SecretwrapError("FIELD_MISSING", `the secret holds ${keys.length} keys (${keys.map(printable).join(", ")}); say which one with #<key>`, {
+        hint: "append #<key> to the reference",
+      });
+    }
+    return encodeScalar(only, keys[0] as string);
+  }
+  const selected = field.startsWith("/") ? walkPointer(document, field) : isObject(document) ? document[field] : undefined;
+  if (selected === undefined || selected === null) {
+    const keys = isObject(document) ? ` (keys: ${Object.keys(document).map(printable).join(", ")})` : "";
+    throw new SecretwrapError("FIELD_MISSING", `field "${printable(field)}" is not in the secret${keys}`);
+  }
+  return encodeScalar(selected, field);
+}
+
+function parseJson(bytes: Uint8Array, field: string | undefined): unknown {
+  try {
+    return JSON.parse(decoder.decode(bytes)) as unknown;
+  } catch {
+    // Never quote the parser's message: it contains an excerpt of the value.
+    throw new SecretwrapError("FIELD_MISSING", `#${printable(field ?? "")} needs a JSON object, but the secret is not valid JSON`, {
+      hint: "remove #field to receive the whole value, or store the secret as a JSON object",
+    });
+  }
+}
+
+/** RFC 6901. */
+function walkPointer(document: unknown, pointer: string): unknown {
+  let node: unknown = document;
+  for (const raw of pointer.slice(1).split("/")) {
+    const token = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (Array.isArray(node) && /^(0|[1-9][0-9]*)$/.test(token)) node = node[Number(token)];
+    else if (isObject(node) && Object.hasOwn(node, token)) node = node[token];
+    else return undefined;
+  }
+  return node;
+}
+
+function encodeScalar(value: unknown, field: string): Uint8Array {
+  if (typeof value === "string") return Buffer.from(value, "utf8");
+  if (typeof value === "number" || typeof value === "boolean") return Buffer.from(String(value), "utf8");
+  if (value !== null && typeof value === "object") return Buffer.from(JSON.stringify(value), "utf8");
+  throw new SecretwrapError("FIELD_MISSING", `field "${printable(field)}" is null`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 80);
+}

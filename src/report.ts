@@ -1,0 +1,45 @@
+// How failures and per-secret results are told to people (and to machines with --log-format json).
+import { SecretsFailedError, type SecretwrapError } from "./errors.ts";
+import type { Logger } from "./log.ts";
+
+export function reportError(log: Logger, error: SecretwrapError, consequence: string): void {
+  const failures = error instanceof SecretsFailedError ? error.failures : [error];
+  const head = error instanceof SecretsFailedError ? `${error.message}; ${consequence}` : `${error.message}; ${consequence}`;
+  log.error(head, { code: error.code, exitCode: error.exitCode });
+  if (!(error instanceof SecretsFailedError)) {
+    log.error(`  fix: ${error.hint}`);
+    return;
+  }
+  for (const failure of failures) {
+    const who = failure.subject.secret ?? failure.subject.provider ?? "";
+    log.error(`  ✖ ${who} ${failure.code}: ${failure.message}\n    fix: ${failure.hint}`, {
+      secret: failure.subject.secret,
+      ref: failure.subject.ref,
+      code: failure.code,
+    });
+  }
+}
+
+export interface SecretReport {
+  readonly name: string;
+  readonly provider: string;
+  readonly ref: string;
+  readonly version: string | undefined;
+  readonly target: string;
+  readonly durationMs: number | undefined;
+  readonly status: "ok" | "absent" | "failed";
+  readonly code?: string;
+  readonly error?: string;
+  readonly audit?: Readonly<Record<string, string>>;
+}
+
+export function auditLine(log: Logger, report: SecretReport): void {
+  log.info(`${report.status === "ok" ? "resolved" : report.status === "absent" ? "absent (optional)" : "failed"} ${report.name}`, {
+    provider: report.provider,
+    ref: report.ref,
+    version: report.version,
+    target: report.target,
+    durationMs: report.durationMs,
+    ...report.audit,
+  });
+}
