@@ -54,6 +54,7 @@ export type Scheme = (typeof SCHEMES)[number];
 // loads the AWS, GCP or Azure SDKs. No provider is ever loaded from a user-supplied path.
 const LOADERS: Partial<Record<Scheme, () => Promise<{ provider: Provider }>>> = {
   file: () => import("../providers/file.ts"),
+  vault: () => import("../providers/vault.ts"),
 };
 
 export function isScheme(value: string): value is Scheme {
