@@ -357,6 +357,11 @@ function mapError(error: unknown, ctx: ErrorContext): SecretwrapError {
       hint: phrase === "Vault is sealed" ? "unseal Vault (or wait for auto-unseal); secretwrap retries until --timeout" : "Vault is unavailable or throttling; secretwrap retries until --timeout",
     });
   }
+  if (status === 403 && phrase === "invalid token" && (ctx.stage === "read" || ctx.stage === "preflight")) {
+    return make("AUTH_FAILED", `Vault rejected the token (403, invalid token: expired or revoked) at ${ctx.path}`, {
+      hint: "log in again with a valid token; with VAULT_TOKEN, issue a new one",
+    });
+  }
   switch (ctx.stage) {
     case "login":
     case "unwrap":
@@ -369,11 +374,6 @@ function mapError(error: unknown, ctx: ErrorContext): SecretwrapError {
       }
       break;
     case "read":
-      if (status === 403 && phrase === "invalid token") {
-        return make("AUTH_FAILED", `Vault rejected the token while reading ${ctx.path} (403, invalid token: expired or revoked)`, {
-          hint: "log in again with a valid token; with VAULT_TOKEN, issue a new one",
-        });
-      }
       if (status === 403) {
         return make("ACCESS_DENIED", `permission denied reading ${ctx.path} (403)`, {
           hint: `grant the app's policy: path "${ctx.path}" { capabilities = ["read"] }`,
