@@ -12,7 +12,7 @@ await build({
   format: "esm",
   platform: "node",
   target: "node20",
-  minify: true,
+  minify: process.env.SECRETWRAP_BUILD_DEBUG === undefined,
   legalComments: "linked",
   chunkNames: "chunks/[name]-[hash]",
   // CommonJS dependencies call require(); give the ESM bundle a real one.

@@ -47,8 +47,9 @@ function formatText(level: LogLevel, msg: string, fields: LogFields): string {
   const extras = Object.entries(fields)
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => `${k}=${quoteIfNeeded(String(v))}`);
-  const body = msg.split("\n").join("\nsecretwrap:   ");
-  return [prefix, body, ...extras].join(" ");
+  // Fields go on the first line; continuation lines keep the prefix so every line is attributable.
+  const [first, ...rest] = msg.split("\n");
+  return [[prefix, first, ...extras].join(" "), ...rest.map((line) => `secretwrap: ${line}`)].join("\n");
 }
 
 function quoteIfNeeded(value: string): string {

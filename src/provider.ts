@@ -54,7 +54,9 @@ export type Scheme = (typeof SCHEMES)[number];
 // loads the AWS, GCP or Azure SDKs. No provider is ever loaded from a user-supplied path.
 const LOADERS: Partial<Record<Scheme, () => Promise<{ provider: Provider }>>> = {
   file: () => import("../providers/file.ts"),
+  awssecrets: () => import("../providers/awssecrets.ts"),
   vault: () => import("../providers/vault.ts"),
+  azurekeyvault: () => import("../providers/azurekeyvault.ts"),
 };
 
 export function isScheme(value: string): value is Scheme {

@@ -11,8 +11,8 @@ export function reportError(log: Logger, error: SecretwrapError, consequence: st
     return;
   }
   for (const failure of failures) {
-    const who = failure.subject.secret ?? failure.subject.provider ?? "";
-    log.error(`  ✖ ${who} ${failure.code}: ${failure.message}\n    fix: ${failure.hint}`, {
+    const who = failure.subject.secret ?? failure.subject.provider;
+    log.error(`  ✖ ${who === undefined ? "" : `${who} `}${failure.code}: ${failure.message}\n    fix: ${failure.hint}`, {
       secret: failure.subject.secret,
       ref: failure.subject.ref,
       code: failure.code,

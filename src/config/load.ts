@@ -7,6 +7,7 @@ import type { Declaration } from "../plan.ts";
 import { loadProvider, type Scheme } from "../provider.ts";
 import { parseEnvFile } from "./envfile.ts";
 import { formatPath } from "./issues.ts";
+import { commonJs } from "../interop.ts";
 import { isRef, parseRef } from "./ref.ts";
 
 export interface LoadInput {
@@ -113,24 +114,30 @@ function readText(path: string, option: string, problems: Problem[]): string | u
 }
 
 async function parseConfig(path: string, text: string, problems: Problem[]) {
-  const [{ parseDocument }, { validateConfig }] = await Promise.all([import("yaml"), import("./schema.ts")]);
+  const [yaml, { validateConfig }] = await Promise.all([import("yaml"), import("./schema.ts")]);
+  const { parseDocument } = commonJs(yaml);
   // YAML 1.2 is a superset of JSON, so one parser serves both and always gives line and column.
   // Its messages quote the offending line, which could hold a secret: only position and kind are kept.
   const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (document.errors.length > 0) {
     for (const error of document.errors) {
-      const at = error.linePos?.[0];
-      problems.push(configProblem(at === undefined ? path : `${path}:${at.line}:${at.col}`, `not valid YAML or JSON (${error.code})`));
+      problems.push(configProblem(`${path}:${lineAndColumn(text, error.pos[0])}`, `not valid YAML or JSON (${error.code})`));
     }
     return undefined;
   }
   const result = validateConfig(document.toJS());
   if (!result.success) {
-    for (const issue of result.error.issues) {
-      const where = formatPath(issue.path.map((p) => (typeof p === "number" ? p : String(p))));
+    for (const issue of result.issues) {
+      const where = formatPath(issue.path);
       problems.push(configProblem(path, `${where === "" ? "(top level)" : where}: ${issue.message}`));
     }
     return undefined;
   }
   return result.data;
+}
+
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return `${line}:${offset - before.lastIndexOf("\n")}`;
 }
