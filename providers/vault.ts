@@ -35,7 +35,16 @@ const REVOKE_TIMEOUT_MS = 5_000;
 const text = z.string().check(z.minLength(1));
 const Auth = z.strictObject({
   method: z.optional(z.enum(AUTH_METHODS)),
-  mount: z.optional(z.string().check(z.regex(/^[^/\s]+(\/[^/\s]+)*$/, "a mount path like approle or team/k8s, without leading or trailing /"))),
+  mount: z.optional(
+    z
+      .string()
+      .check(
+        z.regex(
+          /^[^/\s]+(\/[^/\s]+)*$/,
+          "a mount path like approle or team/k8s, without leading or trailing /",
+        ),
+      ),
+  ),
   role: z.optional(text),
   roleId: z.optional(text),
   roleIdFile: z.optional(text),
@@ -59,13 +68,26 @@ type Options = z.infer<typeof Options>;
 // ---------------------------------------------------------------------------------------------------
 // Settings: the config block wins over Vault's own variables.
 
-type Source = { readonly kind: "value"; readonly value: string; readonly env?: string } | { readonly kind: "file"; readonly path: string };
+type Source =
+  | { readonly kind: "value"; readonly value: string; readonly env?: string }
+  | { readonly kind: "file"; readonly path: string };
 type SecretIdSource = Source | { readonly kind: "wrapped"; readonly path: string };
 
 type AuthSettings =
   | { readonly method: "token"; readonly token: Source }
-  | { readonly method: "approle"; readonly mount: string; readonly role?: string; readonly roleId: Source; readonly secretId?: SecretIdSource }
-  | { readonly method: "kubernetes" | "jwt"; readonly mount: string; readonly role: string; readonly jwt: Source };
+  | {
+      readonly method: "approle";
+      readonly mount: string;
+      readonly role?: string;
+      readonly roleId: Source;
+      readonly secretId?: SecretIdSource;
+    }
+  | {
+      readonly method: "kubernetes" | "jwt";
+      readonly mount: string;
+      readonly role: string;
+      readonly jwt: Source;
+    };
 
 interface Settings {
   readonly url: URL;
@@ -78,7 +100,10 @@ interface Settings {
 type Env = Readonly<Record<string, string | undefined>>;
 
 function configError(message: string, hint?: string): SecretwrapError {
-  return new SecretwrapError("CONFIG_INVALID", `vault: ${message}`, { subject: { provider: PROVIDER }, ...(hint === undefined ? {} : { hint }) });
+  return new SecretwrapError("CONFIG_INVALID", `vault: ${message}`, {
+    subject: { provider: PROVIDER },
+    ...(hint === undefined ? {} : { hint }),
+  });
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -100,7 +125,10 @@ function settingsFrom(options: Options, env: Env): Settings {
   }
   const address = options.address ?? options.endpoint ?? nonEmpty(env["VAULT_ADDR"]);
   if (address === undefined) {
-    throw configError("no Vault address", "set VAULT_ADDR or `address` in the providers.vault block, e.g. https://vault.example.com:8200");
+    throw configError(
+      "no Vault address",
+      "set VAULT_ADDR or `address` in the providers.vault block, e.g. https://vault.example.com:8200",
+    );
   }
   const url = checkEndpoint(address, PROVIDER, options.allowHttp ?? false);
   const caFile = options.caFile ?? nonEmpty(env["VAULT_CACERT"]);
@@ -115,36 +143,61 @@ function settingsFrom(options: Options, env: Env): Settings {
 }
 
 function authFrom(auth: NonNullable<Options["auth"]>, env: Env): AuthSettings {
-  const token = fromFile(auth.tokenFile) ?? fromValue(nonEmpty(env["VAULT_TOKEN"]), "VAULT_TOKEN") ?? fromFile(nonEmpty(env["VAULT_TOKEN_FILE"]));
-  const roleId = fromValue(auth.roleId) ?? fromFile(auth.roleIdFile) ?? fromValue(nonEmpty(env["VAULT_ROLE_ID"]), "VAULT_ROLE_ID") ?? fromFile(nonEmpty(env["VAULT_ROLE_ID_FILE"]));
+  const token =
+    fromFile(auth.tokenFile) ??
+    fromValue(nonEmpty(env["VAULT_TOKEN"]), "VAULT_TOKEN") ??
+    fromFile(nonEmpty(env["VAULT_TOKEN_FILE"]));
+  const roleId =
+    fromValue(auth.roleId) ??
+    fromFile(auth.roleIdFile) ??
+    fromValue(nonEmpty(env["VAULT_ROLE_ID"]), "VAULT_ROLE_ID") ??
+    fromFile(nonEmpty(env["VAULT_ROLE_ID_FILE"]));
   const method = auth.method ?? methodFromEnv(env) ?? inferMethod(token !== undefined, roleId !== undefined);
   const mount = auth.mount ?? nonEmpty(env["VAULT_AUTH_MOUNT"]) ?? method;
   const role = auth.role ?? nonEmpty(env["VAULT_ROLE"]);
   switch (method) {
     case "token":
-      if (token === undefined) throw configError("token auth needs a token", "set VAULT_TOKEN, VAULT_TOKEN_FILE or auth.tokenFile");
+      if (token === undefined)
+        throw configError("token auth needs a token", "set VAULT_TOKEN, VAULT_TOKEN_FILE or auth.tokenFile");
       return { method, token };
     case "approle": {
-      if (roleId === undefined) throw configError("AppRole auth needs a role_id", "set VAULT_ROLE_ID, VAULT_ROLE_ID_FILE, auth.roleId or auth.roleIdFile");
+      if (roleId === undefined)
+        throw configError(
+          "AppRole auth needs a role_id",
+          "set VAULT_ROLE_ID, VAULT_ROLE_ID_FILE, auth.roleId or auth.roleIdFile",
+        );
       const wrapped = auth.wrappedSecretIdFile ?? nonEmpty(env["VAULT_WRAPPED_SECRET_ID_FILE"]);
       const secretId: SecretIdSource | undefined =
         fromValue(auth.secretId) ??
         fromFile(auth.secretIdFile) ??
-        (auth.wrappedSecretIdFile === undefined ? undefined : { kind: "wrapped", path: auth.wrappedSecretIdFile }) ??
+        (auth.wrappedSecretIdFile === undefined
+          ? undefined
+          : { kind: "wrapped", path: auth.wrappedSecretIdFile }) ??
         fromValue(nonEmpty(env["VAULT_SECRET_ID"]), "VAULT_SECRET_ID") ??
         fromFile(nonEmpty(env["VAULT_SECRET_ID_FILE"])) ??
         (wrapped === undefined ? undefined : { kind: "wrapped", path: wrapped });
-      return { method, mount, roleId, ...(role === undefined ? {} : { role }), ...(secretId === undefined ? {} : { secretId }) };
+      return {
+        method,
+        mount,
+        roleId,
+        ...(role === undefined ? {} : { role }),
+        ...(secretId === undefined ? {} : { secretId }),
+      };
     }
     case "kubernetes":
     case "jwt": {
-      if (role === undefined) throw configError(`${method} auth needs a role`, "set auth.role in the providers.vault block or VAULT_ROLE");
+      if (role === undefined)
+        throw configError(
+          `${method} auth needs a role`,
+          "set auth.role in the providers.vault block or VAULT_ROLE",
+        );
       const jwt =
         fromFile(auth.jwtFile) ??
         (method === "jwt" ? fromValue(nonEmpty(env["VAULT_JWT"]), "VAULT_JWT") : undefined) ??
         fromFile(nonEmpty(env["VAULT_JWT_FILE"])) ??
         (method === "kubernetes" ? fromFile(K8S_TOKEN_FILE) : undefined);
-      if (jwt === undefined) throw configError("jwt auth needs a JWT", "set auth.jwtFile, VAULT_JWT_FILE or VAULT_JWT");
+      if (jwt === undefined)
+        throw configError("jwt auth needs a JWT", "set auth.jwtFile, VAULT_JWT_FILE or VAULT_JWT");
       return { method, mount, role, jwt };
     }
   }
@@ -161,7 +214,10 @@ function methodFromEnv(env: Env): AuthMethod | undefined {
 
 function inferMethod(hasToken: boolean, hasRoleId: boolean): AuthMethod {
   if (hasToken && hasRoleId) {
-    throw configError("both a token and an AppRole role_id are set", "choose with VAULT_AUTH_METHOD=token|approle or auth.method");
+    throw configError(
+      "both a token and an AppRole role_id are set",
+      "choose with VAULT_AUTH_METHOD=token|approle or auth.method",
+    );
   }
   if (hasToken) return "token";
   if (hasRoleId) return "approle";
@@ -180,7 +236,9 @@ function readSource(source: Source, what: string, ctx: ProviderContext): string 
     try {
       value = readFileSync(source.path, "utf8").trim();
     } catch (error) {
-      throw configError(`cannot read the ${what} file ${source.path} (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+      throw configError(
+        `cannot read the ${what} file ${source.path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      );
     }
     if (value === "") throw configError(`the ${what} file ${source.path} is empty`);
   }
@@ -216,13 +274,18 @@ class RedirectRefused extends Error {
 }
 
 interface Transport {
-  readonly rp: (options: RpOptions) => Promise<{ statusCode: number; body: unknown; request: { path: string } }>;
+  readonly rp: (
+    options: RpOptions,
+  ) => Promise<{ statusCode: number; body: unknown; request: { path: string } }>;
   close(): void;
 }
 
 function createTransport(axios: AxiosStatic, settings: Settings): Transport {
   const origin = settings.url.origin;
-  const httpsAgent = new HttpsAgent({ keepAlive: true, ...(settings.caPem === undefined ? {} : { ca: [...rootCertificates, settings.caPem] }) });
+  const httpsAgent = new HttpsAgent({
+    keepAlive: true,
+    ...(settings.caPem === undefined ? {} : { ca: [...rootCertificates, settings.caPem] }),
+  });
   const httpAgent = new HttpAgent({ keepAlive: true });
   const rp: Transport["rp"] = async (options) => {
     let url = options.uri;
@@ -248,7 +311,8 @@ function createTransport(axios: AxiosStatic, settings: Settings): Transport {
         // to the same origin is followed; anything else is refused before a connection is made.
         const next = new URL(location, url);
         if (next.origin !== origin) throw new RedirectRefused(next.origin);
-        if (hops >= MAX_REDIRECTS) throw new RedirectRefused(`${origin} (more than ${MAX_REDIRECTS} redirects)`);
+        if (hops >= MAX_REDIRECTS)
+          throw new RedirectRefused(`${origin} (more than ${MAX_REDIRECTS} redirects)`);
         url = next.href;
         continue;
       }
@@ -256,7 +320,11 @@ function createTransport(axios: AxiosStatic, settings: Settings): Transport {
         const retryAfter = parseRetryAfter(response.headers["retry-after"] as unknown);
         if (retryAfter !== undefined) options.call.retryAfterMs = retryAfter;
       }
-      return { statusCode: response.status, body: response.data as unknown, request: { path: new URL(url).pathname } };
+      return {
+        statusCode: response.status,
+        body: response.data as unknown,
+        request: { path: new URL(url).pathname },
+      };
     }
   };
   return {
@@ -317,8 +385,12 @@ interface Failure {
 function describeFailure(error: unknown): Failure {
   if (error instanceof RedirectRefused) return { redirect: error.target };
   const response = (error as { response?: { statusCode?: unknown; body?: unknown } } | null)?.response;
-  if (response !== undefined && typeof response.statusCode === "number") return { status: response.statusCode, body: response.body };
+  if (response !== undefined && typeof response.statusCode === "number")
+    return { status: response.statusCode, body: response.body };
   const code = (error as { code?: unknown } | null)?.code;
+  // axios's own wording (never a server's) is the only way to tell its size limit from a cut-off body.
+  if (code === "ERR_BAD_RESPONSE" && /maxContentLength/.test((error as Error).message))
+    return { code: "TOO_LARGE" };
   if (typeof code === "string") return { code };
   return {};
 }
@@ -337,12 +409,19 @@ interface ErrorContext {
 function mapError(error: unknown, ctx: ErrorContext): SecretwrapError {
   if (error instanceof SecretwrapError) return error;
   const failure = describeFailure(error);
-  const make = (code: ErrorCode, message: string, extra: { hint?: string; transient?: boolean; retryAfterMs?: number } = {}): SecretwrapError =>
-    new SecretwrapError(code, message, { subject: { provider: PROVIDER }, ...extra });
+  const make = (
+    code: ErrorCode,
+    message: string,
+    extra: { hint?: string; transient?: boolean; retryAfterMs?: number } = {},
+  ): SecretwrapError => new SecretwrapError(code, message, { subject: { provider: PROVIDER }, ...extra });
   if (failure.redirect !== undefined) {
-    return make("FETCH_FAILED", `Vault at ${ctx.origin} redirected ${ctx.path} to ${failure.redirect}; not followed, so the token stays with ${ctx.origin}`, {
-      hint: "set the address to the active node or to a load balancer in front of the cluster (a standby redirects to the active node's api_addr)",
-    });
+    return make(
+      "FETCH_FAILED",
+      `Vault at ${ctx.origin} redirected ${ctx.path} to ${failure.redirect}; not followed, so the token stays with ${ctx.origin}`,
+      {
+        hint: "set the address to the active node or to a load balancer in front of the cluster (a standby redirects to the active node's api_addr)",
+      },
+    );
   }
   if (failure.status === undefined) return transportError(failure.code, ctx, make);
   const status = failure.status;
@@ -354,13 +433,20 @@ function mapError(error: unknown, ctx: ErrorContext): SecretwrapError {
     return make("FETCH_FAILED", `Vault answered ${status}${said} for ${where}`, {
       transient: true,
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-      hint: phrase === "Vault is sealed" ? "unseal Vault (or wait for auto-unseal); secretwrap retries until --timeout" : "Vault is unavailable or throttling; secretwrap retries until --timeout",
+      hint:
+        phrase === "Vault is sealed"
+          ? "unseal Vault (or wait for auto-unseal); secretwrap retries until --timeout"
+          : "Vault is unavailable or throttling; secretwrap retries until --timeout",
     });
   }
   if (status === 403 && phrase === "invalid token" && (ctx.stage === "read" || ctx.stage === "preflight")) {
-    return make("AUTH_FAILED", `Vault rejected the token (403, invalid token: expired or revoked) at ${ctx.path}`, {
-      hint: "log in again with a valid token; with VAULT_TOKEN, issue a new one",
-    });
+    return make(
+      "AUTH_FAILED",
+      `Vault rejected the token (403, invalid token: expired or revoked) at ${ctx.path}`,
+      {
+        hint: "log in again with a valid token; with VAULT_TOKEN, issue a new one",
+      },
+    );
   }
   switch (ctx.stage) {
     case "login":
@@ -368,9 +454,13 @@ function mapError(error: unknown, ctx: ErrorContext): SecretwrapError {
       return loginError(status, said, phrase, ctx, make);
     case "preflight":
       if (status === 403) {
-        return make("ACCESS_DENIED", `Vault refused the mount lookup for ${ctx.path.replace(/^sys\/internal\/ui\/mounts\//, "")} (403${said})`, {
-          hint: "the mount does not exist, or the token's policies grant nothing under it; check the reference's mount and the policy",
-        });
+        return make(
+          "ACCESS_DENIED",
+          `Vault refused the mount lookup for ${ctx.path.replace(/^sys\/internal\/ui\/mounts\//, "")} (403${said})`,
+          {
+            hint: "the mount does not exist, or the token's policies grant nothing under it; check the reference's mount and the policy",
+          },
+        );
       }
       break;
     case "read":
@@ -404,32 +494,57 @@ function loginError(
     });
   }
   if (status === 404 || status === 405) {
-    return make("AUTH_FAILED", `no auth method answers at ${ctx.path} (${status})`, { hint: "check auth.mount (VAULT_AUTH_MOUNT): the path the auth method is enabled at" });
+    return make("AUTH_FAILED", `no auth method answers at ${ctx.path} (${status})`, {
+      hint: "check auth.mount (VAULT_AUTH_MOUNT): the path the auth method is enabled at",
+    });
   }
   const hints: Record<AuthMethod, string> = {
     token: "check VAULT_TOKEN / the token file",
-    approle: "check role_id and secret_id: a SecretID expires and can have a use limit; issue a new one with `vault write -f auth/<mount>/role/<role>/secret-id`",
-    kubernetes: "check auth.role and that the role's bound_service_account_names / namespaces include this pod's service account",
+    approle:
+      "check role_id and secret_id: a SecretID expires and can have a use limit; issue a new one with `vault write -f auth/<mount>/role/<role>/secret-id`",
+    kubernetes:
+      "check auth.role and that the role's bound_service_account_names / namespaces include this pod's service account",
     jwt: "check auth.role, and that the JWT is current (not expired) and matches the role's bound audiences and claims",
   };
   const method = auth?.method ?? "token";
-  return make("AUTH_FAILED", `${method} login at ${ctx.path} failed (${status}${said})`, { hint: hints[method] });
+  return make("AUTH_FAILED", `${method} login at ${ctx.path} failed (${status}${said})`, {
+    hint: hints[method],
+  });
 }
 
-function transportError(code: string | undefined, ctx: ErrorContext, make: (code: ErrorCode, message: string, extra?: { hint?: string; transient?: boolean }) => SecretwrapError): SecretwrapError {
-  const what = ctx.stage === "login" || ctx.stage === "unwrap" ? `logging in at ${ctx.path}` : ctx.stage === "revoke" ? "revoking the token" : `reading ${ctx.path}`;
+function transportError(
+  code: string | undefined,
+  ctx: ErrorContext,
+  make: (code: ErrorCode, message: string, extra?: { hint?: string; transient?: boolean }) => SecretwrapError,
+): SecretwrapError {
+  const what =
+    ctx.stage === "login" || ctx.stage === "unwrap"
+      ? `logging in at ${ctx.path}`
+      : ctx.stage === "revoke"
+        ? "revoking the token"
+        : `reading ${ctx.path}`;
   if (code !== undefined && TLS_CODE.test(code)) {
     return make("FETCH_FAILED", `TLS verification of ${ctx.origin} failed (${code}) while ${what}`, {
       hint: "give the CA that signed Vault's certificate with VAULT_CACERT or caFile, and make sure the address's host name is in the certificate",
     });
   }
-  if (code === "ERR_BAD_RESPONSE" || code === "ERR_FR_MAX_CONTENT_LENGTH_EXCEEDED") {
-    return make("FETCH_FAILED", `the answer from ${ctx.origin} while ${what} was cut off or larger than ${MAX_RESPONSE_BYTES} bytes`, { transient: true });
+  if (code === "TOO_LARGE") {
+    return make(
+      "FETCH_FAILED",
+      `the answer from ${ctx.origin} while ${what} is larger than ${MAX_RESPONSE_BYTES} bytes`,
+      {
+        hint: `a secret may hold at most ${MAX_SECRET_BYTES} bytes`,
+      },
+    );
   }
-  return make("FETCH_FAILED", `cannot reach Vault at ${ctx.origin} while ${what} (${code ?? "connection error"})`, {
-    transient: true,
-    hint: "check VAULT_ADDR / address and that Vault is up; secretwrap retries until --timeout",
-  });
+  return make(
+    "FETCH_FAILED",
+    `cannot reach Vault at ${ctx.origin} while ${what} (${code ?? "connection error"})`,
+    {
+      transient: true,
+      hint: "check VAULT_ADDR / address and that Vault is up; secretwrap retries until --timeout",
+    },
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -445,30 +560,55 @@ function authPath(auth: Exclude<AuthSettings, { method: "token" }>): string {
   return `auth/${auth.mount}/login`;
 }
 
-async function login(client: Client, settings: Settings, ctx: ProviderContext, signal: AbortSignal): Promise<void> {
+async function login(
+  client: Client,
+  settings: Settings,
+  ctx: ProviderContext,
+  signal: AbortSignal,
+): Promise<void> {
   const auth = settings.auth;
   if (auth.method === "token") {
     client.token = readSource(auth.token, "token", ctx);
     return;
   }
   const call: CallInfo = {};
-  const errorContext = { stage: "login" as const, path: authPath(auth), origin: settings.url.origin, login: auth, call };
+  const errorContext = {
+    stage: "login" as const,
+    path: authPath(auth),
+    origin: settings.url.origin,
+    login: auth,
+    call,
+  };
   let response: AuthBody;
   if (auth.method === "approle") {
     const roleId = readSource(auth.roleId, "role_id", ctx);
-    const secretId = auth.secretId === undefined ? undefined : await secretIdFrom(auth.secretId, client, settings, auth, ctx, signal);
+    const secretId =
+      auth.secretId === undefined
+        ? undefined
+        : await secretIdFrom(auth.secretId, client, settings, auth, ctx, signal);
     response = (await client
-      .approleLogin({ role_id: roleId, ...(secretId === undefined ? {} : { secret_id: secretId }), mount_point: auth.mount, requestOptions: { signal, call } })
+      .approleLogin({
+        role_id: roleId,
+        ...(secretId === undefined ? {} : { secret_id: secretId }),
+        mount_point: auth.mount,
+        requestOptions: { signal, call },
+      })
       .catch((error: unknown) => Promise.reject(mapError(error, errorContext)))) as AuthBody;
   } else {
     const jwt = readSource(auth.jwt, "JWT", ctx);
     const args = { role: auth.role, jwt, mount_point: auth.mount, requestOptions: { signal, call } };
     const pending = auth.method === "kubernetes" ? client.kubernetesLogin(args) : client.jwtLogin(args);
-    response = (await pending.catch((error: unknown) => Promise.reject(mapError(error, errorContext)))) as AuthBody;
+    response = (await pending.catch((error: unknown) =>
+      Promise.reject(mapError(error, errorContext)),
+    )) as AuthBody;
   }
   const token = response.auth?.client_token;
   if (typeof token !== "string" || token === "") {
-    throw new SecretwrapError("AUTH_FAILED", `${auth.method} login at ${authPath(auth)} returned no client token`, { subject: { provider: PROVIDER } });
+    throw new SecretwrapError(
+      "AUTH_FAILED",
+      `${auth.method} login at ${authPath(auth)} returned no client token`,
+      { subject: { provider: PROVIDER } },
+    );
   }
   ctx.addSecret(token);
   if (typeof response.auth?.accessor === "string") ctx.addSecret(response.auth.accessor);
@@ -491,27 +631,43 @@ async function secretIdFrom(
   const known = unwrapped.get(wrappingToken);
   if (known !== undefined) return known;
   const call: CallInfo = {};
-  const errorContext = { stage: "unwrap" as const, path: "sys/wrapping/unwrap", origin: settings.url.origin, login: auth, call };
+  const errorContext = {
+    stage: "unwrap" as const,
+    path: "sys/wrapping/unwrap",
+    origin: settings.url.origin,
+    login: auth,
+    call,
+  };
   // Look first: a wrapping token that was not made by this AppRole's secret-id endpoint may be a
   // substitute (Vault's response-wrapping guidance), and must not be unwrapped and trusted.
   const lookup = (await client
     .write("sys/wrapping/lookup", { token: wrappingToken }, { signal, call })
-    .catch((error: unknown) => Promise.reject(mapError(error, { ...errorContext, path: "sys/wrapping/lookup" })))) as { data?: { creation_path?: unknown } };
+    .catch((error: unknown) =>
+      Promise.reject(mapError(error, { ...errorContext, path: "sys/wrapping/lookup" })),
+    )) as { data?: { creation_path?: unknown } };
   const creationPath = lookup.data?.creation_path;
   const role = auth.role === undefined ? "[^/]+" : escapeRegExp(auth.role);
   const expected = new RegExp(`^auth/${escapeRegExp(auth.mount)}/role/${role}/(secret-id|custom-secret-id)$`);
   if (typeof creationPath !== "string" || !expected.test(creationPath)) {
-    throw new SecretwrapError("AUTH_FAILED", `the wrapped SecretID was not created by auth/${auth.mount}/role/${auth.role ?? "<role>"}/secret-id (creation path ${typeof creationPath === "string" ? creationPath.slice(0, 120) : "missing"}); not unwrapped`, {
-      subject: { provider: PROVIDER },
-      hint: "the wrapping token may have been replaced: investigate, then issue a new one with `vault write -wrap-ttl=… -f auth/<mount>/role/<role>/secret-id`",
-    });
+    throw new SecretwrapError(
+      "AUTH_FAILED",
+      `the wrapped SecretID was not created by auth/${auth.mount}/role/${auth.role ?? "<role>"}/secret-id (creation path ${typeof creationPath === "string" ? creationPath.slice(0, 120) : "missing"}); not unwrapped`,
+      {
+        subject: { provider: PROVIDER },
+        hint: "the wrapping token may have been replaced: investigate, then issue a new one with `vault write -wrap-ttl=… -f auth/<mount>/role/<role>/secret-id`",
+      },
+    );
   }
-  const response = (await client.unwrap({ token: wrappingToken, requestOptions: { signal, call } }).catch((error: unknown) => Promise.reject(mapError(error, errorContext)))) as {
+  const response = (await client
+    .unwrap({ token: wrappingToken, requestOptions: { signal, call } })
+    .catch((error: unknown) => Promise.reject(mapError(error, errorContext)))) as {
     data?: { secret_id?: unknown } | null;
   };
   const secretId = response.data?.secret_id;
   if (typeof secretId !== "string" || secretId === "") {
-    throw new SecretwrapError("AUTH_FAILED", "the unwrapped response holds no secret_id", { subject: { provider: PROVIDER } });
+    throw new SecretwrapError("AUTH_FAILED", "the unwrapped response holds no secret_id", {
+      subject: { provider: PROVIDER },
+    });
   }
   ctx.addSecret(secretId);
   unwrapped.set(wrappingToken, secretId);
@@ -581,12 +737,17 @@ class Mounts {
       body = (await this.#client.read(path, { signal, call })) as typeof body;
     } catch (error) {
       // An old Vault without this endpoint: like the CLI, assume KV v1 on the first segment.
-      if (describeFailure(error).status === 404) return { path: `${locator.split("/")[0] ?? locator}/`, kind: "kv1" };
+      if (describeFailure(error).status === 404)
+        return { path: `${locator.split("/")[0] ?? locator}/`, kind: "kv1" };
       throw mapError(error, { stage: "preflight", path, origin: this.#origin, call });
     }
     const mountPath = body.data?.path;
     if (typeof mountPath !== "string" || mountPath === "" || !`${locator}/`.startsWith(mountPath)) {
-      throw new SecretwrapError("FETCH_FAILED", `Vault's mount lookup for ${locator} gave no usable mount path`, { subject: { provider: PROVIDER } });
+      throw new SecretwrapError(
+        "FETCH_FAILED",
+        `Vault's mount lookup for ${locator} gave no usable mount path`,
+        { subject: { provider: PROVIDER } },
+      );
     }
     const type = body.data?.type;
     const version = body.data?.options?.version;
@@ -607,9 +768,16 @@ function planRead(ref: Ref, mount: MountInfo): ReadPlan {
   const refError = (why: string): SecretwrapError =>
     new SecretwrapError("REF_INVALID", `${ref.locator}: ${why}`, { subject: { provider: PROVIDER } });
   if (rest === "") throw refError(`names the mount ${mount.path} itself, not a secret in it`);
-  if (version !== undefined && mount.kind !== "kv2") throw refError(`?version applies to KV v2 only, and ${mount.path} is ${mount.kind === "kv1" ? "KV v1" : "not a KV mount"}`);
+  if (version !== undefined && mount.kind !== "kv2")
+    throw refError(
+      `?version applies to KV v2 only, and ${mount.path} is ${mount.kind === "kv1" ? "KV v1" : "not a KV mount"}`,
+    );
   if (mount.kind === "kv2") {
-    return { apiPath: `${mount.path}data/${rest}`, kind: "kv2", ...(version === undefined ? {} : { version }) };
+    return {
+      apiPath: `${mount.path}data/${rest}`,
+      kind: "kv2",
+      ...(version === undefined ? {} : { version }),
+    };
   }
   return { apiPath: `${mount.path}${rest}`, kind: mount.kind };
 }
@@ -629,7 +797,8 @@ interface KvMetadata {
 
 /** KV v2 says "deleted" or "destroyed" with a full envelope (404, or 200 with data null on old servers). */
 function deletedVersionError(ref: Ref, plan: ReadPlan, metadata: KvMetadata): SecretwrapError | undefined {
-  const version = typeof metadata.version === "number" ? String(metadata.version) : (plan.version ?? "latest");
+  const version =
+    typeof metadata.version === "number" ? String(metadata.version) : (plan.version ?? "latest");
   const which = plan.version === undefined ? `the latest version (${version})` : `version ${version}`;
   const subject = { provider: PROVIDER };
   if (metadata.destroyed === true) {
@@ -639,23 +808,30 @@ function deletedVersionError(ref: Ref, plan: ReadPlan, metadata: KvMetadata): Se
     });
   }
   if (typeof metadata.deletion_time === "string" && metadata.deletion_time !== "") {
-    return new SecretwrapError("SECRET_NOT_FOUND", `${which} of ${ref.locator} was deleted at ${metadata.deletion_time.slice(0, 40)}`, {
-      subject,
-      hint: `restore it with \`vault kv undelete -versions=${version} ${ref.locator}\`, or pin another ?version=N`,
-    });
+    return new SecretwrapError(
+      "SECRET_NOT_FOUND",
+      `${which} of ${ref.locator} was deleted at ${metadata.deletion_time.slice(0, 40)}`,
+      {
+        subject,
+        hint: `restore it with \`vault kv undelete -versions=${version} ${ref.locator}\`, or pin another ?version=N`,
+      },
+    );
   }
   return undefined;
 }
 
 function asMap(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return value !== null && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }
 
 /** The core masks the fetched bytes (the whole JSON); every field value is masked on its own too. */
 function maskLeaves(value: unknown, ctx: ProviderContext): void {
   if (typeof value === "string") ctx.addSecret(value);
   else if (typeof value === "number" || typeof value === "boolean") ctx.addSecret(String(value));
-  else if (value !== null && typeof value === "object") for (const child of Object.values(value)) maskLeaves(child, ctx);
+  else if (value !== null && typeof value === "object")
+    for (const child of Object.values(value)) maskLeaves(child, ctx);
 }
 
 function toFetched(ref: Ref, plan: ReadPlan, body: ReadBody, ctx: ProviderContext): Fetched {
@@ -666,17 +842,27 @@ function toFetched(ref: Ref, plan: ReadPlan, body: ReadBody, ctx: ProviderContex
     const metadata = asMap(data?.["metadata"]) ?? {};
     map = asMap(data?.["data"]);
     if (map === undefined) {
-      throw deletedVersionError(ref, plan, metadata) ?? new SecretwrapError("SECRET_NOT_FOUND", `${ref.locator} has no data`, { subject: { provider: PROVIDER } });
+      throw (
+        deletedVersionError(ref, plan, metadata) ??
+        new SecretwrapError("SECRET_NOT_FOUND", `${ref.locator} has no data`, {
+          subject: { provider: PROVIDER },
+        })
+      );
     }
     if (typeof metadata.version === "number") version = String(metadata.version);
   } else {
     map = data;
-    if (map === undefined) throw new SecretwrapError("SECRET_NOT_FOUND", `${plan.apiPath} returned no data`, { subject: { provider: PROVIDER } });
+    if (map === undefined)
+      throw new SecretwrapError("SECRET_NOT_FOUND", `${plan.apiPath} returned no data`, {
+        subject: { provider: PROVIDER },
+      });
   }
   maskLeaves(map, ctx);
   const bytes = Buffer.from(JSON.stringify(map), "utf8");
   if (bytes.length > MAX_SECRET_BYTES) {
-    throw new SecretwrapError("FETCH_FAILED", `${ref.locator} is larger than ${MAX_SECRET_BYTES} bytes`, { subject: { provider: PROVIDER } });
+    throw new SecretwrapError("FETCH_FAILED", `${ref.locator} is larger than ${MAX_SECRET_BYTES} bytes`, {
+      subject: { provider: PROVIDER },
+    });
   }
   const audit: Record<string, string> = {};
   // Dynamic secrets: the lease is what an operator needs to find or revoke these credentials.
@@ -723,11 +909,18 @@ class VaultSession implements Session {
       body = (await this.#client.read(`${encodePath(plan.apiPath)}${query}`, { signal, call })) as ReadBody;
     } catch (error) {
       const failure = describeFailure(error);
-      const metadata = plan.kind === "kv2" && failure.status === 404 ? asMap(asMap(asMap(failure.body)?.["data"])?.["metadata"]) : undefined;
+      const metadata =
+        plan.kind === "kv2" && failure.status === 404
+          ? asMap(asMap(asMap(failure.body)?.["data"])?.["metadata"])
+          : undefined;
       const deleted = metadata === undefined ? undefined : deletedVersionError(ref, plan, metadata);
       if (deleted !== undefined) throw deleted;
       if (failure.status === 404 && plan.version !== undefined) {
-        throw new SecretwrapError("SECRET_NOT_FOUND", `version ${plan.version} of ${ref.locator} does not exist (404)`, { subject: { provider: PROVIDER } });
+        throw new SecretwrapError(
+          "SECRET_NOT_FOUND",
+          `version ${plan.version} of ${ref.locator} does not exist (404)`,
+          { subject: { provider: PROVIDER } },
+        );
       }
       throw mapError(error, { stage: "read", path: plan.apiPath, origin: this.#settings.url.origin, call });
     }
@@ -746,10 +939,19 @@ class VaultSession implements Session {
   async #revoke(): Promise<void> {
     const call: CallInfo = {};
     try {
-      await this.#client.write("auth/token/revoke-self", {}, { signal: AbortSignal.timeout(Math.min(REVOKE_TIMEOUT_MS, this.#ctx.attemptTimeoutMs)), call });
+      await this.#client.write(
+        "auth/token/revoke-self",
+        {},
+        { signal: AbortSignal.timeout(Math.min(REVOKE_TIMEOUT_MS, this.#ctx.attemptTimeoutMs)), call },
+      );
       this.#ctx.log.debug("revoked the Vault token (revokeToken: true)", { provider: PROVIDER });
     } catch (error) {
-      const mapped = mapError(error, { stage: "revoke", path: "auth/token/revoke-self", origin: this.#settings.url.origin, call });
+      const mapped = mapError(error, {
+        stage: "revoke",
+        path: "auth/token/revoke-self",
+        origin: this.#settings.url.origin,
+        call,
+      });
       this.#ctx.log.warn(`could not revoke the Vault token: ${mapped.message}`, { provider: PROVIDER });
     }
   }
@@ -757,16 +959,26 @@ class VaultSession implements Session {
 
 function consumedVariables(auth: AuthSettings): string[] {
   const sources: (Source | SecretIdSource | undefined)[] =
-    auth.method === "token" ? [auth.token] : auth.method === "approle" ? [auth.roleId, auth.secretId] : [auth.jwt];
+    auth.method === "token"
+      ? [auth.token]
+      : auth.method === "approle"
+        ? [auth.roleId, auth.secretId]
+        : [auth.jwt];
   return sources.flatMap((s) => (s?.kind === "value" && s.env !== undefined ? [s.env] : []));
 }
 
 async function connect(options: unknown, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
   const settings = settingsFrom(z.parse(Options, options ?? {}), ctx.env);
   if (nonEmpty(ctx.env["VAULT_SKIP_VERIFY"]) !== undefined) {
-    ctx.log.warn("VAULT_SKIP_VERIFY is ignored: secretwrap always verifies Vault's certificate (give its CA with VAULT_CACERT or caFile)", { provider: PROVIDER });
+    ctx.log.warn(
+      "VAULT_SKIP_VERIFY is ignored: secretwrap always verifies Vault's certificate (give its CA with VAULT_CACERT or caFile)",
+      { provider: PROVIDER },
+    );
   }
-  const [{ default: createClient }, { default: axios }] = await Promise.all([import("node-vault"), import("axios")]);
+  const [{ default: createClient }, { default: axios }] = await Promise.all([
+    import("node-vault"),
+    import("axios"),
+  ]);
   const transport = createTransport(axios, settings);
   try {
     const client = createClient({
@@ -795,7 +1007,8 @@ export const provider: Provider = {
     if (!result.success) return toIssues(result.error.issues);
     const issues: ProviderOptionsIssue[] = [];
     const block = result.data;
-    if (block.address !== undefined && block.endpoint !== undefined) issues.push({ path: ["endpoint"], message: "address and endpoint are the same setting; give one" });
+    if (block.address !== undefined && block.endpoint !== undefined)
+      issues.push({ path: ["endpoint"], message: "address and endpoint are the same setting; give one" });
     const auth = block.auth ?? {};
     const exclusive: [keyof typeof auth, keyof typeof auth][] = [
       ["roleId", "roleIdFile"],
@@ -803,7 +1016,9 @@ export const provider: Provider = {
       ["secretId", "wrappedSecretIdFile"],
       ["secretIdFile", "wrappedSecretIdFile"],
     ];
-    for (const [a, b] of exclusive) if (auth[a] !== undefined && auth[b] !== undefined) issues.push({ path: ["auth", b], message: `give ${a} or ${b}, not both` });
+    for (const [a, b] of exclusive)
+      if (auth[a] !== undefined && auth[b] !== undefined)
+        issues.push({ path: ["auth", b], message: `give ${a} or ${b}, not both` });
     return issues;
   },
   connect,

@@ -12,7 +12,9 @@ import type { Logger } from "../../src/log.ts";
 import type { Fetched, ProviderContext, Session } from "../../src/provider.ts";
 import { withRetry, type RetryPolicy } from "../../src/retry.ts";
 import { canary } from "../helpers/canary.ts";
-import { FakeVault, RealVault, type VaultBackend } from "../servers/vault.ts";
+import { createTestPki, type TestPki } from "../servers/tls.ts";
+import { TestServer } from "../servers/harness.ts";
+import { FakeVault, RealVault, vaultError, type VaultBackend } from "../servers/vault.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-vault-provider-"));
 let files = 0;
@@ -33,7 +35,16 @@ function harness(env: Record<string, string>, attemptTimeoutMs = 5_000): Harness
   const logs: string[] = [];
   const push = (msg: string): void => void logs.push(msg);
   const log: Logger = { error: push, warn: push, info: push, debug: push, enabled: () => true };
-  return { ctx: { env, log, addSecret: (v) => masked.push(typeof v === "string" ? v : Buffer.from(v).toString()), attemptTimeoutMs }, masked, logs };
+  return {
+    ctx: {
+      env,
+      log,
+      addSecret: (v) => masked.push(typeof v === "string" ? v : Buffer.from(v).toString()),
+      attemptTimeoutMs,
+    },
+    masked,
+    logs,
+  };
 }
 
 const FAST: RetryPolicy = { attemptTimeoutMs: 400, baseDelayMs: 20, maxDelayMs: 200, random: () => 0.5 };
@@ -43,13 +54,26 @@ function deadline(ms: number) {
 }
 
 /** connect and fetch through the product's one retry layer, as resolve.ts does. */
-async function connect(options: object, h: Harness, policy: RetryPolicy = FAST, ms = 5_000): Promise<Session> {
+async function connect(
+  options: object,
+  h: Harness,
+  policy: RetryPolicy = FAST,
+  ms = 5_000,
+): Promise<Session> {
   expect(provider.validateOptions(options)).toEqual([]);
   return withRetry("vault login", (signal) => provider.connect(options, h.ctx, signal), deadline(ms), policy);
 }
 
 function fetch(session: Session, raw: string, policy: RetryPolicy = FAST, ms = 5_000): Promise<Fetched> {
   return withRetry(raw, (signal) => session.fetch(parseRef(raw), signal), deadline(ms), policy);
+}
+
+async function until(condition: () => boolean, ms = 2_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${ms}ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 function json(fetched: Fetched): Record<string, unknown> {
@@ -121,7 +145,12 @@ function sharedCases(start: () => Promise<VaultBackend>): void {
   it("AppRole logs in with role_id and secret_id", async () => {
     const role = await vault.addAppRole("reader", readAll());
     const secretId = await role.secretId();
-    const h = harness({ VAULT_ADDR: vault.url, VAULT_ROLE_ID: role.roleId, VAULT_SECRET_ID: secretId, VAULT_AUTH_MOUNT: role.mount });
+    const h = harness({
+      VAULT_ADDR: vault.url,
+      VAULT_ROLE_ID: role.roleId,
+      VAULT_SECRET_ID: secretId,
+      VAULT_AUTH_MOUNT: role.mount,
+    });
     const session = await connect({}, h);
     expect(json(await fetch(session, `ref+vault://${kv2}/app/db`))["password"]).toBe(db);
     await session.close();
@@ -132,14 +161,30 @@ function sharedCases(start: () => Promise<VaultBackend>): void {
   it("AppRole with a response-wrapped SecretID: looked up, unwrapped once, then logged in", async () => {
     const role = await vault.addAppRole("wrapped", readAll());
     const wrapping = await role.wrappedSecretId();
-    const options = { auth: { method: "approle", mount: role.mount, role: "wrapped", roleId: role.roleId, wrappedSecretIdFile: file(`${wrapping}\n`) } };
+    const options = {
+      auth: {
+        method: "approle",
+        mount: role.mount,
+        role: "wrapped",
+        roleId: role.roleId,
+        wrappedSecretIdFile: file(`${wrapping}\n`),
+      },
+    };
     const session = await connect(options, harness({ VAULT_ADDR: vault.url }));
     expect(json(await fetch(session, `ref+vault://${kv1}/app/config`))).toEqual({ api_key: api });
     await session.close();
     // Single use: a token that someone else unwrapped first is refused, and the hint says what it means.
     const stolen = await role.wrappedSecretId();
-    await globalThis.fetch(`${vault.url}/v1/sys/wrapping/unwrap`, { method: "POST", headers: { "X-Vault-Token": stolen } });
-    const again = await failure(connect({ ...options, auth: { ...options.auth, wrappedSecretIdFile: file(stolen) } }, harness({ VAULT_ADDR: vault.url })));
+    await globalThis.fetch(`${vault.url}/v1/sys/wrapping/unwrap`, {
+      method: "POST",
+      headers: { "X-Vault-Token": stolen },
+    });
+    const again = await failure(
+      connect(
+        { ...options, auth: { ...options.auth, wrappedSecretIdFile: file(stolen) } },
+        harness({ VAULT_ADDR: vault.url }),
+      ),
+    );
     expect(again.code).toBe("AUTH_FAILED");
     expect(again.message).toContain("wrapping token is not valid or does not exist");
     expect(again.hint).toContain("someone else may have unwrapped it");
@@ -149,7 +194,17 @@ function sharedCases(start: () => Promise<VaultBackend>): void {
   it("a wrong secret_id is AUTH_FAILED (77) and is not retried", async () => {
     const role = await vault.addAppRole("wrong", readAll());
     const wrong = canary("SECRETID");
-    const error = await failure(connect({}, harness({ VAULT_ADDR: vault.url, VAULT_ROLE_ID: role.roleId, VAULT_SECRET_ID: wrong, VAULT_AUTH_MOUNT: role.mount })));
+    const error = await failure(
+      connect(
+        {},
+        harness({
+          VAULT_ADDR: vault.url,
+          VAULT_ROLE_ID: role.roleId,
+          VAULT_SECRET_ID: wrong,
+          VAULT_AUTH_MOUNT: role.mount,
+        }),
+      ),
+    );
     expect(error.code).toBe("AUTH_FAILED");
     expect(error.exitCode).toBe(77);
     expect(error.transient).toBe(false);
@@ -165,7 +220,9 @@ function sharedCases(start: () => Promise<VaultBackend>): void {
     expect(denied.hint).toContain(`path "${kv2}/data/app/other"`);
     await session.close();
     const bogus = `hvs.${canary("TOKEN")}`;
-    const invalid = await failure(connect({}, harness(env(bogus))).then((s) => fetch(s, `ref+vault://${kv2}/app/db`)));
+    const invalid = await failure(
+      connect({}, harness(env(bogus))).then((s) => fetch(s, `ref+vault://${kv2}/app/db`)),
+    );
     expect(invalid.code).toBe("AUTH_FAILED");
     expectClean(invalid, bogus);
   });
@@ -187,7 +244,8 @@ function sharedCases(start: () => Promise<VaultBackend>): void {
     expect(never.message).toContain("version 9 of");
     const v1version = await failure(fetch(session, `ref+vault://${kv1}/app/config?version=1`));
     expect(v1version.code).toBe("REF_INVALID");
-    for (const e of [missing, deleted, destroyed, never]) expectClean(e, "gone-value", "still-here", db, token);
+    for (const e of [missing, deleted, destroyed, never])
+      expectClean(e, "gone-value", "still-here", db, token);
     await session.close();
   });
 }
@@ -198,6 +256,422 @@ describe("vault provider against the fake Vault: shared cases", () => {
   sharedCases(() => FakeVault.start());
 });
 
-describe.skipIf(real === undefined)("vault provider against a real Vault (skipped: set SECRETWRAP_TEST_VAULT_ADDR and SECRETWRAP_TEST_VAULT_TOKEN to run)", () => {
-  sharedCases(() => Promise.resolve(real as RealVault));
+describe.skipIf(real === undefined)(
+  "vault provider against a real Vault (skipped: set SECRETWRAP_TEST_VAULT_ADDR and SECRETWRAP_TEST_VAULT_TOKEN to run)",
+  () => {
+    sharedCases(() => Promise.resolve(real as RealVault));
+  },
+);
+
+// ---------------------------------------------------------------------------------------------------
+// Cases only the fake can host: Kubernetes and JWT trust, dynamic secrets, namespaces, faults.
+
+describe("vault provider against the fake Vault: logins", () => {
+  let vault: FakeVault;
+  const value = canary("VALUE");
+  beforeAll(async () => {
+    vault = await FakeVault.start();
+    await vault.mountKv("secret", 2);
+    await vault.putKv("secret", "app/db", { password: value });
+  });
+  afterAll(() => vault.close());
+  const policy = ["secret/data/app/*"];
+
+  it("Kubernetes: re-reads the service-account token file on every login attempt", async () => {
+    vault.addJwtRole(
+      "kubernetes",
+      "app",
+      { "kubernetes.io/serviceaccount/service-account.name": "app" },
+      policy,
+    );
+    const stale = vault.issueJwt({ "kubernetes.io/serviceaccount/service-account.name": "app" }, -60);
+    const fresh = vault.issueJwt({ "kubernetes.io/serviceaccount/service-account.name": "app" });
+    const jwtFile = file(stale);
+    // The first attempt hits a 503; before the retry the kubelet has rotated the token.
+    vault.server.script((r) => r.path === "/v1/auth/kubernetes/login", [vaultError(503, "Vault is sealed")]);
+    const h = harness({ VAULT_ADDR: vault.url });
+    const before = vault.count("auth/kubernetes/login");
+    const policyWithRotation: RetryPolicy = { ...FAST, random: () => (writeFileSync(jwtFile, fresh), 0.5) };
+    const session = await connect(
+      { auth: { method: "kubernetes", role: "app", jwtFile } },
+      h,
+      policyWithRotation,
+    );
+    expect(json(await fetch(session, "ref+vault://secret/app/db"))).toEqual({ password: value });
+    await session.close();
+    const logins = vault.server.requests.filter((r) => r.path === "/v1/auth/kubernetes/login").slice(before);
+    expect(logins.map((r) => (JSON.parse(r.body) as { jwt: string }).jwt)).toEqual([stale, fresh]);
+    expect(h.masked).toContain(fresh);
+    expect(session.consumedEnv).toEqual([]);
+  });
+
+  it("Kubernetes: a rejected service-account token is AUTH_FAILED with a hint about the role binding", async () => {
+    vault.addJwtRole("kubernetes", "bound", { "kubernetes.io/serviceaccount/namespace": "prod" }, policy);
+    const jwt = vault.issueJwt({ "kubernetes.io/serviceaccount/namespace": "dev" });
+    const error = await failure(
+      connect(
+        { auth: { method: "kubernetes", role: "bound", jwtFile: file(jwt) } },
+        harness({ VAULT_ADDR: vault.url }),
+      ),
+    );
+    expect(error.code).toBe("AUTH_FAILED");
+    expect(error.message).toContain("(403 (service account or namespace not authorized for this role))");
+    expectClean(error, jwt);
+  });
+
+  it("JWT: from VAULT_JWT (consumed), with a custom mount; an expired JWT is AUTH_FAILED", async () => {
+    vault.addJwtRole("jwt", "ci", { aud: "vault" }, policy, { mount: "gitlab" });
+    const jwt = vault.issueJwt({ aud: "vault", sub: "project" });
+    const h = harness({
+      VAULT_ADDR: vault.url,
+      VAULT_AUTH_METHOD: "jwt",
+      VAULT_ROLE: "ci",
+      VAULT_AUTH_MOUNT: "gitlab",
+      VAULT_JWT: jwt,
+    });
+    const session = await connect({}, h);
+    expect(json(await fetch(session, "ref+vault://secret/app/db"))).toEqual({ password: value });
+    await session.close();
+    expect(session.consumedEnv).toEqual(["VAULT_JWT"]);
+    expect(vault.count("auth/gitlab/login")).toBe(1);
+    const expired = vault.issueJwt({ aud: "vault" }, -5);
+    const error = await failure(
+      connect(
+        {},
+        harness({
+          VAULT_ADDR: vault.url,
+          VAULT_AUTH_METHOD: "jwt",
+          VAULT_ROLE: "ci",
+          VAULT_AUTH_MOUNT: "gitlab",
+          VAULT_JWT: expired,
+        }),
+      ),
+    );
+    expect([error.code, error.transient]).toEqual(["AUTH_FAILED", false]);
+    expect(error.message).toContain("the JWT is expired");
+    expectClean(error, expired);
+  });
+
+  it("a wrapped SecretID is unwrapped once even when the login after it is retried", async () => {
+    const role = await vault.addAppRole("retry", policy);
+    const wrapping = await role.wrappedSecretId();
+    vault.server.script((r) => r.path === "/v1/auth/approle/login", [vaultError(502)]);
+    const session = await connect(
+      { auth: { method: "approle", roleId: role.roleId, wrappedSecretIdFile: file(wrapping) } },
+      harness({ VAULT_ADDR: vault.url }),
+    );
+    await session.close();
+    expect(vault.count("sys/wrapping/unwrap")).toBe(1);
+    expect(vault.count("sys/wrapping/lookup")).toBe(1);
+  });
+
+  it("a wrapping token not made by the AppRole's secret-id endpoint is refused before unwrapping", async () => {
+    const role = await vault.addAppRole("checked", policy);
+    const forged = vault.wrap(vault.ns(), "sys/wrapping/wrap", { data: { secret_id: "attacker-chosen" } });
+    const before = vault.count("sys/wrapping/unwrap");
+    const error = await failure(
+      connect(
+        {
+          auth: {
+            method: "approle",
+            role: "checked",
+            roleId: role.roleId,
+            wrappedSecretIdFile: file(forged),
+          },
+        },
+        harness({ VAULT_ADDR: vault.url }),
+      ),
+    );
+    expect(error.code).toBe("AUTH_FAILED");
+    expect(error.message).toContain("creation path sys/wrapping/wrap");
+    expect(vault.count("sys/wrapping/unwrap")).toBe(before);
+    expectClean(error, forged);
+  });
+
+  it("chooses the method: VAULT_TOKEN + VAULT_ROLE_ID together needs VAULT_AUTH_METHOD; bad options are reported", async () => {
+    const both = await failure(
+      connect({}, harness({ VAULT_ADDR: vault.url, VAULT_TOKEN: "t0ken-value", VAULT_ROLE_ID: "r" })),
+    );
+    expect([both.code, both.exitCode]).toEqual(["CONFIG_INVALID", 78]);
+    expect(both.hint).toContain("VAULT_AUTH_METHOD");
+    const none = await failure(connect({}, harness({ VAULT_ADDR: vault.url })));
+    expect(none.message).toContain("no Vault credentials");
+    expect(provider.validateOptions({ adress: "x" })[0]?.path).toEqual([]);
+    expect(provider.validateOptions({ auth: { method: "ldap" } })[0]?.path).toEqual(["auth", "method"]);
+    expect(provider.validateOptions({ auth: { secretId: "a", secretIdFile: "b" } })).toEqual([
+      { path: ["auth", "secretIdFile"], message: "give secretId or secretIdFile, not both" },
+    ]);
+  });
+});
+
+describe("vault provider against the fake Vault: engines and namespaces", () => {
+  let vault: FakeVault;
+  beforeAll(async () => {
+    vault = await FakeVault.start();
+  });
+  afterAll(() => vault.close());
+
+  it("database/creds is read as is; its lease goes to the audit facts", async () => {
+    const password = canary("DYNAMIC");
+    vault.mountDatabase().set("app", () => ({ username: "v-app-1", password }));
+    const h = harness({
+      VAULT_ADDR: vault.url,
+      VAULT_TOKEN: await vault.createToken(["database/creds/app"]),
+    });
+    const session = await connect({}, h);
+    const fetched = await fetch(session, "ref+vault://database/creds/app");
+    await session.close();
+    expect(json(fetched)).toEqual({ username: "v-app-1", password });
+    expect(fetched.keyValueMap).toBe(true);
+    expect(fetched.audit?.["lease_id"]).toMatch(/^database\/creds\/app\/.+/);
+    expect(fetched.audit?.["lease_duration"]).toBe("3600s");
+    expect(h.masked).toContain(password);
+  });
+
+  it("asks for a mount's type once, however many secrets are read from it concurrently", async () => {
+    await vault.mountKv("team/kv", 2);
+    for (let i = 0; i < 6; i++) await vault.putKv("team/kv", `s${i}`, { v: `value-${i}` });
+    const session = await connect({}, harness({ VAULT_ADDR: vault.url, VAULT_TOKEN: vault.rootToken }));
+    const before = vault.server.count((r) => r.path.startsWith("/v1/sys/internal/ui/mounts/"));
+    const values = await Promise.all(
+      [0, 1, 2, 3, 4, 5].map(async (i) => json(await fetch(session, `ref+vault://team/kv/s${i}`))["v"]),
+    );
+    await session.close();
+    expect(values).toEqual([0, 1, 2, 3, 4, 5].map((i) => `value-${i}`));
+    expect(vault.server.count((r) => r.path.startsWith("/v1/sys/internal/ui/mounts/")) - before).toBe(1);
+    expect(vault.count("team/kv/data/s3")).toBe(1);
+  });
+
+  it("namespaces: VAULT_NAMESPACE goes in X-Vault-Namespace on the login and the reads", async () => {
+    const ns = "team-a/";
+    await vault.mountKv("secret", 1, ns);
+    await vault.putKv("secret", "svc", { key: "in-namespace" }, ns);
+    const role = await vault.addAppRole("svc", ["secret/svc"], { namespace: ns });
+    const secretId = await role.secretId();
+    const session = await connect(
+      { namespace: ns, auth: { roleId: role.roleId, secretId } },
+      harness({ VAULT_ADDR: vault.url }),
+    );
+    expect(json(await fetch(session, "ref+vault://secret/svc"))).toEqual({ key: "in-namespace" });
+    await session.close();
+    const sent = vault.server.requests.filter(
+      (r) => r.path.includes("secret/svc") || r.path.includes("approle/login"),
+    );
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    for (const r of sent) expect(r.headers["x-vault-namespace"]).toBe(ns);
+  });
+
+  it("revokeToken: true revokes the login token in close()", async () => {
+    const token = await vault.createToken(["*"]);
+    await vault.mountKv("rv", 1);
+    await vault.putKv("rv", "x", { a: "b" });
+    const session = await connect(
+      { revokeToken: true },
+      harness({ VAULT_ADDR: vault.url, VAULT_TOKEN: token }),
+    );
+    await fetch(session, "ref+vault://rv/x");
+    await session.close();
+    expect(vault.count("auth/token/revoke-self", "POST")).toBe(1);
+    const after = await globalThis.fetch(`${vault.url}/v1/auth/token/lookup-self`, {
+      headers: { "X-Vault-Token": token },
+    });
+    expect(after.status).toBe(403);
+  });
+});
+
+describe("vault provider against the fake Vault: transport and faults", () => {
+  let vault: FakeVault;
+  let pki: TestPki;
+  const value = canary("VALUE");
+  beforeAll(async () => {
+    pki = createTestPki();
+    vault = await FakeVault.start({ tls: pki.valid });
+    await vault.mountKv("secret", 2);
+    await vault.putKv("secret", "app", { password: value });
+  });
+  afterAll(() => vault.close());
+  const env = (extra: Record<string, string> = {}) => ({
+    VAULT_ADDR: vault.url,
+    VAULT_CACERT: pki.caFile,
+    VAULT_TOKEN: vault.rootToken,
+    ...extra,
+  });
+  const ref = "ref+vault://secret/app";
+
+  it("verifies TLS with VAULT_CACERT; without it, or with a wrong name or expired certificate, fails for good", async () => {
+    const session = await connect({}, harness(env()));
+    expect(json(await fetch(session, ref))).toEqual({ password: value });
+    await session.close();
+    const noCa = await connect({}, harness(env({ VAULT_CACERT: "" })));
+    const unknown = await failure(fetch(noCa, ref));
+    await noCa.close();
+    expect([unknown.code, unknown.transient]).toEqual(["FETCH_FAILED", false]);
+    expect(unknown.message).toMatch(/TLS verification of https:\/\/127\.0\.0\.1:\d+ failed \(\w+\)/);
+    for (const cert of [pki.wrongName, pki.expired]) {
+      const bad = await FakeVault.start({ tls: cert });
+      const s = await connect(
+        {},
+        harness({ VAULT_ADDR: bad.url, VAULT_CACERT: pki.caFile, VAULT_TOKEN: bad.rootToken }),
+      );
+      const error = await failure(fetch(s, ref));
+      await s.close();
+      await bad.close();
+      expect(error.message).toContain("TLS verification");
+      expect(bad.server.requests).toHaveLength(0);
+    }
+  });
+
+  it("VAULT_SKIP_VERIFY does not turn verification off (and says so)", async () => {
+    const h = harness(env({ VAULT_CACERT: "", VAULT_SKIP_VERIFY: "true" }));
+    const session = await connect({}, h);
+    const error = await failure(fetch(session, ref));
+    await session.close();
+    expect(error.message).toContain("TLS verification");
+    expect(h.logs.join("\n")).toContain("VAULT_SKIP_VERIFY is ignored");
+  });
+
+  it("plain http:// to a non-loopback address is refused, with how to allow it", async () => {
+    const error = await failure(
+      connect({}, harness({ VAULT_ADDR: "http://198.51.100.7:8200", VAULT_TOKEN: "x-token" })),
+    );
+    expect([error.code, error.exitCode]).toEqual(["CONFIG_INVALID", 78]);
+    expect(error.hint).toContain("allowHttp: true");
+    // Token auth makes no request at login, so the explicit opt-in is visible without a network.
+    const allowed = await provider.connect(
+      { allowHttp: true },
+      harness({ VAULT_ADDR: "http://198.51.100.7:8200", VAULT_TOKEN: "x-token" }).ctx,
+      AbortSignal.timeout(1000),
+    );
+    await allowed.close();
+  });
+
+  it("sealed, 429 and 5xx are transient; Retry-After is honoured", async () => {
+    const session = await connect({}, harness(env()));
+    vault.sealed = true;
+    const sealed = await failure(session.fetch(parseRef(ref), AbortSignal.timeout(2000)));
+    expect([sealed.code, sealed.transient]).toEqual(["FETCH_FAILED", true]);
+    expect(sealed.message).toContain("Vault is sealed");
+    vault.sealed = false;
+    vault.server.script(
+      (r) => r.path.startsWith("/v1/secret/data/app"),
+      [
+        {
+          kind: "reply",
+          reply: {
+            status: 429,
+            body: { errors: ["rate limit quota exceeded"] },
+            headers: { "retry-after": "1" },
+          },
+        },
+      ],
+    );
+    const throttled = await failure(session.fetch(parseRef(ref), AbortSignal.timeout(2000)));
+    expect([throttled.transient, throttled.retryAfterMs]).toEqual([true, 1000]);
+    vault.server.script(
+      (r) => r.path.startsWith("/v1/secret/data/app"),
+      [vaultError(500), vaultError(502), vaultError(503, "Vault is sealed")],
+    );
+    const started = Date.now();
+    expect(json(await fetch(session, ref))).toEqual({ password: value });
+    expect(Date.now() - started).toBeLessThan(3000);
+    await session.close();
+  });
+
+  it("a hang and a slow body are cut at the per-attempt timeout and retried; a reset is retried", async () => {
+    const session = await connect({}, harness(env()));
+    for (const fault of [
+      { kind: "hang" as const },
+      { kind: "trickle" as const, ms: 300 },
+      { kind: "reset" as const },
+      { kind: "resetAfterBytes" as const, bytes: 20 },
+    ]) {
+      vault.server.clearFaults();
+      vault.server.script((r) => r.path.startsWith("/v1/secret/data/app"), [fault]);
+      const before = vault.count("secret/data/app");
+      const started = Date.now();
+      expect(json(await fetch(session, ref)), fault.kind).toEqual({ password: value });
+      expect(vault.count("secret/data/app") - before, fault.kind).toBe(2);
+      // One attempt timeout (400 ms) plus a short backoff, with generous room for a busy machine.
+      expect(Date.now() - started, fault.kind).toBeLessThan(2500);
+      // The abandoned attempt's socket was closed, not left hanging: only the keep-alive one remains.
+      await until(() => vault.server.openConnections <= 1);
+    }
+    await session.close();
+  });
+
+  it("a 307 to another port is refused before any request reaches it; a 307 within the origin is followed", async () => {
+    const other = await FakeVault.start({ tls: pki.valid });
+    const standby = await FakeVault.start({ tls: pki.valid });
+    standby.standbyFor = other.url;
+    const session = await connect(
+      {},
+      harness({ VAULT_ADDR: standby.url, VAULT_CACERT: pki.caFile, VAULT_TOKEN: vault.rootToken }),
+    );
+    const error = await failure(fetch(session, ref));
+    await session.close();
+    expect([error.code, error.transient]).toEqual(["FETCH_FAILED", false]);
+    expect(error.message).toContain(`redirected sys/internal/ui/mounts/secret/app to ${other.url}`);
+    expect(other.server.requests).toHaveLength(0);
+    expect(standby.server.requests).toHaveLength(1);
+    await other.close();
+    await standby.close();
+    vault.server.clearFaults();
+    vault.server.script(
+      (r) => r.path === "/v1/secret/data/app",
+      [
+        {
+          kind: "reply",
+          reply: { status: 307, headers: { location: `${vault.url}/v1/secret/data/app?redirected=1` } },
+        },
+      ],
+    );
+    const same = await connect({}, harness(env()));
+    expect(json(await fetch(same, ref))).toEqual({ password: value });
+    await same.close();
+    const followed = vault.server.requests.filter((r) => r.path === "/v1/secret/data/app?redirected=1");
+    expect(followed.at(-1)?.headers["x-vault-token"]).toBe(vault.rootToken);
+  });
+
+  it("a connection refused is transient and names the address; error bodies never reach messages", async () => {
+    const closed = await TestServer.start({ handler: () => ({ status: 200 }) });
+    const url = closed.url;
+    await closed.close();
+    const session = await connect({}, harness({ VAULT_ADDR: url, VAULT_TOKEN: "tok-value" }));
+    const refused = await failure(session.fetch(parseRef(ref), AbortSignal.timeout(2000)));
+    await session.close();
+    expect([refused.transient, refused.message]).toEqual([
+      true,
+      expect.stringContaining(`cannot reach Vault at ${url}`) as unknown,
+    ]);
+    const leak = canary("BODY");
+    vault.server.clearFaults();
+    vault.server.script(
+      (r) => r.path.startsWith("/v1/secret/data/app"),
+      [
+        vaultError(400, `bad request ${leak}`),
+        vaultError(403, `permission denied ${leak}`),
+        { kind: "reply", reply: { status: 502, body: `<html>${leak}</html>` } },
+      ],
+    );
+    const s = await connect({}, harness(env()));
+    for (let i = 0; i < 3; i++) {
+      const e = await failure(s.fetch(parseRef(ref), AbortSignal.timeout(2000)));
+      expectClean(e, leak);
+      expect(JSON.stringify(e)).not.toContain(leak);
+    }
+    await s.close();
+  });
+
+  it("an answer larger than the limit is refused, not truncated", async () => {
+    await vault.putKv("secret", "huge", { blob: "x".repeat(5 * 1024 * 1024) });
+    const session = await connect({}, harness(env()));
+    const error = await failure(
+      session.fetch(parseRef("ref+vault://secret/huge"), AbortSignal.timeout(5000)),
+    );
+    await session.close();
+    expect([error.message, error.transient]).toEqual([
+      expect.stringContaining("larger than") as unknown,
+      false,
+    ]);
+  });
 });

@@ -94,6 +94,11 @@ export class TestServer {
     this.#scripts = [];
   }
 
+  /** Sockets open right now (a client that abandons a request without closing it leaves one behind). */
+  get openConnections(): number {
+    return this.#sockets.size;
+  }
+
   count(matcher: RequestMatcher): number {
     return this.requests.filter(matcher).length;
   }

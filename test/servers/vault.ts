@@ -53,7 +53,12 @@ interface Kv2Version {
 }
 
 type Mount =
-  | { readonly type: "kv"; readonly version: 1 | 2; readonly data: Map<string, Record<string, unknown>>; readonly versions: Map<string, Kv2Version[]> }
+  | {
+      readonly type: "kv";
+      readonly version: 1 | 2;
+      readonly data: Map<string, Record<string, unknown>>;
+      readonly versions: Map<string, Kv2Version[]>;
+    }
   | { readonly type: "database"; readonly roles: Map<string, () => Record<string, string>> };
 
 interface AppRole {
@@ -114,13 +119,15 @@ export class FakeVault implements VaultBackend {
   }
 
   static async start(options: FakeVaultOptions = {}): Promise<FakeVault> {
-    let vault: FakeVault | undefined;
+    // The server needs the handler before the FakeVault that owns the server exists.
+    const self: { vault?: FakeVault } = {};
     const server = await TestServer.start({
-      handler: (request) => (vault as FakeVault).handle(request),
+      handler: (request) => (self.vault as FakeVault).handle(request),
       ...(options.tls === undefined ? {} : { tls: options.tls }),
       ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
     });
-    vault = new FakeVault(server);
+    const vault = new FakeVault(server);
+    self.vault = vault;
     vault.ns().tokens.set(vault.rootToken, { policy: ["*"], expiresAt: Infinity, accessor: randomUUID() });
     return vault;
   }
@@ -146,7 +153,12 @@ export class FakeVault implements VaultBackend {
     return Promise.resolve(hint);
   }
 
-  putKv(mount: string, path: string, data: Record<string, unknown>, namespace = ""): Promise<number | undefined> {
+  putKv(
+    mount: string,
+    path: string,
+    data: Record<string, unknown>,
+    namespace = "",
+  ): Promise<number | undefined> {
     const m = this.#kv(mount, namespace);
     if (m.version === 1) {
       m.data.set(path, data);
@@ -171,25 +183,55 @@ export class FakeVault implements VaultBackend {
   }
 
   createToken(policy: Policy, ttlSeconds = 3600, namespace = ""): Promise<string> {
-    return Promise.resolve(this.#issueToken(this.ns(namespace), policy, ttlSeconds)["client_token"] as string);
+    return Promise.resolve(
+      this.#issueToken(this.ns(namespace), policy, ttlSeconds)["client_token"] as string,
+    );
   }
 
-  addAppRole(role: string, policy: Policy, options: { mount?: string; tokenTtl?: number; namespace?: string } = {}): Promise<AppRoleHandle> {
+  addAppRole(
+    role: string,
+    policy: Policy,
+    options: { mount?: string; tokenTtl?: number; namespace?: string } = {},
+  ): Promise<AppRoleHandle> {
     const mount = options.mount ?? "approle";
     const ns = this.ns(options.namespace);
     const auth = this.#authMount(ns, mount, "approle");
-    const entry: AppRole = { roleId: randomUUID(), secretIds: new Map(), policy, tokenTtl: options.tokenTtl ?? 3600 };
+    const entry: AppRole = {
+      roleId: randomUUID(),
+      secretIds: new Map(),
+      policy,
+      tokenTtl: options.tokenTtl ?? 3600,
+    };
     auth.roles.set(role, entry);
-    const mint = (uses = 0, ttl = 0): { secret_id: string; secret_id_accessor: string; secret_id_ttl: number; secret_id_num_uses: number } => {
+    const mint = (
+      uses = 0,
+      ttl = 0,
+    ): {
+      secret_id: string;
+      secret_id_accessor: string;
+      secret_id_ttl: number;
+      secret_id_num_uses: number;
+    } => {
       const secretId = randomUUID();
-      entry.secretIds.set(secretId, { uses: uses === 0 ? Infinity : uses, expiresAt: ttl === 0 ? Infinity : Date.now() + ttl * 1000 });
-      return { secret_id: secretId, secret_id_accessor: randomUUID(), secret_id_ttl: ttl, secret_id_num_uses: uses };
+      entry.secretIds.set(secretId, {
+        uses: uses === 0 ? Infinity : uses,
+        expiresAt: ttl === 0 ? Infinity : Date.now() + ttl * 1000,
+      });
+      return {
+        secret_id: secretId,
+        secret_id_accessor: randomUUID(),
+        secret_id_ttl: ttl,
+        secret_id_num_uses: uses,
+      };
     };
     return Promise.resolve({
       mount,
       roleId: entry.roleId,
       secretId: () => Promise.resolve(mint().secret_id),
-      wrappedSecretId: (ttl = 300) => Promise.resolve(this.wrap(ns, `auth/${mount}/role/${role}/secret-id`, envelope({ data: mint() }), ttl)),
+      wrappedSecretId: (ttl = 300) =>
+        Promise.resolve(
+          this.wrap(ns, `auth/${mount}/role/${role}/secret-id`, envelope({ data: mint() }), ttl),
+        ),
     });
   }
 
@@ -212,7 +254,13 @@ export class FakeVault implements VaultBackend {
     return roles;
   }
 
-  addJwtRole(type: "kubernetes" | "jwt", role: string, bound: Record<string, string>, policy: Policy, options: { mount?: string; tokenTtl?: number; namespace?: string } = {}): void {
+  addJwtRole(
+    type: "kubernetes" | "jwt",
+    role: string,
+    bound: Record<string, string>,
+    policy: Policy,
+    options: { mount?: string; tokenTtl?: number; namespace?: string } = {},
+  ): void {
     const auth = this.#authMount(this.ns(options.namespace), options.mount ?? type, type);
     auth.roles.set(role, { policy, bound, tokenTtl: options.tokenTtl ?? 3600 });
   }
@@ -233,7 +281,8 @@ export class FakeVault implements VaultBackend {
   // -- protocol ---------------------------------------------------------------------------------------
 
   handle(request: RecordedRequest): Reply {
-    if (this.standbyFor !== undefined) return { status: 307, headers: { location: `${this.standbyFor}${request.path}` } };
+    if (this.standbyFor !== undefined)
+      return { status: 307, headers: { location: `${this.standbyFor}${request.path}` } };
     if (this.sealed) return errors(503, "Vault is sealed");
     const url = new URL(request.path, "http://vault");
     if (!url.pathname.startsWith("/v1/")) return errors(404, "no handler for route");
@@ -243,17 +292,21 @@ export class FakeVault implements VaultBackend {
     const method = request.method === "PUT" ? "POST" : request.method;
 
     const login = /^auth\/(.+)\/login$/.exec(path);
-    if (login !== null && method === "POST" && login[1] !== "token") return this.#login(ns, login[1] as string, body);
+    if (login !== null && method === "POST" && login[1] !== "token")
+      return this.#login(ns, login[1] as string, body);
     if (path === "sys/wrapping/unwrap" && method === "POST") return this.#unwrap(ns, request, body, true);
     if (path === "sys/wrapping/lookup" && method === "POST") return this.#unwrap(ns, request, body, false);
 
     const token = header(request, "x-vault-token") ?? bearer(request);
     const info = token === undefined ? undefined : (ns.tokens.get(token) ?? this.ns().tokens.get(token));
-    if (token === undefined || info === undefined || info.expiresAt <= Date.now()) return errors(403, INVALID_TOKEN);
+    if (token === undefined || info === undefined || info.expiresAt <= Date.now())
+      return errors(403, INVALID_TOKEN);
 
     if (path === "auth/token/lookup-self" && method === "GET") {
       const ttl = info.expiresAt === Infinity ? 0 : Math.round((info.expiresAt - Date.now()) / 1000);
-      return ok({ data: { accessor: info.accessor, id: token, policies: ["default"], ttl, renewable: false } });
+      return ok({
+        data: { accessor: info.accessor, id: token, policies: ["default"], ttl, renewable: false },
+      });
     }
     if (path === "auth/token/revoke-self" && method === "POST") {
       ns.tokens.delete(token);
@@ -261,7 +314,8 @@ export class FakeVault implements VaultBackend {
       return { status: 204 };
     }
     const mountsPrefix = "sys/internal/ui/mounts/";
-    if (path.startsWith(mountsPrefix) && method === "GET") return this.#mountInfo(ns, info, decodeURIComponent(path.slice(mountsPrefix.length)));
+    if (path.startsWith(mountsPrefix) && method === "GET")
+      return this.#mountInfo(ns, info, decodeURIComponent(path.slice(mountsPrefix.length)));
     if (method !== "GET") return errors(405, "unsupported operation");
     const target = decodeURIComponent(path);
     if (!allowed(info.policy, target)) return errors(403, PERMISSION_DENIED);
@@ -277,7 +331,13 @@ export class FakeVault implements VaultBackend {
       const role = /^creds\/(.+)$/.exec(rest)?.[1];
       const creds = role === undefined ? undefined : mount.roles.get(role);
       if (creds === undefined) return errors(400, `unknown role: ${role ?? rest}`);
-      return ok({ data: creds(), lease_id: `${mountPath}creds/${role}/${randomBytes(12).toString("base64url")}`, renewable: true, lease_duration: 3600, mount_type: "database" });
+      return ok({
+        data: creds(),
+        lease_id: `${mountPath}creds/${role}/${randomBytes(12).toString("base64url")}`,
+        renewable: true,
+        lease_duration: 3600,
+        mount_type: "database",
+      });
     }
     if (mount.version === 1) {
       const data = mount.data.get(rest);
@@ -287,7 +347,13 @@ export class FakeVault implements VaultBackend {
     }
     if (!rest.startsWith("data/")) {
       return ok(
-        { data: null, warnings: ["Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. If using the Vault CLI, use 'vault kv get' for this operation."], mount_type: "kv" },
+        {
+          data: null,
+          warnings: [
+            "Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use. If using the Vault CLI, use 'vault kv get' for this operation.",
+          ],
+          mount_type: "kv",
+        },
         404,
       );
     }
@@ -295,25 +361,53 @@ export class FakeVault implements VaultBackend {
     const wanted = versionParam === null || versionParam === "0" ? versions?.length : Number(versionParam);
     const entry = wanted === undefined ? undefined : versions?.[wanted - 1];
     if (entry === undefined || wanted === undefined) return errors(404);
-    const metadata = { version: wanted, created_time: entry.created, deletion_time: entry.destroyed ? "" : entry.deletion, destroyed: entry.destroyed, custom_metadata: null };
-    if (entry.destroyed || entry.deletion !== "") return ok({ data: { data: null, metadata }, mount_type: "kv" }, 404);
+    const metadata = {
+      version: wanted,
+      created_time: entry.created,
+      deletion_time: entry.destroyed ? "" : entry.deletion,
+      destroyed: entry.destroyed,
+      custom_metadata: null,
+    };
+    if (entry.destroyed || entry.deletion !== "")
+      return ok({ data: { data: null, metadata }, mount_type: "kv" }, 404);
     return ok({ data: { data: entry.data, metadata }, mount_type: "kv" });
   }
 
   /** As Vault: 403 unless the mount exists and the token may do something under it. */
   #mountInfo(ns: VaultNamespace, info: TokenInfo, path: string): Reply {
     const found = findMount(ns, path);
-    const denied = errors(403, `preflight capability check returned 403, please ensure client's policies grant access to path "${path}/"`);
+    const denied = errors(
+      403,
+      `preflight capability check returned 403, please ensure client's policies grant access to path "${path}/"`,
+    );
     if (found === undefined) return denied;
     const [mountPath, mount] = found;
-    if (!info.policy.some((p) => p === "*" || p.startsWith(mountPath) || mountPath.startsWith(p.replace(/\*$/, "")))) return denied;
+    if (
+      !info.policy.some(
+        (p) => p === "*" || p.startsWith(mountPath) || mountPath.startsWith(p.replace(/\*$/, "")),
+      )
+    )
+      return denied;
     const options = mount.type === "kv" ? { version: String(mount.version) } : null;
-    return ok({ data: { path: mountPath, type: mount.type, options, description: "", accessor: `${mount.type}_${this.#counter++}`, local: false, seal_wrap: false, external_entropy_access: false, config: {} } });
+    return ok({
+      data: {
+        path: mountPath,
+        type: mount.type,
+        options,
+        description: "",
+        accessor: `${mount.type}_${this.#counter++}`,
+        local: false,
+        seal_wrap: false,
+        external_entropy_access: false,
+        config: {},
+      },
+    });
   }
 
   #login(ns: VaultNamespace, mountPath: string, body: Record<string, unknown>): Reply {
     const auth = ns.auth.get(mountPath);
-    if (auth === undefined) return errors(404, `no handler for route "auth/${mountPath}/login". route entry not found.`);
+    if (auth === undefined)
+      return errors(404, `no handler for route "auth/${mountPath}/login". route entry not found.`);
     if (auth.type === "approle") {
       if (typeof body["role_id"] !== "string") return errors(400, "missing role_id");
       const match = [...auth.roles.entries()].find(([, r]) => r.roleId === body["role_id"]);
@@ -321,26 +415,43 @@ export class FakeVault implements VaultBackend {
       const [roleName, role] = match;
       if (typeof body["secret_id"] !== "string") return errors(400, "missing secret_id");
       const secret = role.secretIds.get(body["secret_id"]);
-      if (secret === undefined || secret.expiresAt <= Date.now() || secret.uses <= 0) return errors(400, "invalid role or secret ID");
+      if (secret === undefined || secret.expiresAt <= Date.now() || secret.uses <= 0)
+        return errors(400, "invalid role or secret ID");
       secret.uses -= 1;
       return ok({ auth: this.#issueToken(ns, role.policy, role.tokenTtl, { role_name: roleName }) });
     }
     const roleName = body["role"];
     const jwt = body["jwt"];
     const role = typeof roleName === "string" ? auth.roles.get(roleName) : undefined;
-    if (role === undefined) return errors(400, auth.type === "kubernetes" ? `invalid role name "${String(roleName)}"` : `role "${String(roleName)}" could not be found`);
+    if (role === undefined)
+      return errors(
+        400,
+        auth.type === "kubernetes"
+          ? `invalid role name "${String(roleName)}"`
+          : `role "${String(roleName)}" could not be found`,
+      );
     const claims = typeof jwt === "string" ? this.#verifyJwt(jwt) : "malformed";
     if (auth.type === "kubernetes") {
       // The real plugin asks the cluster (TokenReview); a bad or expired token is a bare 403.
       if (typeof claims === "string") return errors(403, PERMISSION_DENIED);
       for (const [claim, value] of Object.entries(role.bound)) {
-        if (claims[claim] !== value) return errors(403, claim.includes("namespace") ? "namespace not authorized" : "service account name not authorized");
+        if (claims[claim] !== value)
+          return errors(
+            403,
+            claim.includes("namespace") ? "namespace not authorized" : "service account name not authorized",
+          );
       }
     } else {
-      if (claims === "expired") return errors(400, "error validating claims: validation failed, token is expired (exp)");
-      if (typeof claims === "string") return errors(400, "error validating token: failed to verify id token signature");
+      if (claims === "expired")
+        return errors(400, "error validating claims: validation failed, token is expired (exp)");
+      if (typeof claims === "string")
+        return errors(400, "error validating token: failed to verify id token signature");
       for (const [claim, value] of Object.entries(role.bound)) {
-        if (claims[claim] !== value) return errors(400, `error validating claims: claim "${claim}" does not match any associated bound claim values`);
+        if (claims[claim] !== value)
+          return errors(
+            400,
+            `error validating claims: claim "${claim}" does not match any associated bound claim values`,
+          );
       }
     }
     return ok({ auth: this.#issueToken(ns, role.policy, role.tokenTtl, { role: roleName as string }) });
@@ -356,22 +467,52 @@ export class FakeVault implements VaultBackend {
     return claims;
   }
 
-  #unwrap(ns: VaultNamespace, request: RecordedRequest, body: Record<string, unknown>, consume: boolean): Reply {
+  #unwrap(
+    ns: VaultNamespace,
+    request: RecordedRequest,
+    body: Record<string, unknown>,
+    consume: boolean,
+  ): Reply {
     const token = typeof body["token"] === "string" ? body["token"] : header(request, "x-vault-token");
     const wrap = token === undefined ? undefined : ns.wraps.get(token);
-    if (token === undefined || wrap === undefined || wrap.expiresAt <= Date.now()) return errors(400, "wrapping token is not valid or does not exist");
+    if (token === undefined || wrap === undefined || wrap.expiresAt <= Date.now())
+      return errors(400, "wrapping token is not valid or does not exist");
     if (!consume) {
-      return ok({ data: { creation_path: wrap.creationPath, creation_time: new Date().toISOString(), creation_ttl: Math.round((wrap.expiresAt - Date.now()) / 1000) } });
+      return ok({
+        data: {
+          creation_path: wrap.creationPath,
+          creation_time: new Date().toISOString(),
+          creation_ttl: Math.round((wrap.expiresAt - Date.now()) / 1000),
+        },
+      });
     }
     ns.wraps.delete(token);
     return { status: 200, body: wrap.response };
   }
 
-  #issueToken(ns: VaultNamespace, policy: Policy, ttlSeconds: number, metadata: Record<string, string> = {}): Record<string, unknown> {
+  #issueToken(
+    ns: VaultNamespace,
+    policy: Policy,
+    ttlSeconds: number,
+    metadata: Record<string, string> = {},
+  ): Record<string, unknown> {
     const token = `hvs.${randomBytes(18).toString("base64url")}`;
     const accessor = randomBytes(12).toString("base64url");
     ns.tokens.set(token, { policy, expiresAt: Date.now() + ttlSeconds * 1000, accessor });
-    return { client_token: token, accessor, policies: ["default", "app"], token_policies: ["default", "app"], metadata, lease_duration: ttlSeconds, renewable: true, entity_id: randomUUID(), token_type: "service", orphan: true, mfa_requirement: null, num_uses: 0 };
+    return {
+      client_token: token,
+      accessor,
+      policies: ["default", "app"],
+      token_policies: ["default", "app"],
+      metadata,
+      lease_duration: ttlSeconds,
+      renewable: true,
+      entity_id: randomUUID(),
+      token_type: "service",
+      orphan: true,
+      mfa_requirement: null,
+      num_uses: 0,
+    };
   }
 
   #kv(mount: string, namespace: string): Extract<Mount, { type: "kv" }> {
@@ -380,10 +521,17 @@ export class FakeVault implements VaultBackend {
     return m;
   }
 
-  #authMount<T extends AuthMount["type"]>(ns: VaultNamespace, mount: string, type: T): Extract<AuthMount, { type: T }> {
+  #authMount<T extends AuthMount["type"]>(
+    ns: VaultNamespace,
+    mount: string,
+    type: T,
+  ): Extract<AuthMount, { type: T }> {
     let auth = ns.auth.get(mount);
     if (auth === undefined) {
-      auth = type === "approle" ? { type: "approle", roles: new Map() } : { type: type as "jwt", roles: new Map() };
+      auth =
+        type === "approle"
+          ? { type: "approle", roles: new Map() }
+          : { type: type as "jwt", roles: new Map() };
       ns.auth.set(mount, auth);
     }
     if (auth.type !== type) throw new Error(`auth/${mount} is ${auth.type}, not ${type}`);
@@ -425,7 +573,18 @@ function parseBody(body: string): Record<string, unknown> {
 }
 
 function envelope(fields: Record<string, unknown>): Record<string, unknown> {
-  return { request_id: randomUUID(), lease_id: "", renewable: false, lease_duration: 0, data: null, wrap_info: null, warnings: null, auth: null, mount_type: "", ...fields };
+  return {
+    request_id: randomUUID(),
+    lease_id: "",
+    renewable: false,
+    lease_duration: 0,
+    data: null,
+    wrap_info: null,
+    warnings: null,
+    auth: null,
+    mount_type: "",
+    ...fields,
+  };
 }
 
 function ok(fields: Record<string, unknown>, status = 200): Reply {
@@ -437,7 +596,8 @@ function errors(status: number, ...messages: string[]): Reply {
 }
 
 /** Vault's error bodies, for scripting faults: `vaultError(503, "Vault is sealed")`. */
-export const vaultError = (status: number, ...messages: string[]): ReturnType<typeof reply> => reply(status, { errors: messages });
+export const vaultError = (status: number, ...messages: string[]): ReturnType<typeof reply> =>
+  reply(status, { errors: messages });
 
 // -------------------------------------------------------------------------------------------------------
 // A real Vault dev server, driven through its HTTP API with the root token. Everything is created
@@ -461,7 +621,12 @@ export class RealVault implements VaultBackend {
     return addr === undefined || token === undefined ? undefined : new RealVault(addr, token);
   }
 
-  async api(method: string, path: string, body?: object, headers: Record<string, string> = {}): Promise<Record<string, unknown>> {
+  async api(
+    method: string,
+    path: string,
+    body?: object,
+    headers: Record<string, string> = {},
+  ): Promise<Record<string, unknown>> {
     const response = await fetch(`${this.url}/v1/${path}`, {
       method,
       headers: { "X-Vault-Token": this.rootToken, "Content-Type": "application/json", ...headers },
@@ -507,7 +672,11 @@ export class RealVault implements VaultBackend {
 
   async createToken(policy: Policy, ttlSeconds = 3600): Promise<string> {
     const name = await this.#policy(policy);
-    const created = await this.api("POST", "auth/token/create", { policies: [name], ttl: `${ttlSeconds}s`, no_default_policy: true });
+    const created = await this.api("POST", "auth/token/create", {
+      policies: [name],
+      ttl: `${ttlSeconds}s`,
+      no_default_policy: true,
+    });
     return (created["auth"] as { client_token: string }).client_token;
   }
 
@@ -519,13 +688,29 @@ export class RealVault implements VaultBackend {
     }
     const name = await this.#policy(policy);
     await this.api("POST", `auth/${mount}/role/${role}`, { token_policies: [name], token_ttl: "10m" });
-    const roleId = ((await this.api("GET", `auth/${mount}/role/${role}/role-id`))["data"] as { role_id: string }).role_id;
+    const roleId = (
+      (await this.api("GET", `auth/${mount}/role/${role}/role-id`))["data"] as { role_id: string }
+    ).role_id;
     return {
       mount,
       roleId,
-      secretId: async () => ((await this.api("POST", `auth/${mount}/role/${role}/secret-id`, {}))["data"] as { secret_id: string }).secret_id,
+      secretId: async () =>
+        (
+          (await this.api("POST", `auth/${mount}/role/${role}/secret-id`, {}))["data"] as {
+            secret_id: string;
+          }
+        ).secret_id,
       wrappedSecretId: async (ttl = 300) =>
-        ((await this.api("POST", `auth/${mount}/role/${role}/secret-id`, {}, { "X-Vault-Wrap-TTL": `${ttl}s` }))["wrap_info"] as { token: string }).token,
+        (
+          (
+            await this.api(
+              "POST",
+              `auth/${mount}/role/${role}/secret-id`,
+              {},
+              { "X-Vault-Wrap-TTL": `${ttl}s` },
+            )
+          )["wrap_info"] as { token: string }
+        ).token,
     };
   }
 
