@@ -1,0 +1,581 @@
+// A wire-level AWS fake on one loopback port, as reference/protocols.md §2 describes it:
+// - Secrets Manager (awsJson1_1: POST / with X-Amz-Target): GetSecretValue and BatchGetSecretValue,
+//   with the real error shapes ({"__type","Message"}) and per-secret Errors inside a batch's 200;
+// - STS AssumeRoleWithWebIdentity (awsQuery: form body in, XML out), checking the token file content;
+// - an ECS-style container-credentials endpoint (GET /creds, optional Authorization token);
+// - IMDSv2 (PUT /latest/api/token, then the security-credentials documents).
+// Every Secrets Manager request must carry a valid SigV4 signature made with credentials this fake
+// issued (static keys it was given, or keys it handed out via STS/container/IMDS); the region of a
+// request is the one in its signature scope, so one fake serves every region. Faults, latency and the
+// request log come from harness.ts.
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { TestServer, type RecordedRequest, type Reply } from "./harness.ts";
+
+export const ACCOUNT = "123456789012";
+
+export interface IssuedCredentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  readonly sessionToken?: string;
+  readonly source: "static" | "sts" | "container" | "imds";
+}
+
+export interface SignatureCheck {
+  readonly target: string;
+  readonly accessKeyId: string;
+  readonly source: IssuedCredentials["source"] | "unknown";
+  readonly region: string;
+  readonly valid: boolean;
+  readonly problem?: string;
+}
+
+interface Version {
+  readonly id: string;
+  stages: string[];
+  readonly value: string | Uint8Array;
+  readonly created: number;
+}
+
+interface Secret {
+  readonly name: string;
+  readonly region: string;
+  readonly arn: string;
+  readonly versions: Version[];
+  denied: boolean;
+  kmsDenied: boolean;
+}
+
+export interface AwsFakeOptions {
+  readonly latencyMs?: number;
+  readonly tls?: { readonly key: string; readonly cert: string };
+  /** Appended to every error Message: lets a test prove messages are never echoed to the user. */
+  readonly errorMessageExtra?: string;
+}
+
+export class AwsFake {
+  readonly server: TestServer;
+  readonly signatures: SignatureCheck[] = [];
+  readonly #credentials = new Map<string, IssuedCredentials>();
+  readonly #secrets: Secret[] = [];
+  readonly #extra: string;
+  /** What STS accepts: the role and the exact token file content (trailing newline included). */
+  webIdentity: { roleArn: string; token: string } | undefined;
+  /** What the container endpoint wants in Authorization (undefined: no token required). */
+  containerToken: string | undefined;
+  /** Deny the BatchGetSecretValue action itself (an IAM policy that grants only GetSecretValue). */
+  batchDenied = false;
+  readonly #imdsTokens = new Set<string>();
+
+  private constructor(server: TestServer, extra: string) {
+    this.server = server;
+    this.#extra = extra;
+  }
+
+  static async start(options: AwsFakeOptions = {}): Promise<AwsFake> {
+    // The handler needs the fake and the fake needs the server: tie the knot through a holder.
+    const holder: { fake?: AwsFake } = {};
+    const server = await TestServer.start({
+      handler: (request) => (holder.fake as AwsFake).handle(request),
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
+      ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
+    });
+    holder.fake = new AwsFake(
+      server,
+      options.errorMessageExtra === undefined ? "" : ` ${options.errorMessageExtra}`,
+    );
+    return holder.fake;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  /** Long-term keys the fake accepts (as if they belonged to an IAM user). */
+  issueStatic(): IssuedCredentials {
+    return this.#issue("static", "AKIA");
+  }
+
+  /** Creates a secret with one version in AWSCURRENT; returns its ARN and version id. */
+  putSecret(region: string, name: string, value: string | Uint8Array): { arn: string; versionId: string } {
+    let secret = this.#secrets.find((s) => s.region === region && s.name === name);
+    if (secret === undefined) {
+      const arn = `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${name}-${randomBytes(3).toString("hex")}`;
+      secret = { name, region, arn, versions: [], denied: false, kmsDenied: false };
+      this.#secrets.push(secret);
+    }
+    return { arn: secret.arn, versionId: this.putVersion(region, name, value, ["AWSCURRENT"]) };
+  }
+
+  /** Adds a version with these staging labels (moving AWSCURRENT makes the old one AWSPREVIOUS). */
+  putVersion(region: string, name: string, value: string | Uint8Array, stages: readonly string[]): string {
+    const secret = this.#find(region, name);
+    if (secret === undefined) throw new Error(`no secret ${name} in ${region}`);
+    const current = secret.versions.find((v) => v.stages.includes("AWSCURRENT"));
+    for (const version of secret.versions) {
+      version.stages = version.stages.filter(
+        (s) => !stages.includes(s) && !(stages.includes("AWSCURRENT") && s === "AWSPREVIOUS"),
+      );
+    }
+    if (stages.includes("AWSCURRENT") && current !== undefined) current.stages.push("AWSPREVIOUS");
+    const id = randomUuid();
+    secret.versions.push({ id, stages: [...stages], value, created: Date.now() / 1000 });
+    return id;
+  }
+
+  /** The identity has no secretsmanager:GetSecretValue on this secret. */
+  deny(region: string, name: string): void {
+    this.#must(region, name).denied = true;
+  }
+
+  /** The identity may not kms:Decrypt with this secret's key. */
+  denyKms(region: string, name: string): void {
+    this.#must(region, name).kmsDenied = true;
+  }
+
+  /** Requests whose X-Amz-Target is secretsmanager.<target> (or any Secrets Manager call). */
+  calls(target?: "GetSecretValue" | "BatchGetSecretValue", region?: string): RecordedRequest[] {
+    return this.server.requests.filter((r) => {
+      const t = header(r, "x-amz-target");
+      if (t === undefined || (target !== undefined && t !== `secretsmanager.${target}`)) return false;
+      return region === undefined || scopeRegion(r) === region;
+    });
+  }
+
+  stsCalls(): RecordedRequest[] {
+    return this.server.requests.filter(
+      (r) => r.method === "POST" && r.body.includes("Action=AssumeRoleWithWebIdentity"),
+    );
+  }
+
+  containerCalls(): RecordedRequest[] {
+    return this.server.requests.filter((r) => r.method === "GET" && r.path.startsWith("/creds"));
+  }
+
+  imdsCalls(): RecordedRequest[] {
+    return this.server.requests.filter((r) => r.path.startsWith("/latest/"));
+  }
+
+  handle(request: RecordedRequest): Reply {
+    if (request.method === "GET" && request.path.startsWith("/creds")) return this.#container(request);
+    if (request.path.startsWith("/latest/")) return this.#imds(request);
+    const target = header(request, "x-amz-target");
+    if (request.method === "POST" && target?.startsWith("secretsmanager.") === true)
+      return this.#secretsManager(request, target.slice("secretsmanager.".length));
+    if (
+      request.method === "POST" &&
+      (header(request, "content-type") ?? "").startsWith("application/x-www-form-urlencoded")
+    )
+      return this.#sts(request);
+    return { status: 404, body: "not a route of the AWS fake" };
+  }
+
+  // ---- Secrets Manager ----
+
+  #secretsManager(request: RecordedRequest, target: string): Reply {
+    const auth = this.#verify(request, target);
+    if (auth.error !== undefined) return auth.error;
+    const region = auth.region;
+    let input: Record<string, unknown>;
+    try {
+      input = JSON.parse(request.body) as Record<string, unknown>;
+    } catch {
+      return this.#jsonError(
+        400,
+        "SerializationException",
+        "Start of structure or map found where not expected.",
+      );
+    }
+    if (target === "GetSecretValue") return this.#getSecretValue(region, input);
+    if (target === "BatchGetSecretValue") return this.#batchGetSecretValue(region, input);
+    return this.#jsonError(400, "UnknownOperationException", "");
+  }
+
+  #getSecretValue(region: string, input: Record<string, unknown>): Reply {
+    const id = input["SecretId"];
+    if (typeof id !== "string" || id === "")
+      return this.#jsonError(400, "InvalidParameterException", "SecretId is required.");
+    const result = this.#read(region, id, input["VersionId"], input["VersionStage"], "GetSecretValue");
+    if ("code" in result) return this.#jsonError(400, result.code, result.message);
+    return this.#ok(result.entry);
+  }
+
+  #batchGetSecretValue(region: string, input: Record<string, unknown>): Reply {
+    if (this.batchDenied) {
+      return this.#jsonError(
+        400,
+        "AccessDeniedException",
+        `User: ${this.#principal()} is not authorized to perform: secretsmanager:BatchGetSecretValue because no identity-based policy allows the secretsmanager:BatchGetSecretValue action`,
+      );
+    }
+    if (input["Filters"] !== undefined)
+      return this.#jsonError(400, "InvalidRequestException", "The AWS fake supports SecretIdList only.");
+    const ids = input["SecretIdList"];
+    if (!Array.isArray(ids) || ids.length === 0 || !ids.every((i) => typeof i === "string")) {
+      return this.#jsonError(400, "InvalidParameterException", "Either SecretIdList or Filters is required.");
+    }
+    if (ids.length > 20)
+      return this.#jsonError(400, "InvalidParameterException", "SecretIdList may hold at most 20 ids.");
+    const SecretValues: object[] = [];
+    const Errors: object[] = [];
+    for (const id of ids) {
+      const result = this.#read(region, id, undefined, undefined, "GetSecretValue");
+      if ("code" in result) Errors.push({ SecretId: id, ErrorCode: result.code, Message: result.message });
+      else SecretValues.push(result.entry);
+    }
+    return this.#ok({ SecretValues, Errors });
+  }
+
+  #read(
+    region: string,
+    id: string,
+    versionId: unknown,
+    stage: unknown,
+    action: string,
+  ): { entry: object } | { code: string; message: string } {
+    const secret = this.#lookup(region, id);
+    if (secret === undefined)
+      return {
+        code: "ResourceNotFoundException",
+        message: `Secrets Manager can't find the specified secret.${this.#extra}`,
+      };
+    if (secret.denied) {
+      return {
+        code: "AccessDeniedException",
+        message: `User: ${this.#principal()} is not authorized to perform: secretsmanager:${action} on resource: ${id} because no identity-based policy allows the secretsmanager:${action} action${this.#extra}`,
+      };
+    }
+    let version: Version | undefined;
+    if (typeof versionId === "string") {
+      version = secret.versions.find((v) => v.id === versionId);
+      if (version === undefined || (typeof stage === "string" && !version.stages.includes(stage))) {
+        return {
+          code: "ResourceNotFoundException",
+          message: `Secrets Manager can't find the specified secret value for VersionId: ${versionId}${this.#extra}`,
+        };
+      }
+    } else {
+      const wanted = typeof stage === "string" ? stage : "AWSCURRENT";
+      version = secret.versions.find((v) => v.stages.includes(wanted));
+      if (version === undefined)
+        return {
+          code: "ResourceNotFoundException",
+          message: `Secrets Manager can't find the specified secret value for staging label: ${wanted}${this.#extra}`,
+        };
+    }
+    if (secret.kmsDenied)
+      return {
+        code: "DecryptionFailure",
+        message: `Secrets Manager can't decrypt the protected secret text using the provided KMS key.${this.#extra}`,
+      };
+    const value =
+      typeof version.value === "string"
+        ? { SecretString: version.value }
+        : { SecretBinary: Buffer.from(version.value).toString("base64") };
+    return {
+      entry: {
+        ARN: secret.arn,
+        Name: secret.name,
+        VersionId: version.id,
+        ...value,
+        VersionStages: version.stages,
+        CreatedDate: version.created,
+      },
+    };
+  }
+
+  #lookup(region: string, id: string): Secret | undefined {
+    if (id.startsWith("arn:")) {
+      // A full ARN, or a partial one without the random 6-character suffix.
+      return this.#secrets.find((s) => s.region === region && (s.arn === id || s.arn.slice(0, -7) === id));
+    }
+    return this.#find(region, id);
+  }
+
+  #find(region: string, name: string): Secret | undefined {
+    return this.#secrets.find((s) => s.region === region && s.name === name);
+  }
+
+  #must(region: string, name: string): Secret {
+    const secret = this.#find(region, name);
+    if (secret === undefined) throw new Error(`no secret ${name} in ${region}`);
+    return secret;
+  }
+
+  #principal(): string {
+    return `arn:aws:sts::${ACCOUNT}:assumed-role/app/session`;
+  }
+
+  #ok(body: object): Reply {
+    return {
+      status: 200,
+      body: JSON.stringify(body),
+      headers: { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUuid() },
+    };
+  }
+
+  #jsonError(status: number, code: string, message: string): Reply {
+    return {
+      status,
+      body: JSON.stringify({ __type: code, Message: message }),
+      headers: { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUuid() },
+    };
+  }
+
+  // ---- SigV4 ----
+
+  #verify(
+    request: RecordedRequest,
+    target: string,
+  ): { region: string; error?: undefined } | { error: Reply } {
+    const authorization = header(request, "authorization") ?? "";
+    const match =
+      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+        authorization,
+      );
+    const fail = (code: string, problem: string, accessKeyId = "", region = ""): { error: Reply } => {
+      this.signatures.push({
+        target,
+        accessKeyId,
+        source: this.#credentials.get(accessKeyId)?.source ?? "unknown",
+        region,
+        valid: false,
+        problem,
+      });
+      return { error: this.#jsonError(400, code, `${problem}${this.#extra}`) };
+    };
+    if (match === null) return fail("MissingAuthenticationTokenException", "Missing Authentication Token");
+    const [accessKeyId, day, region, service, signedHeaders, signature] = match.slice(1) as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+    ];
+    const credentials = this.#credentials.get(accessKeyId);
+    if (credentials === undefined)
+      return fail(
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+        accessKeyId,
+        region,
+      );
+    if (service !== "secretsmanager")
+      return fail(
+        "InvalidSignatureException",
+        "Credential should be scoped to correct service: 'secretsmanager'.",
+        accessKeyId,
+        region,
+      );
+    const amzDate = header(request, "x-amz-date") ?? "";
+    if (!amzDate.startsWith(day) || !(Math.abs(parseAmzDate(amzDate) - Date.now()) <= 15 * 60_000)) {
+      return fail("InvalidSignatureException", "Signature expired or date mismatch.", accessKeyId, region);
+    }
+    if (credentials.sessionToken !== undefined) {
+      if (
+        header(request, "x-amz-security-token") !== credentials.sessionToken ||
+        !signedHeaders.split(";").includes("x-amz-security-token")
+      ) {
+        return fail(
+          "UnrecognizedClientException",
+          "The security token included in the request is invalid.",
+          accessKeyId,
+          region,
+        );
+      }
+    }
+    const names = signedHeaders.split(";");
+    if (!names.includes("host"))
+      return fail("InvalidSignatureException", "'Host' must be a signed header.", accessKeyId, region);
+    const payloadHash = sha256(request.body);
+    const claimed = header(request, "x-amz-content-sha256");
+    if (claimed !== undefined && claimed !== payloadHash)
+      return fail(
+        "InvalidSignatureException",
+        "The provided x-amz-content-sha256 header does not match what was computed.",
+        accessKeyId,
+        region,
+      );
+    const [path, query = ""] = request.path.split("?") as [string, string?];
+    const canonicalRequest = [
+      request.method,
+      path,
+      canonicalQuery(query),
+      names.map((n) => `${n}:${(header(request, n) ?? "").trim().replace(/\s+/g, " ")}\n`).join(""),
+      signedHeaders,
+      payloadHash,
+    ].join("\n");
+    const scope = `${day}/${region}/${service}/aws4_request`;
+    const stringToSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonicalRequest)].join("\n");
+    let key: Buffer = hmac(`AWS4${credentials.secretAccessKey}`, day);
+    for (const part of [region, service, "aws4_request"]) key = hmac(key, part);
+    const expected = hmac(key, stringToSign);
+    if (!timingSafeEqual(expected, Buffer.from(signature, "hex"))) {
+      return fail(
+        "InvalidSignatureException",
+        "The request signature we calculated does not match the signature you provided.",
+        accessKeyId,
+        region,
+      );
+    }
+    this.signatures.push({ target, accessKeyId, source: credentials.source, region, valid: true });
+    return { region };
+  }
+
+  #issue(source: IssuedCredentials["source"], prefix: string): IssuedCredentials {
+    const accessKeyId = `${prefix}${randomBytes(8).toString("hex").toUpperCase()}`;
+    const credentials: IssuedCredentials = {
+      accessKeyId,
+      secretAccessKey: randomBytes(30).toString("base64"),
+      ...(source === "static" ? {} : { sessionToken: `IQoJ${randomBytes(60).toString("base64")}` }),
+      source,
+    };
+    this.#credentials.set(accessKeyId, credentials);
+    return credentials;
+  }
+
+  // ---- STS (awsQuery) ----
+
+  #sts(request: RecordedRequest): Reply {
+    const form = new URLSearchParams(request.body);
+    const xmlError = (code: string, message: string): Reply => ({
+      status: 400,
+      body: `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${escapeXml(message + this.#extra)}</Message></Error><RequestId>${randomUuid()}</RequestId></ErrorResponse>`,
+      headers: { "content-type": "text/xml" },
+    });
+    if (form.get("Action") !== "AssumeRoleWithWebIdentity" || form.get("Version") !== "2011-06-15")
+      return xmlError("InvalidAction", "Could not find operation.");
+    const expected = this.webIdentity;
+    if (expected === undefined || form.get("RoleArn") !== expected.roleArn)
+      return xmlError("AccessDenied", "Not authorized to perform sts:AssumeRoleWithWebIdentity");
+    if (form.get("WebIdentityToken") !== expected.token)
+      return xmlError(
+        "InvalidIdentityToken",
+        "Couldn't retrieve verification key from your identity provider.",
+      );
+    const session = form.get("RoleSessionName");
+    if (session === null || session === "")
+      return xmlError("ValidationError", "RoleSessionName is required.");
+    const c = this.#issue("sts", "ASIA");
+    const body =
+      `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>` +
+      `<SubjectFromWebIdentityToken>system:serviceaccount:default:app</SubjectFromWebIdentityToken><Audience>sts.amazonaws.com</Audience>` +
+      `<AssumedRoleUser><Arn>arn:aws:sts::${ACCOUNT}:assumed-role/app/${escapeXml(session)}</Arn><AssumedRoleId>AROA${randomBytes(8).toString("hex").toUpperCase()}:${escapeXml(session)}</AssumedRoleId></AssumedRoleUser>` +
+      `<Credentials><AccessKeyId>${c.accessKeyId}</AccessKeyId><SecretAccessKey>${escapeXml(c.secretAccessKey)}</SecretAccessKey><SessionToken>${escapeXml(c.sessionToken ?? "")}</SessionToken><Expiration>${inOneHour()}</Expiration></Credentials>` +
+      `<Provider>arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.example</Provider></AssumeRoleWithWebIdentityResult>` +
+      `<ResponseMetadata><RequestId>${randomUuid()}</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`;
+    return { status: 200, body, headers: { "content-type": "text/xml" } };
+  }
+
+  // ---- container credentials (ECS / EKS Pod Identity) ----
+
+  #container(request: RecordedRequest): Reply {
+    if (this.containerToken !== undefined && header(request, "authorization") !== this.containerToken) {
+      return {
+        status: 403,
+        body: { Code: "AccessDeniedException", Message: `Authorization token is invalid${this.#extra}` },
+      };
+    }
+    const c = this.#issue("container", "ASIA");
+    return {
+      status: 200,
+      body: {
+        AccessKeyId: c.accessKeyId,
+        SecretAccessKey: c.secretAccessKey,
+        Token: c.sessionToken,
+        Expiration: inOneHour(),
+        RoleArn: `arn:aws:iam::${ACCOUNT}:role/task`,
+      },
+    };
+  }
+
+  // ---- IMDSv2 ----
+
+  #imds(request: RecordedRequest): Reply {
+    if (request.method === "PUT" && request.path === "/latest/api/token") {
+      if (header(request, "x-aws-ec2-metadata-token-ttl-seconds") === undefined)
+        return { status: 400, body: "" };
+      const token = randomBytes(24).toString("base64url");
+      this.#imdsTokens.add(token);
+      return { status: 200, body: token, headers: { "content-type": "text/plain" } };
+    }
+    if (!this.#imdsTokens.has(header(request, "x-aws-ec2-metadata-token") ?? ""))
+      return { status: 401, body: "" };
+    const base = "/latest/meta-data/iam/security-credentials/";
+    if (request.path === base)
+      return { status: 200, body: "instance-role", headers: { "content-type": "text/plain" } };
+    if (request.path === `${base}instance-role`) {
+      const c = this.#issue("imds", "ASIA");
+      return {
+        status: 200,
+        body: {
+          Code: "Success",
+          LastUpdated: new Date().toISOString(),
+          Type: "AWS-HMAC",
+          AccessKeyId: c.accessKeyId,
+          SecretAccessKey: c.secretAccessKey,
+          Token: c.sessionToken,
+          Expiration: inOneHour(),
+        },
+      };
+    }
+    return { status: 404, body: "" };
+  }
+}
+
+// ---- helpers ----
+
+export function header(request: RecordedRequest, name: string): string | undefined {
+  const value = request.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value.join(",") : value;
+}
+
+export function scopeRegion(request: RecordedRequest): string | undefined {
+  return /Credential=[^/]+\/\d{8}\/([^/]+)\//.exec(header(request, "authorization") ?? "")?.[1];
+}
+
+/** The SecretIds a Secrets Manager request asked for. */
+export function requestedIds(request: RecordedRequest): string[] {
+  const body = JSON.parse(request.body) as { SecretId?: string; SecretIdList?: string[] };
+  return body.SecretIdList ?? (body.SecretId === undefined ? [] : [body.SecretId]);
+}
+
+function canonicalQuery(query: string): string {
+  if (query === "") return "";
+  return query
+    .split("&")
+    .map((p) => p.split("=") as [string, string?])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v ?? ""}`)
+    .join("&");
+}
+
+function sha256(data: string): string {
+  return createHash("sha256").update(data, "utf8").digest("hex");
+}
+
+function hmac(key: string | Buffer, data: string): Buffer {
+  return createHmac("sha256", key).update(data, "utf8").digest();
+}
+
+function parseAmzDate(value: string): number {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (m === null) return Number.NaN;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+}
+
+function inOneHour(): string {
+  return new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+function randomUuid(): string {
+  return crypto.randomUUID();
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
