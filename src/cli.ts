@@ -45,7 +45,8 @@ export function parseDuration(text: string): number {
 }
 
 function parseCount(text: string): number {
-  if (!/^[1-9][0-9]{0,3}$/.test(text)) throw new InvalidArgumentError("expected a whole number from 1 to 9999");
+  if (!/^[1-9][0-9]{0,3}$/.test(text))
+    throw new InvalidArgumentError("expected a whole number from 1 to 9999");
   return Number(text);
 }
 
@@ -53,16 +54,62 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 function addCommonOptions(command: Program): Program {
   return command
-    .addOption(new Option("-c, --config <file>", "config file (YAML or JSON); default ./secretwrap.yaml if present").env("SECRETWRAP_CONFIG"))
-    .addOption(new Option("--env-file <file>", "dotenv file; values may be references").env("SECRETWRAP_ENV_FILE"))
-    .addOption(new Option("--secrets-dir <dir>", "directory for file outputs (default: a fresh private dir in /dev/shm)").env("SECRETWRAP_SECRETS_DIR"))
-    .addOption(new Option("--allow-disk", "allow a secrets dir that is not on tmpfs").env("SECRETWRAP_ALLOW_DISK"))
-    .addOption(new Option("--timeout <duration>", "deadline for resolving every secret").env("SECRETWRAP_TIMEOUT").default(60_000, "60s").argParser(parseDuration))
-    .addOption(new Option("--attempt-timeout <duration>", "timeout of one request attempt").env("SECRETWRAP_ATTEMPT_TIMEOUT").default(10_000, "10s").argParser(parseDuration))
-    .addOption(new Option("--concurrency <n>", "parallel fetches per provider").env("SECRETWRAP_CONCURRENCY").default(8).argParser(parseCount))
-    .addOption(new Option("--log-level <level>", "error, warn, info or debug").env("SECRETWRAP_LOG_LEVEL").choices(LOG_LEVELS).default("info"))
-    .addOption(new Option("--log-format <format>", "text or json").env("SECRETWRAP_LOG_FORMAT").choices(LOG_FORMATS).default("text"))
-    .addOption(new Option("--allow-name <name>", "allow a target name that changes how programs load code (repeatable)").argParser(collect).default([]));
+    .addOption(
+      new Option(
+        "-c, --config <file>",
+        "config file (YAML or JSON); default ./secretwrap.yaml if present",
+      ).env("SECRETWRAP_CONFIG"),
+    )
+    .addOption(
+      new Option("--env-file <file>", "dotenv file; values may be references").env("SECRETWRAP_ENV_FILE"),
+    )
+    .addOption(
+      new Option(
+        "--secrets-dir <dir>",
+        "directory for file outputs (default: a fresh private dir in /dev/shm)",
+      ).env("SECRETWRAP_SECRETS_DIR"),
+    )
+    .addOption(
+      new Option("--allow-disk", "allow a secrets dir that is not on tmpfs").env("SECRETWRAP_ALLOW_DISK"),
+    )
+    .addOption(
+      new Option("--timeout <duration>", "deadline for resolving every secret")
+        .env("SECRETWRAP_TIMEOUT")
+        .default(60_000, "60s")
+        .argParser(parseDuration),
+    )
+    .addOption(
+      new Option("--attempt-timeout <duration>", "timeout of one request attempt")
+        .env("SECRETWRAP_ATTEMPT_TIMEOUT")
+        .default(10_000, "10s")
+        .argParser(parseDuration),
+    )
+    .addOption(
+      new Option("--concurrency <n>", "parallel fetches per provider")
+        .env("SECRETWRAP_CONCURRENCY")
+        .default(8)
+        .argParser(parseCount),
+    )
+    .addOption(
+      new Option("--log-level <level>", "error, warn, info or debug")
+        .env("SECRETWRAP_LOG_LEVEL")
+        .choices(LOG_LEVELS)
+        .default("info"),
+    )
+    .addOption(
+      new Option("--log-format <format>", "text or json")
+        .env("SECRETWRAP_LOG_FORMAT")
+        .choices(LOG_FORMATS)
+        .default("text"),
+    )
+    .addOption(
+      new Option(
+        "--allow-name <name>",
+        "allow a target name that changes how programs load code (repeatable)",
+      )
+        .argParser(collect)
+        .default([]),
+    );
 }
 
 interface RawCommon {
@@ -106,7 +153,9 @@ export interface CliIo {
 
 export function buildProgram(io: CliIo, onCommand: (command: Command) => void): Program {
   const program = new Program("secretwrap")
-    .description("Fetch secrets, hand them to a command as env vars or tmpfs files, then exec it. Fails closed.")
+    .description(
+      "Fetch secrets, hand them to a command as env vars or tmpfs files, then exec it. Fails closed.",
+    )
     .version(VERSION, "-V, --version")
     .enablePositionalOptions()
     .showSuggestionAfterError()
@@ -116,68 +165,124 @@ export function buildProgram(io: CliIo, onCommand: (command: Command) => void): 
       outputError: (text, write) => write(`secretwrap: ${text.replace(/^error: /, "")}`),
     })
     .exitOverride();
-  program.addHelpText("after", `
+  program.addHelpText(
+    "after",
+    `
 Examples:
   DB_PASSWORD_FILE=ref+vault://secret/myapp/db#password secretwrap run -- node server.js
   secretwrap check --json
   secretwrap get ref+file://./dev/token
 
 Exit codes: the command's own (128+N if it died from signal N); 64 usage, 78 config, 77 auth denied,
-69 fetch failed, 73 file output failed, 70 internal, 126/127 command not executable/not found.`);
+69 fetch failed, 73 file output failed, 70 internal, 126/127 command not executable/not found.`,
+  );
 
   const run = addCommonOptions(new Program("run"))
     .description("resolve every declared secret, then replace secretwrap with the command")
     .argument("[command...]", "the command and its arguments (after --)")
     .passThroughOptions()
-    .addOption(new Option("--supervise", "run the command as a child instead of replacing secretwrap").env("SECRETWRAP_SUPERVISE"))
-    .addOption(new Option("--stop-timeout <duration>", "with --supervise: SIGKILL the command this long after the first TERM/INT").env("SECRETWRAP_STOP_TIMEOUT").default(10_000, "10s").argParser(parseDuration))
-    .addOption(new Option("--user <uid[:gid]>", "(root only) run the command and own its files as this user").env("SECRETWRAP_USER"))
-    .addOption(new Option("--pristine", "the command gets only declared variables plus PATH, HOME, TERM, LANG").env("SECRETWRAP_PRISTINE"))
-    .addOption(new Option("--keep-env <name>", "keep this variable for the command (repeatable)").argParser(collect).default([]))
-    .addHelpText("after", `
+    .addOption(
+      new Option("--supervise", "run the command as a child instead of replacing secretwrap").env(
+        "SECRETWRAP_SUPERVISE",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--stop-timeout <duration>",
+        "with --supervise: SIGKILL the command this long after the first TERM/INT",
+      )
+        .env("SECRETWRAP_STOP_TIMEOUT")
+        .default(10_000, "10s")
+        .argParser(parseDuration),
+    )
+    .addOption(
+      new Option("--user <uid[:gid]>", "(root only) run the command and own its files as this user").env(
+        "SECRETWRAP_USER",
+      ),
+    )
+    .addOption(
+      new Option("--pristine", "the command gets only declared variables plus PATH, HOME, TERM, LANG").env(
+        "SECRETWRAP_PRISTINE",
+      ),
+    )
+    .addOption(
+      new Option("--keep-env <name>", "keep this variable for the command (repeatable)")
+        .argParser(collect)
+        .default([]),
+    )
+    .addHelpText(
+      "after",
+      `
 Example:
-  DB_PASSWORD_FILE=ref+vault://secret/myapp/db#password secretwrap run -- node server.js`)
-    .action((command: string[], raw: RawCommon & { supervise?: boolean | string; stopTimeout: number; user?: string; pristine?: boolean | string; keepEnv: string[] }) => {
-      if (command.length === 0) {
-        throw new SecretwrapError("USAGE", "no command given", { hint: "put the command after --: secretwrap run -- node server.js" });
-      }
-      onCommand({
-        kind: "run",
-        command,
-        options: {
-          ...common(raw),
-          supervise: flag(raw.supervise),
-          stopTimeoutMs: raw.stopTimeout,
-          ...(raw.user === undefined ? {} : { user: raw.user }),
-          pristine: flag(raw.pristine),
-          keepEnv: raw.keepEnv,
+  DB_PASSWORD_FILE=ref+vault://secret/myapp/db#password secretwrap run -- node server.js`,
+    )
+    .action(
+      (
+        command: string[],
+        raw: RawCommon & {
+          supervise?: boolean | string;
+          stopTimeout: number;
+          user?: string;
+          pristine?: boolean | string;
+          keepEnv: string[];
         },
-      });
-    });
+      ) => {
+        if (command.length === 0) {
+          throw new SecretwrapError("USAGE", "no command given", {
+            hint: "put the command after --: secretwrap run -- node server.js",
+          });
+        }
+        onCommand({
+          kind: "run",
+          command,
+          options: {
+            ...common(raw),
+            supervise: flag(raw.supervise),
+            stopTimeoutMs: raw.stopTimeout,
+            ...(raw.user === undefined ? {} : { user: raw.user }),
+            pristine: flag(raw.pristine),
+            keepEnv: raw.keepEnv,
+          },
+        });
+      },
+    );
 
   const check = addCommonOptions(new Program("check"))
     .description("resolve every declared secret and report each one (never its value); exit as run would")
     .option("--json", "print a JSON report on stdout")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Example:
-  secretwrap check --config secretwrap.yaml --json`)
-    .action((raw: RawCommon & { json?: boolean }) => onCommand({ kind: "check", options: common(raw), json: raw.json === true }));
+  secretwrap check --config secretwrap.yaml --json`,
+    )
+    .action((raw: RawCommon & { json?: boolean }) =>
+      onCommand({ kind: "check", options: common(raw), json: raw.json === true }),
+    );
 
   const get = addCommonOptions(new Program("get"))
     .description("print one secret's value to stdout")
     .argument("<ref>", "a reference, e.g. ref+vault://secret/myapp/db#password")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Example:
-  secretwrap get 'ref+awssecrets://prod/myapp#api_key' > /run/build-secret`)
+  secretwrap get 'ref+awssecrets://prod/myapp#api_key' > /run/build-secret`,
+    )
     .action((ref: string, raw: RawCommon) => onCommand({ kind: "get", options: common(raw), ref }));
 
   const render = addCommonOptions(new Program("render"))
     .description("write every declared secret as a file into a directory and exit (init containers)")
     .requiredOption("--out <dir>", "the directory to write into (tmpfs unless --allow-disk)")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Example:
-  secretwrap render --config /etc/secretwrap.yaml --out /secrets`)
-    .action((raw: RawCommon & { out: string }) => onCommand({ kind: "render", options: common(raw), out: raw.out }));
+  secretwrap render --config /etc/secretwrap.yaml --out /secrets`,
+    )
+    .action((raw: RawCommon & { out: string }) =>
+      onCommand({ kind: "render", options: common(raw), out: raw.out }),
+    );
 
   const version = new Program("version").description("print the version").action(() => {
     io.writeOut(`${VERSION}\n`);
@@ -187,12 +292,18 @@ Example:
   const completion = new Program("completion")
     .description("print a shell completion script")
     .argument("<shell>", "bash, zsh or fish")
-    .addHelpText("after", `
+    .addHelpText(
+      "after",
+      `
 Example:
-  secretwrap completion bash > /etc/bash_completion.d/secretwrap`)
+  secretwrap completion bash > /etc/bash_completion.d/secretwrap`,
+    )
     .action((shell: string) => {
       if (shell !== "bash" && shell !== "zsh" && shell !== "fish") {
-        throw new SecretwrapError("USAGE", `completion: unknown shell "${shell.slice(0, 20)}"; use bash, zsh or fish`);
+        throw new SecretwrapError(
+          "USAGE",
+          `completion: unknown shell "${shell.slice(0, 20)}"; use bash, zsh or fish`,
+        );
       }
       onCommand({ kind: "completion", shell, script: "" });
     });

@@ -7,7 +7,9 @@ export function completionScript(shell: "bash" | "zsh" | "fish", commands: reado
     const lines = [`complete -c secretwrap -f -n __fish_use_subcommand -a "${names}"`];
     for (const command of commands) {
       for (const option of command.options) {
-        lines.push(`complete -c secretwrap -n "__fish_seen_subcommand_from ${command.name}" -l ${option.slice(2)}`);
+        lines.push(
+          `complete -c secretwrap -n "__fish_seen_subcommand_from ${command.name}" -l ${option.slice(2)}`,
+        );
       }
     }
     return lines.join("\n") + "\n";

@@ -45,9 +45,13 @@ export function readCaFile(path: string, provider: string): string {
   try {
     pem = readFileSync(path, "utf8");
   } catch (error) {
-    throw new SecretwrapError("CONFIG_INVALID", `${provider}: cannot read CA file ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`, {
-      subject: { provider },
-    });
+    throw new SecretwrapError(
+      "CONFIG_INVALID",
+      `${provider}: cannot read CA file ${path} (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      {
+        subject: { provider },
+      },
+    );
   }
   if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
     throw new SecretwrapError("CONFIG_INVALID", `${provider}: CA file ${path} holds no PEM certificate`, {

@@ -12,13 +12,21 @@ export function selectField(fetched: Fetched, field: string | undefined): Uint8A
     const keys = isObject(document) ? Object.keys(document) : [];
     const only = keys.length === 1 && isObject(document) ? document[keys[0] as string] : undefined;
     if (only === undefined) {
-      throw new SecretwrapError("FIELD_MISSING", `the secret holds ${keys.length} keys (${keys.map(printable).join(", ")}); say which one with #<key>`, {
-        hint: "append #<key> to the reference",
-      });
+      throw new SecretwrapError(
+        "FIELD_MISSING",
+        `the secret holds ${keys.length} keys (${keys.map(printable).join(", ")}); say which one with #<key>`,
+        {
+          hint: "append #<key> to the reference",
+        },
+      );
     }
     return encodeScalar(only, keys[0] as string);
   }
-  const selected = field.startsWith("/") ? walkPointer(document, field) : isObject(document) ? document[field] : undefined;
+  const selected = field.startsWith("/")
+    ? walkPointer(document, field)
+    : isObject(document)
+      ? document[field]
+      : undefined;
   if (selected === undefined || selected === null) {
     const keys = isObject(document) ? ` (keys: ${Object.keys(document).map(printable).join(", ")})` : "";
     throw new SecretwrapError("FIELD_MISSING", `field "${printable(field)}" is not in the secret${keys}`);
@@ -31,9 +39,13 @@ function parseJson(bytes: Uint8Array, field: string | undefined): unknown {
     return JSON.parse(decoder.decode(bytes)) as unknown;
   } catch {
     // Never quote the parser's message: it contains an excerpt of the value.
-    throw new SecretwrapError("FIELD_MISSING", `#${printable(field ?? "")} needs a JSON object, but the secret is not valid JSON`, {
-      hint: "remove #field to receive the whole value, or store the secret as a JSON object",
-    });
+    throw new SecretwrapError(
+      "FIELD_MISSING",
+      `#${printable(field ?? "")} needs a JSON object, but the secret is not valid JSON`,
+      {
+        hint: "remove #field to receive the whole value, or store the secret as a JSON object",
+      },
+    );
   }
 }
 

@@ -13,7 +13,14 @@ import { which } from "./exec/which.ts";
 import { selectField } from "./field.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { buildChildEnv, envValue } from "./output/env.ts";
-import { prepareSecretsDir, publishFiles, removeSecretsDir, type FileToWrite, type Owner, type SecretsDir } from "./output/files.ts";
+import {
+  prepareSecretsDir,
+  publishFiles,
+  removeSecretsDir,
+  type FileToWrite,
+  type Owner,
+  type SecretsDir,
+} from "./output/files.ts";
 import { buildPlan, DEFAULT_FILE_MODE, type Declaration, type Plan, type Target } from "./plan.ts";
 import { Redactor } from "./redact.ts";
 import { auditLine, reportError, type SecretReport } from "./report.ts";
@@ -43,7 +50,12 @@ export async function main(io: MainIo): Promise<number> {
       io.writeOut(command.script);
       return 0;
     }
-    log = createLogger({ level: command.options.logLevel, format: command.options.logFormat, redactor, write: io.writeErr });
+    log = createLogger({
+      level: command.options.logLevel,
+      format: command.options.logFormat,
+      redactor,
+      write: io.writeErr,
+    });
     return await execute(command, io, log, redactor);
   } catch (error) {
     const failure = asSecretwrapError(error);
@@ -59,7 +71,7 @@ function parseCommand(io: MainIo): Command {
     parsed = command;
   });
   try {
-    program.parse(io.argv as string[], { from: "user" });
+    program.parse(io.argv, { from: "user" });
   } catch (error) {
     if (error instanceof SecretwrapError) throw error;
     if (error instanceof CommanderError) {
@@ -73,7 +85,8 @@ function parseCommand(io: MainIo): Command {
     program.outputHelp({ error: true });
     return { kind: "done", exitCode: 64 };
   }
-  if (parsed.kind === "completion") return { ...parsed, script: completionScript(parsed.shell, describeCommands(program)) };
+  if (parsed.kind === "completion")
+    return { ...parsed, script: completionScript(parsed.shell, describeCommands(program)) };
   return parsed;
 }
 
@@ -82,7 +95,8 @@ type Resolvable = Exclude<Command, { kind: "done" } | { kind: "completion" }>;
 async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: Redactor): Promise<number> {
   const options: CommonOptions = command.options;
   const appView = { ...io.env, ...io.appOnlyEnv };
-  const owner = command.kind === "run" && command.options.user !== undefined ? ownerFor(command.options.user) : undefined;
+  const owner =
+    command.kind === "run" && command.options.user !== undefined ? ownerFor(command.options.user) : undefined;
 
   const loaded = await loadDeclarations({
     env: command.kind === "get" ? {} : appView,
@@ -90,12 +104,15 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
     ...(options.envFile === undefined || command.kind === "get" ? {} : { envFile: options.envFile }),
   });
   const declarations: readonly Declaration[] =
-    command.kind === "get" ? [{ name: "value", ref: parseRef(command.ref), optional: false, source: "argument" }] : loaded.declarations;
+    command.kind === "get"
+      ? [{ name: "value", ref: parseRef(command.ref), optional: false, source: "argument" }]
+      : loaded.declarations;
   const plan = buildPlan(declarations, new Set([...options.allowNames, ...loaded.allowNames]));
   if (plan.targets.length === 0 && command.kind !== "run") log.warn("no secrets are declared");
 
   // Check the secrets dir before any request: a wrong dir is a fast, local failure.
-  const fileTargets = command.kind === "render" ? plan.targets : plan.targets.filter((t) => t.output.kind === "file");
+  const fileTargets =
+    command.kind === "render" ? plan.targets : plan.targets.filter((t) => t.output.kind === "file");
   let dir: SecretsDir | undefined;
   if (fileTargets.length > 0 && (command.kind === "run" || command.kind === "render")) {
     const out = command.kind === "render" ? command.out : options.secretsDir;
@@ -113,14 +130,20 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
       const signal = io.router.stopRequested;
       return signal === undefined
         ? undefined
-        : new SecretwrapError("INTERRUPTED", `stopped by ${signal} before the command started`, { exitCode: 128 + signalNumber(signal) });
+        : new SecretwrapError("INTERRUPTED", `stopped by ${signal} before the command started`, {
+            exitCode: 128 + signalNumber(signal),
+          });
     };
     const resolution = await resolvePlan(plan, {
       env: appView,
       providerOptions: loaded.providerOptions,
       log,
       redactor,
-      deadline: { signal: AbortSignal.any([stop.signal, AbortSignal.timeout(options.timeoutMs)]), at: Date.now() + options.timeoutMs, interrupted },
+      deadline: {
+        signal: AbortSignal.any([stop.signal, AbortSignal.timeout(options.timeoutMs)]),
+        at: Date.now() + options.timeoutMs,
+        interrupted,
+      },
       retry: { ...DEFAULT_RETRY, attemptTimeoutMs: options.attemptTimeoutMs },
       concurrency: options.concurrency,
     });
@@ -128,13 +151,26 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
     const stopped = interrupted();
     if (stopped !== undefined) throw stopped;
 
-    const { values, reports, failures } = deliver(plan, resolution.outcomes, command.kind === "render");
+    // render and get hand over raw bytes; only env outputs must be text without NUL.
+    const { values, reports, failures } = deliver(
+      plan,
+      resolution.outcomes,
+      command.kind === "render" || command.kind === "get",
+    );
     if (command.kind === "check") {
       printCheck(io, log, reports, command.json);
-      if (failures.length > 0) throw new SecretsFailedError(failures, `${failures.length} of ${plan.targets.length} secrets could not be resolved`);
+      if (failures.length > 0)
+        throw new SecretsFailedError(
+          failures,
+          `${failures.length} of ${plan.targets.length} secrets could not be resolved`,
+        );
       return 0;
     }
-    if (failures.length > 0) throw new SecretsFailedError(failures, `${failures.length} of ${plan.targets.length} secrets could not be resolved`);
+    if (failures.length > 0)
+      throw new SecretsFailedError(
+        failures,
+        `${failures.length} of ${plan.targets.length} secrets could not be resolved`,
+      );
     for (const report of reports) auditLine(log, report);
 
     if (command.kind === "get") {
@@ -149,7 +185,16 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
       return 0;
     }
     return await startCommand(command.options, command.command, {
-      io, log, plan, loaded, appView, values, paths, consumedEnv: resolution.consumedEnv, dir, owner,
+      io,
+      log,
+      plan,
+      loaded,
+      appView,
+      values,
+      paths,
+      consumedEnv: resolution.consumedEnv,
+      dir,
+      owner,
     });
   } catch (error) {
     if (dir !== undefined && dir.created) removeSecretsDir(dir);
@@ -181,12 +226,22 @@ function deliver(plan: Plan, outcomes: ReadonlyMap<string, FetchOutcome>, allAsF
       name: target.name,
       provider: target.ref.scheme,
       ref: describeRef(target.ref.raw),
-      target: allAsFiles || target.output.kind === "file" ? `file:${target.output.kind === "file" ? target.output.fileName : target.name}` : "env",
+      target:
+        allAsFiles || target.output.kind === "file"
+          ? `file:${target.output.kind === "file" ? target.output.fileName : target.name}`
+          : "env",
     };
     const fail = (error: SecretwrapError, durationMs?: number): void => {
       const failure = error.about({ secret: target.name, ref: base.ref });
       failures.push(failure);
-      reports.push({ ...base, version: undefined, durationMs, status: "failed", code: failure.code, error: failure.message });
+      reports.push({
+        ...base,
+        version: undefined,
+        durationMs,
+        status: "failed",
+        code: failure.code,
+        error: failure.message,
+      });
     };
     if (outcome === undefined) {
       fail(new SecretwrapError("INTERNAL", "no fetch result for this secret"));
@@ -223,7 +278,8 @@ function filesToWrite(targets: readonly Target[], values: ReadonlyMap<string, Ui
   for (const target of targets) {
     const bytes = values.get(target.name);
     if (bytes === undefined) continue; // optional and absent
-    const output = target.output.kind === "file" ? target.output : { fileName: target.name, mode: DEFAULT_FILE_MODE };
+    const output =
+      target.output.kind === "file" ? target.output : { fileName: target.name, mode: DEFAULT_FILE_MODE };
     files.push({ name: target.name, fileName: output.fileName, mode: output.mode, bytes });
   }
   return files;
@@ -236,7 +292,12 @@ function printCheck(io: MainIo, log: Logger, reports: readonly SecretReport[], j
     return;
   }
   for (const report of reports) {
-    const status = report.status === "failed" ? `FAILED ${report.code ?? ""}` : report.status === "absent" ? "absent (optional)" : "ok";
+    const status =
+      report.status === "failed"
+        ? `FAILED ${report.code ?? ""}`
+        : report.status === "absent"
+          ? "absent (optional)"
+          : "ok";
     log.error(`check ${report.name}: ${status}`, {
       provider: report.provider,
       ref: report.ref,
@@ -260,13 +321,18 @@ interface StartContext {
   readonly owner: Owner | undefined;
 }
 
-async function startCommand(options: RunOptions, command: readonly string[], ctx: StartContext): Promise<number> {
+async function startCommand(
+  options: RunOptions,
+  command: readonly string[],
+  ctx: StartContext,
+): Promise<number> {
   const assigned = new Map<string, string>();
   for (const target of ctx.plan.targets) {
     const path = ctx.paths.get(target.name);
     const bytes = ctx.values.get(target.name);
     if (target.output.kind === "file" && path !== undefined) assigned.set(target.name, path);
-    else if (target.output.kind === "env" && bytes !== undefined) assigned.set(target.name, envValue(bytes, target.name));
+    else if (target.output.kind === "env" && bytes !== undefined)
+      assigned.set(target.name, envValue(bytes, target.name));
   }
   const env = buildChildEnv({
     inherited: ctx.appView,
@@ -285,7 +351,9 @@ async function startCommand(options: RunOptions, command: readonly string[], ctx
     return replaceProcess(path, [program, ...args], env);
   }
   if (process.pid === 1) {
-    ctx.log.warn("running as PID 1 in --supervise mode: orphaned processes will not be reaped; use tini or `docker run --init` as PID 1");
+    ctx.log.warn(
+      "running as PID 1 in --supervise mode: orphaned processes will not be reaped; use tini or `docker run --init` as PID 1",
+    );
   }
   ctx.log.debug("starting the command as a supervised child", { command: program });
   try {

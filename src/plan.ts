@@ -4,7 +4,8 @@ import { SecretsFailedError, SecretwrapError } from "./errors.ts";
 import { fetchKey, type Ref } from "./config/ref.ts";
 import type { Scheme } from "./provider.ts";
 
-export type Output = { readonly kind: "env" } | { readonly kind: "file"; readonly fileName: string; readonly mode: number };
+export type Output =
+  { readonly kind: "env" } | { readonly kind: "file"; readonly fileName: string; readonly mode: number };
 
 export interface Declaration {
   readonly name: string;
@@ -39,10 +40,35 @@ export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // Variables that change how programs load code or how shells start: a secret store (or whoever
 // can write to it) must not be able to set them for the app by accident.
 const DANGEROUS_NAMES = new Set([
-  "PATH", "NODE_OPTIONS", "NODE_PATH", "BASH_ENV", "ENV", "SHELLOPTS", "BASHOPTS", "PS4", "PROMPT_COMMAND",
-  "IFS", "PYTHONPATH", "PYTHONSTARTUP", "PYTHONHOME", "PERL5OPT", "PERL5LIB", "PERLLIB", "RUBYOPT", "RUBYLIB",
-  "GCONV_PATH", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS", "CLASSPATH", "HOSTALIASES",
-  "LOCPATH", "NLSPATH", "RESOLV_HOST_CONF", "TMPDIR", "HOME",
+  "PATH",
+  "NODE_OPTIONS",
+  "NODE_PATH",
+  "BASH_ENV",
+  "ENV",
+  "SHELLOPTS",
+  "BASHOPTS",
+  "PS4",
+  "PROMPT_COMMAND",
+  "IFS",
+  "PYTHONPATH",
+  "PYTHONSTARTUP",
+  "PYTHONHOME",
+  "PERL5OPT",
+  "PERL5LIB",
+  "PERLLIB",
+  "RUBYOPT",
+  "RUBYLIB",
+  "GCONV_PATH",
+  "JAVA_TOOL_OPTIONS",
+  "_JAVA_OPTIONS",
+  "JDK_JAVA_OPTIONS",
+  "CLASSPATH",
+  "HOSTALIASES",
+  "LOCPATH",
+  "NLSPATH",
+  "RESOLV_HOST_CONF",
+  "TMPDIR",
+  "HOME",
 ]);
 const DANGEROUS_PREFIXES = ["LD_", "DYLD_"];
 
@@ -51,7 +77,8 @@ export function isDangerousName(name: string): boolean {
 }
 
 export function checkName(name: string, allowed: ReadonlySet<string>): string | undefined {
-  if (!NAME_PATTERN.test(name)) return `"${printable(name)}" is not a valid variable name (^[A-Za-z_][A-Za-z0-9_]*$)`;
+  if (!NAME_PATTERN.test(name))
+    return `"${printable(name)}" is not a valid variable name (^[A-Za-z_][A-Za-z0-9_]*$)`;
   if (name.startsWith("SECRETWRAP_")) return `${name}: SECRETWRAP_* names are secretwrap's own settings`;
   if (isDangerousName(name) && !allowed.has(name)) {
     return `${name} changes how programs load code; refused unless allowed with --allow-name ${name}`;
@@ -62,9 +89,12 @@ export function checkName(name: string, allowed: ReadonlySet<string>): string | 
 /** kubelet's rules for a projected file, restricted to one path component: no directories to traverse. */
 export function checkFileName(fileName: string): string | undefined {
   if (fileName === "") return "the file name is empty";
-  if (fileName === "." || fileName.startsWith("..")) return `file name "${printable(fileName)}" may not be . or start with ..`;
-  if (fileName.includes("/")) return `file name "${printable(fileName)}" may not contain / (files live directly in the secrets dir)`;
-  if (/[\0-\x1f\x7f]/.test(fileName)) return "a file name may not contain control characters";
+  if (fileName === "." || fileName.startsWith(".."))
+    return `file name "${printable(fileName)}" may not be . or start with ..`;
+  if (fileName.includes("/"))
+    return `file name "${printable(fileName)}" may not contain / (files live directly in the secrets dir)`;
+  if ([...fileName].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+    return "a file name may not contain control characters";
   if (Buffer.byteLength(fileName) > 255) return "a file name may be at most 255 bytes";
   return undefined;
 }
@@ -88,13 +118,18 @@ function outputOf(declaration: Declaration): Output | string {
       : undefined;
   const fileName = declaration.file ?? conventionalFile;
   if (fileName === undefined) {
-    return declaration.mode === undefined ? { kind: "env" } : `mode is set but ${declaration.name} is not a file output`;
+    return declaration.mode === undefined
+      ? { kind: "env" }
+      : `mode is set but ${declaration.name} is not a file output`;
   }
   const problem = checkFileName(fileName);
   return problem ?? { kind: "file", fileName, mode: modeOrProblem };
 }
 
-export function buildPlan(declarations: readonly Declaration[], allowedNames: ReadonlySet<string> = new Set()): Plan {
+export function buildPlan(
+  declarations: readonly Declaration[],
+  allowedNames: ReadonlySet<string> = new Set(),
+): Plan {
   const problems: SecretwrapError[] = [];
   const fetches = new Map<string, Ref>();
   const targets: Target[] = [];
@@ -103,7 +138,9 @@ export function buildPlan(declarations: readonly Declaration[], allowedNames: Re
   for (const declaration of declarations) {
     const subject = { secret: printable(declaration.name), ref: declaration.ref.raw };
     const fail = (message: string): void => {
-      problems.push(new SecretwrapError("TARGET_INVALID", `${message} (declared in ${declaration.source})`, { subject }));
+      problems.push(
+        new SecretwrapError("TARGET_INVALID", `${message} (declared in ${declaration.source})`, { subject }),
+      );
     };
     const firstSource = names.get(declaration.name);
     if (firstSource !== undefined) {
@@ -140,7 +177,8 @@ export function buildPlan(declarations: readonly Declaration[], allowedNames: Re
       source: declaration.source,
     });
   }
-  if (problems.length > 0) throw new SecretsFailedError(problems, `${problems.length} declaration(s) are invalid`);
+  if (problems.length > 0)
+    throw new SecretsFailedError(problems, `${problems.length} declaration(s) are invalid`);
   const schemes = [...new Set([...fetches.values()].map((ref) => ref.scheme))];
   return { fetches, targets, schemes };
 }

@@ -4,7 +4,10 @@ import type { Logger } from "./log.ts";
 
 export function reportError(log: Logger, error: SecretwrapError, consequence: string): void {
   const failures = error instanceof SecretsFailedError ? error.failures : [error];
-  const head = error instanceof SecretsFailedError ? `${error.message}; ${consequence}` : `${error.message}; ${consequence}`;
+  const head =
+    error instanceof SecretsFailedError
+      ? `${error.message}; ${consequence}`
+      : `${error.message}; ${consequence}`;
   log.error(head, { code: error.code, exitCode: error.exitCode });
   if (!(error instanceof SecretsFailedError)) {
     log.error(`  fix: ${error.hint}`);
@@ -12,11 +15,14 @@ export function reportError(log: Logger, error: SecretwrapError, consequence: st
   }
   for (const failure of failures) {
     const who = failure.subject.secret ?? failure.subject.provider;
-    log.error(`  ✖ ${who === undefined ? "" : `${who} `}${failure.code}: ${failure.message}\n    fix: ${failure.hint}`, {
-      secret: failure.subject.secret,
-      ref: failure.subject.ref,
-      code: failure.code,
-    });
+    log.error(
+      `  ✖ ${who === undefined ? "" : `${who} `}${failure.code}: ${failure.message}\n    fix: ${failure.hint}`,
+      {
+        secret: failure.subject.secret,
+        ref: failure.subject.ref,
+        code: failure.code,
+      },
+    );
   }
 }
 
@@ -34,12 +40,15 @@ export interface SecretReport {
 }
 
 export function auditLine(log: Logger, report: SecretReport): void {
-  log.info(`${report.status === "ok" ? "resolved" : report.status === "absent" ? "absent (optional)" : "failed"} ${report.name}`, {
-    provider: report.provider,
-    ref: report.ref,
-    version: report.version,
-    target: report.target,
-    durationMs: report.durationMs,
-    ...report.audit,
-  });
+  log.info(
+    `${report.status === "ok" ? "resolved" : report.status === "absent" ? "absent (optional)" : "failed"} ${report.name}`,
+    {
+      provider: report.provider,
+      ref: report.ref,
+      version: report.version,
+      target: report.target,
+      durationMs: report.durationMs,
+      ...report.audit,
+    },
+  );
 }

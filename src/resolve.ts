@@ -55,12 +55,25 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
         attemptTimeoutMs: options.retry.attemptTimeoutMs,
       };
       const started = Date.now();
-      session = await withRetry(`${scheme} login`, (signal) => provider.connect(options.providerOptions[scheme] ?? {}, ctx, signal), options.deadline, options.retry, hooks(`${scheme} login`));
+      session = await withRetry(
+        `${scheme} login`,
+        (signal) => provider.connect(options.providerOptions[scheme] ?? {}, ctx, signal),
+        options.deadline,
+        options.retry,
+        hooks(`${scheme} login`),
+      );
       options.log.debug("logged in", { provider: scheme, durationMs: Date.now() - started });
     } catch (error) {
-      const failure = error instanceof SecretwrapError ? error : new SecretwrapError("INTERNAL", "provider failed to load", { cause: error });
+      const failure =
+        error instanceof SecretwrapError
+          ? error
+          : new SecretwrapError("INTERNAL", "provider failed to load", { cause: error });
       permanentFailure = true;
-      for (const [key, ref] of fetches) outcomes.set(key, { ok: false, error: failure.about({ provider: scheme, ref: describeRef(ref.raw) }) });
+      for (const [key, ref] of fetches)
+        outcomes.set(key, {
+          ok: false,
+          error: failure.about({ provider: scheme, ref: describeRef(ref.raw) }),
+        });
       return;
     }
     consumedEnv.push(...session.consumedEnv);
@@ -69,24 +82,41 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
         const started = Date.now();
         const what = describeRef(ref.raw);
         try {
-          const fetched = await withRetry(what, (signal) => session.fetch(ref, signal), options.deadline, options.retry, hooks(what));
+          const fetched = await withRetry(
+            what,
+            (signal) => session.fetch(ref, signal),
+            options.deadline,
+            options.retry,
+            hooks(what),
+          );
           options.redactor.add(fetched.bytes);
           outcomes.set(key, { ok: true, fetched, durationMs: Date.now() - started });
         } catch (error) {
-          const failure = error instanceof SecretwrapError ? error : new SecretwrapError("INTERNAL", "fetch failed unexpectedly", { cause: error });
+          const failure =
+            error instanceof SecretwrapError
+              ? error
+              : new SecretwrapError("INTERNAL", "fetch failed unexpectedly", { cause: error });
           if (failure.code !== "SECRET_NOT_FOUND") permanentFailure = true;
           outcomes.set(key, { ok: false, error: failure.about({ provider: scheme, ref: what }) });
         }
       });
     } finally {
-      await session.close().catch((error: unknown) => options.log.debug("closing the session failed", { provider: scheme, error: String(error) }));
+      await session
+        .close()
+        .catch((error: unknown) =>
+          options.log.debug("closing the session failed", { provider: scheme, error: String(error) }),
+        );
     }
   };
   await Promise.all([...byScheme].map(([scheme, fetches]) => runScheme(scheme, fetches)));
   return { outcomes, consumedEnv };
 }
 
-async function mapLimit<T>(items: readonly T[], limit: number, worker: (item: T) => Promise<void>): Promise<void> {
+async function mapLimit<T>(
+  items: readonly T[],
+  limit: number,
+  worker: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {

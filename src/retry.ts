@@ -61,10 +61,14 @@ export async function withRetry<T>(
     if (!last.transient || hooks.shouldRetry?.() === false) throw last;
     const remaining = deadline.at - Date.now();
     if (last.retryAfterMs !== undefined && last.retryAfterMs > remaining) {
-      throw new SecretwrapError("FETCH_FAILED", `${last.message}; the server asked to wait ${Math.ceil(last.retryAfterMs / 1000)}s, past the deadline`, {
-        hint: "the provider is throttling; retry later or raise --timeout",
-        cause: last,
-      });
+      throw new SecretwrapError(
+        "FETCH_FAILED",
+        `${last.message}; the server asked to wait ${Math.ceil(last.retryAfterMs / 1000)}s, past the deadline`,
+        {
+          hint: "the provider is throttling; retry later or raise --timeout",
+          cause: last,
+        },
+      );
     }
     const delay = Math.min(last.retryAfterMs ?? backoffDelay(attempt, policy), Math.max(0, remaining));
     hooks.onRetry?.(attempt + 1, delay, last);
@@ -85,7 +89,7 @@ function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       },
       (error: unknown) => {
         signal.removeEventListener("abort", onAbort);
-        reject(error as Error);
+        reject(error instanceof Error ? error : new Error(`non-Error rejection: ${typeof error}`));
       },
     );
   });

@@ -4,7 +4,15 @@
 import { constants } from "node:os";
 
 export const FORWARDED_SIGNALS = [
-  "SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH", "SIGCONT", "SIGALRM",
+  "SIGTERM",
+  "SIGINT",
+  "SIGHUP",
+  "SIGQUIT",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGWINCH",
+  "SIGCONT",
+  "SIGALRM",
 ] as const satisfies readonly NodeJS.Signals[];
 export type ForwardedSignal = (typeof FORWARDED_SIGNALS)[number];
 

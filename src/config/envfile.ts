@@ -46,7 +46,10 @@ export function parseEnvFile(text: string): { entries: EnvFileEntry[]; problems:
         end = findClosingQuote(raw, quote);
       }
       if (end === -1) {
-        problems.push({ line: lineNumber, message: `the ${quote === '"' ? "double" : "single"} quote is never closed` });
+        problems.push({
+          line: lineNumber,
+          message: `the ${quote === '"' ? "double" : "single"} quote is never closed`,
+        });
         continue;
       }
       const after = raw.slice(end + 1).trim();
@@ -59,7 +62,11 @@ export function parseEnvFile(text: string): { entries: EnvFileEntry[]; problems:
       continue;
     }
     const comment = rest.search(/\s#/);
-    entries.push({ name, value: (comment === -1 ? rest : rest.slice(0, comment)).trimEnd(), line: lineNumber });
+    entries.push({
+      name,
+      value: (comment === -1 ? rest : rest.slice(0, comment)).trimEnd(),
+      line: lineNumber,
+    });
   }
   return { entries, problems };
 }

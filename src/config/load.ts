@@ -37,12 +37,21 @@ function configProblem(where: string, message: string): Problem {
 export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
   const problems: Problem[] = [];
   const declarations: Declaration[] = [];
-  const addDeclaration = (name: string, raw: string, source: string, extra: Partial<Declaration> = {}): void => {
+  const addDeclaration = (
+    name: string,
+    raw: string,
+    source: string,
+    extra: Partial<Declaration> = {},
+  ): void => {
     try {
       declarations.push({ name, ref: parseRef(raw), optional: false, source, ...extra });
     } catch (error) {
       if (!(error instanceof SecretwrapError)) throw error;
-      problems.push(new SecretwrapError(error.code, `${error.message} (${source})`, { subject: { secret: name, ref: error.subject.ref ?? "" } }));
+      problems.push(
+        new SecretwrapError(error.code, `${error.message} (${source})`, {
+          subject: { secret: name, ref: error.subject.ref ?? "" },
+        }),
+      );
     }
   };
 
@@ -90,7 +99,12 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
         try {
           const issues = (await loadProvider(scheme)).validateOptions(options ?? {});
           for (const issue of issues) {
-            problems.push(configProblem(configPath, `${formatPath(["providers", scheme, ...issue.path])}: ${issue.message}`));
+            problems.push(
+              configProblem(
+                configPath,
+                `${formatPath(["providers", scheme, ...issue.path])}: ${issue.message}`,
+              ),
+            );
           }
         } catch (error) {
           if (!(error instanceof SecretwrapError)) throw error;
@@ -100,7 +114,8 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
     }
   }
 
-  if (problems.length > 0) throw new SecretsFailedError(problems, `${problems.length} problem(s) in the declarations`);
+  if (problems.length > 0)
+    throw new SecretsFailedError(problems, `${problems.length} problem(s) in the declarations`);
   return { declarations, envFileValues, providerOptions, allowNames, configPath };
 }
 
@@ -108,7 +123,12 @@ function readText(path: string, option: string, problems: Problem[]): string | u
   try {
     return readFileSync(path, "utf8");
   } catch (error) {
-    problems.push(configProblem(path, `cannot read the ${option} file (${(error as NodeJS.ErrnoException).code ?? "error"})`));
+    problems.push(
+      configProblem(
+        path,
+        `cannot read the ${option} file (${(error as NodeJS.ErrnoException).code ?? "error"})`,
+      ),
+    );
     return undefined;
   }
 }
@@ -121,7 +141,12 @@ async function parseConfig(path: string, text: string, problems: Problem[]) {
   const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
   if (document.errors.length > 0) {
     for (const error of document.errors) {
-      problems.push(configProblem(`${path}:${lineAndColumn(text, error.pos[0])}`, `not valid YAML or JSON (${error.code})`));
+      problems.push(
+        configProblem(
+          `${path}:${lineAndColumn(text, error.pos[0])}`,
+          `not valid YAML or JSON (${error.code})`,
+        ),
+      );
     }
     return undefined;
   }

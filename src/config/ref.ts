@@ -28,7 +28,8 @@ interface SchemeRules {
 
 const POSITIVE_INT = /^[1-9][0-9]{0,9}$/;
 const AWS_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
-const AWS_ARN = /^arn:aws(-[a-z]+)*:secretsmanager:([a-z]{2}(-[a-z]+)+-[0-9]+):[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+const AWS_ARN =
+  /^arn:aws(-[a-z]+)*:secretsmanager:([a-z]{2}(-[a-z]+)+-[0-9]+):[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-[0-9]+$/;
 const AWS_VERSION_ID = /^[A-Za-z0-9-]{32,64}$/;
 const AWS_STAGE = /^[A-Za-z0-9_-]{1,256}$/;
@@ -60,13 +61,15 @@ const RULES: Record<Scheme, SchemeRules> = {
     check(locator, params) {
       if (locator.startsWith("arn:")) {
         const match = AWS_ARN.exec(locator);
-        if (match === null) return "not a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)";
+        if (match === null)
+          return "not a Secrets Manager ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)";
         const region = params["region"];
         if (region !== undefined && region !== match[2]) return "region does not match the ARN's region";
       } else if (!AWS_NAME.test(locator)) {
         return "a secret name is 1-512 of A-Z a-z 0-9 / _ + = . @ -";
       }
-      if (params["region"] !== undefined && !AWS_REGION.test(params["region"])) return "region is not an AWS region";
+      if (params["region"] !== undefined && !AWS_REGION.test(params["region"]))
+        return "region is not an AWS region";
       if (params["version_id"] !== undefined && !AWS_VERSION_ID.test(params["version_id"])) {
         return "version_id is not a Secrets Manager version id";
       }
@@ -102,9 +105,11 @@ const RULES: Record<Scheme, SchemeRules> = {
       if (vault === undefined || secret === undefined || rest.length > 0) {
         return "an Azure locator is <vault-name>/<secret>[/<version>]";
       }
-      if (!AZURE_VAULT.test(vault)) return "a vault name is 3-24 letters, digits and single hyphens, starting with a letter";
+      if (!AZURE_VAULT.test(vault))
+        return "a vault name is 3-24 letters, digits and single hyphens, starting with a letter";
       if (!AZURE_SECRET.test(secret)) return "a secret name is 1-127 letters, digits and hyphens";
-      if (version !== undefined && !AZURE_VERSION.test(version)) return "a version is 32 hexadecimal characters";
+      if (version !== undefined && !AZURE_VERSION.test(version))
+        return "a version is 32 hexadecimal characters";
       return undefined;
     },
   },
@@ -120,7 +125,9 @@ const RULES: Record<Scheme, SchemeRules> = {
 /** Parses a reference or throws REF_INVALID / PROVIDER_UNKNOWN naming what is wrong (never a value). */
 export function parseRef(raw: string): Ref {
   const fail = (why: string, code: "REF_INVALID" | "PROVIDER_UNKNOWN" = "REF_INVALID"): never => {
-    throw new SecretwrapError(code, `invalid reference ${describeRef(raw)}: ${why}`, { subject: { ref: describeRef(raw) } });
+    throw new SecretwrapError(code, `invalid reference ${describeRef(raw)}: ${why}`, {
+      subject: { ref: describeRef(raw) },
+    });
   };
   if (!isRef(raw)) fail("it must start with ref+");
   const schemeEnd = raw.indexOf("://");
@@ -164,7 +171,11 @@ function parseParams(
     const key = eq === -1 ? part : part.slice(0, eq);
     const value = eq === -1 ? "" : decodeParam(part.slice(eq + 1), fail);
     if (!allowed.includes(key)) {
-      fail(allowed.length === 0 ? `no parameters are accepted (got "${key}")` : `unknown parameter "${key}"; accepted: ${allowed.join(", ")}`);
+      fail(
+        allowed.length === 0
+          ? `no parameters are accepted (got "${key}")`
+          : `unknown parameter "${key}"; accepted: ${allowed.join(", ")}`,
+      );
     }
     if (value === "") fail(`parameter "${key}" is empty`);
     if (Object.hasOwn(params, key)) fail(`parameter "${key}" is given twice`);

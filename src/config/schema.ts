@@ -2,7 +2,19 @@
 // typo such as `optinal: true` is an error with its path, never silently ignored.
 import type { ProviderOptionsIssue } from "../provider.ts";
 import { toIssues } from "./issues.ts";
-import { array, boolean, custom, literal, optional, record, safeParse, strictObject, string, unknown, type infer as Infer } from "zod/mini";
+import {
+  array,
+  boolean,
+  custom,
+  literal,
+  optional,
+  record,
+  safeParse,
+  strictObject,
+  string,
+  unknown,
+  type infer as Infer,
+} from "zod/mini";
 
 const SecretObject = strictObject({
   ref: string(),
@@ -13,7 +25,9 @@ const SecretObject = strictObject({
 
 // A union would report "Invalid input" for a typo inside the object form; checking the two forms
 // separately keeps the precise path and reason.
-const SecretEntry = custom<string | Infer<typeof SecretObject>>((value) => typeof value === "string" || safeParse(SecretObject, value).success);
+const SecretEntry = custom<string | Infer<typeof SecretObject>>(
+  (value) => typeof value === "string" || safeParse(SecretObject, value).success,
+);
 
 export const ConfigFile = strictObject({
   version: literal(1),
@@ -32,17 +46,23 @@ export const ConfigFile = strictObject({
 
 export type ConfigFile = Infer<typeof ConfigFile>;
 
-export function validateConfig(data: unknown): { success: true; data: ConfigFile } | { success: false; issues: ProviderOptionsIssue[] } {
+export function validateConfig(
+  data: unknown,
+): { success: true; data: ConfigFile } | { success: false; issues: ProviderOptionsIssue[] } {
   const result = safeParse(ConfigFile, data);
   if (result.success) return { success: true, data: result.data };
   const issues: ProviderOptionsIssue[] = [];
   for (const [issue] of result.error.issues.map((i) => toIssues([i]))) {
     if (issue === undefined) continue;
     const [top, name] = issue.path;
-    const entry: unknown = top === "secrets" && name !== undefined ? (data as { secrets: Record<string, unknown> }).secrets[name] : undefined;
+    const entry: unknown =
+      top === "secrets" && name !== undefined
+        ? (data as { secrets: Record<string, unknown> }).secrets[name]
+        : undefined;
     const inner = typeof entry === "object" && entry !== null ? safeParse(SecretObject, entry) : undefined;
     if (inner !== undefined && !inner.success) {
-      for (const i of toIssues(inner.error.issues)) issues.push({ path: [...issue.path, ...i.path], message: i.message });
+      for (const i of toIssues(inner.error.issues))
+        issues.push({ path: [...issue.path, ...i.path], message: i.message });
     } else if (top === "secrets" && name !== undefined && issue.path.length === 2) {
       issues.push({ path: issue.path, message: "expected a reference string or an object with ref" });
     } else {

@@ -2,17 +2,27 @@
 // secretwrap memory (with every secret in it) remains.
 import { execFailure } from "./which.ts";
 
-type Execve = (file: string, args: readonly string[], env: Readonly<Record<string, string>>) => never;
+type Execve = (
+  this: void,
+  file: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+) => never;
 
 export function execveAvailable(): boolean {
   return typeof (process as { execve?: unknown }).execve === "function";
 }
 
-export function replaceProcess(path: string, argv: readonly string[], env: Readonly<Record<string, string>>): never {
-  const execve = (process as unknown as { execve: Execve }).execve;
+export function replaceProcess(
+  path: string,
+  argv: readonly string[],
+  env: Readonly<Record<string, string>>,
+): never {
+  const execve: Execve = (file, args, env) =>
+    (process as unknown as { execve: Execve }).execve(file, args, env);
   // process.execve is marked experimental; its one-time warning must not reach the app's stderr.
   const emitWarning = process.emitWarning;
-  process.emitWarning = (() => {}) as typeof process.emitWarning;
+  process.emitWarning = () => {};
   try {
     return execve(path, argv, env);
   } catch (error) {

@@ -40,7 +40,9 @@ export function supervise(options: SuperviseOptions): Promise<number> {
       }
       if ((signal === "SIGTERM" || signal === "SIGINT") && killTimer === undefined) {
         killTimer = setTimeout(() => {
-          options.log.warn(`the command did not stop within ${options.stopTimeoutMs / 1000}s; sending SIGKILL`);
+          options.log.warn(
+            `the command did not stop within ${options.stopTimeoutMs / 1000}s; sending SIGKILL`,
+          );
           child.kill("SIGKILL");
         }, options.stopTimeoutMs);
         killTimer.unref();

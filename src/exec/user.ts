@@ -5,7 +5,8 @@ import type { Owner } from "../output/files.ts";
 
 export function parseUser(text: string): Owner {
   const match = /^([0-9]{1,10})(?::([0-9]{1,10}))?$/.exec(text);
-  if (match === null) throw new SecretwrapError("USAGE", `--user takes UID[:GID] as numbers (got "${text.slice(0, 40)}")`);
+  if (match === null)
+    throw new SecretwrapError("USAGE", `--user takes UID[:GID] as numbers (got "${text.slice(0, 40)}")`);
   const uid = Number(match[1]);
   const gid = match[2] === undefined ? uid : Number(match[2]);
   if (uid > 0xfffffffe || gid > 0xfffffffe) throw new SecretwrapError("USAGE", "--user: id out of range");

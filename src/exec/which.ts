@@ -46,9 +46,13 @@ function checkFormat(path: string, command: string): void {
   if (head === undefined) return; // execute-only file: the kernel may still run it
   if (head.subarray(0, 4).equals(Buffer.from([0x7f, 0x45, 0x4c, 0x46]))) return;
   if (head.subarray(0, 2).toString("latin1") !== "#!") {
-    throw new SecretwrapError("COMMAND_NOT_EXECUTABLE", `${command} is neither a script with #! nor a binary`, {
-      hint: "add a #! line, or run it through its interpreter (e.g. sh script)",
-    });
+    throw new SecretwrapError(
+      "COMMAND_NOT_EXECUTABLE",
+      `${command} is neither a script with #! nor a binary`,
+      {
+        hint: "add a #! line, or run it through its interpreter (e.g. sh script)",
+      },
+    );
   }
   const line = head.subarray(2).toString("latin1").split("\n")[0] ?? "";
   const interpreter = line.trim().split(/[ \t]+/)[0] ?? "";
@@ -56,7 +60,10 @@ function checkFormat(path: string, command: string): void {
     accessSync(interpreter, constants.X_OK);
     if (statSync(interpreter).isDirectory()) throw new Error("directory");
   } catch {
-    throw new SecretwrapError("COMMAND_NOT_FOUND", `cannot run ${command}: its interpreter ${interpreter} was not found`);
+    throw new SecretwrapError(
+      "COMMAND_NOT_FOUND",
+      `cannot run ${command}: its interpreter ${interpreter} was not found`,
+    );
   }
 }
 
@@ -79,7 +86,10 @@ function readHead(path: string): Buffer | undefined {
 export function execFailure(error: unknown, command: string): SecretwrapError {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === "ENOENT") {
-    return new SecretwrapError("COMMAND_NOT_FOUND", `cannot run ${command}: it or its interpreter was not found`);
+    return new SecretwrapError(
+      "COMMAND_NOT_FOUND",
+      `cannot run ${command}: it or its interpreter was not found`,
+    );
   }
   return new SecretwrapError("COMMAND_NOT_EXECUTABLE", `cannot run ${command} (${code ?? "error"})`);
 }

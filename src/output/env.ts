@@ -50,7 +50,10 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 /** An env value must be text without NUL and small enough for the kernel's per-string limit. */
 export function envValue(bytes: Uint8Array, name: string): string {
   const refuse = (why: string): never => {
-    throw new SecretwrapError("VALUE_UNUSABLE", `${name}: the value ${why}, so it cannot be an environment variable`);
+    throw new SecretwrapError(
+      "VALUE_UNUSABLE",
+      `${name}: the value ${why}, so it cannot be an environment variable`,
+    );
   };
   if (bytes.includes(0)) refuse("contains a NUL byte");
   if (bytes.length + name.length + 1 > MAX_ENV_VALUE_BYTES) refuse("is larger than 128 KiB");

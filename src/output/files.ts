@@ -3,8 +3,22 @@
 // unlike rename(), never replaces an existing file or follows a planted symlink. Nothing is published
 // unless every file was staged, and a failure removes everything this run wrote.
 import {
-  closeSync, constants, fchmodSync, fchownSync, fsyncSync, linkSync, lstatSync, mkdirSync, mkdtempSync,
-  openSync, rmSync, statfsSync, unlinkSync, writeSync, chownSync, existsSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statfsSync,
+  unlinkSync,
+  writeSync,
+  chownSync,
+  existsSync,
 } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
@@ -95,7 +109,8 @@ function openGivenDir(path: string, shared: boolean): SecretsDir {
   try {
     stat = lstatSync(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw outputError(`cannot inspect ${path}`, error);
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+      throw outputError(`cannot inspect ${path}`, error);
     try {
       mkdirSync(path, { mode: 0o700 });
     } catch (mkdirError) {
@@ -104,16 +119,28 @@ function openGivenDir(path: string, shared: boolean): SecretsDir {
     return { path, created: true };
   }
   if (stat.isSymbolicLink()) {
-    throw outputError(`${path} is a symbolic link`, undefined, "give the real directory; secretwrap never writes through symlinks");
+    throw outputError(
+      `${path} is a symbolic link`,
+      undefined,
+      "give the real directory; secretwrap never writes through symlinks",
+    );
   }
   if (!stat.isDirectory()) throw outputError(`${path} is not a directory`);
   const uid = process.geteuid?.();
   if (!shared && uid !== undefined && stat.uid !== uid && uid !== 0) {
-    throw outputError(`${path} belongs to uid ${stat.uid}, not to this user`, undefined, "use a directory secretwrap's user owns");
+    throw outputError(
+      `${path} belongs to uid ${stat.uid}, not to this user`,
+      undefined,
+      "use a directory secretwrap's user owns",
+    );
   }
   // Others who can write to the directory could swap files between write and use.
   if (!shared && (stat.mode & 0o022) !== 0) {
-    throw outputError(`${path} is writable by group or others (mode ${(stat.mode & 0o7777).toString(8)})`, undefined, "chmod it to 0700, or let secretwrap create it");
+    throw outputError(
+      `${path} is writable by group or others (mode ${(stat.mode & 0o7777).toString(8)})`,
+      undefined,
+      "chmod it to 0700, or let secretwrap create it",
+    );
   }
   return { path, created: false };
 }
@@ -149,14 +176,19 @@ export function publishFiles(dir: string, files: readonly FileToWrite[], owner?:
 function writeStaged(temp: string, file: FileToWrite, owner: Owner | undefined): void {
   let fd: number;
   try {
-    fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    fd = openSync(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
   } catch (error) {
     throw outputError(`cannot create a file for ${file.name} in the secrets dir`, error);
   }
   try {
     // writeSync may write less than asked (ENOSPC on tmpfs shows up as a short count first).
     let offset = 0;
-    while (offset < file.bytes.length) offset += writeSync(fd, file.bytes, offset, file.bytes.length - offset);
+    while (offset < file.bytes.length)
+      offset += writeSync(fd, file.bytes, offset, file.bytes.length - offset);
     // Owner before mode, both before publication: the file is never visible with the wrong ones.
     if (owner !== undefined) fchownSync(fd, owner.uid, owner.gid);
     fchmodSync(fd, file.mode);

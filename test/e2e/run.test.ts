@@ -35,7 +35,10 @@ describe.each(NODES)("run under $name", (node) => {
     writeFileSync(join(dir, "multi"), multi);
     writeFileSync(join(dir, "key.pem"), PEM);
     writeFileSync(join(dir, "blob.bin"), BINARY);
-    writeFileSync(join(dir, "db.json"), JSON.stringify({ user: "app", password: dbPassword, nested: { port: 5432 } }));
+    writeFileSync(
+      join(dir, "db.json"),
+      JSON.stringify({ user: "app", password: dbPassword, nested: { port: 5432 } }),
+    );
     const out = join(dir, "probe.jsonl");
     const input: Record<string, string> = {
       TOKEN: `ref+file://${dir}/token`,
@@ -85,11 +88,20 @@ describe.each(NODES)("run under $name", (node) => {
     const { PWD: _pwd, ...actual } = start.env ?? {};
     expect(actual).toEqual(expected);
     // Values appear nowhere but in the app's own environment and its target files.
-    const hits = scanForCanaries([token, dbPassword, ...PEM.split("\n").filter((l) => l.startsWith("CANARY"))], {
-      texts: { stdout: result.stdout, stderr: result.stderr },
-      paths: [dir, dirname(files["TLS_KEY_FILE"]?.path ?? "/nonexistent")],
-      allowed: [join(dir, "token"), join(dir, "key.pem"), join(dir, "db.json"), out, ...Object.values(files).map((f) => f.path)],
-    });
+    const hits = scanForCanaries(
+      [token, dbPassword, ...PEM.split("\n").filter((l) => l.startsWith("CANARY"))],
+      {
+        texts: { stdout: result.stdout, stderr: result.stderr },
+        paths: [dir, dirname(files["TLS_KEY_FILE"]?.path ?? "/nonexistent")],
+        allowed: [
+          join(dir, "token"),
+          join(dir, "key.pem"),
+          join(dir, "db.json"),
+          out,
+          ...Object.values(files).map((f) => f.path),
+        ],
+      },
+    );
     expect(hits).toEqual([]);
     expect(result.stderr).toMatch(/^secretwrap: /m);
     for (const line of result.stderr.trim().split("\n")) expect(line.startsWith("secretwrap:")).toBe(true);
@@ -122,68 +134,84 @@ describe.each(NODES)("run under $name", (node) => {
 });
 
 // Node 20 has no process.execve, so it supervises by itself; Node 24 does so with --supervise.
-const SUPERVISING = NODES.map((n) => ({ ...n, extra: n.hasExecve ? ["--supervise"] : [], name: n.hasExecve ? `${n.name} --supervise` : n.name }));
+const SUPERVISING = NODES.map((n) => ({
+  ...n,
+  extra: n.hasExecve ? ["--supervise"] : [],
+  name: n.hasExecve ? `${n.name} --supervise` : n.name,
+}));
 
-describe.each(SUPERVISING)(
-  "supervising under $name",
-  (node) => {
-    const extra = node.extra;
+describe.each(SUPERVISING)("supervising under $name", (node) => {
+  const extra = node.extra;
 
-    it("forwards TERM, INT, HUP, USR1, USR2 exactly once each (acceptance 2)", async () => {
-      const dir = scratch();
-      const out = join(dir, "probe.jsonl");
-      const running = startCli(["run", ...extra, "--", "node", PROBE, "--wait", "--term-exit", "7"], { env: { PROBE_OUT: out }, node });
-      await waitForProbe(out, (r) => r.some((x) => x.probe === "ready"));
-      const sent = ["SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const;
-      for (const signal of sent) {
-        running.child.kill(signal);
-        await waitForProbe(out, (r) => r.some((x) => x.signal === signal));
-      }
-      running.child.kill("SIGTERM");
-      const result = await running.result;
-      expect(result.code).toBe(7);
-      const received = readProbe(out).filter((r) => r.probe === "signal").map((r) => r.signal);
-      expect(received).toEqual([...sent, "SIGTERM"]);
-      expect(result.stderr).not.toContain("Debugger listening");
+  it("forwards TERM, INT, HUP, USR1, USR2 exactly once each (acceptance 2)", async () => {
+    const dir = scratch();
+    const out = join(dir, "probe.jsonl");
+    const running = startCli(["run", ...extra, "--", "node", PROBE, "--wait", "--term-exit", "7"], {
+      env: { PROBE_OUT: out },
+      node,
     });
+    await waitForProbe(out, (r) => r.some((x) => x.probe === "ready"));
+    const sent = ["SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const;
+    for (const signal of sent) {
+      running.child.kill(signal);
+      await waitForProbe(out, (r) => r.some((x) => x.signal === signal));
+    }
+    running.child.kill("SIGTERM");
+    const result = await running.result;
+    expect(result.code).toBe(7);
+    const received = readProbe(out)
+      .filter((r) => r.probe === "signal")
+      .map((r) => r.signal);
+    expect(received).toEqual([...sent, "SIGTERM"]);
+    expect(result.stderr).not.toContain("Debugger listening");
+  });
 
-    it("exits with the app's code for every code 0-255 (acceptance 2)", async () => {
-      const codes = Array.from({ length: 256 }, (_, i) => i);
-      const mismatches: string[] = [];
-      for (let i = 0; i < codes.length; i += 16) {
-        const batch = codes.slice(i, i + 16);
-        const results = await Promise.all(batch.map((code) => runCli(["run", "--log-level", "error", ...extra, "--", "sh", "-c", `exit ${code}`], { node })));
-        results.forEach((r, j) => {
-          if (r.code !== batch[j]) mismatches.push(`${batch[j]}→${r.code}`);
-        });
-      }
-      expect(mismatches).toEqual([]);
-    });
+  it("exits with the app's code for every code 0-255 (acceptance 2)", async () => {
+    const codes = Array.from({ length: 256 }, (_, i) => i);
+    const mismatches: string[] = [];
+    for (let i = 0; i < codes.length; i += 16) {
+      const batch = codes.slice(i, i + 16);
+      const results = await Promise.all(
+        batch.map((code) =>
+          runCli(["run", "--log-level", "error", ...extra, "--", "sh", "-c", `exit ${code}`], { node }),
+        ),
+      );
+      results.forEach((r, j) => {
+        if (r.code !== batch[j]) mismatches.push(`${batch[j]}→${r.code}`);
+      });
+    }
+    expect(mismatches).toEqual([]);
+  });
 
-    it.each([
-      ["SIGTERM", 143],
-      ["SIGKILL", 137],
-      ["SIGSEGV", 139],
-      ["SIGABRT", 134],
-      ["SIGHUP", 129],
-      ["SIGINT", 130],
-    ])("exits 128+N when the app dies from %s (acceptance 2)", async (signal, code) => {
-      const result = await runCli(["run", "--log-level", "error", ...extra, "--", "node", PROBE, "--kill", signal], { node });
-      expect(result.code).toBe(code);
-    });
+  it.each([
+    ["SIGTERM", 143],
+    ["SIGKILL", 137],
+    ["SIGSEGV", 139],
+    ["SIGABRT", 134],
+    ["SIGHUP", 129],
+    ["SIGINT", 130],
+  ])("exits 128+N when the app dies from %s (acceptance 2)", async (signal, code) => {
+    const result = await runCli(
+      ["run", "--log-level", "error", ...extra, "--", "node", PROBE, "--kill", signal],
+      { node },
+    );
+    expect(result.code).toBe(code);
+  });
 
-    it("SIGKILLs an app that ignores TERM after --stop-timeout", async () => {
-      const dir = scratch();
-      const out = join(dir, "probe.jsonl");
-      const running = startCli(["run", ...extra, "--stop-timeout", "500ms", "--", "node", PROBE, "--wait", "--ignore-term"], { env: { PROBE_OUT: out }, node });
-      await waitForProbe(out, (r) => r.some((x) => x.probe === "ready"));
-      running.child.kill("SIGTERM");
-      const result = await running.result;
-      expect(result.code).toBe(137);
-      expect(result.durationMs).toBeLessThan(10_000);
-    });
-  },
-);
+  it("SIGKILLs an app that ignores TERM after --stop-timeout", async () => {
+    const dir = scratch();
+    const out = join(dir, "probe.jsonl");
+    const running = startCli(
+      ["run", ...extra, "--stop-timeout", "500ms", "--", "node", PROBE, "--wait", "--ignore-term"],
+      { env: { PROBE_OUT: out }, node },
+    );
+    await waitForProbe(out, (r) => r.some((x) => x.probe === "ready"));
+    running.child.kill("SIGTERM");
+    const result = await running.result;
+    expect(result.code).toBe(137);
+    expect(result.durationMs).toBeLessThan(10_000);
+  });
+});
 
 describe.each(NODES)("exec path under $name", (node) => {
   it.each([
@@ -199,20 +227,33 @@ describe.each(NODES)("exec path under $name", (node) => {
     const badShebang = join(dir, "bad.sh");
     writeFileSync(badShebang, "#!/no/such/interpreter\nexit 0\n");
     chmodSync(badShebang, 0o755);
-    const resolved = (command as string[]).map((c) => (c === "NOEXEC" ? noexec : c === "BADSHEBANG" ? badShebang : c));
+    const resolved = command.map((c) => (c === "NOEXEC" ? noexec : c === "BADSHEBANG" ? badShebang : c));
     const result = await runCli(["run", "--", ...resolved], { node });
     expect(result.code).toBe(code);
     expect(result.stderr).toMatch(/^secretwrap: /);
   });
 
-  it.each([[[]], [["--supervise"]]])("starts the app with no ignored or blocked signals %j (C13)", async (extra) => {
-    // Not a Node probe: Node ignores SIGPIPE itself. A shell shows what it inherited.
-    const result = await runCli(["run", ...extra, "--", "sh", "-c", "grep -E '^Sig(Ign|Blk)' /proc/self/status; yes | head -c1 >/dev/null"], { node });
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain("SigIgn:\t0000000000000000");
-    expect(result.stdout).toContain("SigBlk:\t0000000000000000");
-    expect(result.stderr).not.toContain("Broken pipe");
-  });
+  it.each([[[]], [["--supervise"]]])(
+    "starts the app with no ignored or blocked signals %j (C13)",
+    async (extra) => {
+      // Not a Node probe: Node ignores SIGPIPE itself. A shell shows what it inherited.
+      const result = await runCli(
+        [
+          "run",
+          ...extra,
+          "--",
+          "sh",
+          "-c",
+          "grep -E '^Sig(Ign|Blk)' /proc/self/status; yes | head -c1 >/dev/null",
+        ],
+        { node },
+      );
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain("SigIgn:\t0000000000000000");
+      expect(result.stdout).toContain("SigBlk:\t0000000000000000");
+      expect(result.stderr).not.toContain("Broken pipe");
+    },
+  );
 
   it.runIf(node.hasExecve)("the app dies from a signal as itself: same process, same signal", async () => {
     const running = startCli(["run", "--", "node", PROBE, "--kill", "SIGTERM"], { node });
@@ -224,7 +265,10 @@ describe.each(NODES)("exec path under $name", (node) => {
     const dir = scratch();
     const preload = join(dir, "preload.cjs");
     const marker = join(dir, "preload-ran");
-    writeFileSync(preload, `require("node:fs").appendFileSync(${JSON.stringify(marker)}, process.pid + "\\n");`);
+    writeFileSync(
+      preload,
+      `require("node:fs").appendFileSync(${JSON.stringify(marker)}, process.pid + "\\n");`,
+    );
     const out = join(dir, "probe.jsonl");
     const running = startCli(["run", "--supervise", "--", "node", PROBE, "--exit", "0"], {
       env: { PROBE_OUT: out, NODE_OPTIONS: `--require ${preload}` },
@@ -244,32 +288,79 @@ describe.each(NODES)("exec path under $name", (node) => {
     const dir = scratch();
     writeFileSync(join(dir, "v"), "value-1");
     const out = join(dir, "probe.jsonl");
-    const result = await runCli(["run", "--pristine", "--keep-env", "PROBE_OUT", "--", "node", PROBE, "--exit", "0"], {
-      env: { PROBE_OUT: out, V: `ref+file://${dir}/v`, OTHER: "x", TERM: "xterm" },
-      node,
-    });
+    const result = await runCli(
+      ["run", "--pristine", "--keep-env", "PROBE_OUT", "--", "node", PROBE, "--exit", "0"],
+      {
+        env: { PROBE_OUT: out, V: `ref+file://${dir}/v`, OTHER: "x", TERM: "xterm" },
+        node,
+      },
+    );
     expect(result.code).toBe(0);
     const { PWD: _pwd, ...env } = probeStart(readProbe(out)).env ?? {};
-    expect(env).toEqual({ PATH: pathFor(node), HOME: "/root", LANG: "C.UTF-8", TERM: "xterm", V: "value-1", PROBE_OUT: out });
+    expect(env).toEqual({
+      PATH: pathFor(node),
+      HOME: "/root",
+      LANG: "C.UTF-8",
+      TERM: "xterm",
+      V: "value-1",
+      PROBE_OUT: out,
+    });
   });
 });
 
 describe.each(NODES)("fail closed under $name (acceptance 3)", (node) => {
-  const cases: [string, (dir: string) => { env?: Record<string, string>; config?: string; args?: string[] }, number, RegExp[]][] = [
+  const cases: [
+    string,
+    (dir: string) => { env?: Record<string, string>; config?: string; args?: string[] },
+    number,
+    RegExp[],
+  ][] = [
     ["a missing secret", (d) => ({ env: { A: `ref+file://${d}/missing` } }), 69, [/A SECRET_NOT_FOUND/]],
     ["a directory as secret", (d) => ({ env: { A: `ref+file://${d}` } }), 69, [/not a regular file/]],
     ["a FIFO as secret", (d) => ({ env: { A: `ref+file://${d}/fifo` } }), 69, [/not a regular file/]],
-    ["a missing #field", (d) => ({ env: { A: `ref+file://${d}/json#nope` } }), 69, [/FIELD_MISSING.*"nope".*keys: user/]],
+    [
+      "a missing #field",
+      (d) => ({ env: { A: `ref+file://${d}/json#nope` } }),
+      69,
+      [/FIELD_MISSING.*"nope".*keys: user/],
+    ],
     ["a bad reference", () => ({ env: { A: "ref+file://" } }), 78, [/A REF_INVALID/]],
     ["an unknown scheme", () => ({ env: { A: "ref+vualt://x/y" } }), 78, [/unknown scheme "vualt"/]],
-    ["an unknown key in the config", (d) => ({ config: `version: 1\nsecrets:\n  A: { ref: "ref+file://${d}/ok", optinal: true }\n` }), 78, [/secrets\.A: unknown key "optinal"/]],
-    ["an invalid target name", (d) => ({ config: `version: 1\nsecrets:\n  1FOO: ref+file://${d}/ok\n` }), 78, [/"1FOO" is not a valid variable name/]],
-    ["a dangerous target name", (d) => ({ config: `version: 1\nsecrets:\n  LD_PRELOAD: ref+file://${d}/ok\n` }), 78, [/LD_PRELOAD changes how programs load code/]],
-    ["a file target escaping the dir", (d) => ({ config: `version: 1\nsecrets:\n  K:\n    ref: ref+file://${d}/ok\n    file: ../../etc/x\n` }), 78, [/may not be \. or start with \.\./]],
-    ["broken YAML", () => ({ config: "version: 1\nsecrets: [\n" }), 78, [/config\.yaml:\d+:\d+: not valid YAML/]],
+    [
+      "an unknown key in the config",
+      (d) => ({ config: `version: 1\nsecrets:\n  A: { ref: "ref+file://${d}/ok", optinal: true }\n` }),
+      78,
+      [/secrets\.A: unknown key "optinal"/],
+    ],
+    [
+      "an invalid target name",
+      (d) => ({ config: `version: 1\nsecrets:\n  1FOO: ref+file://${d}/ok\n` }),
+      78,
+      [/"1FOO" is not a valid variable name/],
+    ],
+    [
+      "a dangerous target name",
+      (d) => ({ config: `version: 1\nsecrets:\n  LD_PRELOAD: ref+file://${d}/ok\n` }),
+      78,
+      [/LD_PRELOAD changes how programs load code/],
+    ],
+    [
+      "a file target escaping the dir",
+      (d) => ({ config: `version: 1\nsecrets:\n  K:\n    ref: ref+file://${d}/ok\n    file: ../../etc/x\n` }),
+      78,
+      [/may not be \. or start with \.\./],
+    ],
+    [
+      "broken YAML",
+      () => ({ config: "version: 1\nsecrets: [\n" }),
+      78,
+      [/config\.yaml:\d+:\d+: not valid YAML/],
+    ],
     [
       "several failures at once",
-      (d) => ({ env: { A: `ref+file://${d}/missing`, B: `ref+file://${d}/json#nope`, C: `ref+file://${d}/ok` } }),
+      (d) => ({
+        env: { A: `ref+file://${d}/missing`, B: `ref+file://${d}/json#nope`, C: `ref+file://${d}/ok` },
+      }),
       69,
       [/2 of 4 secrets/, /A SECRET_NOT_FOUND/, /B FIELD_MISSING/, /fix: /],
     ],
@@ -300,7 +391,9 @@ describe.each(NODES)("fail closed under $name (acceptance 3)", (node) => {
     expect(existsSync(marker)).toBe(false);
     expect(existsSync(secretsDir) ? readdirSync(secretsDir) : []).toEqual([]);
     for (const pattern of patterns) expect(result.stderr).toMatch(pattern);
-    expect(scanForCanaries([secret], { texts: { stdout: result.stdout, stderr: result.stderr } })).toEqual([]);
+    expect(scanForCanaries([secret], { texts: { stdout: result.stdout, stderr: result.stderr } })).toEqual(
+      [],
+    );
   });
 
   it("an unreadable secret (as a non-root user) is exit 77 and the app never starts", async () => {
@@ -327,9 +420,15 @@ describe.each(NODES)("fail closed under $name (acceptance 3)", (node) => {
 
   it("an optional secret that is absent is simply not set", async () => {
     const dir = scratch();
-    writeFileSync(join(dir, "config.yaml"), `version: 1\nsecrets:\n  MAYBE: { ref: "ref+file://${dir}/absent", optional: true }\n`);
+    writeFileSync(
+      join(dir, "config.yaml"),
+      `version: 1\nsecrets:\n  MAYBE: { ref: "ref+file://${dir}/absent", optional: true }\n`,
+    );
     const out = join(dir, "probe.jsonl");
-    const result = await runCli(["run", "--config", join(dir, "config.yaml"), "--", "node", PROBE, "--exit", "0"], { env: { PROBE_OUT: out }, node });
+    const result = await runCli(
+      ["run", "--config", join(dir, "config.yaml"), "--", "node", PROBE, "--exit", "0"],
+      { env: { PROBE_OUT: out }, node },
+    );
     expect(result.code).toBe(0);
     expect(probeStart(readProbe(out)).env?.["MAYBE"]).toBeUndefined();
     expect(result.stderr).toContain("absent (optional) MAYBE");

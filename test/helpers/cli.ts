@@ -54,7 +54,9 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Run
   const result = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`secretwrap ${args.join(" ")} did not finish within ${timeoutMs}ms\nstderr: ${stderr}`));
+      reject(
+        new Error(`secretwrap ${args.join(" ")} did not finish within ${timeoutMs}ms\nstderr: ${stderr}`),
+      );
     }, timeoutMs);
     child.on("error", reject);
     child.on("close", (code, signal) => {
@@ -82,7 +84,19 @@ export interface ProbeRecord {
   readonly sigIgn?: string;
   readonly sigBlk?: string;
   readonly signal?: string;
-  readonly files?: Record<string, { path: string; mode: string; uid: number; gid: number; base64: string; fsType: number; dirMode: string; error?: string }>;
+  readonly files?: Record<
+    string,
+    {
+      path: string;
+      mode: string;
+      uid: number;
+      gid: number;
+      base64: string;
+      fsType: number;
+      dirMode: string;
+      error?: string;
+    }
+  >;
 }
 
 export function readProbe(outFile: string): ProbeRecord[] {
@@ -94,12 +108,19 @@ export function readProbe(outFile: string): ProbeRecord[] {
 }
 
 /** Polls the probe's report until `predicate` holds (no sleeps as synchronisation). */
-export async function waitForProbe(outFile: string, predicate: (records: ProbeRecord[]) => boolean, timeoutMs = 10_000): Promise<ProbeRecord[]> {
+export async function waitForProbe(
+  outFile: string,
+  predicate: (records: ProbeRecord[]) => boolean,
+  timeoutMs = 10_000,
+): Promise<ProbeRecord[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const records = readProbe(outFile);
     if (predicate(records)) return records;
-    if (Date.now() > deadline) throw new Error(`probe condition not met within ${timeoutMs}ms: ${JSON.stringify(records).slice(0, 500)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `probe condition not met within ${timeoutMs}ms: ${JSON.stringify(records).slice(0, 500)}`,
+      );
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -18,7 +18,12 @@ const candidates: NodeBuild[] = [
 
 export const NODES: readonly NodeBuild[] = candidates.filter((n) => existsSync(n.bin));
 if (NODES.length !== candidates.length) {
-  throw new Error(`missing Node builds for e2e tests: ${candidates.filter((n) => !existsSync(n.bin)).map((n) => n.bin).join(", ")} (run npm ci and node scripts/ensure-node20.mjs)`);
+  throw new Error(
+    `missing Node builds for e2e tests: ${candidates
+      .filter((n) => !existsSync(n.bin))
+      .map((n) => n.bin)
+      .join(", ")} (run npm ci and node scripts/ensure-node20.mjs)`,
+  );
 }
 
 export const NODE24 = NODES[0] as NodeBuild;

@@ -1,0 +1,106 @@
+import { describe, expect, it } from "vitest";
+import { fetchKey, isRef, parseRef } from "../../src/config/ref.ts";
+import { SecretwrapError } from "../../src/errors.ts";
+
+const invalid: [string, string, RegExp][] = [
+  ["no ref+ prefix", "vault://secret/a", /must start with ref\+/],
+  ["no ://", "ref+vault:secret/a", /expected ref\+<scheme>/],
+  ["unknown scheme", "ref+vualt://secret/a", /unknown scheme "vualt"; supported: vault, awssecrets/],
+  ["empty locator", "ref+file://", /locator after :\/\/ is empty/],
+  ["empty field", "ref+file://./x#", /#field after # is empty/],
+  ["vault without a path", "ref+vault://secret", /<mount>\/<path>/],
+  ["vault empty segment", "ref+vault://secret//db", /<mount>\/<path>/],
+  ["vault dot-dot", "ref+vault://secret/../sys", /may not contain/],
+  ["vault non-numeric version", "ref+vault://secret/db?version=abc", /positive whole number/],
+  ["vault version zero", "ref+vault://secret/db?version=0", /positive whole number/],
+  ["unknown parameter", "ref+vault://secret/db?versoin=2", /unknown parameter "versoin"; accepted: version/],
+  ["repeated parameter", "ref+vault://secret/db?version=1&version=2", /given twice/],
+  ["empty parameter", "ref+vault://secret/db?version=", /is empty/],
+  [
+    "aws bad ARN partition",
+    "ref+awssecrets://arn:aws:s3:us-east-1:123456789012:secret:x",
+    /not a Secrets Manager ARN/,
+  ],
+  [
+    "aws ARN region mismatch",
+    "ref+awssecrets://arn:aws:secretsmanager:us-east-1:123456789012:secret:x?region=eu-west-1",
+    /does not match/,
+  ],
+  ["aws bad region", "ref+awssecrets://prod/app?region=mars", /not an AWS region/],
+  ["aws bad name", "ref+awssecrets://prod app", /1-512 of/],
+  ["gcp one segment", "ref+gcpsecrets://my-project", /<project>\/<secret>/],
+  ["gcp bad project", "ref+gcpsecrets://My_Project/x", /project id/],
+  ["gcp bad version", "ref+gcpsecrets://my-project/x?version=newest", /latest/],
+  ["azure bad vault name", "ref+azurekeyvault://a/x", /vault name/],
+  ["azure double hyphen", "ref+azurekeyvault://my--vault/x", /vault name/],
+  ["azure bad version", "ref+azurekeyvault://my-vault/x/123", /32 hexadecimal/],
+  ["file takes no parameters", "ref+file://./x?version=1", /no parameters are accepted/],
+  ["broken escape", "ref+vault://secret/db?version=%zz", /%-escape/],
+];
+
+const valid: [string, object][] = [
+  [
+    "ref+vault://secret/myapp/db#password",
+    { scheme: "vault", locator: "secret/myapp/db", field: "password", params: {} },
+  ],
+  [
+    "ref+vault://secret/myapp/db?version=3#password",
+    { locator: "secret/myapp/db", params: { version: "3" }, field: "password" },
+  ],
+  ["ref+vault://database/creds/app", { locator: "database/creds/app" }],
+  ["ref+awssecrets://prod/myapp#api_key", { scheme: "awssecrets", locator: "prod/myapp", field: "api_key" }],
+  [
+    "ref+awssecrets://arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf?version_stage=AWSPREVIOUS",
+    {
+      locator: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf",
+      params: { version_stage: "AWSPREVIOUS" },
+    },
+  ],
+  [
+    "ref+gcpsecrets://my-proj/db-pass?version=5",
+    { scheme: "gcpsecrets", locator: "my-proj/db-pass", params: { version: "5" } },
+  ],
+  ["ref+gcpsecrets://123456789/tls?location=europe-west1", { params: { location: "europe-west1" } }],
+  ["ref+azurekeyvault://my-kv/db-pass", { scheme: "azurekeyvault", locator: "my-kv/db-pass" }],
+  [
+    "ref+azurekeyvault://my-kv/db-pass/0123456789abcdef0123456789abcdef",
+    { locator: "my-kv/db-pass/0123456789abcdef0123456789abcdef" },
+  ],
+  [
+    "ref+file://./dev/secrets.json#/db/password",
+    { scheme: "file", locator: "./dev/secrets.json", field: "/db/password" },
+  ],
+  ["ref+file:///run/secrets/token", { locator: "/run/secrets/token" }],
+];
+
+describe("parseRef", () => {
+  it.each(invalid)("rejects %s", (_what, raw, message) => {
+    let caught: unknown;
+    try {
+      parseRef(raw);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(SecretwrapError);
+    expect((caught as SecretwrapError).message).toMatch(message);
+    expect([78]).toContain((caught as SecretwrapError).exitCode);
+  });
+
+  it.each(valid)("parses %s", (raw, expected) => {
+    expect(parseRef(raw)).toMatchObject({ raw, ...expected });
+  });
+
+  it("only a whole value that starts with ref+ is a reference", () => {
+    expect(isRef("ref+file://x")).toBe(true);
+    expect(isRef(" ref+file://x")).toBe(false);
+    expect(isRef("prefix ref+file://x")).toBe(false);
+  });
+
+  it("one fetch per secret and version, whatever the field", () => {
+    const a = parseRef("ref+vault://secret/db?version=2#user");
+    const b = parseRef("ref+vault://secret/db?version=2#password");
+    const c = parseRef("ref+vault://secret/db#password");
+    expect(fetchKey(a)).toBe(fetchKey(b));
+    expect(fetchKey(a)).not.toBe(fetchKey(c));
+  });
+});
