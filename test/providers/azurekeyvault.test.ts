@@ -6,16 +6,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { provider } from "../../providers/azurekeyvault.ts";
-import { parseRef } from "../../src/config/ref.ts";
-import { SecretwrapError } from "../../src/errors.ts";
-import { createLogger } from "../../src/log.ts";
-import type { Session } from "../../src/provider.ts";
-import { Redactor } from "../../src/redact.ts";
-import { withRetry, type RetryPolicy } from "../../src/retry.ts";
+import { chooseMethod, provider, vaultUrlFor } from "../../providers/azurekeyvault.ts";
+import type { SecretwrapError } from "../../src/errors.ts";
 import { reply } from "../servers/harness.ts";
-import { AzureFake, isAuthorizedSecretGet, isSecretGet, isTokenRequest, randomGuid } from "../servers/azure.ts";
-import { azureSetup, type AzureMethod, type AzureSetup } from "../servers/azure-client.ts";
+import {
+  AzureFake,
+  isAuthorizedSecretGet,
+  isSecretGet,
+  isTokenRequest,
+  randomGuid,
+} from "../servers/azure.ts";
+import { azureSetup, type AzureMethod } from "../servers/azure-client.ts";
+import { connect, expectClean, failure, type Connected } from "../servers/azure-session.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 
 let pki: TestPki;
@@ -31,67 +33,9 @@ afterAll(() => {
   rmSync(pki.dir, { recursive: true, force: true });
 });
 
-// Managed identity settings are read by msal-node from the process environment (see the provider);
-// set them for the test and take them away after.
-const MSI_VARIABLES = ["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "AZURE_POD_IDENTITY_AUTHORITY_HOST"];
 afterEach(async () => {
-  for (const name of MSI_VARIABLES) delete process.env[name];
   await fake?.close();
 });
-
-interface Connected {
-  readonly session: Session;
-  readonly masked: string[];
-  readonly logs: string[];
-  fetch(raw: string): Promise<{ text: string; version: string | undefined }>;
-  /** Through the real retry layer, with a short backoff. */
-  fetchWithRetry(raw: string, deadlineMs?: number): Promise<{ text: string; version: string | undefined }>;
-}
-
-const FAST: RetryPolicy = { attemptTimeoutMs: 3_000, baseDelayMs: 20, maxDelayMs: 200, random: () => 0.5 };
-
-async function connect(setup: AzureSetup, env: Record<string, string> = setup.env): Promise<Connected> {
-  for (const name of MSI_VARIABLES) if (env[name] !== undefined) process.env[name] = env[name];
-  expect(provider.validateOptions(setup.options)).toEqual([]);
-  const masked: string[] = [];
-  const logs: string[] = [];
-  const redactor = new Redactor();
-  const ctx = {
-    env,
-    log: createLogger({ level: "debug", format: "text", redactor, write: (l: string) => void logs.push(l) }),
-    addSecret: (v: string | Uint8Array) => void masked.push(typeof v === "string" ? v : Buffer.from(v).toString()),
-    attemptTimeoutMs: FAST.attemptTimeoutMs,
-  };
-  const session = await provider.connect(setup.options, ctx, AbortSignal.timeout(5_000));
-  const decode = (f: { bytes: Uint8Array; version?: string }) => ({ text: Buffer.from(f.bytes).toString("utf8"), version: f.version });
-  return {
-    session,
-    masked,
-    logs,
-    fetch: async (raw) => decode(await session.fetch(parseRef(raw), AbortSignal.timeout(FAST.attemptTimeoutMs))),
-    fetchWithRetry: async (raw, deadlineMs = 8_000) => {
-      const signal = AbortSignal.timeout(deadlineMs);
-      const deadline = { signal, at: Date.now() + deadlineMs, interrupted: () => undefined };
-      return decode(await withRetry(raw, (s) => session.fetch(parseRef(raw), s), deadline, FAST));
-    },
-  };
-}
-
-async function failure(promise: Promise<unknown>): Promise<SecretwrapError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SecretwrapError);
-  return error as SecretwrapError;
-}
-
-/** Nothing credential-shaped or secret in a message, its hint or its causes' messages. */
-function expectClean(error: SecretwrapError, canaries: readonly string[]): void {
-  const texts = [error.message, error.hint];
-  for (let c: unknown = error.cause; c instanceof Error; c = c.cause) if (c instanceof SecretwrapError) texts.push(c.message);
-  for (const text of texts) for (const canary of canaries) expect(text).not.toContain(canary);
-}
 
 function credentials(): string[] {
   const id = fake.identity;
@@ -107,10 +51,18 @@ describe.each(METHODS)("azurekeyvault with %s", (method) => {
     fake = await AzureFake.start({ pki });
     const v1 = fake.putSecret("db-pass", "CANARY_v1_old");
     const v2 = fake.putSecret("db-pass", "CANARY_v2_latest");
-    fake.putSecret("app-json", JSON.stringify({ user: "app", password: "CANARY_json" }), { contentType: "application/json" });
+    fake.putSecret("app-json", JSON.stringify({ user: "app", password: "CANARY_json" }), {
+      contentType: "application/json",
+    });
     const c = await connect(azureSetup(fake, pki, method, dir));
-    await expect(c.fetch("ref+azurekeyvault://kv-test/db-pass")).resolves.toEqual({ text: "CANARY_v2_latest", version: v2 });
-    await expect(c.fetch(`ref+azurekeyvault://kv-test/db-pass/${v1}`)).resolves.toEqual({ text: "CANARY_v1_old", version: v1 });
+    await expect(c.fetch("ref+azurekeyvault://kv-test/db-pass")).resolves.toEqual({
+      text: "CANARY_v2_latest",
+      version: v2,
+    });
+    await expect(c.fetch(`ref+azurekeyvault://kv-test/db-pass/${v1}`)).resolves.toEqual({
+      text: "CANARY_v1_old",
+      version: v1,
+    });
     // #field is the core's job: the provider hands back the whole JSON document.
     const json = await c.fetch("ref+azurekeyvault://kv-test/app-json#password");
     expect(JSON.parse(json.text)).toEqual({ user: "app", password: "CANARY_json" });
@@ -120,7 +72,9 @@ describe.each(METHODS)("azurekeyvault with %s", (method) => {
     expect(fake.vault.count(isAuthorizedSecretGet)).toBe(3);
     expect([...fake.identity.tokens.values()].map((t) => t.via)).toEqual([method]);
     for (const token of fake.identity.tokens.keys()) expect(c.masked).toContain(token);
-    expect(c.masked).toContain(method === "clientSecret" ? fake.identity.clientSecret : fake.identity.federatedToken);
+    expect(c.masked).toContain(
+      method === "clientSecret" ? fake.identity.clientSecret : fake.identity.federatedToken,
+    );
     expect(c.session.consumedEnv).toEqual(method === "clientSecret" ? ["AZURE_CLIENT_SECRET"] : []);
   });
 
@@ -128,7 +82,10 @@ describe.each(METHODS)("azurekeyvault with %s", (method) => {
     fake = await AzureFake.start({ pki });
     for (let i = 0; i < 12; i++) fake.putSecret(`s${i}`, `CANARY_${i}`);
     const c = await connect(azureSetup(fake, pki, method, dir, ["kv-one", "kv-two"]));
-    const refs = Array.from({ length: 12 }, (_, i) => `ref+azurekeyvault://${i % 2 === 0 ? "kv-one" : "kv-two"}/s${i}`);
+    const refs = Array.from(
+      { length: 12 },
+      (_, i) => `ref+azurekeyvault://${i % 2 === 0 ? "kv-one" : "kv-two"}/s${i}`,
+    );
     const values = await Promise.all(refs.map((r) => c.fetch(r)));
     expect(values.map((v) => v.text)).toEqual(Array.from({ length: 12 }, (_, i) => `CANARY_${i}`));
     expect(fake.tokenRequests()).toBe(1);
@@ -141,11 +98,17 @@ describe.each(METHODS)("azurekeyvault with %s", (method) => {
     const wrong = method === "clientSecret" ? { AZURE_CLIENT_SECRET: "CANARY_wrong_secret" } : {};
     if (method === "workloadIdentity") fake.identity.federatedToken = "eyJ.other-subject.sig";
     const c = await connect(setup, { ...setup.env, ...wrong });
-    const errors = await Promise.all([1, 2, 3].map(() => failure(c.fetchWithRetry("ref+azurekeyvault://kv-test/a"))));
+    const errors = await Promise.all(
+      [1, 2, 3].map(() => failure(c.fetchWithRetry("ref+azurekeyvault://kv-test/a"))),
+    );
     for (const error of errors) {
       expect(error.code).toBe("AUTH_FAILED");
       expect(error.exitCode).toBe(77);
-      expect(error.message).toMatch(method === "clientSecret" ? /HTTP 401, invalid_client, AADSTS7000215/ : /HTTP 400, invalid_client, AADSTS700213/);
+      expect(error.message).toMatch(
+        method === "clientSecret"
+          ? /HTTP 401, invalid_client, AADSTS7000215/
+          : /HTTP 400, invalid_client, AADSTS700213/,
+      );
       expectClean(error, [...credentials(), "CANARY_wrong_secret", "CANARY_a"]);
     }
     expect(fake.login.count(isTokenRequest)).toBe(1);
@@ -164,7 +127,9 @@ describe("azurekeyvault failures (workload identity)", () => {
     const missing = await failure(c.fetchWithRetry("ref+azurekeyvault://kv-test/not-there"));
     expect(missing.code).toBe("SECRET_NOT_FOUND");
     expect(missing.exitCode).toBe(69);
-    expect(missing.message).toBe("azurekeyvault: secret not-there in vault kv-test was not found (HTTP 404 SecretNotFound)");
+    expect(missing.message).toBe(
+      "azurekeyvault: secret not-there in vault kv-test was not found (HTTP 404 SecretNotFound)",
+    );
     const version = "0123456789abcdef0123456789abcdef";
     const noVersion = await failure(c.fetchWithRetry(`ref+azurekeyvault://kv-test/there/${version}`));
     expect(noVersion.code).toBe("SECRET_NOT_FOUND");
@@ -211,10 +176,18 @@ describe("azurekeyvault failures (workload identity)", () => {
     // Prime the token so the scripted replies hit authorised requests.
     fake.putSecret("warm", "x");
     await c.fetch("ref+azurekeyvault://kv-test/warm");
-    const throttled = { error: { code: "Throttled", message: "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached" } };
+    const throttled = {
+      error: {
+        code: "Throttled",
+        message:
+          "Request was not processed because too many requests were received. Reason: VaultRequestTypeLimitReached",
+      },
+    };
     fake.vault.script(isAuthorizedSecretGet, [reply(429, throttled, { "retry-after": "1" })]);
     const started = Date.now();
-    await expect(c.fetchWithRetry("ref+azurekeyvault://kv-test/busy")).resolves.toMatchObject({ text: "CANARY_busy" });
+    await expect(c.fetchWithRetry("ref+azurekeyvault://kv-test/busy")).resolves.toMatchObject({
+      text: "CANARY_busy",
+    });
     const gets = fake.vault.requests.filter(isAuthorizedSecretGet).slice(-2);
     expect((gets[1]?.time ?? 0) - (gets[0]?.time ?? 0)).toBeGreaterThanOrEqual(950);
     expect(Date.now() - started).toBeLessThan(6_000);
@@ -225,20 +198,26 @@ describe("azurekeyvault failures (workload identity)", () => {
     fake.putSecret("flaky", "CANARY_flaky");
     await failure(c.fetch("ref+azurekeyvault://kv-test/none")); // the challenge and the token
     fake.vault.script(isAuthorizedSecretGet, [
-      reply(503, "<html><body>Service Unavailable CANARY_proxy_body</body></html>", { "content-type": "text/html" }),
+      reply(503, "<html><body>Service Unavailable CANARY_proxy_body</body></html>", {
+        "content-type": "text/html",
+      }),
       reply(500, { error: { code: "InternalServerError", message: "CANARY_body_text" } }),
       { kind: "resetAfterBytes", bytes: 10 },
       reply(429, { error: { code: "Throttled", message: "slow down" } }),
     ]);
     const attempts: SecretwrapError[] = [];
     for (let i = 0; i < 4; i++) attempts.push(await failure(c.fetch("ref+azurekeyvault://kv-test/flaky")));
-    expect(attempts.map((e) => [e.code, e.transient])).toEqual(Array.from({ length: 4 }, () => ["FETCH_FAILED", true]));
+    expect(attempts.map((e) => [e.code, e.transient])).toEqual(
+      Array.from({ length: 4 }, () => ["FETCH_FAILED", true]),
+    );
     expect(attempts[0]?.message).toContain("HTTP 503");
     expect(attempts[1]?.message).toContain("HTTP 500 InternalServerError");
     expect(attempts[3]?.message).toContain("HTTP 429 Throttled");
     for (const e of attempts) expectClean(e, ["CANARY_proxy_body", "CANARY_body_text", ...credentials()]);
     fake.vault.script(isAuthorizedSecretGet, [reply(502), reply(504)]);
-    await expect(c.fetchWithRetry("ref+azurekeyvault://kv-test/flaky")).resolves.toMatchObject({ text: "CANARY_flaky" });
+    await expect(c.fetchWithRetry("ref+azurekeyvault://kv-test/flaky")).resolves.toMatchObject({
+      text: "CANARY_flaky",
+    });
   });
 
   it("ends a hung vault request at the attempt timeout and gives up at the deadline", async () => {
@@ -259,12 +238,17 @@ describe("azurekeyvault failures (workload identity)", () => {
   it("retries a token endpoint that fails with 503 or hangs, then logs in", async () => {
     const c = await world();
     fake.putSecret("a", "CANARY_a");
-    fake.login.script(isTokenRequest, [reply(503, { error: "temporarily_unavailable", error_description: "CANARY_desc" }), { kind: "hang" }]);
+    fake.login.script(isTokenRequest, [
+      reply(503, { error: "temporarily_unavailable", error_description: "CANARY_desc" }),
+      { kind: "hang" },
+    ]);
     const first = await failure(c.fetch("ref+azurekeyvault://kv-test/a"));
     expect([first.code, first.transient]).toEqual(["FETCH_FAILED", true]);
     expect(first.message).toContain("token endpoint is unavailable (HTTP 503");
     expectClean(first, ["CANARY_desc"]);
-    await expect(c.fetchWithRetry("ref+azurekeyvault://kv-test/a", 10_000)).resolves.toMatchObject({ text: "CANARY_a" });
+    await expect(c.fetchWithRetry("ref+azurekeyvault://kv-test/a", 10_000)).resolves.toMatchObject({
+      text: "CANARY_a",
+    });
     expect(fake.login.count(isTokenRequest)).toBe(3);
   });
 
@@ -275,7 +259,9 @@ describe("azurekeyvault failures (workload identity)", () => {
     const error = await failure(c.fetchWithRetry("ref+azurekeyvault://kv-test/a"));
     expect(error.code).toBe("FETCH_FAILED");
     expect(error.transient).toBe(false);
-    expect(error.message).toMatch(/TLS verification failed \(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY\)/);
+    expect(error.message).toMatch(
+      /TLS verification failed \(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY\)/,
+    );
     expect(error.hint).toContain("caFile");
     expect(fake.vault.requests.length).toBe(0);
   });
@@ -283,7 +269,10 @@ describe("azurekeyvault failures (workload identity)", () => {
   it("keeps challenge resource verification on unless the config turns it off", async () => {
     fake = await AzureFake.start({ pki });
     const setup = azureSetup(fake, pki, "workloadIdentity", dir);
-    const c = await connect({ ...setup, options: { ...setup.options, disableChallengeResourceVerification: false } });
+    const c = await connect({
+      ...setup,
+      options: { ...setup.options, disableChallengeResourceVerification: false },
+    });
     const error = await failure(c.fetchWithRetry("ref+azurekeyvault://kv-test/a"));
     expect(error.code).toBe("AUTH_FAILED");
     expect(error.message).toContain("asked for a token for another resource");
@@ -296,5 +285,69 @@ describe("azurekeyvault failures (workload identity)", () => {
     const error = await failure(c.fetchWithRetry("ref+azurekeyvault://kv-test/huge"));
     expect(error.code).toBe("FETCH_FAILED");
     expect(error.message).toContain("larger than 1048576 bytes");
+  });
+});
+
+describe("azurekeyvault configuration", () => {
+  it("rejects unknown keys and keys the chosen auth method cannot use", () => {
+    expect(provider.validateOptions({ vaultUrl: "https://x" })[0]?.path).toEqual([]);
+    expect(provider.validateOptions({ auth: { method: "managedIdentity", clientSecretFile: "/x" } })).toEqual(
+      [{ path: ["auth", "clientSecretFile"], message: 'not used by auth method "managedIdentity"' }],
+    );
+    expect(provider.validateOptions({ auth: { method: "password" } })[0]?.path).toEqual(["auth", "method"]);
+    expect(provider.validateOptions({ auth: { clientId: "a", resourceId: "b" } })[0]?.path).toEqual([
+      "auth",
+      "resourceId",
+    ]);
+    expect(
+      provider.validateOptions({
+        dnsSuffix: "vault.azure.cn",
+        auth: { method: "workloadIdentity", tokenFile: "/t" },
+      }),
+    ).toEqual([]);
+  });
+
+  it("picks production credentials only, unless a developer credential is asked for", () => {
+    expect(chooseMethod({}, {})).toBe("managedIdentity");
+    expect(chooseMethod({}, { AZURE_FEDERATED_TOKEN_FILE: "/t" })).toBe("workloadIdentity");
+    expect(chooseMethod({}, { AZURE_CLIENT_SECRET: "s", AZURE_FEDERATED_TOKEN_FILE: "/t" })).toBe(
+      "clientSecret",
+    );
+    expect(chooseMethod({}, { AZURE_TOKEN_CREDENTIALS: "prod" })).toBe("managedIdentity");
+    expect(chooseMethod({}, { AZURE_TOKEN_CREDENTIALS: "dev" })).toBe("default");
+    expect(chooseMethod({}, { AZURE_TOKEN_CREDENTIALS: "AzureCliCredential" })).toBe("azureCli");
+    expect(
+      chooseMethod(
+        { method: "managedIdentity" },
+        { AZURE_FEDERATED_TOKEN_FILE: "/t", AZURE_TOKEN_CREDENTIALS: "dev" },
+      ),
+    ).toBe("managedIdentity");
+  });
+
+  it("derives vault URLs from the name, the cloud's suffix, an endpoint or a per-vault URL", () => {
+    expect(vaultUrlFor("My-Vault", {})).toBe("https://my-vault.vault.azure.net");
+    expect(vaultUrlFor("kv1", { dnsSuffix: "vault.azure.cn" })).toBe("https://kv1.vault.azure.cn");
+    expect(vaultUrlFor("kv1", { endpoint: "https://kv.internal:8443/" })).toBe("https://kv.internal:8443");
+    expect(
+      vaultUrlFor("kv1", {
+        endpoint: "https://kv.internal",
+        vaultUrls: { kv1: "https://kv1.privatelink.vaultcore.azure.net" },
+      }),
+    ).toBe("https://kv1.privatelink.vaultcore.azure.net");
+    expect(() => vaultUrlFor("kv1", { endpoint: "http://198.51.100.7" })).toThrow(/refusing http/);
+  });
+
+  it("reports missing workload identity settings and plain-HTTP vaults as CONFIG_INVALID before any request", async () => {
+    fake = await AzureFake.start({ pki });
+    const setup = azureSetup(fake, pki, "workloadIdentity", dir);
+    const { AZURE_CLIENT_ID: _clientId, ...noClient } = setup.env;
+    const missing = await failure(connect(setup, noClient));
+    expect(missing.code).toBe("CONFIG_INVALID");
+    expect(missing.message).toBe("azurekeyvault: workloadIdentity needs AZURE_CLIENT_ID");
+    const http = await failure(
+      connect({ ...setup, options: { ...setup.options, vaultUrls: { "kv-test": "http://198.51.100.7" } } }),
+    );
+    expect(http.code).toBe("CONFIG_INVALID");
+    expect(fake.vault.requests.length + fake.login.requests.length).toBe(0);
   });
 });

@@ -15,7 +15,13 @@ export interface AzureSetup {
 }
 
 /** `dir` receives the federated token file. `vaults` are the vault names routed to the fake. */
-export function azureSetup(fake: AzureFake, pki: TestPki, method: AzureMethod, dir: string, vaults: readonly string[] = ["kv-test"]): AzureSetup {
+export function azureSetup(
+  fake: AzureFake,
+  pki: TestPki,
+  method: AzureMethod,
+  dir: string,
+  vaults: readonly string[] = ["kv-test"],
+): AzureSetup {
   const options: Record<string, unknown> = {
     vaultUrls: Object.fromEntries(vaults.map((v) => [v, fake.vault.url])),
     caFile: pki.caFile,
@@ -51,7 +57,10 @@ export function azureSetup(fake: AzureFake, pki: TestPki, method: AzureMethod, d
       };
     case "appService":
       options["auth"] = { method: "managedIdentity" };
-      return { options, env: { IDENTITY_ENDPOINT: `${fake.msi.url}/msi/token`, IDENTITY_HEADER: identity.identityHeader } };
+      return {
+        options,
+        env: { IDENTITY_ENDPOINT: `${fake.msi.url}/msi/token`, IDENTITY_HEADER: identity.identityHeader },
+      };
     case "imds":
       options["auth"] = { method: "managedIdentity" };
       // msal-node's documented override of the IMDS host (it also skips the availability probe).

@@ -58,7 +58,11 @@ export function jwtShaped(kind: string): string {
 
 function issue(state: IdentityState, token: Omit<IssuedToken, "tenantId"> & { tenantId?: string }): string {
   const accessToken = jwtShaped("access");
-  state.tokens.set(accessToken, { tenantId: token.tenantId ?? state.tenantId, principal: token.principal, via: token.via });
+  state.tokens.set(accessToken, {
+    tenantId: token.tenantId ?? state.tenantId,
+    principal: token.principal,
+    via: token.via,
+  });
   return accessToken;
 }
 
@@ -95,7 +99,11 @@ export function entraHandler(state: IdentityState, baseUrl: () => string) {
           end_session_endpoint: `${authority}/oauth2/v2.0/logout`,
           jwks_uri: `${baseUrl()}/${tenant}/discovery/v2.0/keys`,
           issuer: `${authority}/v2.0`,
-          token_endpoint_auth_methods_supported: ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+          token_endpoint_auth_methods_supported: [
+            "client_secret_post",
+            "private_key_jwt",
+            "client_secret_basic",
+          ],
           response_types_supported: ["code", "id_token", "code id_token", "id_token token"],
           subject_types_supported: ["pairwise"],
           id_token_signing_alg_values_supported: ["RS256"],
@@ -104,7 +112,8 @@ export function entraHandler(state: IdentityState, baseUrl: () => string) {
         },
       };
     }
-    if (request.method === "POST" && route === "oauth2/v2.0/token") return tokenGrant(state, new URLSearchParams(request.body));
+    if (request.method === "POST" && route === "oauth2/v2.0/token")
+      return tokenGrant(state, new URLSearchParams(request.body));
     return { status: 404, body: { error: "not_found" } };
   };
 }
@@ -114,10 +123,20 @@ function tokenGrant(state: IdentityState, form: URLSearchParams): Reply {
     return entraError(400, "unsupported_grant_type", 70003, "The app requested an unsupported grant type.");
   }
   if (form.get("client_id") !== state.clientId) {
-    return entraError(400, "unauthorized_client", 700016, "Application with identifier was not found in the directory.");
+    return entraError(
+      400,
+      "unauthorized_client",
+      700016,
+      "Application with identifier was not found in the directory.",
+    );
   }
   if (form.get("scope") !== VAULT_SCOPE) {
-    return entraError(400, "invalid_scope", 70011, "The provided value for the input parameter 'scope' is not valid.");
+    return entraError(
+      400,
+      "invalid_scope",
+      70011,
+      "The provided value for the input parameter 'scope' is not valid.",
+    );
   }
   let via: IssuedToken["via"];
   const assertion = form.get("client_assertion");
@@ -126,7 +145,12 @@ function tokenGrant(state: IdentityState, form: URLSearchParams): Reply {
       return entraError(400, "invalid_request", 900023, "Specified client_assertion_type is not supported.");
     }
     if (assertion !== state.federatedToken) {
-      return entraError(400, "invalid_client", 700213, "No matching federated identity record found for presented assertion subject.");
+      return entraError(
+        400,
+        "invalid_client",
+        700213,
+        "No matching federated identity record found for presented assertion subject.",
+      );
     }
     via = "workloadIdentity";
   } else if (form.get("client_secret") !== null) {
@@ -135,11 +159,21 @@ function tokenGrant(state: IdentityState, form: URLSearchParams): Reply {
     }
     via = "clientSecret";
   } else {
-    return entraError(401, "invalid_client", 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.");
+    return entraError(
+      401,
+      "invalid_client",
+      7000218,
+      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    );
   }
   return {
     status: 200,
-    body: { token_type: "Bearer", expires_in: 3599, ext_expires_in: 3599, access_token: issue(state, { principal: state.clientId, via }) },
+    body: {
+      token_type: "Bearer",
+      expires_in: 3599,
+      ext_expires_in: 3599,
+      access_token: issue(state, { principal: state.clientId, via }),
+    },
   };
 }
 
@@ -151,23 +185,44 @@ export function managedIdentityHandler(state: IdentityState) {
     const expiresOn = String(Math.floor(Date.now() / 1000) + 3599);
     if (url.pathname === "/msi/token") {
       if (request.headers["x-identity-header"] !== state.identityHeader) {
-        return { status: 401, body: { statusCode: 401, message: "Unauthorized: the X-IDENTITY-HEADER is missing or wrong." } };
+        return {
+          status: 401,
+          body: { statusCode: 401, message: "Unauthorized: the X-IDENTITY-HEADER is missing or wrong." },
+        };
       }
-      if (query.get("api-version") !== "2019-08-01") return { status: 400, body: { statusCode: 400, message: "Unsupported api-version." } };
+      if (query.get("api-version") !== "2019-08-01")
+        return { status: 400, body: { statusCode: 400, message: "Unsupported api-version." } };
       const principal = principalFor(state, query.get("client_id"));
-      if (principal === undefined) return { status: 400, body: { statusCode: 400, message: "No managed identity found for the client_id." } };
+      if (principal === undefined)
+        return {
+          status: 400,
+          body: { statusCode: 400, message: "No managed identity found for the client_id." },
+        };
       const resource = query.get("resource") ?? "";
       return {
         status: 200,
-        body: { access_token: issue(state, { principal, via: "appService" }), expires_on: expiresOn, resource, token_type: "Bearer", client_id: principal },
+        body: {
+          access_token: issue(state, { principal, via: "appService" }),
+          expires_on: expiresOn,
+          resource,
+          token_type: "Bearer",
+          client_id: principal,
+        },
       };
     }
-    if (url.pathname === "/metadata/identity/oauth2/token/" || url.pathname === "/metadata/identity/oauth2/token") {
+    if (
+      url.pathname === "/metadata/identity/oauth2/token/" ||
+      url.pathname === "/metadata/identity/oauth2/token"
+    ) {
       if (request.headers["metadata"] !== "true") {
-        return { status: 400, body: { error: "invalid_request", error_description: "Required metadata header not specified" } };
+        return {
+          status: 400,
+          body: { error: "invalid_request", error_description: "Required metadata header not specified" },
+        };
       }
       const principal = principalFor(state, query.get("client_id"));
-      if (principal === undefined) return { status: 400, body: { error: "invalid_request", error_description: "Identity not found" } };
+      if (principal === undefined)
+        return { status: 400, body: { error: "invalid_request", error_description: "Identity not found" } };
       const now = Math.floor(Date.now() / 1000);
       return {
         status: 200,

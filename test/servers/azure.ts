@@ -6,7 +6,13 @@
 // `fake.msi`.
 import { randomBytes } from "node:crypto";
 import { TestServer, type RecordedRequest, type Reply } from "./harness.ts";
-import { entraHandler, managedIdentityHandler, newIdentityState, VAULT_RESOURCE, type IdentityState } from "./azure-identity.ts";
+import {
+  entraHandler,
+  managedIdentityHandler,
+  newIdentityState,
+  VAULT_RESOURCE,
+  type IdentityState,
+} from "./azure-identity.ts";
 import type { TestPki } from "./tls.ts";
 
 export { jwtShaped, randomGuid, type IdentityState } from "./azure-identity.ts";
@@ -53,8 +59,16 @@ export class AzureFake {
     const tls = { key: options.pki.valid.key, cert: options.pki.valid.cert };
     // The vault handler needs the instance, which needs the servers: a late-bound reference.
     const self: { fake?: AzureFake } = {};
-    const vault = await TestServer.start({ handler: (r) => (self.fake as AzureFake).#serveVault(r), tls, ...latency });
-    const login: TestServer = await TestServer.start({ handler: entraHandler(identity, () => login.url), tls, ...latency });
+    const vault = await TestServer.start({
+      handler: (r) => (self.fake as AzureFake).#serveVault(r),
+      tls,
+      ...latency,
+    });
+    const login: TestServer = await TestServer.start({
+      handler: entraHandler(identity, () => login.url),
+      tls,
+      ...latency,
+    });
     const msi = await TestServer.start({ handler: managedIdentityHandler(identity), ...latency });
     self.fake = new AzureFake(identity, vault, login, msi);
     return self.fake;
@@ -92,16 +106,24 @@ export class AzureFake {
     const url = new URL(request.path, this.vault.url);
     const match = /^\/secrets\/([^/]+)\/([^/]*)$/.exec(url.pathname);
     // The SDK percent-encodes the query key (api%2Dversion); URLSearchParams decodes it.
-    if (request.method !== "GET" || match === null) return kvError(400, "BadParameter", "The request URI is not valid.");
+    if (request.method !== "GET" || match === null)
+      return kvError(400, "BadParameter", "The request URI is not valid.");
     if (url.searchParams.get("api-version") === null) {
-      return kvError(400, "MissingApiVersionParameter", "The api-version query parameter (?api-version=) is required for all requests.");
+      return kvError(
+        400,
+        "MissingApiVersionParameter",
+        "The api-version query parameter (?api-version=) is required for all requests.",
+      );
     }
     const challenge = {
       "www-authenticate": `Bearer authorization="https://login.microsoftonline.com/${this.vaultTenant}", resource="${VAULT_RESOURCE}"`,
     };
     const auth = request.headers["authorization"];
     if (typeof auth !== "string" || !auth.startsWith("Bearer ")) {
-      return { ...kvError(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token."), headers: challenge };
+      return {
+        ...kvError(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token."),
+        headers: challenge,
+      };
     }
     const token = this.identity.tokens.get(auth.slice("Bearer ".length));
     if (token === undefined) {
@@ -109,7 +131,11 @@ export class AzureFake {
     }
     if (token.tenantId !== this.vaultTenant) {
       return {
-        ...kvError(401, "Unauthorized", `AKV10032: Invalid issuer. Expected one of https://sts.windows.net/${this.vaultTenant}/, found https://sts.windows.net/${token.tenantId}/.`),
+        ...kvError(
+          401,
+          "Unauthorized",
+          `AKV10032: Invalid issuer. Expected one of https://sts.windows.net/${this.vaultTenant}/, found https://sts.windows.net/${token.tenantId}/.`,
+        ),
         headers: challenge,
       };
     }
@@ -117,22 +143,43 @@ export class AzureFake {
     const wanted = match[2] ?? "";
     const vaultUrl = `https://${String(request.headers["host"])}`;
     if (this.denied.has(name)) {
-      return kvError(403, "Forbidden", `Caller is not authorized to perform action on resource. Caller: appid=${token.principal}; Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'; Assignment: (not found)`, "ForbiddenByRbac");
+      return kvError(
+        403,
+        "Forbidden",
+        `Caller is not authorized to perform action on resource. Caller: appid=${token.principal}; Action: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'; Assignment: (not found)`,
+        "ForbiddenByRbac",
+      );
     }
     const versions = this.#secrets.get(name.toLowerCase()) ?? [];
     const found = wanted === "" ? versions.at(-1) : versions.find((v) => v.version === wanted.toLowerCase());
     if (found === undefined) {
       const which = wanted === "" ? name : `${name}/${wanted}`;
-      return kvError(404, "SecretNotFound", `A secret with (name/id) ${which} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`);
+      return kvError(
+        404,
+        "SecretNotFound",
+        `A secret with (name/id) ${which} was not found in this key vault. If you recently deleted this secret you may be able to recover it using the correct recovery command. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182`,
+      );
     }
-    if (!found.enabled) return kvError(403, "Forbidden", "Operation get is not allowed on a disabled secret.", "SecretDisabled");
+    if (!found.enabled)
+      return kvError(
+        403,
+        "Forbidden",
+        "Operation get is not allowed on a disabled secret.",
+        "SecretDisabled",
+      );
     return {
       status: 200,
       body: {
         value: found.value,
         ...(found.contentType === undefined ? {} : { contentType: found.contentType }),
         id: `${vaultUrl}/secrets/${name}/${found.version}`,
-        attributes: { enabled: true, created: found.created, updated: found.created, recoveryLevel: "Recoverable+Purgeable", recoverableDays: 90 },
+        attributes: {
+          enabled: true,
+          created: found.created,
+          updated: found.created,
+          recoveryLevel: "Recoverable+Purgeable",
+          recoverableDays: 90,
+        },
         tags: {},
       },
     };
@@ -140,9 +187,15 @@ export class AzureFake {
 }
 
 function kvError(status: number, code: string, message: string, inner?: string): Reply {
-  return { status, body: { error: { code, message, ...(inner === undefined ? {} : { innererror: { code: inner } }) } } };
+  return {
+    status,
+    body: { error: { code, message, ...(inner === undefined ? {} : { innererror: { code: inner } }) } },
+  };
 }
 
-export const isSecretGet = (r: RecordedRequest): boolean => r.method === "GET" && r.path.startsWith("/secrets/");
-export const isAuthorizedSecretGet = (r: RecordedRequest): boolean => isSecretGet(r) && typeof r.headers["authorization"] === "string";
-export const isTokenRequest = (r: RecordedRequest): boolean => r.method === "POST" && r.path.includes("/oauth2/v2.0/token");
+export const isSecretGet = (r: RecordedRequest): boolean =>
+  r.method === "GET" && r.path.startsWith("/secrets/");
+export const isAuthorizedSecretGet = (r: RecordedRequest): boolean =>
+  isSecretGet(r) && typeof r.headers["authorization"] === "string";
+export const isTokenRequest = (r: RecordedRequest): boolean =>
+  r.method === "POST" && r.path.includes("/oauth2/v2.0/token");
