@@ -21,7 +21,7 @@ export function replaceProcess(
   const execve: Execve = (file, args, env) =>
     (process as unknown as { execve: Execve }).execve(file, args, env);
   // process.execve is marked experimental; its one-time warning must not reach the app's stderr.
-  const emitWarning = process.emitWarning;
+  const emitWarning = process.emitWarning.bind(process);
   process.emitWarning = () => {};
   try {
     return execve(path, argv, env);
