@@ -284,6 +284,8 @@ function createTransport(axios: AxiosStatic, settings: Settings): Transport {
   const origin = settings.url.origin;
   const httpsAgent = new HttpsAgent({
     keepAlive: true,
+    // Explicit, so no NODE_TLS_REJECT_UNAUTHORIZED can change it.
+    rejectUnauthorized: true,
     ...(settings.caPem === undefined ? {} : { ca: [...rootCertificates, settings.caPem] }),
   });
   const httpAgent = new HttpAgent({ keepAlive: true });
@@ -968,7 +970,10 @@ function consumedVariables(auth: AuthSettings): string[] {
 }
 
 async function connect(options: unknown, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
-  const settings = settingsFrom(z.parse(Options, options ?? {}), ctx.env);
+  const parsed = z.safeParse(Options, options ?? {});
+  if (!parsed.success)
+    throw configError("the providers.vault block is invalid (run `secretwrap check` for details)");
+  const settings = settingsFrom(parsed.data, ctx.env);
   if (nonEmpty(ctx.env["VAULT_SKIP_VERIFY"]) !== undefined) {
     ctx.log.warn(
       "VAULT_SKIP_VERIFY is ignored: secretwrap always verifies Vault's certificate (give its CA with VAULT_CACERT or caFile)",
