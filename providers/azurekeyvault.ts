@@ -490,7 +490,7 @@ function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-const TENANT_MISMATCH = /not configured to acquire tokens for tenant ([0-9A-Za-z.-]+)/;
+const TENANT_MISMATCH = /not configured to acquire tokens for tenant ([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)/;
 // MSAL's server-error message starts "<oauth error>: Error(s): <AADSTS numbers> - …Description…";
 // only the leading code and numbers are kept, never the description.
 const MSAL_MESSAGE = /^(?:[A-Za-z]+: [A-Za-z ]+\. Message:? ?)?([a-z_]+): Error\(s\): ([0-9, ]+)?/;

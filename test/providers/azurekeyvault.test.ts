@@ -164,7 +164,7 @@ describe("azurekeyvault failures (workload identity)", () => {
     fake.vaultTenant = other;
     const error = await failure(c.fetchWithRetry("ref+azurekeyvault://kv-test/a"));
     expect(error.code).toBe("AUTH_FAILED");
-    expect(error.message).toContain(`names tenant ${other}`);
+    expect(error.message).toContain(`names tenant ${other}, which`);
     expect(error.hint).toContain("AZURE_TENANT_ID");
     expect(fake.tokenRequests()).toBe(0);
     expect(fake.vault.count(isSecretGet)).toBe(1);
