@@ -3,16 +3,16 @@
 // Issue 6 acceptance: (1) workload and managed identity resolve 20 secrets with one token request;
 // (2) not found / forbidden / wrong tenant / throttled / hung end with the documented exit codes
 // within the deadline, and no credential or value appears in any output.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
-import { PROBE, probeStart, readProbe, runCli, type CliResult } from "../helpers/cli.ts";
+import { PROBE, pathFor, probeStart, readProbe, runCli, type CliResult } from "../helpers/cli.ts";
 import { NODE24, NODES } from "../helpers/nodes.ts";
 import { reply } from "../servers/harness.ts";
 import { AzureFake, isAuthorizedSecretGet, isSecretGet, randomGuid } from "../servers/azure.ts";
-import { azureSetup, type AzureMethod } from "../servers/azure-client.ts";
+import { azureSetup, fakeAzureCli, type AzureMethod } from "../servers/azure-client.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 
 let pki: TestPki;
@@ -32,6 +32,12 @@ afterEach(async () => {
   await fake?.close();
 });
 
+function scratch(): string {
+  const dir = join(work, String(++counter));
+  mkdirSync(dir);
+  return dir;
+}
+
 interface Run {
   readonly result: CliResult;
   readonly probeEnv: Record<string, string> | undefined;
@@ -41,10 +47,9 @@ interface Run {
 async function run(
   method: AzureMethod,
   declared: Record<string, string>,
-  options: { args?: string[]; env?: Record<string, string>; node?: typeof NODE24 } = {},
+  options: { args?: string[]; env?: Record<string, string>; node?: typeof NODE24; dir?: string } = {},
 ): Promise<Run> {
-  const dir = join(work, String(++counter));
-  mkdirSync(dir);
+  const dir = options.dir ?? scratch();
   const setup = azureSetup(fake, pki, method, dir);
   const config = join(dir, "secretwrap.json");
   writeFileSync(config, JSON.stringify({ version: 1, providers: { azurekeyvault: setup.options } }));
@@ -246,5 +251,37 @@ describe("azurekeyvault acceptance 2 (failures)", () => {
     expect(result.durationMs).toBeLessThan(9_000);
     expect(fake.msi.requests.length).toBeGreaterThanOrEqual(2);
     expectNoLeak(result, []);
+  });
+
+  it("uses the developer's az login only when auth.method says azureCli, and exits 77 without one", async () => {
+    fake = await AzureFake.start({ pki });
+    const value = canary("DEV");
+    fake.putSecret("dev", value);
+    const dir = scratch();
+    const token = fake.developerToken();
+    const bin = fakeAzureCli(dir, token);
+    const ok = await run(
+      "azureCli",
+      { DEV: "ref+azurekeyvault://kv-test/dev" },
+      { dir, env: { PATH: `${bin}:${pathFor(NODE24)}` } },
+    );
+    expect(ok.result.code, ok.result.stderr).toBe(0);
+    expect(ok.probeEnv?.["DEV"]).toBe(value);
+    const calls = readFileSync(join(dir, "az-calls.log"), "utf8").trim().split("\n");
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toContain("account get-access-token");
+    expect(calls[0]).toContain(`--tenant ${fake.identity.tenantId}`);
+    expectNoLeak(ok.result, [value]);
+
+    const loggedOut = scratch();
+    const noLogin = fakeAzureCli(loggedOut, undefined);
+    const refused = await run(
+      "azureCli",
+      { DEV: "ref+azurekeyvault://kv-test/dev" },
+      { dir: loggedOut, env: { PATH: `${noLogin}:${pathFor(NODE24)}` } },
+    );
+    expect(refused.result.code).toBe(77);
+    expect(refused.result.stderr).toContain("az login");
+    expectNoLeak(refused.result, [value]);
   });
 });

@@ -13,7 +13,7 @@ export interface IssuedToken {
   readonly tenantId: string;
   /** The client id (app registration or managed identity) the token was issued to. */
   readonly principal: string;
-  readonly via: "workloadIdentity" | "clientSecret" | "appService" | "imds";
+  readonly via: "workloadIdentity" | "clientSecret" | "appService" | "imds" | "azureCli";
 }
 
 /** The identities this fake tenant knows. Credentials are random per test: plant them as canaries. */
@@ -56,7 +56,11 @@ export function jwtShaped(kind: string): string {
   return `${part({ alg: "RS256", typ: "JWT" })}.${part({ kind, nonce: randomBytes(16).toString("hex") })}.${randomBytes(32).toString("base64url")}`;
 }
 
-function issue(state: IdentityState, token: Omit<IssuedToken, "tenantId"> & { tenantId?: string }): string {
+/** Records a token as issued by this tenant (the Azure CLI fake hands out one made this way). */
+export function issue(
+  state: IdentityState,
+  token: Omit<IssuedToken, "tenantId"> & { tenantId?: string },
+): string {
   const accessToken = jwtShaped("access");
   state.tokens.set(accessToken, {
     tenantId: token.tenantId ?? state.tenantId,

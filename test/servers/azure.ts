@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { TestServer, type RecordedRequest, type Reply } from "./harness.ts";
 import {
   entraHandler,
+  issue,
   managedIdentityHandler,
   newIdentityState,
   VAULT_RESOURCE,
@@ -81,6 +82,11 @@ export class AzureFake {
     versions.push({ version, value, enabled: true, created: Math.floor(Date.now() / 1000), ...options });
     this.#secrets.set(name.toLowerCase(), versions);
     return version;
+  }
+
+  /** A token for a developer signed in with `az login` (what `az account get-access-token` prints). */
+  developerToken(): string {
+    return issue(this.identity, { principal: "developer@example.invalid", via: "azureCli" });
   }
 
   disable(name: string, version: string): void {
