@@ -266,7 +266,7 @@ interface ChainInput {
 
 async function pickCredentialSource(input: ChainInput): Promise<CredentialSource> {
   const { options, env } = input;
-  const providers = await import("@aws-sdk/credential-providers");
+  const providers = interop(await import("@aws-sdk/credential-providers"));
   const profile = options.profile ?? env["AWS_PROFILE"];
   const files = {
     ...(env["AWS_SHARED_CREDENTIALS_FILE"] === undefined
@@ -612,7 +612,7 @@ async function connect(rawOptions: unknown, ctx: ProviderContext): Promise<Sessi
   // process (the app's environment was copied before any provider ran), and the user gets nothing
   // from that warning in an ENTRYPOINT.
   process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
-  const sdk = await import("@aws-sdk/client-secrets-manager");
+  const sdk = interop(await import("@aws-sdk/client-secrets-manager"));
   const logger = quietLogger(ctx);
   const handler = requestHandlerOptions(options, env, ctx.attemptTimeoutMs);
   const endpoint = endpointFor(
@@ -664,7 +664,6 @@ async function connect(rawOptions: unknown, ctx: ProviderContext): Promise<Sessi
         credentials,
         maxAttempts: 1,
         requestHandler: handler,
-        logger,
         ...withEndpoint(endpoint),
       });
       entry = { client, batcher: new RegionBatcher(client, sdk) };
@@ -721,6 +720,15 @@ async function profileRegion(sdk: Sdk, profile: string | undefined): Promise<str
   } finally {
     probe.destroy();
   }
+}
+
+/**
+ * The SDK ships CommonJS to Node: the bundle's chunk for it exports only `default` (module.exports),
+ * while Node's own loader (tests, unbundled runs) also offers the named exports. Both have `default`
+ * when the module is CommonJS; an ES module build has the names only.
+ */
+function interop<T extends object>(module: T): T {
+  return (module as { default?: T }).default ?? module;
 }
 
 function withEndpoint(endpoint: string | undefined): { endpoint?: string } {

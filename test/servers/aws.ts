@@ -90,6 +90,11 @@ export class AwsFake {
     return this.server.url;
   }
 
+  /** Every credential this fake accepts or handed out (for canary scans of the user's output). */
+  get issued(): readonly IssuedCredentials[] {
+    return [...this.#credentials.values()];
+  }
+
   close(): Promise<void> {
     return this.server.close();
   }
@@ -578,4 +583,73 @@ function randomUuid(): string {
 
 function escapeXml(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+// ---- the same tests against a real endpoint (LocalStack, or AWS itself) ----
+
+/** What a test needs from wherever the secrets live: the fake above, or a real endpoint. */
+export interface AwsBackend {
+  readonly real: boolean;
+  /** Environment that makes secretwrap sign in to this backend with static keys. */
+  readonly staticEnv: Readonly<Record<string, string>>;
+  readonly endpoint: string;
+  putSecret(
+    region: string,
+    name: string,
+    value: string | Uint8Array,
+  ): Promise<{ arn: string; versionId: string }>;
+  putVersion(
+    region: string,
+    name: string,
+    value: string | Uint8Array,
+    stages: readonly string[],
+  ): Promise<string>;
+}
+
+export const REAL_AWS_ENDPOINT = process.env["SECRETWRAP_TEST_AWS_ENDPOINT"];
+
+/** Seeds a real Secrets Manager (SECRETWRAP_TEST_AWS_ENDPOINT; keys from SECRETWRAP_TEST_AWS_ACCESS_KEY_ID/_SECRET_ACCESS_KEY, LocalStack's "test"/"test" otherwise). */
+export async function realBackend(endpoint: string): Promise<AwsBackend> {
+  const sdk = await import("@aws-sdk/client-secrets-manager");
+  const credentials = {
+    accessKeyId: process.env["SECRETWRAP_TEST_AWS_ACCESS_KEY_ID"] ?? "test",
+    secretAccessKey: process.env["SECRETWRAP_TEST_AWS_SECRET_ACCESS_KEY"] ?? "test",
+  };
+  const client = (region: string) => new sdk.SecretsManagerClient({ region, endpoint, credentials });
+  const value = (v: string | Uint8Array) =>
+    typeof v === "string" ? { SecretString: v } : { SecretBinary: v };
+  return {
+    real: true,
+    endpoint,
+    staticEnv: {
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoint,
+    },
+    async putSecret(region, name, v) {
+      const out = await client(region).send(new sdk.CreateSecretCommand({ Name: name, ...value(v) }));
+      return { arn: out.ARN ?? "", versionId: out.VersionId ?? "" };
+    },
+    async putVersion(region, name, v, stages) {
+      const out = await client(region).send(
+        new sdk.PutSecretValueCommand({ SecretId: name, ...value(v), VersionStages: [...stages] }),
+      );
+      return out.VersionId ?? "";
+    },
+  };
+}
+
+export function fakeBackend(fake: AwsFake): AwsBackend {
+  const keys = fake.issueStatic();
+  return {
+    real: false,
+    endpoint: fake.url,
+    staticEnv: {
+      AWS_ACCESS_KEY_ID: keys.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+    },
+    putSecret: (region, name, v) => Promise.resolve(fake.putSecret(region, name, v)),
+    putVersion: (region, name, v, stages) => Promise.resolve(fake.putVersion(region, name, v, stages)),
+  };
 }
