@@ -156,6 +156,7 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
       plan,
       resolution.outcomes,
       command.kind === "render" || command.kind === "get",
+      redactor,
     );
     if (command.kind === "check") {
       printCheck(io, log, reports, command.json);
@@ -215,8 +216,13 @@ interface Delivery {
   readonly failures: SecretwrapError[];
 }
 
-/** Pure: outcomes per fetch → bytes per target, with #field applied and optional absences tolerated. */
-function deliver(plan: Plan, outcomes: ReadonlyMap<string, FetchOutcome>, allAsFiles: boolean): Delivery {
+/** Outcomes per fetch → bytes per target, with #field applied and optional absences tolerated. */
+function deliver(
+  plan: Plan,
+  outcomes: ReadonlyMap<string, FetchOutcome>,
+  allAsFiles: boolean,
+  redactor: Redactor,
+): Delivery {
   const values = new Map<string, Uint8Array>();
   const reports: SecretReport[] = [];
   const failures: SecretwrapError[] = [];
@@ -257,6 +263,8 @@ function deliver(plan: Plan, outcomes: ReadonlyMap<string, FetchOutcome>, allAsF
     }
     try {
       const bytes = selectField(outcome.fetched, target.ref.field);
+      // The whole secret is already masked; the selected value may be a shorter string inside it.
+      redactor.add(bytes);
       if (!allAsFiles && target.output.kind === "env") envValue(bytes, target.name);
       values.set(target.name, bytes);
       reports.push({

@@ -1,0 +1,188 @@
+// Property-based tests (fast-check): the parsers and validators take any input, answer with a value or
+// one of our typed errors, and never crash or hang. 10,000 generated inputs each.
+import fc from "fast-check";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { parseEnvFile } from "../../src/config/envfile.ts";
+import { loadDeclarations } from "../../src/config/load.ts";
+import { fetchKey, parseRef } from "../../src/config/ref.ts";
+import { validateConfig } from "../../src/config/schema.ts";
+import { SecretwrapError } from "../../src/errors.ts";
+import { selectField } from "../../src/field.ts";
+import { checkFileName, checkName, NAME_PATTERN, parseMode } from "../../src/plan.ts";
+
+const RUNS = { numRuns: 10_000 };
+const work = mkdtempSync(join(tmpdir(), "secretwrap-prop-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function onlyTypedErrors(run: () => unknown): void {
+  try {
+    run();
+  } catch (error) {
+    if (!(error instanceof SecretwrapError)) throw error;
+  }
+}
+
+const refLike = fc.oneof(
+  fc.string({ unit: "binary" }),
+  fc.tuple(
+    fc.constantFrom("vault", "awssecrets", "gcpsecrets", "azurekeyvault", "file", "vualt", ""),
+    fc.string({ unit: "binary" }),
+    fc.option(fc.string()),
+    fc.option(fc.string()),
+  ).map(([scheme, locator, query, field]) => `ref+${scheme}://${locator}${query === null ? "" : `?${query}`}${field === null ? "" : `#${field}`}`),
+);
+
+describe("reference parser", () => {
+  it("any string: a Ref or a typed error, never a crash", () => {
+    fc.assert(fc.property(refLike, (raw) => onlyTypedErrors(() => parseRef(raw))), RUNS);
+  });
+
+  it("a message never contains control characters from the input", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (tail) => {
+        try {
+          parseRef(`ref+vault://${tail}`);
+        } catch (error) {
+          expect((error as Error).message).not.toMatch(/[\0-\x08\x0b-\x1f]/);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  const segment = fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/);
+  it("well-formed Vault references round-trip their parts", () => {
+    fc.assert(
+      fc.property(segment, fc.array(segment, { minLength: 1, maxLength: 4 }), fc.option(fc.integer({ min: 1, max: 99_999 })), fc.option(segment), (mount, path, version, field) => {
+        const locator = [mount, ...path].join("/");
+        const raw = `ref+vault://${locator}${version === null ? "" : `?version=${version}`}${field === null ? "" : `#${field}`}`;
+        const ref = parseRef(raw);
+        expect(ref.locator).toBe(locator);
+        expect(ref.field).toBe(field ?? undefined);
+        expect(fetchKey(ref)).not.toContain("#");
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe("config validation", () => {
+  it("any JSON value: parsed config or path-named issues, never a crash", () => {
+    const config = fc.oneof(
+      fc.jsonValue(),
+      fc.record({ version: fc.oneof(fc.constant(1), fc.jsonValue()), secrets: fc.dictionary(fc.string(), fc.jsonValue()), providers: fc.jsonValue() }, { requiredKeys: [] }),
+    );
+    fc.assert(
+      fc.property(config, (data) => {
+        const result = validateConfig(data);
+        if (!result.success) for (const issue of result.issues) expect(typeof issue.message).toBe("string");
+      }),
+      RUNS,
+    );
+  });
+
+  it("any file content through the loader: declarations or one typed error", async () => {
+    const file = join(work, "config.yaml");
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string({ unit: "binary" }), fc.jsonValue().map((v) => JSON.stringify(v))), async (text) => {
+        writeFileSync(file, text);
+        try {
+          await loadDeclarations({ env: {}, configPath: file });
+        } catch (error) {
+          if (!(error instanceof SecretwrapError)) throw error;
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
+describe("env-file parser", () => {
+  it("any text: entries and problems, never a crash", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (text) => {
+        const { entries, problems } = parseEnvFile(text);
+        for (const entry of entries) expect(entry.name).toMatch(NAME_PATTERN);
+        for (const problem of problems) expect(problem.line).toBeGreaterThan(0);
+      }),
+      RUNS,
+    );
+  });
+
+  it("double-quoted values round-trip exactly, whatever they contain", () => {
+    const name = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,15}$/);
+    const quote = (value: string) => `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r")}"`;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(name, fc.string({ unit: "grapheme" })), { maxLength: 5 }), (pairs) => {
+        const text = pairs.map(([n, v]) => `${n}=${quote(v)}`).join("\n");
+        const { entries, problems } = parseEnvFile(text);
+        expect(problems).toEqual([]);
+        expect(entries.map((e) => [e.name, e.value])).toEqual(pairs);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe("name, file name and mode validation", () => {
+  it("an accepted name always matches the pattern and is never dangerous", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (name) => {
+        if (checkName(name, new Set()) === undefined) {
+          expect(name).toMatch(NAME_PATTERN);
+          expect(name.startsWith("LD_") || name === "NODE_OPTIONS" || name === "PATH").toBe(false);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it("an accepted file name never leaves the directory", () => {
+    const hostile = fc.oneof(fc.string({ unit: "binary" }), fc.array(fc.constantFrom("..", ".", "/", "a", "\n", "..data", "\0"), { maxLength: 6 }).map((p) => p.join("")));
+    fc.assert(
+      fc.property(hostile, (name) => {
+        if (checkFileName(name) === undefined) {
+          expect(name).not.toContain("/");
+          expect(name.startsWith("..")).toBe(false);
+          expect(name).not.toBe(".");
+          expect(name).not.toMatch(/[\0-\x1f]/);
+          expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it("an accepted mode is owner-readable and never group/other-writable", () => {
+    fc.assert(
+      fc.property(fc.string(), (mode) => {
+        const parsed = parseMode(mode);
+        if (typeof parsed === "number") {
+          expect(parsed & 0o400).toBe(0o400);
+          expect(parsed & 0o022).toBe(0);
+        }
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe("field selection", () => {
+  it("any bytes and any field: bytes or a typed error, and the error never quotes the value", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.uint8Array(), fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v)))), fc.option(fc.string()), fc.boolean(), (bytes, field, map) => {
+        try {
+          selectField({ bytes, keyValueMap: map }, field ?? undefined);
+        } catch (error) {
+          if (!(error instanceof SecretwrapError)) throw error;
+          const text = Buffer.from(bytes).toString("utf8");
+          if (text.length >= 12) expect(error.message).not.toContain(text);
+        }
+      }),
+      RUNS,
+    );
+  });
+});
