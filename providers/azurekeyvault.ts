@@ -304,20 +304,24 @@ class SharedCredential implements TokenCredential {
   async getToken(scopes: string | string[], options: GetTokenOptions = {}): Promise<AccessToken> {
     if (this.#refused !== undefined) throw this.#refused;
     const key = JSON.stringify([scopes, options.tenantId ?? "", options.claims ?? ""]);
-    let pending: Promise<AccessToken> | undefined = this.#tokens.get(key);
+    const shared = this.#tokens.get(key);
+    if (shared !== undefined) {
+      const token = await shared;
+      // The challenge policy refreshes within 2 minutes of expiry: hand it a new token then.
+      if (token.expiresOnTimestamp - 150_000 > Date.now()) return token;
+      if (this.#tokens.get(key) === shared) this.#tokens.delete(key);
+    }
+    let pending = this.#tokens.get(key);
     if (pending === undefined) {
-      pending = this.#request(scopes, options);
-      this.#tokens.set(key, pending);
-      // A failed or abandoned request must not be shared with later attempts.
-      pending.catch(() => this.#tokens.delete(key));
-      options.abortSignal?.addEventListener("abort", () => this.#tokens.delete(key), { once: true });
+      const request = this.#request(scopes, options);
+      // A failed or abandoned request is not shared with later attempts.
+      request.catch(() => {
+        if (this.#tokens.get(key) === request) this.#tokens.delete(key);
+      });
+      this.#tokens.set(key, request);
+      pending = request;
     }
-    const token = await pending;
-    if (token.expiresOnTimestamp - 60_000 < Date.now()) {
-      this.#tokens.delete(key);
-      return this.getToken(scopes, options);
-    }
-    return token;
+    return pending;
   }
 
   async #request(scopes: string | string[], options: GetTokenOptions): Promise<AccessToken> {
@@ -585,9 +589,13 @@ function vaultError(error: unknown, ref: Ref, vaultUrl: string): SecretwrapError
         errors.some((e) => e.name === "AbortError"),
         `${NAME}: ${what} (${vaultUrl})`,
       ) ??
-      new SecretwrapError("FETCH_FAILED", `${NAME}: ${what}: unexpected ${isText(first?.name) ? first.name : "error"}`, {
-        transient: true,
-      })
+      new SecretwrapError(
+        "FETCH_FAILED",
+        `${NAME}: ${what}: unexpected ${isText(first?.name) ? first.name : "error"}`,
+        {
+          transient: true,
+        },
+      )
     );
   }
   const code = typeof first?.code === "string" ? first.code : undefined;
