@@ -57,6 +57,7 @@ const LOADERS: Partial<Record<Scheme, () => Promise<{ provider: Provider }>>> = 
   awssecrets: () => import("../providers/awssecrets.ts"),
   vault: () => import("../providers/vault.ts"),
   azurekeyvault: () => import("../providers/azurekeyvault.ts"),
+  gcpsecrets: () => import("../providers/gcpsecrets.ts"),
 };
 
 export function isScheme(value: string): value is Scheme {
