@@ -674,6 +674,7 @@ async function connect(rawOptions: unknown, ctx: ProviderContext): Promise<Sessi
 
   return {
     consumedEnv: source.consumedEnv,
+    batchSize: BATCH_LIMIT,
     async fetch(ref: Ref, signal: AbortSignal): Promise<Fetched> {
       const what = ref.locator;
       const region = ref.params["region"] ?? ARN_REGION.exec(ref.locator)?.[1] ?? defaultRegion;

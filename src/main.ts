@@ -59,7 +59,10 @@ export async function main(io: MainIo): Promise<number> {
     return await execute(command, io, log, redactor);
   } catch (error) {
     const failure = asSecretwrapError(error);
-    if (failure.code === "INTERNAL") log.debug("internal error detail", { detail: String(failure.cause) });
+    // A bug report needs the stack, not the message: messages of foreign errors can carry values.
+    if (failure.code === "INTERNAL" && failure.cause instanceof Error) {
+      log.debug("internal error stack", { stack: failure.cause.stack?.split("\n").slice(1).join("\n") });
+    }
     reportError(log, failure, failure.code === "USAGE" ? "see --help" : "the command was not started");
     return failure.exitCode;
   }
@@ -361,6 +364,12 @@ async function startCommand(
   if (process.pid === 1) {
     ctx.log.warn(
       "running as PID 1 in --supervise mode: orphaned processes will not be reaped; use tini or `docker run --init` as PID 1",
+    );
+  }
+  if (ctx.consumedEnv.some((name) => ctx.appView[name] !== undefined)) {
+    // The kernel keeps a process's initial environment in /proc/<pid>/environ whatever Node deletes.
+    ctx.log.warn(
+      `credentials were read from the environment (${ctx.consumedEnv.join(", ")}); in --supervise mode they stay readable in /proc/${process.pid}/environ by this user for the app's lifetime: prefer credential files, exec mode, or --user`,
     );
   }
   ctx.log.debug("starting the command as a supervised child", { command: program });

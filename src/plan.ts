@@ -72,6 +72,17 @@ const DANGEROUS_NAMES = new Set([
 ]);
 const DANGEROUS_PREFIXES = ["LD_", "DYLD_"];
 
+// A provider reads its ecosystem's variables (VAULT_TOKEN, AWS_*, …) from the environment; a target
+// with such a name, in a run that uses that provider, would either be read back as a credential or
+// collide with one the provider consumes.
+const PROVIDER_PREFIXES: Readonly<Record<Scheme, readonly string[]>> = {
+  vault: ["VAULT_"],
+  awssecrets: ["AWS_"],
+  gcpsecrets: ["GOOGLE_", "GCE_", "CLOUDSDK_"],
+  azurekeyvault: ["AZURE_", "IDENTITY_", "MSI_", "IMDS_"],
+  file: [],
+};
+
 export function isDangerousName(name: string): boolean {
   return DANGEROUS_NAMES.has(name) || DANGEROUS_PREFIXES.some((p) => name.startsWith(p));
 }
@@ -177,9 +188,21 @@ export function buildPlan(
       source: declaration.source,
     });
   }
+  const schemes = [...new Set([...fetches.values()].map((ref) => ref.scheme))];
+  for (const target of targets) {
+    const owner = schemes.find((scheme) => PROVIDER_PREFIXES[scheme].some((p) => target.name.startsWith(p)));
+    if (owner !== undefined && !allowedNames.has(target.name)) {
+      problems.push(
+        new SecretwrapError(
+          "TARGET_INVALID",
+          `${target.name} is a setting the ${owner} provider reads itself in this run; refused unless allowed with --allow-name ${target.name} (declared in ${target.source})`,
+          { subject: { secret: target.name, ref: target.ref.raw } },
+        ),
+      );
+    }
+  }
   if (problems.length > 0)
     throw new SecretsFailedError(problems, `${problems.length} declaration(s) are invalid`);
-  const schemes = [...new Set([...fetches.values()].map((ref) => ref.scheme))];
   return { fetches, targets, schemes };
 }
 

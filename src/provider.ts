@@ -32,6 +32,11 @@ export interface Session {
   close(): Promise<void>;
   /** Environment variables this session consumed as bootstrap credentials; removed from the child. */
   readonly consumedEnv: readonly string[];
+  /**
+   * A session that sends several secrets in one request (AWS BatchGetSecretValue) says how many: the
+   * concurrency limit bounds requests, so this many times more fetches may be in flight.
+   */
+  readonly batchSize?: number;
 }
 
 export interface ProviderOptionsIssue {

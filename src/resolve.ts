@@ -78,7 +78,7 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
     }
     consumedEnv.push(...session.consumedEnv);
     try {
-      await mapLimit(fetches, options.concurrency, async ([key, ref]) => {
+      await mapLimit(fetches, options.concurrency * (session.batchSize ?? 1), async ([key, ref]) => {
         const started = Date.now();
         const what = describeRef(ref.raw);
         try {

@@ -84,6 +84,7 @@ export interface ProbeRecord {
   readonly sigIgn?: string;
   readonly sigBlk?: string;
   readonly signal?: string;
+  readonly parentEnviron?: string;
   readonly files?: Record<
     string,
     {

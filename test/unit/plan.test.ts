@@ -74,6 +74,23 @@ describe("modes", () => {
 });
 
 describe("buildPlan", () => {
+  it("A5: refuses a target named like a setting of a provider used in the same run", () => {
+    const vault = "ref+vault://secret/app/db#token";
+    const problems = (declarations: Declaration[]): string => {
+      try {
+        buildPlan(declarations);
+        return "";
+      } catch (error) {
+        return (error as SecretsFailedError).failures.map((f) => f.message).join("\n");
+      }
+    };
+    expect(problems([decl("VAULT_TOKEN", vault)])).toMatch(/VAULT_TOKEN is a setting the vault provider reads itself/);
+    expect(problems([decl("AWS_SECRET_ACCESS_KEY", "ref+awssecrets://prod/app"), decl("X", vault)])).toMatch(/awssecrets provider/);
+    // Another provider's variable is just a name; an explicit allow also lets it through.
+    expect(buildPlan([decl("VAULT_TOKEN", "ref+awssecrets://prod/vault-token")]).targets).toHaveLength(1);
+    expect(buildPlan([decl("VAULT_TOKEN", vault)], new Set(["VAULT_TOKEN"])).targets).toHaveLength(1);
+  });
+
   it("fetches a secret once however many fields are used", () => {
     const plan = buildPlan([
       decl("USER", "ref+file://./db.json#user"),
