@@ -7,10 +7,10 @@ const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8")
 
 function exitCodeTable(): Map<number, string> {
   const start = readme.indexOf("<!-- exit-codes");
-  const table = readme.slice(start, readme.indexOf("\n\n", readme.indexOf("| code |", start)));
+  const table = readme.slice(start, readme.indexOf("\n\n", readme.indexOf("| code", start)));
   const rows = new Map<number, string>();
   for (const line of table.split("\n")) {
-    const match = /^\| (\d+) \| (.+) \|$/.exec(line);
+    const match = /^\|\s*(\d+)\s*\|(.+)\|$/.exec(line);
     if (match) rows.set(Number(match[1]), match[2] ?? "");
   }
   return rows;
