@@ -284,4 +284,41 @@ describe("azurekeyvault acceptance 2 (failures)", () => {
     expect(refused.result.stderr).toContain("az login");
     expectNoLeak(refused.result, [value]);
   });
+
+  it("exits 77 when the App Service identity header is wrong, without printing it", async () => {
+    fake = await AzureFake.start({ pki });
+    fake.putSecret("a", canary("A"));
+    const wrongHeader = canary("IDHEADER");
+    const { result } = await run(
+      "appService",
+      { A: "ref+azurekeyvault://kv-test/a" },
+      { env: { IDENTITY_HEADER: wrongHeader } },
+    );
+    expect(result.code).toBe(77);
+    expect(result.stderr).toContain("managedIdentity could not get a token (HTTP 401");
+    expect(fake.msi.requests).toHaveLength(1);
+    expectNoLeak(result, [wrongHeader]);
+  });
+
+  it("verifies TLS even with NODE_TLS_REJECT_UNAUTHORIZED=0, and does not retry a certificate failure", async () => {
+    fake = await AzureFake.start({ pki });
+    fake.putSecret("a", canary("A"));
+    const dir = scratch();
+    const setup = azureSetup(fake, pki, "workloadIdentity", dir);
+    const config = join(dir, "secretwrap.json");
+    writeFileSync(
+      config,
+      JSON.stringify({ version: 1, providers: { azurekeyvault: { ...setup.options, caFile: undefined } } }),
+    );
+    const result = await runCli(["run", "--config", config, "--", "node", PROBE], {
+      env: { ...setup.env, A: "ref+azurekeyvault://kv-test/a", NODE_TLS_REJECT_UNAUTHORIZED: "0" },
+      cwd: dir,
+    });
+    expect(result.code).toBe(69);
+    expect(result.stderr).toMatch(
+      /TLS verification failed \((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\)/,
+    );
+    expect(fake.vault.requests).toHaveLength(0);
+    expect(result.durationMs).toBeLessThan(5_000);
+  });
 });

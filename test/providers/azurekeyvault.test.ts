@@ -348,6 +348,11 @@ describe("azurekeyvault configuration", () => {
       connect({ ...setup, options: { ...setup.options, vaultUrls: { "kv-test": "http://198.51.100.7" } } }),
     );
     expect(http.code).toBe("CONFIG_INVALID");
+    const authority = await failure(
+      connect(setup, { ...setup.env, AZURE_AUTHORITY_HOST: "http://198.51.100.7" }),
+    );
+    expect(authority.code).toBe("CONFIG_INVALID");
+    expect(authority.message).toContain("refusing http://198.51.100.7");
     expect(fake.vault.requests.length + fake.login.requests.length).toBe(0);
   });
 });
