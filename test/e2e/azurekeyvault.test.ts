@@ -321,4 +321,26 @@ describe("azurekeyvault acceptance 2 (failures)", () => {
     expect(fake.vault.requests).toHaveLength(0);
     expect(result.durationMs).toBeLessThan(5_000);
   });
+
+  it("runs the SDK's DefaultAzureCredential chain only when auth.method is default", async () => {
+    fake = await AzureFake.start({ pki });
+    const value = canary("CHAIN");
+    fake.putSecret("chain", value);
+    const dir = scratch();
+    const setup = azureSetup(fake, pki, "clientSecret", dir);
+    const config = join(dir, "secretwrap.json");
+    const options = { ...setup.options, auth: { method: "default", disableInstanceDiscovery: true } };
+    writeFileSync(config, JSON.stringify({ version: 1, providers: { azurekeyvault: options } }));
+    const out = join(dir, "probe.jsonl");
+    const result = await runCli(["run", "--config", config, "--", "node", PROBE, "--exit", "0"], {
+      env: { ...setup.env, CHAIN: "ref+azurekeyvault://kv-test/chain", PROBE_OUT: out },
+      cwd: dir,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const env = probeStart(readProbe(out)).env;
+    expect(env?.["CHAIN"]).toBe(value);
+    expect(env).not.toHaveProperty("AZURE_CLIENT_SECRET");
+    expect([...fake.identity.tokens.values()].map((t) => t.via)).toEqual(["clientSecret"]);
+    expectNoLeak(result, [value]);
+  });
 });
