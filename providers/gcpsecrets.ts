@@ -14,8 +14,9 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { rootCertificates } from "node:tls";
+import { fileURLToPath } from "node:url";
 import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import type { GoogleAuth } from "google-gax";
 import { boolean, optional, safeParse, string, strictObject, type infer as Infer } from "zod/mini";
@@ -72,15 +73,21 @@ export type CredentialSource =
 
 /** Application Default Credentials order, from the given environment only. */
 export function credentialSource(options: GcpOptions, env: Env): CredentialSource {
-  if (options.credentialsFile !== undefined) return { kind: "file", path: options.credentialsFile, from: "credentialsFile" };
+  if (options.credentialsFile !== undefined)
+    return { kind: "file", path: options.credentialsFile, from: "credentialsFile" };
   const fromEnv = env["GOOGLE_APPLICATION_CREDENTIALS"];
-  if (fromEnv !== undefined && fromEnv !== "") return { kind: "file", path: fromEnv, from: "GOOGLE_APPLICATION_CREDENTIALS" };
-  const gcloudDir = env["CLOUDSDK_CONFIG"] ?? (env["HOME"] === undefined ? undefined : join(env["HOME"], ".config", "gcloud"));
+  if (fromEnv !== undefined && fromEnv !== "")
+    return { kind: "file", path: fromEnv, from: "GOOGLE_APPLICATION_CREDENTIALS" };
+  const gcloudDir =
+    env["CLOUDSDK_CONFIG"] ??
+    (env["HOME"] === undefined ? undefined : join(env["HOME"], ".config", "gcloud"));
   if (gcloudDir !== undefined) {
     const adc = join(gcloudDir, "application_default_credentials.json");
     if (existsSync(adc)) return { kind: "file", path: adc, from: "gcloud application-default credentials" };
   }
-  const explicitHost = [env["GCE_METADATA_HOST"], env["GCE_METADATA_IP"]].some((v) => v !== undefined && v !== "");
+  const explicitHost = [env["GCE_METADATA_HOST"], env["GCE_METADATA_IP"]].some(
+    (v) => v !== undefined && v !== "",
+  );
   return { kind: "metadata", explicitHost };
 }
 
@@ -96,7 +103,12 @@ const SECRET_FIELDS = ["private_key", "refresh_token", "client_secret"] as const
 /** Fields of a credentials file that say where it sends tokens or subject tokens. */
 const URL_FIELDS = ["token_url", "service_account_impersonation_url", "token_info_url"] as const;
 
-function readCredentials(path: string, from: string, options: GcpOptions, ctx: ProviderContext): Record<string, unknown> {
+function readCredentials(
+  path: string,
+  from: string,
+  options: GcpOptions,
+  ctx: ProviderContext,
+): Record<string, unknown> {
   const bad = (why: string): SecretwrapError =>
     new SecretwrapError("CONFIG_INVALID", `${NAME}: credentials file ${path} (from ${from}) ${why}`, {
       subject: { provider: NAME },
@@ -158,22 +170,34 @@ interface Transport {
 }
 
 function transportFor(options: GcpOptions): Transport {
-  const ca = options.caFile === undefined ? undefined : [...rootCertificates, readCaFile(options.caFile, NAME)];
+  const ca =
+    options.caFile === undefined ? undefined : [...rootCertificates, readCaFile(options.caFile, NAME)];
   if (options.endpoint === undefined) {
-    return { protocol: "https", host: undefined, port: undefined, agent: new HttpsAgent({ keepAlive: true, ...(ca === undefined ? {} : { ca }) }) };
+    return {
+      protocol: "https",
+      host: undefined,
+      port: undefined,
+      agent: new HttpsAgent({ keepAlive: true, ...(ca === undefined ? {} : { ca }) }),
+    };
   }
   const url = checkEndpoint(options.endpoint, NAME, options.allowHttp ?? false);
   if (url.pathname !== "/" || url.search !== "") {
-    throw new SecretwrapError("CONFIG_INVALID", `${NAME}: endpoint must be a base URL without a path (got ${url.origin}${url.pathname})`, {
-      subject: { provider: NAME },
-    });
+    throw new SecretwrapError(
+      "CONFIG_INVALID",
+      `${NAME}: endpoint must be a base URL without a path (got ${url.origin}${url.pathname})`,
+      {
+        subject: { provider: NAME },
+      },
+    );
   }
   const https = url.protocol === "https:";
   return {
     protocol: https ? "https" : "http",
     host: url.hostname.replace(/^\[|\]$/g, ""),
     port: url.port === "" ? (https ? 443 : 80) : Number(url.port),
-    agent: https ? new HttpsAgent({ keepAlive: true, ...(ca === undefined ? {} : { ca }) }) : new HttpAgent({ keepAlive: true }),
+    agent: https
+      ? new HttpsAgent({ keepAlive: true, ...(ca === undefined ? {} : { ca }) })
+      : new HttpAgent({ keepAlive: true }),
   };
 }
 
@@ -185,7 +209,9 @@ interface GaxiosLikeConfig {
 
 interface InterceptableClient {
   readonly transporter: {
-    readonly interceptors: { readonly request: { add(i: { resolved: (c: GaxiosLikeConfig) => GaxiosLikeConfig }): void } };
+    readonly interceptors: {
+      readonly request: { add(i: { resolved: (c: GaxiosLikeConfig) => GaxiosLikeConfig }): void };
+    };
   };
 }
 
@@ -194,10 +220,16 @@ function intercept(client: InterceptableClient, transport: Transport): void {
   const http = new HttpAgent({ keepAlive: true });
   client.transporter.interceptors.request.add({
     resolved(config) {
-      const url = String(config.url ?? "");
-      config.agent = url.startsWith("http:") ? (transport.protocol === "http" ? transport.agent : http) : transport.agent;
+      const url =
+        typeof config.url === "string" ? config.url : config.url instanceof URL ? config.url.href : "";
+      config.agent = url.startsWith("http:")
+        ? transport.protocol === "http"
+          ? transport.agent
+          : http
+        : transport.agent;
       const signal = attemptSignal.getStore();
-      if (signal !== undefined) config.signal = config.signal === undefined ? signal : AbortSignal.any([config.signal, signal]);
+      if (signal !== undefined)
+        config.signal = config.signal === undefined ? signal : AbortSignal.any([config.signal, signal]);
       return config;
     },
   });
@@ -226,16 +258,39 @@ export function crc32c(bytes: Uint8Array): number {
 
 /** gRPC status codes (google.rpc.Code) by name, for errors that carry the name only. */
 const GRPC_CODES: Record<string, number> = {
-  CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15, UNAUTHENTICATED: 16,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
 };
 const GRPC_NAMES = Object.fromEntries(Object.entries(GRPC_CODES).map(([k, v]) => [v, k]));
 const TRANSIENT_GRPC = new Set([4, 8, 10, 13, 14]);
 /** Errors below HTTP: the request may succeed if sent again. */
 const NETWORK_CODES = new Set([
-  "ECONNREFUSED", "ECONNRESET", "ECONNABORTED", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH",
-  "EAI_AGAIN", "ENOTFOUND", "ERR_STREAM_PREMATURE_CLOSE", "UND_ERR_SOCKET", "ECANCELED",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "ENOTFOUND",
+  "ERR_STREAM_PREMATURE_CLOSE",
+  "UND_ERR_SOCKET",
+  "ECANCELED",
 ]);
 const TLS_CODES = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_|ERR_SSL_)/;
 
@@ -253,16 +308,28 @@ export interface FailureFacts {
 export function factsOf(error: unknown): FailureFacts {
   const facts: { http?: number; grpc?: number; errno?: string; retryAfterMs?: number } = {};
   const seen = new Set<unknown>();
-  for (let e: unknown = error; typeof e === "object" && e !== null && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+  for (
+    let e: unknown = error;
+    typeof e === "object" && e !== null && !seen.has(e);
+    e = (e as { cause?: unknown }).cause
+  ) {
     seen.add(e);
-    const o = e as { code?: unknown; status?: unknown; errno?: unknown; response?: { status?: unknown; data?: unknown; headers?: unknown } };
+    const o = e as {
+      code?: unknown;
+      status?: unknown;
+      errno?: unknown;
+      response?: { status?: unknown; data?: unknown; headers?: unknown };
+    };
     const response = o.response;
     if (facts.http === undefined && typeof response?.status === "number") facts.http = response.status;
     if (facts.http === undefined && typeof o.status === "number" && o.status >= 100) facts.http = o.status;
-    if (typeof o.code === "number" && o.code >= 0 && o.code <= 16 && !(e instanceof Error && "response" in e)) facts.grpc ??= o.code;
-    if (typeof o.code === "string" && /^[A-Z0-9_]+$/.test(o.code) && o.code !== "ERR_BAD_RESPONSE") facts.errno ??= o.code;
+    if (typeof o.code === "number" && o.code >= 0 && o.code <= 16 && !(e instanceof Error && "response" in e))
+      facts.grpc ??= o.code;
+    if (typeof o.code === "string" && /^[A-Z0-9_]+$/.test(o.code) && o.code !== "ERR_BAD_RESPONSE")
+      facts.errno ??= o.code;
     const name = statusName(response?.data);
-    if (name !== undefined) facts.grpc ??= GRPC_CODES[name];
+    const named = name === undefined ? undefined : GRPC_CODES[name];
+    if (named !== undefined) facts.grpc ??= named;
     const retryAfter = retryAfterMs(response?.headers);
     if (retryAfter !== undefined) facts.retryAfterMs ??= retryAfter;
   }
@@ -285,8 +352,10 @@ function statusName(data: unknown): string | undefined {
 function retryAfterMs(headers: unknown): number | undefined {
   let raw: unknown;
   // node-fetch's Headers is not the global class: recognise it by shape.
-  if (typeof (headers as { get?: unknown } | undefined)?.get === "function") raw = (headers as Headers).get("retry-after");
-  else if (typeof headers === "object" && headers !== null) raw = (headers as Record<string, unknown>)["retry-after"];
+  if (typeof (headers as { get?: unknown } | undefined)?.get === "function")
+    raw = (headers as Headers).get("retry-after");
+  else if (typeof headers === "object" && headers !== null)
+    raw = (headers as Record<string, unknown>)["retry-after"];
   if (typeof raw !== "string") return undefined;
   const seconds = Number(raw);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
@@ -306,10 +375,14 @@ export function mapFailure(error: unknown, what: string, stage: "login" | "fetch
     return new SecretwrapError("SECRET_NOT_FOUND", `${what}: not found (${status})`, { subject });
   }
   if (code === 401 || (stage === "login" && (code === 400 || code === 403 || code === 404))) {
-    return new SecretwrapError("AUTH_FAILED", `${what}: ${stage === "login" ? "could not obtain a Google access token" : "the credentials were rejected"} (${status})`, {
-      subject,
-      hint: "check the credentials (GOOGLE_APPLICATION_CREDENTIALS, the service account attached to the workload, or the workload identity pool)",
-    });
+    return new SecretwrapError(
+      "AUTH_FAILED",
+      `${what}: ${stage === "login" ? "could not obtain a Google access token" : "the credentials were rejected"} (${status})`,
+      {
+        subject,
+        hint: "check the credentials (GOOGLE_APPLICATION_CREDENTIALS, the service account attached to the workload, or the workload identity pool)",
+      },
+    );
   }
   if (code === 403) {
     return new SecretwrapError("ACCESS_DENIED", `${what}: permission denied (${status})`, {
@@ -323,10 +396,21 @@ export function mapFailure(error: unknown, what: string, stage: "login" | "fetch
       hint: "pick an enabled version (the version may be disabled or destroyed)",
     });
   }
-  if (code !== undefined && (code === 408 || code === 429 || code >= 500 || (facts.grpc !== undefined && TRANSIENT_GRPC.has(facts.grpc)))) {
-    return new SecretwrapError("FETCH_FAILED", `${what}: Secret Manager unavailable (${status})`, { subject, transient: true, ...retry });
+  if (
+    code !== undefined &&
+    (code === 408 ||
+      code === 429 ||
+      code >= 500 ||
+      (facts.grpc !== undefined && TRANSIENT_GRPC.has(facts.grpc)))
+  ) {
+    return new SecretwrapError("FETCH_FAILED", `${what}: Secret Manager unavailable (${status})`, {
+      subject,
+      transient: true,
+      ...retry,
+    });
   }
-  if (code !== undefined) return new SecretwrapError("FETCH_FAILED", `${what}: request refused (${status})`, { subject });
+  if (code !== undefined)
+    return new SecretwrapError("FETCH_FAILED", `${what}: request refused (${status})`, { subject });
   if (facts.errno !== undefined && TLS_CODES.test(facts.errno)) {
     return new SecretwrapError("FETCH_FAILED", `${what}: TLS verification failed (${facts.errno})`, {
       subject,
@@ -334,14 +418,32 @@ export function mapFailure(error: unknown, what: string, stage: "login" | "fetch
     });
   }
   if (facts.errno !== undefined && NETWORK_CODES.has(facts.errno)) {
-    return new SecretwrapError("FETCH_FAILED", `${what}: connection failed (${facts.errno})`, { subject, transient: true });
+    return new SecretwrapError("FETCH_FAILED", `${what}: connection failed (${facts.errno})`, {
+      subject,
+      transient: true,
+    });
   }
   // A body that broke off mid-way fails to parse: worth one more try, like any torn connection.
   if (error instanceof SyntaxError) {
-    return new SecretwrapError("FETCH_FAILED", `${what}: the reply could not be read`, { subject, transient: true });
+    return new SecretwrapError("FETCH_FAILED", `${what}: the reply could not be read`, {
+      subject,
+      transient: true,
+    });
   }
   const kind = error instanceof Error ? error.name : typeof error;
-  return new SecretwrapError("FETCH_FAILED", `${what}: ${kind}${facts.errno === undefined ? "" : ` (${facts.errno})`}`, { subject, cause: error });
+  if (stage === "login") {
+    // e.g. a key that cannot sign, or a subject token file that cannot be read: retrying will not help.
+    return new SecretwrapError(
+      "AUTH_FAILED",
+      `${what}: ${kind}${facts.errno === undefined ? "" : ` (${facts.errno})`}`,
+      { subject, cause: error },
+    );
+  }
+  return new SecretwrapError(
+    "FETCH_FAILED",
+    `${what}: ${kind}${facts.errno === undefined ? "" : ` (${facts.errno})`}`,
+    { subject, cause: error },
+  );
 }
 
 function httpOf(grpc: number | undefined): number | undefined {
@@ -374,10 +476,19 @@ function httpOf(grpc: number | undefined): number | undefined {
 // ---- the session ----
 
 type Sdk = typeof import("@google-cloud/secret-manager");
+type Gax = typeof import("google-gax");
+
+/** A CommonJS module's exports: Node and the esbuild bundle both put them on `default` (only Node adds named ones). */
+function commonJs(module: object): unknown {
+  return (module as { default?: unknown }).default ?? module;
+}
 
 interface AccessResponse {
   readonly name?: string | null;
-  readonly payload?: { readonly data?: Uint8Array | string | null; readonly dataCrc32c?: string | number | { toString(): string } | null } | null;
+  readonly payload?: {
+    readonly data?: Uint8Array | string | null;
+    readonly dataCrc32c?: string | number | { toString(): string } | null;
+  } | null;
 }
 
 class GcpSession implements Session {
@@ -417,7 +528,10 @@ class GcpSession implements Session {
     let response: AccessResponse;
     try {
       [response] = await attemptSignal.run(signal, () =>
-        client.accessSecretVersion({ name }, { timeout: this.#ctx.attemptTimeoutMs, retry: { retryCodes: [] }, maxRetries: 0 }),
+        client.accessSecretVersion(
+          { name },
+          { timeout: this.#ctx.attemptTimeoutMs, retry: { retryCodes: [] }, maxRetries: 0 },
+        ),
       );
     } catch (error) {
       throw mapFailure(error, name, "fetch");
@@ -425,7 +539,11 @@ class GcpSession implements Session {
     const data = response.payload?.data;
     const bytes = typeof data === "string" ? Buffer.from(data, "base64") : (data ?? new Uint8Array());
     if (bytes.byteLength > MAX_SECRET_BYTES) {
-      throw new SecretwrapError("FETCH_FAILED", `${name}: the value is larger than ${MAX_SECRET_BYTES} bytes`, { subject: { provider: NAME } });
+      throw new SecretwrapError(
+        "FETCH_FAILED",
+        `${name}: the value is larger than ${MAX_SECRET_BYTES} bytes`,
+        { subject: { provider: NAME } },
+      );
     }
     const expected = response.payload?.dataCrc32c;
     // Versions written without a checksum carry none; a checksum that is there must match.
@@ -446,13 +564,27 @@ class GcpSession implements Session {
   }
 }
 
+/**
+ * The ESM bundle (scripts/build.mjs) defines `require` but not `__dirname`, which google-gax reads
+ * when it loads (only to find .proto files it never opens with the JSON protos used here). Unbundled,
+ * CommonJS modules have their own and this global is never seen. Drop once the bundle banner has it.
+ */
+function giveBundleADirname(): void {
+  const global = globalThis as { __dirname?: string };
+  global.__dirname ??= dirname(fileURLToPath(import.meta.url));
+}
+
 async function connect(raw: unknown, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
   const options = raw as GcpOptions;
   const transport = transportFor(options);
   const source = credentialSource(options, ctx.env);
-  const credentials = source.kind === "file" ? readCredentials(source.path, source.from, options, ctx) : undefined;
+  const credentials =
+    source.kind === "file" ? readCredentials(source.path, source.from, options, ctx) : undefined;
   useMetadataEnv(ctx.env);
-  const [sdk, gax] = await Promise.all([import("@google-cloud/secret-manager"), import("google-gax")]);
+  giveBundleADirname();
+  const [sdk, gax] = (await Promise.all([import("@google-cloud/secret-manager"), import("google-gax")])).map(
+    commonJs,
+  ) as [Sdk, Gax];
   const gal = gax.googleAuthLibrary;
   const what = source.kind === "file" ? `login with ${source.from}` : "login with the metadata server";
   if (source.kind === "metadata" && !source.explicitHost) {
@@ -476,9 +608,14 @@ async function connect(raw: unknown, ctx: ProviderContext, signal: AbortSignal):
   try {
     const client = await attemptSignal.run(signal, () => auth.getClient());
     intercept(client as unknown as InterceptableClient, transport);
-    const headers = await attemptSignal.run(signal, () => client.getRequestHeaders(`https://${GLOBAL_HOST}/`));
+    const headers = await attemptSignal.run(signal, () =>
+      client.getRequestHeaders(`https://${GLOBAL_HOST}/`),
+    );
     const authorization = headers.get("authorization");
-    if (authorization === null) throw new SecretwrapError("AUTH_FAILED", `${NAME}: ${what}: no access token was issued`, { subject: { provider: NAME } });
+    if (authorization === null)
+      throw new SecretwrapError("AUTH_FAILED", `${NAME}: ${what}: no access token was issued`, {
+        subject: { provider: NAME },
+      });
     ctx.addSecret(authorization.replace(/^Bearer\s+/i, ""));
   } catch (error) {
     await session.close();

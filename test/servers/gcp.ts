@@ -31,13 +31,21 @@ export interface GcpServerOptions {
   readonly tls?: ServerCert;
   /** Added to every Secret Manager reply (benchmarks). */
   readonly latencyMs?: number;
+  /** Appended to every error message the API sends, so a test can prove the client never echoes one. */
+  readonly errorMessageExtra?: string;
 }
 
 const SCOPE = "https://www.googleapis.com/auth/cloud-platform";
-const ACCESS = /^\/v1\/(projects\/([^/]+)\/(?:locations\/([^/]+)\/)?secrets\/([^/]+)\/versions\/([^/:]+)):access(?:\?.*)?$/;
+const ACCESS =
+  /^\/v1\/(projects\/([^/]+)\/(?:locations\/([^/]+)\/)?secrets\/([^/]+)\/versions\/([^/:]+)):access(?:\?.*)?$/;
 
-/** Google's JSON error body (google.rpc.Status in REST form). */
-function googleError(http: number, status: string, message: string, headers?: Record<string, string>): Reply {
+/** Google's JSON error body (google.rpc.Status in REST form), for tests to script as faults. */
+export function googleError(
+  http: number,
+  status: string,
+  message: string,
+  headers?: Record<string, string>,
+): Reply {
   return {
     status: http,
     body: { error: { code: http, message, status } },
@@ -64,23 +72,32 @@ export class FakeGcp {
   readonly #keys = new Map<string, { email: string; publicKey: KeyObject }>();
   readonly #subjectTokens = new Map<string, string>();
   readonly metadataProject = "meta-project";
+  readonly #extra: string;
 
-  private constructor(api: TestServer, metadata: TestServer, sts: TestServer) {
+  private constructor(api: TestServer, metadata: TestServer, sts: TestServer, extra: string) {
+    this.#extra = extra;
     this.api = api;
     this.metadata = metadata;
     this.sts = sts;
   }
 
   static async start(options: GcpServerOptions = {}): Promise<FakeGcp> {
-    let self: FakeGcp | undefined;
+    // The handlers need the instance, which needs the started servers.
+    const holder: { self?: FakeGcp } = {};
     const api = await TestServer.start({
-      handler: (r) => (self as FakeGcp).#serveApi(r),
+      handler: (r) => (holder.self as FakeGcp).#serveApi(r),
       ...(options.tls === undefined ? {} : { tls: options.tls }),
       ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }),
     });
-    const metadata = await TestServer.start({ handler: (r) => (self as FakeGcp).#serveMetadata(r) });
-    const sts = await TestServer.start({ handler: (r) => (self as FakeGcp).#serveSts(r) });
-    self = new FakeGcp(api, metadata, sts);
+    const metadata = await TestServer.start({ handler: (r) => (holder.self as FakeGcp).#serveMetadata(r) });
+    const sts = await TestServer.start({ handler: (r) => (holder.self as FakeGcp).#serveSts(r) });
+    const self = new FakeGcp(
+      api,
+      metadata,
+      sts,
+      options.errorMessageExtra === undefined ? "" : ` ${options.errorMessageExtra}`,
+    );
+    holder.self = self;
     return self;
   }
 
@@ -89,7 +106,12 @@ export class FakeGcp {
   }
 
   /** Adds versions 1..n of a secret (global, or regional with `location`); returns the resource name. */
-  addSecret(project: string, secret: string, versions: readonly (string | Uint8Array)[], location?: string): string {
+  addSecret(
+    project: string,
+    secret: string,
+    versions: readonly (string | Uint8Array)[],
+    location?: string,
+  ): string {
     const name = secretName(project, secret, location);
     const list = this.#secrets.get(name) ?? [];
     for (const v of versions) list.push({ data: Buffer.from(v), state: "ENABLED" });
@@ -141,11 +163,15 @@ export class FakeGcp {
 
   /** Requests that reached AccessSecretVersion. */
   accessCount(name?: string): number {
-    return this.api.count((r) => ACCESS.test(r.path) && (name === undefined || r.path.startsWith(`/v1/${name}:`)));
+    return this.api.count(
+      (r) => ACCESS.test(r.path) && (name === undefined || r.path.startsWith(`/v1/${name}:`)),
+    );
   }
 
   tokenRequests(): number {
-    return this.metadata.count((r) => r.path.startsWith("/computeMetadata/v1/instance/service-accounts/default/token"));
+    return this.metadata.count((r) =>
+      r.path.startsWith("/computeMetadata/v1/instance/service-accounts/default/token"),
+    );
   }
 
   /** Distinct Authorization headers the API saw (one per login, if tokens are cached). */
@@ -155,38 +181,77 @@ export class FakeGcp {
 
   // ---- Secret Manager ----
 
+  #error(http: number, status: string, message: string, headers?: Record<string, string>): Reply {
+    return googleError(http, status, message + this.#extra, headers);
+  }
+
   #serveApi(request: RecordedRequest): Reply {
     const match = ACCESS.exec(request.path);
     if (request.method !== "GET" || match === null) {
-      return googleError(404, "NOT_FOUND", `The requested URL ${request.path.split("?")[0] ?? ""} was not found on this server.`);
+      return this.#error(
+        404,
+        "NOT_FOUND",
+        `The requested URL ${request.path.split("?")[0] ?? ""} was not found on this server.`,
+      );
     }
     const [, , project = "", location, secret = "", version = ""] = match;
     const unauthenticated = this.#checkBearer(request.headers["authorization"]);
     if (unauthenticated !== undefined) {
-      return googleError(401, "UNAUTHENTICATED", `Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. (${unauthenticated})`, {
-        "www-authenticate": 'Bearer realm="https://accounts.google.com/"',
-      });
+      return this.#error(
+        401,
+        "UNAUTHENTICATED",
+        `Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. (${unauthenticated})`,
+        {
+          "www-authenticate": 'Bearer realm="https://accounts.google.com/"',
+        },
+      );
     }
-    const parent = location === undefined ? `projects/${projectNumber(project)}` : `projects/${projectNumber(project)}/locations/${location}`;
+    const parent =
+      location === undefined
+        ? `projects/${projectNumber(project)}`
+        : `projects/${projectNumber(project)}/locations/${location}`;
     const key = secretName(project, secret, location);
     if (this.#denied.has(key)) {
-      return googleError(403, "PERMISSION_DENIED", `Permission 'secretmanager.versions.access' denied for resource '${match[1] ?? ""}' (or it may not exist).`);
+      return this.#error(
+        403,
+        "PERMISSION_DENIED",
+        `Permission 'secretmanager.versions.access' denied for resource '${match[1] ?? ""}' (or it may not exist).`,
+      );
     }
     const versions = this.#secrets.get(key);
     const enabled = versions?.map((v, i) => [v, i + 1] as const).filter(([v]) => v.state === "ENABLED") ?? [];
-    const picked = version === "latest" ? enabled.at(-1) : /^[1-9][0-9]*$/.test(version) ? ([versions?.[Number(version) - 1], Number(version)] as const) : undefined;
+    const picked =
+      version === "latest"
+        ? enabled.at(-1)
+        : /^[1-9][0-9]*$/.test(version)
+          ? ([versions?.[Number(version) - 1], Number(version)] as const)
+          : undefined;
     if (versions === undefined || versions.length === 0 || (version === "latest" && picked === undefined)) {
-      return googleError(404, "NOT_FOUND", `Secret [${parent}/secrets/${secret}] not found or has no versions.`);
+      return this.#error(
+        404,
+        "NOT_FOUND",
+        `Secret [${parent}/secrets/${secret}] not found or has no versions.`,
+      );
     }
-    if (picked === undefined) return googleError(400, "INVALID_ARGUMENT", `Invalid resource field value in the request.`);
+    if (picked === undefined)
+      return this.#error(400, "INVALID_ARGUMENT", `Invalid resource field value in the request.`);
     const [found, number] = picked;
     const versionName = `${parent}/secrets/${secret}/versions/${number}`;
-    if (found === undefined) return googleError(404, "NOT_FOUND", `Secret Version [${versionName}] not found.`);
-    if (found.state !== "ENABLED") return googleError(400, "FAILED_PRECONDITION", `Secret Version [${versionName}] is in ${found.state} state.`);
+    if (found === undefined)
+      return this.#error(404, "NOT_FOUND", `Secret Version [${versionName}] not found.`);
+    if (found.state !== "ENABLED")
+      return this.#error(
+        400,
+        "FAILED_PRECONDITION",
+        `Secret Version [${versionName}] is in ${found.state} state.`,
+      );
     return {
       status: 200,
       headers: { "content-type": "application/json; charset=UTF-8" },
-      body: { name: versionName, payload: { data: found.data.toString("base64"), dataCrc32c: String(crc32c(found.data)) } },
+      body: {
+        name: versionName,
+        payload: { data: found.data.toString("base64"), dataCrc32c: String(crc32c(found.data)) },
+      },
     };
   }
 
@@ -216,11 +281,20 @@ export class FakeGcp {
     const verifier = createVerify("RSA-SHA256");
     verifier.update(`${head}.${body}`);
     if (!verifier.verify(key.publicKey, Buffer.from(signature, "base64url"))) return "bad signature";
-    if (claims.iss !== key.email || claims.sub !== key.email) return "issuer is not the key's service account";
-    const scoped = (claims.scope ?? "").split(" ").includes(SCOPE) || claims.aud === "https://secretmanager.googleapis.com/";
+    if (claims.iss !== key.email || claims.sub !== key.email)
+      return "issuer is not the key's service account";
+    const scoped =
+      (claims.scope ?? "").split(" ").includes(SCOPE) ||
+      claims.aud === "https://secretmanager.googleapis.com/";
     if (!scoped) return "no cloud-platform scope";
     const now = Date.now() / 1000;
-    if (claims.exp === undefined || claims.iat === undefined || claims.exp < now || claims.iat > now + 300 || claims.exp - claims.iat > 3600) {
+    if (
+      claims.exp === undefined ||
+      claims.iat === undefined ||
+      claims.exp < now ||
+      claims.iat > now + 300 ||
+      claims.exp - claims.iat > 3600
+    ) {
       return "expired or too long-lived";
     }
     return undefined;
@@ -241,8 +315,10 @@ export class FakeGcp {
       headers: { "metadata-flavor": "Google", "content-type": type },
     });
     // The real server refuses requests without the header, and proxied ones (SSRF protection).
-    if (request.headers["metadata-flavor"] !== "Google") return text(403, "Missing required header: Metadata-Flavor: Google\n", "text/html");
-    if (request.headers["x-forwarded-for"] !== undefined) return text(403, "Request forbidden: X-Forwarded-For\n", "text/html");
+    if (request.headers["metadata-flavor"] !== "Google")
+      return text(403, "Missing required header: Metadata-Flavor: Google\n", "text/html");
+    if (request.headers["x-forwarded-for"] !== undefined)
+      return text(403, "Request forbidden: X-Forwarded-For\n", "text/html");
     const path = request.path.split("?")[0] ?? "";
     switch (path) {
       case "/":
@@ -272,21 +348,37 @@ export class FakeGcp {
   // ---- STS token exchange (workload identity federation) ----
 
   #serveSts(request: RecordedRequest): Reply {
-    const oauthError = (error: string, description: string): Reply => ({ status: 400, body: { error, error_description: description } });
-    if (request.method !== "POST" || (request.path.split("?")[0] ?? "") !== "/v1/token") return { status: 404, body: { error: "not_found" } };
+    const oauthError = (error: string, description: string): Reply => ({
+      status: 400,
+      body: { error, error_description: description },
+    });
+    if (request.method !== "POST" || (request.path.split("?")[0] ?? "") !== "/v1/token")
+      return { status: 404, body: { error: "not_found" } };
     const form = new URLSearchParams(request.body);
-    if (form.get("grant_type") !== "urn:ietf:params:oauth:grant-type:token-exchange") return oauthError("unsupported_grant_type", "grant_type");
+    if (form.get("grant_type") !== "urn:ietf:params:oauth:grant-type:token-exchange")
+      return oauthError("unsupported_grant_type", "grant_type");
     const audience = this.#subjectTokens.get(form.get("subject_token") ?? "");
     if (audience === undefined) return oauthError("invalid_grant", "The subject token is invalid.");
-    if (form.get("audience") !== audience) return oauthError("invalid_target", "The target service indicated by the \"audience\" parameters is invalid.");
+    if (form.get("audience") !== audience)
+      return oauthError(
+        "invalid_target",
+        'The target service indicated by the "audience" parameters is invalid.',
+      );
     if (!(form.get("scope") ?? "").split(" ").includes(SCOPE)) return oauthError("invalid_scope", "scope");
     return {
       status: 200,
-      body: { access_token: this.#issue(), issued_token_type: "urn:ietf:params:oauth:token-type:access_token", token_type: "Bearer", expires_in: 3600 },
+      body: {
+        access_token: this.#issue(),
+        issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
+        token_type: "Bearer",
+        expires_in: 3600,
+      },
     };
   }
 }
 
 function secretName(project: string, secret: string, location?: string): string {
-  return location === undefined ? `projects/${project}/secrets/${secret}` : `projects/${project}/locations/${location}/secrets/${secret}`;
+  return location === undefined
+    ? `projects/${project}/secrets/${secret}`
+    : `projects/${project}/locations/${location}/secrets/${secret}`;
 }
