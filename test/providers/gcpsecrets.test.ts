@@ -1,7 +1,7 @@
 // The gcpsecrets provider with the real @google-cloud/secret-manager client (REST transport) and
 // google-auth-library over real HTTP(S) against test/servers/gcp.ts, which checks every bearer token
-// and self-signed JWT as Google does. Calls connect/fetch directly; the CLI path is in
-// test/e2e/gcpsecrets.test.ts. With SECRETWRAP_TEST_GCP_PROJECT set, the last block runs against Google.
+// and self-signed JWT as Google does. Calls connect/fetch directly; the CLI path, and the run against
+// a real project when SECRETWRAP_TEST_GCP_PROJECT is set, are in test/e2e/gcpsecrets.test.ts.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
