@@ -29,7 +29,15 @@ export type Fault =
   /** Send the real answer one byte every `ms`. */
   | { readonly kind: "trickle"; readonly ms: number }
   /** Answer normally after `ms`. */
-  | { readonly kind: "delay"; readonly ms: number };
+  | { readonly kind: "delay"; readonly ms: number }
+  /** Answer with a reply computed when the request arrives (e.g. a Retry-After date). */
+  | { readonly kind: "replyFn"; readonly reply: (request: RecordedRequest) => Reply };
+
+/** When a request arrived and when its answer ended (sent, reset or abandoned by the client). */
+export interface RequestSpan {
+  readonly request: RecordedRequest;
+  readonly end: number;
+}
 
 export type RequestMatcher = (request: RecordedRequest) => boolean;
 
@@ -52,6 +60,10 @@ interface ScriptedFaults {
 
 export class TestServer {
   readonly requests: RecordedRequest[] = [];
+  /** Requests whose exchange is over, with the time it ended: in-flight counts per client. */
+  readonly spans: RequestSpan[] = [];
+  /** TCP connections accepted so far (for HTTPS: TLS handshakes attempted). */
+  connectionsAccepted = 0;
   #scripts: ScriptedFaults[] = [];
   readonly #sockets = new Set<Socket>();
   readonly #server: ReturnType<typeof createHttpServer>;
@@ -64,6 +76,7 @@ export class TestServer {
     const listener = (req: IncomingMessage, res: ServerResponse): void => void this.#serve(req, res);
     this.#server = options.tls === undefined ? createHttpServer(listener) : createHttpsServer(options.tls, listener);
     this.#server.on("connection", (socket: Socket) => {
+      this.connectionsAccepted++;
       this.#sockets.add(socket);
       socket.on("close", () => this.#sockets.delete(socket));
     });
@@ -128,6 +141,7 @@ export class TestServer {
       body: Buffer.concat(chunks).toString("utf8"),
     };
     this.requests.push(request);
+    res.on("close", () => this.spans.push({ request, end: Date.now() }));
     const fault = this.#nextFault(request);
     if (this.options.latencyMs !== undefined) await sleep(this.options.latencyMs);
     if (fault?.kind === "hang") return; // keep the socket open, never answer
@@ -138,7 +152,12 @@ export class TestServer {
     if (fault?.kind === "delay") await sleep(fault.ms);
     let reply: Reply;
     try {
-      reply = fault?.kind === "reply" ? fault.reply : await this.options.handler(request);
+      reply =
+        fault?.kind === "reply"
+          ? fault.reply
+          : fault?.kind === "replyFn"
+            ? fault.reply(request)
+            : await this.options.handler(request);
     } catch (error) {
       reply = { status: 500, body: { error: `test server handler failed: ${String(error)}` } };
     }

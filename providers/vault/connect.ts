@@ -1,0 +1,44 @@
+// connect(): settings from the block and the environment, node-vault with our transport, one login.
+import * as z from "zod/mini";
+import type { ProviderContext, Session } from "../../src/provider.ts";
+import { login } from "./login.ts";
+import { Options, PROVIDER } from "./options.ts";
+import { VaultSession } from "./session.ts";
+import { configError, nonEmpty, settingsFrom } from "./settings.ts";
+import { createTransport } from "./transport.ts";
+
+export async function connect(options: unknown, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
+  const parsed = z.safeParse(Options, options ?? {});
+  if (!parsed.success)
+    throw configError("the providers.vault block is invalid (run `secretwrap check` for details)");
+  const settings = settingsFrom(parsed.data, ctx.env);
+  if (nonEmpty(ctx.env["VAULT_SKIP_VERIFY"]) !== undefined) {
+    ctx.log.warn(
+      "VAULT_SKIP_VERIFY is ignored: secretwrap always verifies Vault's certificate (give its CA with VAULT_CACERT or caFile)",
+      { provider: PROVIDER },
+    );
+  }
+  const [{ default: createClient }, { default: axios }] = await Promise.all([
+    import("node-vault"),
+    import("axios"),
+  ]);
+  const transport = createTransport(axios, settings);
+  try {
+    const client = createClient({
+      endpoint: `${settings.url.origin}${settings.url.pathname.replace(/\/+$/, "")}`,
+      // node-vault falls back to process.env for these; everything comes from settings instead.
+      ...(settings.namespace === undefined ? {} : { namespace: settings.namespace }),
+      pathPrefix: "",
+      debug: () => undefined,
+      "request-promise": { defaults: () => transport.rp },
+    });
+    client.token = "";
+    if (settings.namespace === undefined) (client as { namespace?: string }).namespace = "";
+    (client as { pathPrefix?: string }).pathPrefix = "";
+    await login(client, settings, ctx, signal);
+    return new VaultSession(client, transport, settings, ctx);
+  } catch (error) {
+    transport.close();
+    throw error;
+  }
+}

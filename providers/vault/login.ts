@@ -1,0 +1,77 @@
+// Logging in: a static token is just read; AppRole, Kubernetes and JWT logins read their credential
+// (from its file, at every attempt) and trade it for a client token. Used once per run, and once more
+// if Vault rejects the token mid-run (session.ts).
+import type NodeVault from "node-vault";
+import { SecretwrapError } from "../../src/errors.ts";
+import type { ProviderContext } from "../../src/provider.ts";
+import { readSource } from "./credentials.ts";
+import { mapError } from "./errors.ts";
+import { PROVIDER } from "./options.ts";
+import type { AuthSettings, Settings } from "./settings.ts";
+import type { CallInfo } from "./transport.ts";
+import { secretIdFrom } from "./unwrap.ts";
+
+export type Client = NodeVault.client;
+
+interface AuthBody {
+  readonly auth?: { readonly client_token?: unknown; readonly accessor?: unknown } | null;
+}
+
+function authPath(auth: Exclude<AuthSettings, { method: "token" }>): string {
+  return `auth/${auth.mount}/login`;
+}
+
+export async function login(
+  client: Client,
+  settings: Settings,
+  ctx: ProviderContext,
+  signal: AbortSignal,
+): Promise<void> {
+  const auth = settings.auth;
+  if (auth.method === "token") {
+    client.token = readSource(auth.token, "token", ctx);
+    return;
+  }
+  const call: CallInfo = {};
+  const errorContext = {
+    stage: "login" as const,
+    path: authPath(auth),
+    origin: settings.url.origin,
+    login: auth,
+    call,
+  };
+  let response: AuthBody;
+  if (auth.method === "approle") {
+    const roleId = readSource(auth.roleId, "role_id", ctx);
+    const secretId =
+      auth.secretId === undefined
+        ? undefined
+        : await secretIdFrom(auth.secretId, client, settings, auth, ctx, signal);
+    response = (await client
+      .approleLogin({
+        role_id: roleId,
+        ...(secretId === undefined ? {} : { secret_id: secretId }),
+        mount_point: auth.mount,
+        requestOptions: { signal, call },
+      })
+      .catch((error: unknown) => Promise.reject(mapError(error, errorContext)))) as AuthBody;
+  } else {
+    const jwt = readSource(auth.jwt, "JWT", ctx);
+    const args = { role: auth.role, jwt, mount_point: auth.mount, requestOptions: { signal, call } };
+    const pending = auth.method === "kubernetes" ? client.kubernetesLogin(args) : client.jwtLogin(args);
+    response = (await pending.catch((error: unknown) =>
+      Promise.reject(mapError(error, errorContext)),
+    )) as AuthBody;
+  }
+  const token = response.auth?.client_token;
+  if (typeof token !== "string" || token === "") {
+    throw new SecretwrapError(
+      "AUTH_FAILED",
+      `${auth.method} login at ${authPath(auth)} returned no client token`,
+      { subject: { provider: PROVIDER } },
+    );
+  }
+  ctx.addSecret(token);
+  if (typeof response.auth?.accessor === "string") ctx.addSecret(response.auth.accessor);
+  client.token = token;
+}

@@ -1,0 +1,82 @@
+// Which mount a reference lives on, and whether it is KV v1, KV v2 or another engine: asked once per
+// mount through sys/internal/ui/mounts, as `vault kv get` does.
+import { SecretwrapError } from "../../src/errors.ts";
+import { describeFailure, mapError } from "./errors.ts";
+import type { Client } from "./login.ts";
+import { PROVIDER } from "./options.ts";
+import type { CallInfo } from "./transport.ts";
+
+export interface MountInfo {
+  /** With a trailing slash, e.g. "secret/". */
+  readonly path: string;
+  readonly kind: "kv1" | "kv2" | "other";
+}
+
+export function encodePath(path: string): string {
+  return path.split("/").map(encodeURIComponent).join("/");
+}
+
+export class Mounts {
+  readonly #known: MountInfo[] = [];
+  readonly #pending = new Map<string, Promise<unknown>>();
+  readonly #client: Client;
+  readonly #origin: string;
+
+  constructor(client: Client, origin: string) {
+    this.#client = client;
+    this.#origin = origin;
+  }
+
+  /** The mount a locator lives on: asked once per mount, as `vault kv get` does. */
+  async lookup(locator: string, signal: AbortSignal): Promise<MountInfo> {
+    // Lookups that may hit the same mount wait for each other, so concurrent reads ask once.
+    const group = locator.split("/")[0] ?? locator;
+    for (;;) {
+      const cached = this.#cached(locator);
+      if (cached !== undefined) return cached;
+      const pending = this.#pending.get(group);
+      if (pending === undefined) break;
+      await pending.catch(() => undefined);
+    }
+    const ask = this.#ask(locator, signal);
+    this.#pending.set(group, ask);
+    try {
+      const info = await ask;
+      this.#known.push(info);
+      return info;
+    } finally {
+      this.#pending.delete(group);
+    }
+  }
+
+  #cached(locator: string): MountInfo | undefined {
+    const candidates = this.#known.filter((m) => `${locator}/`.startsWith(m.path));
+    return candidates.sort((a, b) => b.path.length - a.path.length)[0];
+  }
+
+  async #ask(locator: string, signal: AbortSignal): Promise<MountInfo> {
+    const path = `sys/internal/ui/mounts/${encodePath(locator)}`;
+    const call: CallInfo = {};
+    let body: { data?: { path?: unknown; type?: unknown; options?: { version?: unknown } | null } | null };
+    try {
+      body = (await this.#client.read(path, { signal, call })) as typeof body;
+    } catch (error) {
+      // An old Vault without this endpoint: like the CLI, assume KV v1 on the first segment.
+      if (describeFailure(error).status === 404)
+        return { path: `${locator.split("/")[0] ?? locator}/`, kind: "kv1" };
+      throw mapError(error, { stage: "preflight", path, origin: this.#origin, call });
+    }
+    const mountPath = body.data?.path;
+    if (typeof mountPath !== "string" || mountPath === "" || !`${locator}/`.startsWith(mountPath)) {
+      throw new SecretwrapError(
+        "FETCH_FAILED",
+        `Vault's mount lookup for ${locator} gave no usable mount path`,
+        { subject: { provider: PROVIDER } },
+      );
+    }
+    const type = body.data?.type;
+    const version = body.data?.options?.version;
+    const kind = type === "kv" || type === "generic" ? (version === "2" ? "kv2" : "kv1") : "other";
+    return { path: mountPath, kind };
+  }
+}
