@@ -124,7 +124,8 @@ if (process.argv.includes("--if-stale") && isFresh()) {
 const started = Date.now();
 mkdirSync(WORK, { recursive: true });
 mkdirSync(OUT_DIR, { recursive: true });
-const bundle = join(WORK, "secretwrap.cjs");
+// Not a .js/.cjs name: `eslint .` would lint a bundle left under .cache/.
+const bundle = join(WORK, "sea-main.bundle");
 const blob = join(WORK, "sea-prep.blob");
 
 await build({
@@ -182,5 +183,6 @@ try {
 const version = execFileSync(tmp, ["version"], { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } }).trim();
 renameSync(tmp, OUT);
 rmSync(blob, { force: true });
+rmSync(bundle, { force: true });
 const size = (statSync(OUT).size / 1024 / 1024).toFixed(1);
 console.log(`build-sea: ${OUT} (${size} MiB, ${version}) in ${((Date.now() - started) / 1000).toFixed(1)}s`);
