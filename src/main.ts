@@ -131,11 +131,7 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
     const unsubscribe = io.router.onStop(() => stop.abort());
     const interrupted = (): SecretwrapError | undefined => {
       const signal = io.router.stopRequested;
-      return signal === undefined
-        ? undefined
-        : new SecretwrapError("INTERRUPTED", `stopped by ${signal} before the command started`, {
-            exitCode: 128 + signalNumber(signal),
-          });
+      return signal === undefined ? undefined : stoppedBy(signal);
     };
     const resolution = await resolvePlan(plan, {
       env: appView,
@@ -204,6 +200,12 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
     if (dir !== undefined && dir.created) removeSecretsDir(dir);
     throw error;
   }
+}
+
+function stoppedBy(signal: NodeJS.Signals): SecretwrapError {
+  return new SecretwrapError("INTERRUPTED", `stopped by ${signal} before the command started`, {
+    exitCode: 128 + signalNumber(signal),
+  });
 }
 
 function ownerFor(user: string): Owner {
@@ -356,6 +358,10 @@ async function startCommand(
   });
   const [program, ...args] = command as [string, ...string[]];
   const path = which(program, env["PATH"]);
+  // From here to the exec or spawn nothing awaits, so a stop signal either arrived already (and the
+  // command is not started) or is handled after the hand-over (and goes to the command).
+  const stopped = ctx.io.router.stopRequested;
+  if (stopped !== undefined) throw stoppedBy(stopped);
   if (!options.supervise && execveAvailable()) {
     ctx.log.debug("replacing secretwrap with the command", { command: program });
     if (ctx.owner !== undefined) dropPrivileges(ctx.owner);

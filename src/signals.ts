@@ -27,7 +27,6 @@ export function signalNumber(signal: NodeJS.Signals): number {
 
 export class SignalRouter {
   #handler: SignalHandler | undefined;
-  #pending: ForwardedSignal[] = [];
   #stopRequested: ForwardedSignal | undefined;
   readonly #stopListeners = new Set<(signal: ForwardedSignal) => void>();
 
@@ -48,10 +47,13 @@ export class SignalRouter {
     return () => this.#stopListeners.delete(listener);
   }
 
-  /** Route every later signal to the supervised app. */
+  /**
+   * Route every later signal to the supervised app. Call it in the same synchronous stretch as the
+   * spawn, after checking stopRequested: listeners only run between event-loop turns, so no signal
+   * can fall between the check and the hand-over.
+   */
   forwardTo(handler: SignalHandler): void {
     this.#handler = handler;
-    for (const signal of this.#pending.splice(0)) handler(signal);
   }
 
   #dispatch(signal: ForwardedSignal): void {

@@ -84,8 +84,12 @@ describe("buildPlan", () => {
         return (error as SecretsFailedError).failures.map((f) => f.message).join("\n");
       }
     };
-    expect(problems([decl("VAULT_TOKEN", vault)])).toMatch(/VAULT_TOKEN is a setting the vault provider reads itself/);
-    expect(problems([decl("AWS_SECRET_ACCESS_KEY", "ref+awssecrets://prod/app"), decl("X", vault)])).toMatch(/awssecrets provider/);
+    expect(problems([decl("VAULT_TOKEN", vault)])).toMatch(
+      /VAULT_TOKEN is a setting the vault provider reads itself/,
+    );
+    expect(problems([decl("AWS_SECRET_ACCESS_KEY", "ref+awssecrets://prod/app"), decl("X", vault)])).toMatch(
+      /awssecrets provider/,
+    );
     // Another provider's variable is just a name; an explicit allow also lets it through.
     expect(buildPlan([decl("VAULT_TOKEN", "ref+awssecrets://prod/vault-token")]).targets).toHaveLength(1);
     expect(buildPlan([decl("VAULT_TOKEN", vault)], new Set(["VAULT_TOKEN"])).targets).toHaveLength(1);

@@ -27,17 +27,25 @@ function onlyTypedErrors(run: () => unknown): void {
 
 const refLike = fc.oneof(
   fc.string({ unit: "binary" }),
-  fc.tuple(
-    fc.constantFrom("vault", "awssecrets", "gcpsecrets", "azurekeyvault", "file", "vualt", ""),
-    fc.string({ unit: "binary" }),
-    fc.option(fc.string()),
-    fc.option(fc.string()),
-  ).map(([scheme, locator, query, field]) => `ref+${scheme}://${locator}${query === null ? "" : `?${query}`}${field === null ? "" : `#${field}`}`),
+  fc
+    .tuple(
+      fc.constantFrom("vault", "awssecrets", "gcpsecrets", "azurekeyvault", "file", "vualt", ""),
+      fc.string({ unit: "binary" }),
+      fc.option(fc.string()),
+      fc.option(fc.string()),
+    )
+    .map(
+      ([scheme, locator, query, field]) =>
+        `ref+${scheme}://${locator}${query === null ? "" : `?${query}`}${field === null ? "" : `#${field}`}`,
+    ),
 );
 
 describe("reference parser", () => {
   it("any string: a Ref or a typed error, never a crash", () => {
-    fc.assert(fc.property(refLike, (raw) => onlyTypedErrors(() => parseRef(raw))), RUNS);
+    fc.assert(
+      fc.property(refLike, (raw) => onlyTypedErrors(() => parseRef(raw))),
+      RUNS,
+    );
   });
 
   it("a message never contains control characters from the input", () => {
@@ -56,14 +64,20 @@ describe("reference parser", () => {
   const segment = fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/);
   it("well-formed Vault references round-trip their parts", () => {
     fc.assert(
-      fc.property(segment, fc.array(segment, { minLength: 1, maxLength: 4 }), fc.option(fc.integer({ min: 1, max: 99_999 })), fc.option(segment), (mount, path, version, field) => {
-        const locator = [mount, ...path].join("/");
-        const raw = `ref+vault://${locator}${version === null ? "" : `?version=${version}`}${field === null ? "" : `#${field}`}`;
-        const ref = parseRef(raw);
-        expect(ref.locator).toBe(locator);
-        expect(ref.field).toBe(field ?? undefined);
-        expect(fetchKey(ref)).not.toContain("#");
-      }),
+      fc.property(
+        segment,
+        fc.array(segment, { minLength: 1, maxLength: 4 }),
+        fc.option(fc.integer({ min: 1, max: 99_999 })),
+        fc.option(segment),
+        (mount, path, version, field) => {
+          const locator = [mount, ...path].join("/");
+          const raw = `ref+vault://${locator}${version === null ? "" : `?version=${version}`}${field === null ? "" : `#${field}`}`;
+          const ref = parseRef(raw);
+          expect(ref.locator).toBe(locator);
+          expect(ref.field).toBe(field ?? undefined);
+          expect(fetchKey(ref)).not.toContain("#");
+        },
+      ),
       RUNS,
     );
   });
@@ -73,7 +87,14 @@ describe("config validation", () => {
   it("any JSON value: parsed config or path-named issues, never a crash", () => {
     const config = fc.oneof(
       fc.jsonValue(),
-      fc.record({ version: fc.oneof(fc.constant(1), fc.jsonValue()), secrets: fc.dictionary(fc.string(), fc.jsonValue()), providers: fc.jsonValue() }, { requiredKeys: [] }),
+      fc.record(
+        {
+          version: fc.oneof(fc.constant(1), fc.jsonValue()),
+          secrets: fc.dictionary(fc.string(), fc.jsonValue()),
+          providers: fc.jsonValue(),
+        },
+        { requiredKeys: [] },
+      ),
     );
     fc.assert(
       fc.property(config, (data) => {
@@ -87,14 +108,20 @@ describe("config validation", () => {
   it("any file content through the loader: declarations or one typed error", async () => {
     const file = join(work, "config.yaml");
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.string({ unit: "binary" }), fc.jsonValue().map((v) => JSON.stringify(v))), async (text) => {
-        writeFileSync(file, text);
-        try {
-          await loadDeclarations({ env: {}, configPath: file });
-        } catch (error) {
-          if (!(error instanceof SecretwrapError)) throw error;
-        }
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ unit: "binary" }),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+        ),
+        async (text) => {
+          writeFileSync(file, text);
+          try {
+            await loadDeclarations({ env: {}, configPath: file });
+          } catch (error) {
+            if (!(error instanceof SecretwrapError)) throw error;
+          }
+        },
+      ),
       { numRuns: 2_000 },
     );
   });
@@ -114,7 +141,8 @@ describe("env-file parser", () => {
 
   it("double-quoted values round-trip exactly, whatever they contain", () => {
     const name = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,15}$/);
-    const quote = (value: string) => `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r")}"`;
+    const quote = (value: string) =>
+      `"${value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n").replace(/\r/g, "\\r")}"`;
     fc.assert(
       fc.property(fc.array(fc.tuple(name, fc.string({ unit: "grapheme" })), { maxLength: 5 }), (pairs) => {
         const text = pairs.map(([n, v]) => `${n}=${quote(v)}`).join("\n");
@@ -141,7 +169,12 @@ describe("name, file name and mode validation", () => {
   });
 
   it("an accepted file name never leaves the directory", () => {
-    const hostile = fc.oneof(fc.string({ unit: "binary" }), fc.array(fc.constantFrom("..", ".", "/", "a", "\n", "..data", "\0"), { maxLength: 6 }).map((p) => p.join("")));
+    const hostile = fc.oneof(
+      fc.string({ unit: "binary" }),
+      fc
+        .array(fc.constantFrom("..", ".", "/", "a", "\n", "..data", "\0"), { maxLength: 6 })
+        .map((p) => p.join("")),
+    );
     fc.assert(
       fc.property(hostile, (name) => {
         if (checkFileName(name) === undefined) {
@@ -173,15 +206,23 @@ describe("name, file name and mode validation", () => {
 describe("field selection", () => {
   it("any bytes and any field: bytes or a typed error, and the error never quotes the value", () => {
     fc.assert(
-      fc.property(fc.oneof(fc.uint8Array(), fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v)))), fc.option(fc.string()), fc.boolean(), (bytes, field, map) => {
-        try {
-          selectField({ bytes, keyValueMap: map }, field ?? undefined);
-        } catch (error) {
-          if (!(error instanceof SecretwrapError)) throw error;
-          const text = Buffer.from(bytes).toString("utf8");
-          if (text.length >= 12) expect(error.message).not.toContain(text);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.uint8Array(),
+          fc.jsonValue().map((v) => Buffer.from(JSON.stringify(v))),
+        ),
+        fc.option(fc.string()),
+        fc.boolean(),
+        (bytes, field, map) => {
+          try {
+            selectField({ bytes, keyValueMap: map }, field ?? undefined);
+          } catch (error) {
+            if (!(error instanceof SecretwrapError)) throw error;
+            const text = Buffer.from(bytes).toString("utf8");
+            if (text.length >= 12) expect(error.message).not.toContain(text);
+          }
+        },
+      ),
       RUNS,
     );
   });

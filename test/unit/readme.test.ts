@@ -20,12 +20,21 @@ describe("README", () => {
   it("documents exactly the exit codes secretwrap uses", () => {
     const documented = [...exitCodeTable().keys()].sort((a, b) => a - b);
     // INTERRUPTED is 128+N, documented in the first row with the command's own codes.
-    const used = [...new Set(Object.entries(EXIT_CODE).filter(([code]) => (code as ErrorCode) !== "INTERRUPTED").map(([, n]) => n))].sort((a, b) => a - b);
+    const used = [
+      ...new Set(
+        Object.entries(EXIT_CODE)
+          .filter(([code]) => (code as ErrorCode) !== "INTERRUPTED")
+          .map(([, n]) => n),
+      ),
+    ].sort((a, b) => a - b);
     expect(documented).toEqual(used);
   });
 
   it("has an Errors section for every error code", () => {
-    const errors = readme.slice(readme.indexOf("## Errors and how to fix them"), readme.indexOf("## Logging and secrecy"));
+    const errors = readme.slice(
+      readme.indexOf("## Errors and how to fix them"),
+      readme.indexOf("## Logging and secrecy"),
+    );
     const headings = [...errors.matchAll(/^### (.+)$/gm)].map((m) => m[1] ?? "").join(" ");
     for (const code of Object.keys(EXIT_CODE).filter((c) => c !== "INTERRUPTED")) {
       expect(headings, code).toContain(code.toLowerCase());
@@ -35,7 +44,10 @@ describe("README", () => {
   it("the quick start has exactly two commands", () => {
     const quick = readme.slice(readme.indexOf("## Quick start"), readme.indexOf("## Contents"));
     const block = /```sh\n([\s\S]*?)```/.exec(quick)?.[1] ?? "";
-    const commands = block.split("\n").filter((l) => l.trim() !== "").map((l) => l.replace(/\s+#.*$/, ""));
+    const commands = block
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => l.replace(/\s+#.*$/, ""));
     expect(commands).toEqual(["npm run example", "npm test"]);
   });
 });
