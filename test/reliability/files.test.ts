@@ -1,0 +1,418 @@
+// Groups A and D of reliability.md for inputs and files: hostile targets, planted symlinks, unsafe
+// directories, huge and binary values, tmpfs detection, ENOSPC, modes and ownership, and cleanup.
+// Symlink and overwrite tests only ever touch canary files inside a temp directory made here.
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { canary, scanForCanaries } from "../helpers/canary.ts";
+import { CLI, PROBE, probeStart, readProbe, runCli, startCli, waitForProbe } from "../helpers/cli.ts";
+import { NODE24, NODES } from "../helpers/nodes.ts";
+
+const work = mkdtempSync(join(tmpdir(), "secretwrap-rel-files-"));
+execFileSync("chmod", ["755", work]);
+const shm = mkdtempSync("/dev/shm/secretwrap-test-rel-");
+execFileSync("chmod", ["755", shm]);
+afterAll(() => {
+  rmSync(work, { recursive: true, force: true });
+  rmSync(shm, { recursive: true, force: true });
+});
+let counter = 0;
+function scratch(base = work): string {
+  const dir = join(base, String(++counter));
+  mkdirSync(dir, { mode: 0o755 });
+  return dir;
+}
+
+/** A hash of every path, mode and content under `dir`, to prove nothing changed there. */
+function treeHash(dir: string): string {
+  const hash = createHash("sha256");
+  const walk = (path: string): void => {
+    const stat = lstatSync(path);
+    hash.update(`${path}:${stat.mode}:${stat.uid}\n`);
+    if (stat.isDirectory()) for (const entry of readdirSync(path).sort()) walk(join(path, entry));
+    else if (stat.isFile()) hash.update(readFileSync(path));
+  };
+  walk(dir);
+  return hash.digest("hex");
+}
+
+describe("A8, A9: hostile targets and planted links", () => {
+  it.each(["../../x", "/abs/path", "..data", "..foo", "a/../../b", "new\\nline", "x".repeat(256), ".", ""])(
+    "A8: file target %j is refused and nothing is created next to the secrets dir",
+    async (fileName) => {
+      const dir = scratch();
+      writeFileSync(join(dir, "v"), canary("A8"));
+      const canaryDir = join(dir, "neighbour");
+      mkdirSync(canaryDir);
+      writeFileSync(join(canaryDir, "x"), "canary content");
+      const config = join(dir, "c.json");
+      writeFileSync(
+        config,
+        JSON.stringify({
+          version: 1,
+          secrets: { K: { ref: `ref+file://${dir}/v`, file: fileName.replace("\\n", "\n") } },
+        }),
+      );
+      const before = treeHash(dir);
+      const secretsDir = join(shm, `a8-${counter}`);
+      const result = await runCli(["run", "--config", config, "--secrets-dir", secretsDir, "--", "true"], {
+        node: NODE24,
+      });
+      expect(result.code).toBe(78);
+      expect(existsSync(secretsDir)).toBe(false);
+      expect(treeHash(dir)).toBe(before);
+    },
+  );
+
+  it("A9: a symlink planted at a target path is never written through", async () => {
+    const dir = scratch();
+    const victim = join(dir, "victim");
+    writeFileSync(victim, "must stay intact");
+    const secretsDir = join(shm, `a9-${counter}`);
+    mkdirSync(secretsDir, { mode: 0o700 });
+    symlinkSync(victim, join(secretsDir, "TOKEN"));
+    writeFileSync(join(dir, "v"), canary("A9"));
+    const result = await runCli(["run", "--secrets-dir", secretsDir, "--", "true"], {
+      node: NODE24,
+      env: { TOKEN_FILE: `ref+file://${dir}/v` },
+    });
+    expect(result.code).toBe(73);
+    expect(result.stderr).toContain("already exists");
+    expect(readFileSync(victim, "utf8")).toBe("must stay intact");
+    expect(readdirSync(secretsDir)).toEqual(["TOKEN"]);
+  });
+
+  it("A9: a symlink as the secrets dir is refused", async () => {
+    const dir = scratch();
+    const real = join(shm, `a9-real-${counter}`);
+    mkdirSync(real, { mode: 0o700 });
+    const link = join(shm, `a9-link-${counter}`);
+    symlinkSync(real, link);
+    writeFileSync(join(dir, "v"), "v");
+    const result = await runCli(["run", "--secrets-dir", link, "--", "true"], {
+      node: NODE24,
+      env: { X_FILE: `ref+file://${dir}/v` },
+    });
+    expect(result.code).toBe(73);
+    expect(result.stderr).toContain("is a symbolic link");
+    expect(readdirSync(real)).toEqual([]);
+  });
+
+  it.each([
+    ["mode 0777", (d: string) => chmodSync(d, 0o777), /writable by group or others/],
+    ["owned by another uid", (d: string) => chownSync(d, 1000, 1000), /belongs to uid 1000/],
+  ])(
+    "A9: a pre-existing secrets dir %s is refused when secretwrap is not root",
+    async (_what, spoil, message) => {
+      const dir = scratch();
+      writeFileSync(join(dir, "v"), "v");
+      chmodSync(join(dir, "v"), 0o644);
+      const secretsDir = join(shm, `a9-dir-${counter}`);
+      mkdirSync(secretsDir, { mode: 0o700 });
+      chownSync(secretsDir, 65534, 65534);
+      spoil(secretsDir);
+      const result = await runCli(["run", "--secrets-dir", secretsDir, "--", "true"], {
+        node: NODE24,
+        env: { X_FILE: `ref+file://${dir}/v` },
+        prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
+        cwd: "/",
+      });
+      expect(result.code).toBe(73);
+      expect(result.stderr).toMatch(message);
+      expect(readdirSync(secretsDir)).toEqual([]);
+    },
+  );
+});
+
+describe("A10-A13, A20: values and local files", () => {
+  it("A10: a 200 KiB value is refused as env (before exec) and delivered as a file", async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, "big"), "b".repeat(200 * 1024));
+    const env = await runCli(["run", "--", "true"], { node: NODE24, env: { BIG: `ref+file://${dir}/big` } });
+    expect(env.code).toBe(69);
+    expect(env.stderr).toContain("BIG: the value is larger than 128 KiB");
+    const out = join(dir, "probe.jsonl");
+    const file = await runCli(["run", "--supervise", "--", "node", PROBE, "--exit", "0"], {
+      node: NODE24,
+      env: { BIG_FILE: `ref+file://${dir}/big`, PROBE_OUT: out },
+    });
+    expect(file.code).toBe(0);
+    expect(Buffer.from(probeStart(readProbe(out)).files?.["BIG_FILE"]?.base64 ?? "", "base64").length).toBe(
+      200 * 1024,
+    );
+  });
+
+  it("A10, A20: a file over 1 MiB and an endless device are refused without reading them", async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, "huge"), Buffer.alloc(2 * 1024 * 1024, 1));
+    const huge = await runCli(["run", "--", "true"], {
+      node: NODE24,
+      env: { H_FILE: `ref+file://${dir}/huge` },
+    });
+    expect(huge.code).toBe(69);
+    expect(huge.stderr).toContain("larger than 1048576 bytes");
+    const zero = await runCli(["run", "--", "true"], {
+      node: NODE24,
+      env: { Z_FILE: "ref+file:///dev/zero" },
+      timeoutMs: 10_000,
+    });
+    expect(zero.code).toBe(69);
+    expect(zero.stderr).toContain("not a regular file");
+  });
+
+  it("A11: a value with NUL bytes is refused as env, naming the secret and not the bytes; byte-exact as a file", async () => {
+    const dir = scratch();
+    const secret = Buffer.concat([Buffer.from(canary("NUL")), Buffer.from([0]), Buffer.from("tail")]);
+    writeFileSync(join(dir, "nul"), secret);
+    const env = await runCli(["run", "--", "true"], { node: NODE24, env: { N: `ref+file://${dir}/nul` } });
+    expect(env.code).toBe(69);
+    expect(env.stderr).toContain("N VALUE_UNUSABLE: N: the value contains a NUL byte");
+    expect(scanForCanaries([secret.subarray(0, 30).toString()], { texts: { stderr: env.stderr } })).toEqual(
+      [],
+    );
+    const out = join(dir, "probe.jsonl");
+    const file = await runCli(["run", "--supervise", "--", "node", PROBE, "--exit", "0"], {
+      node: NODE24,
+      env: { N_FILE: `ref+file://${dir}/nul`, PROBE_OUT: out },
+    });
+    expect(
+      Buffer.from(probeStart(readProbe(out)).files?.["N_FILE"]?.base64 ?? "", "base64").equals(secret),
+    ).toBe(file.code === 0);
+  });
+
+  it("A12, A13: spaces, trailing newlines, CRLF and JSON-looking values are delivered exactly as stored", async () => {
+    const dir = scratch();
+    const values = {
+      SPACES: "  padded  ",
+      NEWLINE: "line\n",
+      CRLF: "a\r\nb\r\n",
+      JSONISH: '{"a": 1}',
+      NUMBER: "12345",
+      BOOL: "true",
+      BRACE: "{",
+    };
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries(values)) {
+      writeFileSync(join(dir, name), value);
+      env[name] = `ref+file://${dir}/${name}`;
+    }
+    const out = join(dir, "probe.jsonl");
+    const result = await runCli(["run", "--", "node", PROBE, "--exit", "0"], {
+      node: NODE24,
+      env: { ...env, PROBE_OUT: out },
+    });
+    expect(result.code).toBe(0);
+    const seen = probeStart(readProbe(out)).env ?? {};
+    for (const [name, value] of Object.entries(values)) expect(seen[name], name).toBe(value);
+  });
+
+  it("A20: a symlinked secret file is followed (Kubernetes ..data links); a dangling one is not found", async () => {
+    const dir = scratch();
+    mkdirSync(join(dir, "..2024"));
+    writeFileSync(join(dir, "..2024", "token"), "linked-value");
+    symlinkSync("..2024", join(dir, "..data"));
+    symlinkSync("..data/token", join(dir, "token"));
+    symlinkSync("nowhere", join(dir, "dangling"));
+    const out = join(dir, "probe.jsonl");
+    const ok = await runCli(["run", "--", "node", PROBE, "--exit", "0"], {
+      node: NODE24,
+      env: { T: `ref+file://${dir}/token`, PROBE_OUT: out },
+    });
+    expect(ok.code).toBe(0);
+    expect(probeStart(readProbe(out)).env?.["T"]).toBe("linked-value");
+    const dangling = await runCli(["run", "--", "true"], {
+      node: NODE24,
+      env: { T: `ref+file://${dir}/dangling` },
+    });
+    expect(dangling.code).toBe(69);
+  });
+});
+
+describe("D7, D8, D9: files on tmpfs, modes, owners, cleanup", () => {
+  it.each(NODES)(
+    "D7: under umask 000 and --user 1000, files are 0400 in a 0700 dir owned by 1000, readable by the app ($name)",
+    async (node) => {
+      const dir = scratch();
+      writeFileSync(join(dir, "v"), "owned-value");
+      const out = join(dir, "probe.jsonl");
+      writeFileSync(out, "");
+      chmodSync(out, 0o666);
+      const result = await runCli([], {
+        node,
+        env: { K_FILE: `ref+file://${dir}/v`, PROBE_OUT: out },
+        prefix: [
+          "sh",
+          "-c",
+          `umask 000; exec "$0" "$@"`,
+          CLI,
+          "run",
+          "--supervise",
+          "--user",
+          "1000:1000",
+          "--",
+          "node",
+          PROBE,
+          "--exit",
+          "0",
+        ],
+        cwd: "/",
+      });
+      expect(result.code, result.stderr).toBe(0);
+      const file = probeStart(readProbe(out)).files?.["K_FILE"];
+      expect(file).toMatchObject({ mode: "400", uid: 1000, gid: 1000, dirMode: "700" });
+      expect(Buffer.from(file?.base64 ?? "", "base64").toString()).toBe("owned-value");
+    },
+  );
+
+  it("D8: a secrets dir on disk is refused for run unless --allow-disk", async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, "v"), "v");
+    const refused = await runCli(["run", "--secrets-dir", join(dir, "out"), "--", "true"], {
+      node: NODE24,
+      env: { X_FILE: `ref+file://${dir}/v` },
+    });
+    expect(refused.code).toBe(73);
+    expect(refused.stderr).toContain("is not on tmpfs");
+    const allowed = await runCli(["run", "--allow-disk", "--secrets-dir", join(dir, "out2"), "--", "true"], {
+      node: NODE24,
+      env: { X_FILE: `ref+file://${dir}/v` },
+    });
+    expect(allowed.code).toBe(0);
+  });
+
+  const canMount = (() => {
+    try {
+      execFileSync("unshare", ["--mount", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"], {
+        stdio: "ignore",
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.skipIf(!canMount)(
+    "D8, H6: a private 64 KiB tmpfs is accepted; when it fills up (ENOSPC) nothing partial is published",
+    async () => {
+      const dir = scratch();
+      writeFileSync(join(dir, "small"), "small-value");
+      writeFileSync(join(dir, "big"), Buffer.alloc(200 * 1024, 7));
+      const mnt = scratch();
+      const script = `mount -t tmpfs -o size=64k tmpfs "${mnt}" && "$@"; code=$?; ls -A "${mnt}/s" 2>/dev/null | tr '\\n' ' '; echo "[listing]"; exit $code`;
+      const ok = await runCli([], {
+        node: NODE24,
+        env: { A_FILE: `ref+file://${dir}/small` },
+        prefix: [
+          "unshare",
+          "--mount",
+          "sh",
+          "-c",
+          script,
+          "sh",
+          CLI,
+          "run",
+          "--supervise",
+          "--secrets-dir",
+          `${mnt}/s`,
+          "--",
+          "cat",
+          "/dev/null",
+        ],
+      });
+      expect(ok.code, ok.stderr).toBe(0);
+      const full = await runCli([], {
+        node: NODE24,
+        env: { A_FILE: `ref+file://${dir}/small`, B_FILE: `ref+file://${dir}/big` },
+        prefix: [
+          "unshare",
+          "--mount",
+          "sh",
+          "-c",
+          script.replace(`"$@"; code`, `mkdir -m 700 "${mnt}/s" && "$@"; code`),
+          "sh",
+          CLI,
+          "run",
+          "--secrets-dir",
+          `${mnt}/s`,
+          "--",
+          "true",
+        ],
+      });
+      expect(full.code).toBe(73);
+      expect(full.stderr).toContain("no space left");
+      // The pre-existing directory is left, empty: no staged temp file, no published A.
+      expect(full.stdout.trim()).toBe("[listing]");
+    },
+  );
+
+  it("D9: no staging leftovers after success; with --supervise the dir is removed when the app exits", async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, "v"), "v1");
+    const out = join(dir, "probe.jsonl");
+    const result = await runCli(["run", "--supervise", "--", "node", PROBE, "--exit", "0"], {
+      node: NODE24,
+      env: { A_FILE: `ref+file://${dir}/v`, B_FILE: `ref+file://${dir}/v`, PROBE_OUT: out },
+    });
+    expect(result.code).toBe(0);
+    const path = probeStart(readProbe(out)).files?.["A_FILE"]?.path ?? "";
+    expect(path).toMatch(/^\/dev\/shm\/secretwrap-/);
+    expect(existsSync(path.slice(0, path.lastIndexOf("/")))).toBe(false);
+    const secretsDir = scratch(shm);
+    chmodSync(secretsDir, 0o700);
+    const exec = await runCli(["run", "--secrets-dir", secretsDir, "--", "true"], {
+      node: NODE24,
+      env: { A_FILE: `ref+file://${dir}/v`, B_FILE: `ref+file://${dir}/v` },
+    });
+    expect(exec.code).toBe(0);
+    expect(readdirSync(secretsDir).sort()).toEqual(["A", "B"]);
+  });
+
+  it("D9: after a failure or a SIGTERM no file and no created dir is left", async () => {
+    const dir = scratch();
+    writeFileSync(join(dir, "v"), "v1");
+    const before = new Set(readdirSync("/dev/shm"));
+    const failed = await runCli(["run", "--", "true"], {
+      node: NODE24,
+      env: { A_FILE: `ref+file://${dir}/v`, B: `ref+file://${dir}/missing` },
+    });
+    expect(failed.code).toBe(69);
+    const out = join(dir, "probe.jsonl");
+    const running = startCli(["run", "--supervise", "--", "node", PROBE, "--wait"], {
+      node: NODE24,
+      env: { A_FILE: `ref+file://${dir}/v`, PROBE_OUT: out },
+    });
+    await waitForProbe(out, (r) => r.some((x) => x.probe === "ready"));
+    running.child.kill("SIGTERM");
+    expect((await running.result).code).toBe(0);
+    const leftovers = readdirSync("/dev/shm").filter(
+      (e) => !before.has(e) && e.startsWith("secretwrap-") && !e.startsWith("secretwrap-test"),
+    );
+    // Other suites run at the same time: only this test's dirs would hold its file.
+    const mine = leftovers.filter((e) => {
+      try {
+        return (
+          readdirSync(join("/dev/shm", e)).includes("A") &&
+          readFileSync(join("/dev/shm", e, "A"), "utf8") === "v1"
+        );
+      } catch {
+        return false;
+      }
+    });
+    expect(mine).toEqual([]);
+  });
+});
