@@ -38,7 +38,7 @@ writeFileSync(
 );
 
 describe.each(NODES)("commands under $name", (node) => {
-  it("check prints one line per secret, never a value, and exits 0", async () => {
+  it("D12: check prints one line per secret, never a value, and exits 0", async () => {
     const result = await runCli(["check", "--config", config], { node });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe("");

@@ -26,7 +26,7 @@ const PEM = `-----BEGIN PRIVATE KEY-----\n${canary("PEM")}\nMIIEvQIBADANBgkqhkiG
 const BINARY = Buffer.from([0, 1, 2, 255, 254, 10, 13, 0, 0x80, 0x81, 7]);
 
 describe.each(NODES)("run under $name", (node) => {
-  it("gives the app exactly the expected environment and files (acceptance 1, 4)", async () => {
+  it("C15, A12, D6: gives the app exactly the expected environment and files (acceptance 1, 4)", async () => {
     const dir = scratch();
     const token = canary("TOKEN");
     const multi = `line one ${canary("MULTI")}\r\nline two\n`;
@@ -107,7 +107,7 @@ describe.each(NODES)("run under $name", (node) => {
     for (const line of result.stderr.trim().split("\n")) expect(line.startsWith("secretwrap:")).toBe(true);
   });
 
-  it(`keeps secretwrap's PID only where exec is real (acceptance 2)`, async () => {
+  it(`C20, D15: keeps secretwrap's PID only where exec is real, so none of its memory remains (acceptance 2)`, async () => {
     const dir = scratch();
     const out = join(dir, "probe.jsonl");
     const running = startCli(["run", "--", "node", PROBE, "--exit", "0"], { env: { PROBE_OUT: out }, node });
@@ -118,7 +118,7 @@ describe.each(NODES)("run under $name", (node) => {
     else expect(start.ppid).toBe(running.pid);
   });
 
-  it("JSON logs are one object per line and carry no value (acceptance 4)", async () => {
+  it("D1: JSON logs are one object per line and carry no value (acceptance 4)", async () => {
     const dir = scratch();
     const value = canary("JSONLOG");
     writeFileSync(join(dir, "v"), value);
@@ -166,7 +166,7 @@ describe.each(SUPERVISING)("supervising under $name", (node) => {
     expect(result.stderr).not.toContain("Debugger listening");
   });
 
-  it("exits with the app's code for every code 0-255 (acceptance 2)", async () => {
+  it("C1, C22: exits with the app's code for every code 0-255 (acceptance 2)", async () => {
     const codes = Array.from({ length: 256 }, (_, i) => i);
     const mismatches: string[] = [];
     for (let i = 0; i < codes.length; i += 16) {
@@ -190,7 +190,7 @@ describe.each(SUPERVISING)("supervising under $name", (node) => {
     ["SIGABRT", 134],
     ["SIGHUP", 129],
     ["SIGINT", 130],
-  ])("exits 128+N when the app dies from %s (acceptance 2)", async (signal, code) => {
+  ])("C2: exits 128+N when the app dies from %s (acceptance 2)", async (signal, code) => {
     const result = await runCli(
       ["run", "--log-level", "error", ...extra, "--", "node", PROBE, "--kill", signal],
       { node },
@@ -198,7 +198,7 @@ describe.each(SUPERVISING)("supervising under $name", (node) => {
     expect(result.code).toBe(code);
   });
 
-  it("SIGKILLs an app that ignores TERM after --stop-timeout", async () => {
+  it("C5: SIGKILLs an app that ignores TERM after --stop-timeout", async () => {
     const dir = scratch();
     const out = join(dir, "probe.jsonl");
     const running = startCli(
@@ -219,7 +219,7 @@ describe.each(NODES)("exec path under $name", (node) => {
     ["a directory", ["/tmp"], 126],
     ["a file without execute permission", ["NOEXEC"], 126],
     ["a script whose interpreter is missing", ["BADSHEBANG"], 127],
-  ])("reports %s with the shell's code", async (_what, command, code) => {
+  ])("C12: reports %s with the shell's code", async (_what, command, code) => {
     const dir = scratch();
     const noexec = join(dir, "noexec.sh");
     writeFileSync(noexec, "#!/bin/sh\nexit 0\n");
@@ -234,7 +234,7 @@ describe.each(NODES)("exec path under $name", (node) => {
   });
 
   it.each([[[]], [["--supervise"]]])(
-    "starts the app with no ignored or blocked signals %j (C13)",
+    "C13: starts the app with no ignored or blocked signals %j",
     async (extra) => {
       // Not a Node probe: Node ignores SIGPIPE itself. A shell shows what it inherited.
       const result = await runCli(
@@ -261,7 +261,7 @@ describe.each(NODES)("exec path under $name", (node) => {
     expect(result.signal).toBe("SIGTERM");
   });
 
-  it("keeps NODE_OPTIONS out of secretwrap and hands it to the app (C16)", async () => {
+  it("C16: keeps NODE_OPTIONS out of secretwrap and hands it to the app", async () => {
     const dir = scratch();
     const preload = join(dir, "preload.cjs");
     const marker = join(dir, "preload-ran");
@@ -315,49 +315,49 @@ describe.each(NODES)("fail closed under $name (acceptance 3)", (node) => {
     number,
     RegExp[],
   ][] = [
-    ["a missing secret", (d) => ({ env: { A: `ref+file://${d}/missing` } }), 69, [/A SECRET_NOT_FOUND/]],
+    ["A15: a missing secret", (d) => ({ env: { A: `ref+file://${d}/missing` } }), 69, [/A SECRET_NOT_FOUND/]],
     ["a directory as secret", (d) => ({ env: { A: `ref+file://${d}` } }), 69, [/not a regular file/]],
-    ["a FIFO as secret", (d) => ({ env: { A: `ref+file://${d}/fifo` } }), 69, [/not a regular file/]],
+    ["A20: a FIFO as secret", (d) => ({ env: { A: `ref+file://${d}/fifo` } }), 69, [/not a regular file/]],
     [
-      "a missing #field",
+      "A14: a missing #field",
       (d) => ({ env: { A: `ref+file://${d}/json#nope` } }),
       69,
       [/FIELD_MISSING.*"nope".*keys: user/],
     ],
-    ["a bad reference", () => ({ env: { A: "ref+file://" } }), 78, [/A REF_INVALID/]],
-    ["an unknown scheme", () => ({ env: { A: "ref+vualt://x/y" } }), 78, [/unknown scheme "vualt"/]],
+    ["A4: a bad reference", () => ({ env: { A: "ref+file://" } }), 78, [/A REF_INVALID/]],
+    ["A3: an unknown scheme", () => ({ env: { A: "ref+vualt://x/y" } }), 78, [/unknown scheme "vualt"/]],
     [
-      "an unknown key in the config",
+      "A2: an unknown key in the config",
       (d) => ({ config: `version: 1\nsecrets:\n  A: { ref: "ref+file://${d}/ok", optinal: true }\n` }),
       78,
       [/secrets\.A: unknown key "optinal"/],
     ],
     [
-      "an invalid target name",
+      "A6: an invalid target name",
       (d) => ({ config: `version: 1\nsecrets:\n  1FOO: ref+file://${d}/ok\n` }),
       78,
       [/"1FOO" is not a valid variable name/],
     ],
     [
-      "a dangerous target name",
+      "A7: a dangerous target name",
       (d) => ({ config: `version: 1\nsecrets:\n  LD_PRELOAD: ref+file://${d}/ok\n` }),
       78,
       [/LD_PRELOAD changes how programs load code/],
     ],
     [
-      "a file target escaping the dir",
+      "A8: a file target escaping the dir",
       (d) => ({ config: `version: 1\nsecrets:\n  K:\n    ref: ref+file://${d}/ok\n    file: ../../etc/x\n` }),
       78,
       [/may not be \. or start with \.\./],
     ],
     [
-      "broken YAML",
+      "A1: broken YAML",
       () => ({ config: "version: 1\nsecrets: [\n" }),
       78,
       [/config\.yaml:\d+:\d+: not valid YAML/],
     ],
     [
-      "several failures at once",
+      "B15: several failures at once",
       (d) => ({
         env: { A: `ref+file://${d}/missing`, B: `ref+file://${d}/json#nope`, C: `ref+file://${d}/ok` },
       }),
@@ -412,7 +412,7 @@ describe.each(NODES)("fail closed under $name (acceptance 3)", (node) => {
     expect(existsSync(marker)).toBe(false);
   });
 
-  it("no command after -- is a usage error before anything is fetched", async () => {
+  it("A19: no command after -- is a usage error before anything is fetched", async () => {
     const result = await runCli(["run", "--"], { env: { A: "ref+file:///nonexistent" }, node });
     expect(result.code).toBe(64);
     expect(result.stderr).not.toContain("SECRET_NOT_FOUND");

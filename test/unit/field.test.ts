@@ -9,8 +9,8 @@ const text = (bytes: Uint8Array) => Buffer.from(bytes).toString("utf8");
 
 describe("selectField", () => {
   it.each([
-    ["a missing key", json({ a: "1" }), "b", /field "b" is not in the secret \(keys: a\)/],
-    ["a null value", json({ a: null }), "a", /not in the secret/],
+    ["A14: a missing key", json({ a: "1" }), "b", /field "b" is not in the secret \(keys: a\)/],
+    ["A14: a null value", json({ a: null }), "a", /not in the secret/],
     ["a missing pointer", json({ a: { b: 1 } }), "/a/c", /not in the secret/],
     ["a field on non-JSON", { bytes: Buffer.from("plain {secret") }, "a", /not valid JSON/],
     [
@@ -36,7 +36,7 @@ describe("selectField", () => {
     ["an array index", json({ list: ["zero", "one"] }), "/list/1", "one"],
     ["a number as text", json({ port: 5432 }), "port", "5432"],
     ["an object as JSON", json({ o: { k: 1 } }), "o", '{"k":1}'],
-    ["an empty string", json({ e: "" }), "e", ""],
+    ["A14: an empty string", json({ e: "" }), "e", ""],
     ["the single key of a KV map", json({ token: "t" }, true), undefined, "t"],
   ])("delivers %s", (_what, fetched, field, expected) => {
     expect(text(selectField(fetched, field))).toBe(expected);

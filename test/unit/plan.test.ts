@@ -11,7 +11,7 @@ const decl = (name: string, ref = "ref+file://./x", extra: Partial<Declaration> 
   ...extra,
 });
 
-describe("target names", () => {
+describe("A6, A7: target names", () => {
   it.each([
     ["1FOO", /not a valid variable name/],
     ["FOO-BAR", /not a valid variable name/],
@@ -38,7 +38,7 @@ describe("target names", () => {
   });
 });
 
-describe("file names (kubelet's rules, one component)", () => {
+describe("A8: file names (kubelet's rules, one component)", () => {
   it.each([
     "",
     ".",

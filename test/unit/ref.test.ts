@@ -73,7 +73,7 @@ const valid: [string, object][] = [
   ["ref+file:///run/secrets/token", { locator: "/run/secrets/token" }],
 ];
 
-describe("parseRef", () => {
+describe("A3, A4: parseRef", () => {
   it.each(invalid)("rejects %s", (_what, raw, message) => {
     let caught: unknown;
     try {

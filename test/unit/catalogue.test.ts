@@ -1,0 +1,36 @@
+// docs/testing.md maps every case of the reliability matrix (groups A-D) to the tests that name it.
+// This keeps the map honest: a case missing from it, or a file that does not name the case, fails.
+import { existsSync, readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+
+const root = new URL("../../", import.meta.url);
+const catalogue = readFileSync(new URL("docs/testing.md", root), "utf8");
+const matrixFile = new URL("../shared/reference/reliability.md", root);
+
+const rows = [...catalogue.matchAll(/^\| ([A-D]\d+) \| [^\n]*? \| ((?:`[^`]+`(?:, )?)+) \|/gm)].map((m) => ({
+  id: m[1] ?? "",
+  files: [...(m[2] ?? "").matchAll(/`([^`]+)`/g)].map((f) => f[1] ?? ""),
+}));
+
+describe("docs/testing.md", () => {
+  it.skipIf(!existsSync(matrixFile))("lists every case id of groups A-D of the reliability matrix", () => {
+    const matrix = readFileSync(matrixFile, "utf8");
+    const section = matrix.slice(matrix.indexOf("### A. Bad input"), matrix.indexOf("### E. Rotation"));
+    const ids = [...section.matchAll(/^\| ([A-D]\d+) \|/gm)].map((m) => m[1]);
+    expect(ids.length).toBeGreaterThan(60);
+    expect(rows.map((r) => r.id)).toEqual(ids);
+  });
+
+  it("every file listed for a case has a test that names the case", () => {
+    const missing: string[] = [];
+    for (const { id, files } of rows) {
+      expect(files.length, id).toBeGreaterThan(0);
+      for (const file of files) {
+        const text = readFileSync(new URL(file, root), "utf8");
+        if (!new RegExp(`["'\`][^"'\`\\n]*\\b${id}\\b[^"'\`\\n]*["'\`]`).test(text))
+          missing.push(`${id} → ${file}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
