@@ -148,6 +148,11 @@ function retries(stderr: string): Retry[] {
   }));
 }
 
+function stddevOf(values: readonly number[]): number {
+  const mean = values.reduce((a, b) => a + b, 0) / values.length;
+  return Math.sqrt(values.reduce((a, b) => a + (b - mean) ** 2, 0) / values.length);
+}
+
 function since(before: number, matcher: (q: RecordedRequest) => boolean): RecordedRequest[] {
   return vault.server.requests.slice(before).filter(matcher);
 }
@@ -450,8 +455,8 @@ describe("B7: thundering herd", () => {
       expect(Math.max(...peaks)).toBeLessThanOrEqual(CONCURRENCY);
       expect(peaks.filter((p) => p === CONCURRENCY).length).toBeGreaterThan(0);
       // Retry instants: requests that follow a throttled one for the same token and path.
-      const last = new Map<string, RecordedRequest>();
       const retryTimes: number[] = [];
+      const last = new Map<string, RecordedRequest>();
       for (const q of herd.server.requests) {
         const key = `${String(q.headers["x-vault-token"])} ${q.path}`;
         const previous = last.get(key);
@@ -460,8 +465,7 @@ describe("B7: thundering herd", () => {
       }
       expect(throttledRequests.size).toBeGreaterThan(10);
       expect(retryTimes.length).toBeGreaterThan(10);
-      const mean = retryTimes.reduce((a, b) => a + b, 0) / retryTimes.length;
-      const stddev = Math.sqrt(retryTimes.reduce((a, b) => a + (b - mean) ** 2, 0) / retryTimes.length);
+      const stddev = stddevOf(retryTimes);
       // Histogram in 100 ms bins: no bin holds a synchronized wave of most retries.
       const first = Math.min(...retryTimes);
       const bins = new Map<number, number>();
@@ -475,6 +479,22 @@ describe("B7: thundering herd", () => {
           `retry-time stddev ${stddev.toFixed(0)} ms over ${bins.size} bins of 100 ms (fullest ${fullest}), ` +
           `peak in-flight per process ${Math.max(...peaks)}`,
       );
+      // The waits the processes chose for their first retries (their debug lines): with full jitter
+      // they are spread over [0, 250 ms), not one fixed step that would make every process come back
+      // together. (On two loaded cores, arrival times at the fake are too noisy to show this alone.)
+      const firstDelays = runs.flatMap((r) =>
+        retries(r.result.stderr)
+          .filter((x) => x.attempt === 1)
+          .map((x) => x.delayMs),
+      );
+      const spread = stddevOf(firstDelays);
+      console.info(
+        `B7: ${firstDelays.length} first retries chose waits of ${Math.min(...firstDelays)}–${Math.max(...firstDelays)} ms ` +
+          `(${new Set(firstDelays).size} distinct, stddev ${spread.toFixed(0)} ms)`,
+      );
+      expect(firstDelays.length).toBeGreaterThan(10);
+      expect(new Set(firstDelays).size).toBeGreaterThan(firstDelays.length / 2);
+      expect(spread).toBeGreaterThan(30);
       expect(stddev).toBeGreaterThan(100);
       expect(fullest / retryTimes.length).toBeLessThan(0.34);
     } finally {
