@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", "bench/.work/"] },
+  { ignores: ["dist/", "dist-sea/", ".cache/", "node_modules/", "coverage/", "bench/.work/"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -9,7 +9,7 @@ export function canary(label = "SECRET"): string {
 }
 
 /** Token-shaped canaries, so masking that keys on shapes is exercised too. */
-export const shapedCanaries = (): Record<string, string> => ({
+export const shapedCanaries = (): { vaultToken: string; jwt: string; awsKey: string } => ({
   vaultToken: `hvs.${randomBytes(18).toString("base64url")}`,
   jwt: `eyJhbGciOiJSUzI1NiJ9.${randomBytes(24).toString("base64url")}.${randomBytes(24).toString("base64url")}`,
   awsKey: `AKIA${randomBytes(8).toString("hex").toUpperCase()}`,

@@ -115,11 +115,14 @@ describe("D1, D2, D11: every log level and format, success and failure paths", (
     const router = new SignalRouter();
     // A provider whose SDK throws an Error with a credential inside: simulated by a config whose
     // loader throws a foreign error (a readonly env object made to throw on access).
-    const env = new Proxy({} as Record<string, string>, {
-      ownKeys: () => {
-        throw new TypeError(`cannot enumerate: ${secret}`);
+    const env = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new TypeError(`cannot enumerate: ${secret}`);
+        },
       },
-    });
+    );
     const code = await main({
       argv: ["check", "--log-level", "debug"],
       env,

@@ -74,7 +74,8 @@ export class TestServer {
   private constructor(options: TestServerOptions) {
     this.options = options;
     const listener = (req: IncomingMessage, res: ServerResponse): void => void this.#serve(req, res);
-    this.#server = options.tls === undefined ? createHttpServer(listener) : createHttpsServer(options.tls, listener);
+    this.#server =
+      options.tls === undefined ? createHttpServer(listener) : createHttpsServer(options.tls, listener);
     this.#server.on("connection", (socket: Socket) => {
       this.connectionsAccepted++;
       this.#sockets.add(socket);

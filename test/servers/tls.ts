@@ -25,21 +25,78 @@ function openssl(dir: string, args: readonly string[]): void {
   execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-function signedCert(dir: string, name: string, san: string, days: { start: string; end: string }): ServerCert {
-  openssl(dir, ["req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-    "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`]);
+function signedCert(
+  dir: string,
+  name: string,
+  san: string,
+  days: { start: string; end: string },
+): ServerCert {
+  openssl(dir, [
+    "req",
+    "-new",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.csr`,
+    "-subj",
+    `/CN=${name}`,
+  ]);
   writeFileSync(join(dir, `${name}.ext`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
   // `openssl ca` is the one CLI path that takes explicit start and end dates (for the expired case).
   writeFileSync(join(dir, "index.txt"), "");
-  writeFileSync(join(dir, "ca.cnf"), [
-    "[ca]", "default_ca=tca", "[tca]", `dir=${dir}`, "database=$dir/index.txt", "new_certs_dir=$dir",
-    "certificate=$dir/ca.pem", "private_key=$dir/ca.key", "default_md=sha256", "policy=any",
-    "serial=$dir/serial", "unique_subject=no", "copy_extensions=none", "[any]", "commonName=supplied", "",
-  ].join("\n"));
-  writeFileSync(join(dir, "serial"), `${Math.floor(Math.random() * 1e9).toString(16).padStart(8, "0")}\n`);
-  openssl(dir, ["ca", "-batch", "-config", "ca.cnf", "-in", `${name}.csr`, "-out", `${name}.pem`,
-    "-startdate", days.start, "-enddate", days.end, "-extfile", `${name}.ext`, "-notext"]);
-  return { key: readFileSync(join(dir, `${name}.key`), "utf8"), cert: readFileSync(join(dir, `${name}.pem`), "utf8") };
+  writeFileSync(
+    join(dir, "ca.cnf"),
+    [
+      "[ca]",
+      "default_ca=tca",
+      "[tca]",
+      `dir=${dir}`,
+      "database=$dir/index.txt",
+      "new_certs_dir=$dir",
+      "certificate=$dir/ca.pem",
+      "private_key=$dir/ca.key",
+      "default_md=sha256",
+      "policy=any",
+      "serial=$dir/serial",
+      "unique_subject=no",
+      "copy_extensions=none",
+      "[any]",
+      "commonName=supplied",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    join(dir, "serial"),
+    `${Math.floor(Math.random() * 1e9)
+      .toString(16)
+      .padStart(8, "0")}\n`,
+  );
+  openssl(dir, [
+    "ca",
+    "-batch",
+    "-config",
+    "ca.cnf",
+    "-in",
+    `${name}.csr`,
+    "-out",
+    `${name}.pem`,
+    "-startdate",
+    days.start,
+    "-enddate",
+    days.end,
+    "-extfile",
+    `${name}.ext`,
+    "-notext",
+  ]);
+  return {
+    key: readFileSync(join(dir, `${name}.key`), "utf8"),
+    cert: readFileSync(join(dir, `${name}.pem`), "utf8"),
+  };
 }
 
 function stamp(offsetDays: number): string {
@@ -50,17 +107,57 @@ function stamp(offsetDays: number): string {
 
 export function createTestPki(): TestPki {
   const dir = mkdtempSync(join(tmpdir(), "secretwrap-pki-"));
-  openssl(dir, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-    "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=secretwrap test CA",
-    "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+  openssl(dir, [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.pem",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=secretwrap test CA",
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
   const loopback = "IP:127.0.0.1,DNS:localhost";
   const valid = signedCert(dir, "valid", loopback, { start: stamp(-1), end: stamp(2) });
-  const wrongName = signedCert(dir, "wrongname", "DNS:wrong.example.invalid", { start: stamp(-1), end: stamp(2) });
+  const wrongName = signedCert(dir, "wrongname", "DNS:wrong.example.invalid", {
+    start: stamp(-1),
+    end: stamp(2),
+  });
   const expired = signedCert(dir, "expired", loopback, { start: stamp(-10), end: stamp(-5) });
-  openssl(dir, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-    "-keyout", "self.key", "-out", "self.pem", "-days", "2", "-subj", "/CN=127.0.0.1",
-    "-addext", `subjectAltName=${loopback}`]);
-  const selfSigned = { key: readFileSync(join(dir, "self.key"), "utf8"), cert: readFileSync(join(dir, "self.pem"), "utf8") };
+  openssl(dir, [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-keyout",
+    "self.key",
+    "-out",
+    "self.pem",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=127.0.0.1",
+    "-addext",
+    `subjectAltName=${loopback}`,
+  ]);
+  const selfSigned = {
+    key: readFileSync(join(dir, "self.key"), "utf8"),
+    cert: readFileSync(join(dir, "self.pem"), "utf8"),
+  };
   const caPem = readFileSync(join(dir, "ca.pem"), "utf8");
   return { dir, caPem, caFile: join(dir, "ca.pem"), valid, wrongName, expired, selfSigned };
 }

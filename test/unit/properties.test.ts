@@ -5,6 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+
+/** Control characters other than tab and newline (a message is printed on a terminal). */
+const hasControl = (text: string): boolean =>
+  [...text].some((c) => (c < " " && c !== "\t" && c !== "\n") || c === "\x7f");
 import { parseEnvFile } from "../../src/config/envfile.ts";
 import { loadDeclarations } from "../../src/config/load.ts";
 import { fetchKey, parseRef } from "../../src/config/ref.ts";
@@ -54,7 +58,7 @@ describe("reference parser", () => {
         try {
           parseRef(`ref+vault://${tail}`);
         } catch (error) {
-          expect((error as Error).message).not.toMatch(/[\0-\x08\x0b-\x1f]/);
+          expect(hasControl((error as Error).message)).toBe(false);
         }
       }),
       RUNS,
@@ -181,7 +185,7 @@ describe("name, file name and mode validation", () => {
           expect(name).not.toContain("/");
           expect(name.startsWith("..")).toBe(false);
           expect(name).not.toBe(".");
-          expect(name).not.toMatch(/[\0-\x1f]/);
+          expect(hasControl(name) || name.includes("\n")).toBe(false);
           expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255);
         }
       }),
