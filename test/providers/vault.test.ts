@@ -675,3 +675,91 @@ describe("vault provider against the fake Vault: transport and faults", () => {
     ]);
   });
 });
+
+describe("vault provider against the fake Vault: token expiry and answers that are not Vault's", () => {
+  let vault: FakeVault;
+  const values = [canary("ONE"), canary("TWO"), canary("THREE")];
+  beforeAll(async () => {
+    vault = await FakeVault.start();
+    await vault.mountKv("secret", 2);
+    for (const [i, v] of values.entries()) await vault.putKv("secret", `exp/s${i}`, { value: v });
+  });
+  afterAll(() => vault.close());
+  const policy = ["secret/data/exp/*"];
+  const refs = values.map((_, i) => `ref+vault://secret/exp/s${i}`);
+
+  it("a login token rejected mid-run: concurrent reads share one new login, each read is retried once", async () => {
+    const role = await vault.addAppRole("exp", policy, { mount: "approle-exp" });
+    const h = harness({
+      VAULT_ADDR: vault.url,
+      VAULT_ROLE_ID: role.roleId,
+      VAULT_SECRET_ID: await role.secretId(),
+      VAULT_AUTH_MOUNT: "approle-exp",
+    });
+    const session = await connect({}, h);
+    try {
+      await fetch(session, refs[0] as string); // the mount is known now
+      // The next three reads all meet a rejected token, as after an expiry or revocation.
+      vault.server.script(
+        (r) => r.path.startsWith("/v1/secret/data/exp/"),
+        [1, 2, 3].map(() => vaultError(403, "permission denied", "invalid token")),
+      );
+      const logins = vault.count("auth/approle-exp/login");
+      const got = await Promise.all(refs.map((r) => session.fetch(parseRef(r), AbortSignal.timeout(3000))));
+      expect(got.map((f) => json(f)["value"])).toEqual(values);
+      expect(vault.count("auth/approle-exp/login") - logins).toBe(1);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it("a static token rejected mid-run is AUTH_FAILED at once, with no login", async () => {
+    const token = await vault.createToken(policy);
+    const session = await connect({}, harness({ VAULT_ADDR: vault.url, VAULT_TOKEN: token }));
+    try {
+      vault.server.script((r) => r.path === "/v1/secret/data/exp/s1", [vaultError(403, "invalid token")]);
+      const error = await failure(session.fetch(parseRef(refs[1] as string), AbortSignal.timeout(3000)));
+      expect([error.code, error.transient]).toEqual(["AUTH_FAILED", false]);
+      expect(error.message).toContain("invalid token: expired or revoked");
+    } finally {
+      await session.close();
+    }
+  });
+
+  it.each([
+    { name: "an empty 200", reply: { status: 200, body: "" } },
+    {
+      name: "a truncated 200",
+      reply: { status: 200, body: '{"data":{"data":', headers: { "content-type": "application/json" } },
+    },
+    {
+      name: "a 200 HTML page",
+      reply: { status: 200, body: "<html>LEAK</html>", headers: { "content-type": "text/html" } },
+    },
+    {
+      name: "a 200 JSON array",
+      reply: { status: 200, body: "[]", headers: { "content-type": "application/json" } },
+    },
+  ])(
+    "$name is a transient FETCH_FAILED (never SECRET_NOT_FOUND, which `optional` would tolerate)",
+    async ({ reply }) => {
+      const token = await vault.createToken(policy);
+      const session = await connect({}, harness({ VAULT_ADDR: vault.url, VAULT_TOKEN: token }));
+      try {
+        await fetch(session, refs[2] as string);
+        const leak = canary("BODY");
+        const body = reply.body.replace("LEAK", leak);
+        vault.server.script(
+          (r) => r.path === "/v1/secret/data/exp/s2",
+          [{ kind: "reply", reply: { ...reply, body } }],
+        );
+        const error = await failure(session.fetch(parseRef(refs[2] as string), AbortSignal.timeout(3000)));
+        expect([error.code, error.transient]).toEqual(["FETCH_FAILED", true]);
+        expect(error.message).toContain("with a body that is not a JSON object");
+        expectClean(error, leak);
+      } finally {
+        await session.close();
+      }
+    },
+  );
+});

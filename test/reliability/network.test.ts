@@ -889,10 +889,11 @@ describe("B15–B16: partial failure and slow servers", () => {
     expectNoLeaks(r, [t]);
   });
 
-  it.each([
+  const slow: { name: string; fault: Fault }[] = [
     { name: "headers delayed past the deadline (10 s)", fault: { kind: "delay", ms: 10_000 } },
     { name: "a body trickling 1 byte / 200 ms", fault: { kind: "trickle", ms: 200 } },
-  ])("B16: $name → aborted at --timeout 3s (± 10 %), exit 69", async ({ fault }) => {
+  ];
+  it.each(slow)("B16: $name → aborted at --timeout 3s (± 10 %), exit 69", async ({ fault }) => {
     const s = await secret("B16");
     const t = await token();
     vault.server.script(isPath(s.path), [fault], { forever: true });
