@@ -1,32 +1,28 @@
 // load → plan → resolve → output → exec. Every failure becomes one message and one exit code; the
 // command is started only when every declared secret resolved.
 import { CommanderError } from "commander";
-import { buildProgram, describeCommands, type Command, type CommonOptions, type RunOptions } from "./cli.ts";
+import { buildProgram, describeCommands, type Command, type CommonOptions } from "./cli.ts";
 import { completionScript } from "./completion.ts";
-import { loadDeclarations, type Loaded } from "./config/load.ts";
-import { describeRef, parseRef } from "./config/ref.ts";
+import { loadDeclarations } from "./config/load.ts";
+import { parseRef } from "./config/ref.ts";
+import { deliver, filesToWrite } from "./deliver.ts";
 import { asSecretwrapError, SecretsFailedError, SecretwrapError } from "./errors.ts";
-import { execveAvailable, replaceProcess } from "./exec/execve.ts";
-import { supervise } from "./exec/supervise.ts";
-import { dropPrivileges, parseUser, requireRoot } from "./exec/user.ts";
-import { which } from "./exec/which.ts";
-import { selectField } from "./field.ts";
+import { startCommand } from "./exec/start.ts";
+import { parseUser, requireRoot } from "./exec/user.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { buildChildEnv, envValue } from "./output/env.ts";
 import {
   prepareSecretsDir,
   publishFiles,
   removeSecretsDir,
-  type FileToWrite,
   type Owner,
   type SecretsDir,
 } from "./output/files.ts";
-import { buildPlan, DEFAULT_FILE_MODE, type Declaration, type Plan, type Target } from "./plan.ts";
+import { buildPlan, type Declaration } from "./plan.ts";
 import { Redactor } from "./redact.ts";
-import { auditLine, reportError, type SecretReport } from "./report.ts";
-import { resolvePlan, type FetchOutcome } from "./resolve.ts";
+import { auditLine, printCheck, reportError } from "./report.ts";
+import { resolvePlan } from "./resolve.ts";
 import { DEFAULT_RETRY } from "./retry.ts";
-import { signalNumber, type SignalRouter } from "./signals.ts";
+import { stoppedBy, type SignalRouter } from "./signals.ts";
 
 export interface MainIo {
   readonly argv: readonly string[];
@@ -158,7 +154,7 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
       redactor,
     );
     if (command.kind === "check") {
-      printCheck(io, log, reports, command.json);
+      printCheck(io.writeOut, log, reports, command.json);
       if (failures.length > 0)
         throw new SecretsFailedError(
           failures,
@@ -185,7 +181,8 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
       return 0;
     }
     return await startCommand(command.options, command.command, {
-      io,
+      router: io.router,
+      terminal: io.isTerminal,
       log,
       plan,
       loaded,
@@ -202,196 +199,8 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
   }
 }
 
-function stoppedBy(signal: NodeJS.Signals): SecretwrapError {
-  return new SecretwrapError("INTERRUPTED", `stopped by ${signal} before the command started`, {
-    exitCode: 128 + signalNumber(signal),
-  });
-}
-
 function ownerFor(user: string): Owner {
   const owner = parseUser(user);
   requireRoot();
   return owner;
-}
-
-interface Delivery {
-  /** Target name → bytes it receives (only targets that resolved). */
-  readonly values: Map<string, Uint8Array>;
-  readonly reports: SecretReport[];
-  readonly failures: SecretwrapError[];
-}
-
-/** Outcomes per fetch → bytes per target, with #field applied and optional absences tolerated. */
-function deliver(
-  plan: Plan,
-  outcomes: ReadonlyMap<string, FetchOutcome>,
-  allAsFiles: boolean,
-  redactor: Redactor,
-): Delivery {
-  const values = new Map<string, Uint8Array>();
-  const reports: SecretReport[] = [];
-  const failures: SecretwrapError[] = [];
-  for (const target of plan.targets) {
-    const outcome = outcomes.get(target.key);
-    const base = {
-      name: target.name,
-      provider: target.ref.scheme,
-      ref: describeRef(target.ref.raw),
-      target:
-        allAsFiles || target.output.kind === "file"
-          ? `file:${target.output.kind === "file" ? target.output.fileName : target.name}`
-          : "env",
-    };
-    const fail = (error: SecretwrapError, durationMs?: number): void => {
-      const failure = error.about({ secret: target.name, ref: base.ref });
-      failures.push(failure);
-      reports.push({
-        ...base,
-        version: undefined,
-        durationMs,
-        status: "failed",
-        code: failure.code,
-        error: failure.message,
-      });
-    };
-    if (outcome === undefined) {
-      fail(new SecretwrapError("INTERNAL", "no fetch result for this secret"));
-      continue;
-    }
-    if (!outcome.ok) {
-      if (target.optional && outcome.error.code === "SECRET_NOT_FOUND") {
-        reports.push({ ...base, version: undefined, durationMs: undefined, status: "absent" });
-      } else {
-        fail(outcome.error);
-      }
-      continue;
-    }
-    try {
-      const bytes = selectField(outcome.fetched, target.ref.field);
-      // The whole secret is already masked; the selected value may be a shorter string inside it.
-      redactor.add(bytes);
-      if (!allAsFiles && target.output.kind === "env") envValue(bytes, target.name);
-      values.set(target.name, bytes);
-      reports.push({
-        ...base,
-        version: outcome.fetched.version,
-        durationMs: outcome.durationMs,
-        status: "ok",
-        ...(outcome.fetched.audit === undefined ? {} : { audit: outcome.fetched.audit }),
-      });
-    } catch (error) {
-      fail(asSecretwrapError(error), outcome.durationMs);
-    }
-  }
-  return { values, reports, failures };
-}
-
-function filesToWrite(targets: readonly Target[], values: ReadonlyMap<string, Uint8Array>): FileToWrite[] {
-  const files: FileToWrite[] = [];
-  for (const target of targets) {
-    const bytes = values.get(target.name);
-    if (bytes === undefined) continue; // optional and absent
-    const output =
-      target.output.kind === "file" ? target.output : { fileName: target.name, mode: DEFAULT_FILE_MODE };
-    files.push({ name: target.name, fileName: output.fileName, mode: output.mode, bytes });
-  }
-  return files;
-}
-
-function printCheck(io: MainIo, log: Logger, reports: readonly SecretReport[], json: boolean): void {
-  if (json) {
-    const ok = reports.every((r) => r.status !== "failed");
-    io.writeOut(JSON.stringify({ ok, secrets: reports }, null, 2) + "\n");
-    return;
-  }
-  for (const report of reports) {
-    const status =
-      report.status === "failed"
-        ? `FAILED ${report.code ?? ""}`
-        : report.status === "absent"
-          ? "absent (optional)"
-          : "ok";
-    log.error(`check ${report.name}: ${status}`, {
-      provider: report.provider,
-      ref: report.ref,
-      version: report.version,
-      target: report.target,
-      durationMs: report.durationMs,
-    });
-  }
-}
-
-interface StartContext {
-  readonly io: MainIo;
-  readonly log: Logger;
-  readonly plan: Plan;
-  readonly loaded: Loaded;
-  readonly appView: Readonly<Record<string, string | undefined>>;
-  readonly values: ReadonlyMap<string, Uint8Array>;
-  readonly paths: ReadonlyMap<string, string>;
-  readonly consumedEnv: readonly string[];
-  readonly dir: SecretsDir | undefined;
-  readonly owner: Owner | undefined;
-}
-
-async function startCommand(
-  options: RunOptions,
-  command: readonly string[],
-  ctx: StartContext,
-): Promise<number> {
-  const assigned = new Map<string, string>();
-  for (const target of ctx.plan.targets) {
-    const path = ctx.paths.get(target.name);
-    const bytes = ctx.values.get(target.name);
-    if (target.output.kind === "file" && path !== undefined) assigned.set(target.name, path);
-    else if (target.output.kind === "env" && bytes !== undefined)
-      assigned.set(target.name, envValue(bytes, target.name));
-  }
-  const env = buildChildEnv({
-    inherited: ctx.appView,
-    pristine: options.pristine,
-    keepEnv: options.keepEnv,
-    envFileValues: ctx.loaded.envFileValues,
-    declaredNames: new Set(ctx.plan.targets.map((t) => t.name)),
-    assigned,
-    consumedEnv: ctx.consumedEnv,
-  });
-  const [program, ...args] = command as [string, ...string[]];
-  const path = which(program, env["PATH"]);
-  // From here to the exec or spawn nothing awaits, so a stop signal either arrived already (and the
-  // command is not started) or is handled after the hand-over (and goes to the command).
-  const stopped = ctx.io.router.stopRequested;
-  if (stopped !== undefined) throw stoppedBy(stopped);
-  if (!options.supervise && execveAvailable()) {
-    ctx.log.debug("replacing secretwrap with the command", { command: program });
-    if (ctx.owner !== undefined) dropPrivileges(ctx.owner);
-    return replaceProcess(path, [program, ...args], env);
-  }
-  if (process.pid === 1) {
-    ctx.log.warn(
-      "running as PID 1 in --supervise mode: orphaned processes will not be reaped; use tini or `docker run --init` as PID 1",
-    );
-  }
-  if (ctx.consumedEnv.some((name) => ctx.appView[name] !== undefined)) {
-    // The kernel keeps a process's initial environment in /proc/<pid>/environ whatever Node deletes.
-    ctx.log.warn(
-      `credentials were read from the environment (${ctx.consumedEnv.join(", ")}); in --supervise mode they stay readable in /proc/${process.pid}/environ by this user for the app's lifetime: prefer credential files, exec mode, or --user`,
-    );
-  }
-  ctx.log.debug("starting the command as a supervised child", { command: program });
-  try {
-    return await supervise({
-      path,
-      argv: [program, ...args],
-      env,
-      stopTimeoutMs: options.stopTimeoutMs,
-      router: ctx.io.router,
-      log: ctx.log,
-      terminal: ctx.io.isTerminal,
-      ...(ctx.owner === undefined ? {} : { owner: ctx.owner }),
-    });
-  } finally {
-    // The app has exited: its secret files are no longer needed by anyone.
-    if (ctx.dir !== undefined) removeSecretsDir(ctx.dir);
-  }
 }

@@ -52,3 +52,32 @@ export function auditLine(log: Logger, report: SecretReport): void {
     },
   );
 }
+
+/** `check`: JSON on stdout with --json, else one line per secret on stderr. Never a value. */
+export function printCheck(
+  writeOut: (text: string) => void,
+  log: Logger,
+  reports: readonly SecretReport[],
+  json: boolean,
+): void {
+  if (json) {
+    const ok = reports.every((r) => r.status !== "failed");
+    writeOut(JSON.stringify({ ok, secrets: reports }, null, 2) + "\n");
+    return;
+  }
+  for (const report of reports) {
+    const status =
+      report.status === "failed"
+        ? `FAILED ${report.code ?? ""}`
+        : report.status === "absent"
+          ? "absent (optional)"
+          : "ok";
+    log.error(`check ${report.name}: ${status}`, {
+      provider: report.provider,
+      ref: report.ref,
+      version: report.version,
+      target: report.target,
+      durationMs: report.durationMs,
+    });
+  }
+}

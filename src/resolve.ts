@@ -31,7 +31,15 @@ export interface Resolution {
 export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<Resolution> {
   const outcomes = new Map<string, FetchOutcome>();
   const consumedEnv: string[] = [];
-  let permanentFailure = false;
+  // Once one secret has failed for good the command will not start: requests still in flight for
+  // the others are abandoned rather than left to run to their timeouts.
+  const giveUp = new AbortController();
+  const failForGood = (): void => giveUp.abort();
+  const deadline = {
+    ...options.deadline,
+    signal: AbortSignal.any([options.deadline.signal, giveUp.signal]),
+    abandoned: () => giveUp.signal.aborted,
+  };
   const byScheme = new Map<Scheme, [string, Ref][]>();
   for (const [key, ref] of plan.fetches) {
     const list = byScheme.get(ref.scheme) ?? [];
@@ -40,7 +48,7 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
   }
   const hooks = (what: string) => ({
     // Once one secret has failed for good the command will not start: stop retrying the others.
-    shouldRetry: () => !permanentFailure,
+    shouldRetry: () => !giveUp.signal.aborted,
     onRetry: (attempt: number, delayMs: number, error: SecretwrapError) =>
       options.log.debug(`retrying ${what}`, { attempt, delayMs, reason: error.message }),
   });
@@ -58,7 +66,7 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
       session = await withRetry(
         `${scheme} login`,
         (signal) => provider.connect(options.providerOptions[scheme] ?? {}, ctx, signal),
-        options.deadline,
+        deadline,
         options.retry,
         hooks(`${scheme} login`),
       );
@@ -68,7 +76,7 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
         error instanceof SecretwrapError
           ? error
           : new SecretwrapError("INTERNAL", "provider failed to load", { cause: error });
-      permanentFailure = true;
+      failForGood();
       for (const [key, ref] of fetches)
         outcomes.set(key, {
           ok: false,
@@ -85,7 +93,7 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
           const fetched = await withRetry(
             what,
             (signal) => session.fetch(ref, signal),
-            options.deadline,
+            deadline,
             options.retry,
             hooks(what),
           );
@@ -96,7 +104,7 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
             error instanceof SecretwrapError
               ? error
               : new SecretwrapError("INTERNAL", "fetch failed unexpectedly", { cause: error });
-          if (failure.code !== "SECRET_NOT_FOUND") permanentFailure = true;
+          if (failure.code !== "SECRET_NOT_FOUND" && !deadline.abandoned()) failForGood();
           outcomes.set(key, { ok: false, error: failure.about({ provider: scheme, ref: what }) });
         }
       });

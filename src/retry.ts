@@ -23,6 +23,8 @@ export interface Deadline {
   readonly at: number;
   /** Set when the run is being stopped from outside (a signal), not by the clock. */
   readonly interrupted: () => SecretwrapError | undefined;
+  /** Set when the run no longer needs this result (another secret failed for good). */
+  readonly abandoned?: () => boolean;
 }
 
 export interface RetryHooks {
@@ -47,6 +49,7 @@ export async function withRetry<T>(
   for (let attempt = 0; ; attempt++) {
     const stopped = deadline.interrupted();
     if (stopped !== undefined) throw stopped;
+    if (deadline.abandoned?.() === true) throw abandoned(what, last);
     if (deadline.signal.aborted || Date.now() >= deadline.at) throw timedOut(what, last);
     const attemptTimer = AbortSignal.timeout(policy.attemptTimeoutMs);
     const signal = AbortSignal.any([deadline.signal, attemptTimer]);
@@ -55,6 +58,7 @@ export async function withRetry<T>(
     } catch (error) {
       const interrupted = deadline.interrupted();
       if (interrupted !== undefined) throw interrupted;
+      if (deadline.abandoned?.() === true) throw abandoned(what, last);
       if (deadline.signal.aborted) throw timedOut(what, last);
       last = attemptTimer.aborted ? attemptTimedOut(what, policy) : classify(error);
     }
@@ -114,6 +118,13 @@ function timedOut(what: string, last: SecretwrapError | undefined): SecretwrapEr
   return new SecretwrapError("FETCH_TIMEOUT", `${what}: gave up at the --timeout deadline${reason}`, {
     cause: last,
     ...(last?.code === "AUTH_FAILED" ? { hint: last.hint } : {}),
+  });
+}
+
+function abandoned(what: string, last: SecretwrapError | undefined): SecretwrapError {
+  return new SecretwrapError("FETCH_FAILED", `${what}: not fetched, because another secret failed for good`, {
+    cause: last,
+    hint: "fix the other failures listed; this one may well be fine",
   });
 }
 

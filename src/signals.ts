@@ -2,6 +2,7 @@
 // inspector on 127.0.0.1:9229 in the process that holds every secret, SIGTERM is ignored when
 // secretwrap is PID 1, and SIGPIPE/SIGXFSZ stay ignored across exec into the app.
 import { constants } from "node:os";
+import { SecretwrapError } from "./errors.ts";
 
 export const FORWARDED_SIGNALS = [
   "SIGTERM",
@@ -66,4 +67,11 @@ export class SignalRouter {
       for (const listener of this.#stopListeners) listener(signal);
     }
   }
+}
+
+/** The error for a run stopped by a signal before the command started: exit 128+N. */
+export function stoppedBy(signal: NodeJS.Signals): SecretwrapError {
+  return new SecretwrapError("INTERRUPTED", `stopped by ${signal} before the command started`, {
+    exitCode: 128 + signalNumber(signal),
+  });
 }

@@ -7,10 +7,12 @@ const root = new URL("../../", import.meta.url);
 const catalogue = readFileSync(new URL("docs/testing.md", root), "utf8");
 const matrixFile = new URL("../shared/reference/reliability.md", root);
 
-const rows = [...catalogue.matchAll(/^\| ([A-D]\d+) \| [^\n]*? \| ((?:`[^`]+`(?:, )?)+) \|/gm)].map((m) => ({
-  id: m[1] ?? "",
-  files: [...(m[2] ?? "").matchAll(/`([^`]+)`/g)].map((f) => f[1] ?? ""),
-}));
+const rows = [...catalogue.matchAll(/^\|\s*([A-D]\d+)\s*\|[^\n]*?\|\s*((?:`[^`]+`(?:, )?)+)\s*\|/gm)].map(
+  (m) => ({
+    id: m[1] ?? "",
+    files: [...(m[2] ?? "").matchAll(/`([^`]+)`/g)].map((f) => f[1] ?? ""),
+  }),
+);
 
 describe("docs/testing.md", () => {
   it.skipIf(!existsSync(matrixFile))("lists every case id of groups A-D of the reliability matrix", () => {

@@ -89,6 +89,22 @@ describe("withRetry", () => {
     expect(calls).toBe(1);
   });
 
+  it("B15: an attempt in flight is abandoned at once when another secret failed for good", async () => {
+    const giveUp = new AbortController();
+    const d: Deadline = {
+      signal: AbortSignal.any([AbortSignal.timeout(5000), giveUp.signal]),
+      at: Date.now() + 5000,
+      interrupted: () => undefined,
+      abandoned: () => giveUp.signal.aborted,
+    };
+    setTimeout(() => giveUp.abort(), 50);
+    const started = Date.now();
+    await expect(
+      withRetry("x", () => new Promise<string>(() => {}), d, { ...policy, attemptTimeoutMs: 4000 }),
+    ).rejects.toThrow(/not fetched, because another secret failed/);
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it("an interruption wins over everything", async () => {
     const stopped = new SecretwrapError("INTERRUPTED", "stopped", { exitCode: 143 });
     const d: Deadline = { ...deadline(2000), interrupted: () => stopped };

@@ -1,0 +1,98 @@
+// Outcomes per fetch → bytes per target: #field applied, optional absences tolerated, env values
+// checked, and one report per secret for the audit line and `check`.
+import { describeRef } from "./config/ref.ts";
+import { asSecretwrapError, SecretwrapError } from "./errors.ts";
+import { selectField } from "./field.ts";
+import { envValue } from "./output/env.ts";
+import type { FileToWrite } from "./output/files.ts";
+import { DEFAULT_FILE_MODE, type Plan, type Target } from "./plan.ts";
+import type { Redactor } from "./redact.ts";
+import type { SecretReport } from "./report.ts";
+import type { FetchOutcome } from "./resolve.ts";
+
+export interface Delivery {
+  /** Target name → bytes it receives (only targets that resolved). */
+  readonly values: Map<string, Uint8Array>;
+  readonly reports: SecretReport[];
+  readonly failures: SecretwrapError[];
+}
+
+/** Outcomes per fetch → bytes per target, with #field applied and optional absences tolerated. */
+export function deliver(
+  plan: Plan,
+  outcomes: ReadonlyMap<string, FetchOutcome>,
+  allAsFiles: boolean,
+  redactor: Redactor,
+): Delivery {
+  const values = new Map<string, Uint8Array>();
+  const reports: SecretReport[] = [];
+  const failures: SecretwrapError[] = [];
+  for (const target of plan.targets) {
+    const outcome = outcomes.get(target.key);
+    const base = {
+      name: target.name,
+      provider: target.ref.scheme,
+      ref: describeRef(target.ref.raw),
+      target:
+        allAsFiles || target.output.kind === "file"
+          ? `file:${target.output.kind === "file" ? target.output.fileName : target.name}`
+          : "env",
+    };
+    const fail = (error: SecretwrapError, durationMs?: number): void => {
+      const failure = error.about({ secret: target.name, ref: base.ref });
+      failures.push(failure);
+      reports.push({
+        ...base,
+        version: undefined,
+        durationMs,
+        status: "failed",
+        code: failure.code,
+        error: failure.message,
+      });
+    };
+    if (outcome === undefined) {
+      fail(new SecretwrapError("INTERNAL", "no fetch result for this secret"));
+      continue;
+    }
+    if (!outcome.ok) {
+      if (target.optional && outcome.error.code === "SECRET_NOT_FOUND") {
+        reports.push({ ...base, version: undefined, durationMs: undefined, status: "absent" });
+      } else {
+        fail(outcome.error);
+      }
+      continue;
+    }
+    try {
+      const bytes = selectField(outcome.fetched, target.ref.field);
+      // The whole secret is already masked; the selected value may be a shorter string inside it.
+      redactor.add(bytes);
+      if (!allAsFiles && target.output.kind === "env") envValue(bytes, target.name);
+      values.set(target.name, bytes);
+      reports.push({
+        ...base,
+        version: outcome.fetched.version,
+        durationMs: outcome.durationMs,
+        status: "ok",
+        ...(outcome.fetched.audit === undefined ? {} : { audit: outcome.fetched.audit }),
+      });
+    } catch (error) {
+      fail(asSecretwrapError(error), outcome.durationMs);
+    }
+  }
+  return { values, reports, failures };
+}
+
+export function filesToWrite(
+  targets: readonly Target[],
+  values: ReadonlyMap<string, Uint8Array>,
+): FileToWrite[] {
+  const files: FileToWrite[] = [];
+  for (const target of targets) {
+    const bytes = values.get(target.name);
+    if (bytes === undefined) continue; // optional and absent
+    const output =
+      target.output.kind === "file" ? target.output : { fileName: target.name, mode: DEFAULT_FILE_MODE };
+    files.push({ name: target.name, fileName: output.fileName, mode: output.mode, bytes });
+  }
+  return files;
+}

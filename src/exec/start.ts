@@ -1,0 +1,89 @@
+// Hand over to the command: build its environment, then replace secretwrap with it (execve) or
+// supervise it as a child.
+import type { RunOptions } from "../cli.ts";
+import type { Loaded } from "../config/load.ts";
+import type { Logger } from "../log.ts";
+import { buildChildEnv, envValue } from "../output/env.ts";
+import { removeSecretsDir, type Owner, type SecretsDir } from "../output/files.ts";
+import type { Plan } from "../plan.ts";
+import { stoppedBy, type SignalRouter } from "../signals.ts";
+import { execveAvailable, replaceProcess } from "./execve.ts";
+import { supervise } from "./supervise.ts";
+import { dropPrivileges } from "./user.ts";
+import { which } from "./which.ts";
+
+export interface StartContext {
+  readonly router: SignalRouter;
+  readonly terminal: boolean;
+  readonly log: Logger;
+  readonly plan: Plan;
+  readonly loaded: Loaded;
+  readonly appView: Readonly<Record<string, string | undefined>>;
+  readonly values: ReadonlyMap<string, Uint8Array>;
+  readonly paths: ReadonlyMap<string, string>;
+  readonly consumedEnv: readonly string[];
+  readonly dir: SecretsDir | undefined;
+  readonly owner: Owner | undefined;
+}
+
+export async function startCommand(
+  options: RunOptions,
+  command: readonly string[],
+  ctx: StartContext,
+): Promise<number> {
+  const assigned = new Map<string, string>();
+  for (const target of ctx.plan.targets) {
+    const path = ctx.paths.get(target.name);
+    const bytes = ctx.values.get(target.name);
+    if (target.output.kind === "file" && path !== undefined) assigned.set(target.name, path);
+    else if (target.output.kind === "env" && bytes !== undefined)
+      assigned.set(target.name, envValue(bytes, target.name));
+  }
+  const env = buildChildEnv({
+    inherited: ctx.appView,
+    pristine: options.pristine,
+    keepEnv: options.keepEnv,
+    envFileValues: ctx.loaded.envFileValues,
+    declaredNames: new Set(ctx.plan.targets.map((t) => t.name)),
+    assigned,
+    consumedEnv: ctx.consumedEnv,
+  });
+  const [program, ...args] = command as [string, ...string[]];
+  const path = which(program, env["PATH"]);
+  // From here to the exec or spawn nothing awaits, so a stop signal either arrived already (and the
+  // command is not started) or is handled after the hand-over (and goes to the command).
+  const stopped = ctx.router.stopRequested;
+  if (stopped !== undefined) throw stoppedBy(stopped);
+  if (!options.supervise && execveAvailable()) {
+    ctx.log.debug("replacing secretwrap with the command", { command: program });
+    if (ctx.owner !== undefined) dropPrivileges(ctx.owner);
+    return replaceProcess(path, [program, ...args], env);
+  }
+  if (process.pid === 1) {
+    ctx.log.warn(
+      "running as PID 1 in --supervise mode: orphaned processes will not be reaped; use tini or `docker run --init` as PID 1",
+    );
+  }
+  if (ctx.consumedEnv.some((name) => ctx.appView[name] !== undefined)) {
+    // The kernel keeps a process's initial environment in /proc/<pid>/environ whatever Node deletes.
+    ctx.log.warn(
+      `credentials were read from the environment (${ctx.consumedEnv.join(", ")}); in --supervise mode they stay readable in /proc/${process.pid}/environ by this user for the app's lifetime: prefer credential files, exec mode, or --user`,
+    );
+  }
+  ctx.log.debug("starting the command as a supervised child", { command: program });
+  try {
+    return await supervise({
+      path,
+      argv: [program, ...args],
+      env,
+      stopTimeoutMs: options.stopTimeoutMs,
+      router: ctx.router,
+      log: ctx.log,
+      terminal: ctx.terminal,
+      ...(ctx.owner === undefined ? {} : { owner: ctx.owner }),
+    });
+  } finally {
+    // The app has exited: its secret files are no longer needed by anyone.
+    if (ctx.dir !== undefined) removeSecretsDir(ctx.dir);
+  }
+}
