@@ -880,7 +880,9 @@ describe("B15–B16: partial failure and slow servers", () => {
     );
     expect(r.result.stderr).toContain("ref+vault://secret/forbidden/db#password");
     expect(r.result.stderr).toMatch(/✖ B15_MISSING SECRET_NOT_FOUND: .*does not exist \(404\)/);
-    expect(r.result.stderr).toMatch(/✖ B15_HANGING_FILE FETCH_FAILED: .*not fetched, because another secret failed for good/);
+    expect(r.result.stderr).toMatch(
+      /✖ B15_HANGING_FILE FETCH_FAILED: .*not fetched, because another secret failed for good/,
+    );
     expect(r.result.stderr).not.toMatch(/✖ B15_[A-D](_FILE)? /);
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
     // Once a secret failed for good the hanging sibling is abandoned at once, not left to its attempt
