@@ -17,7 +17,9 @@ import type { Ref } from "../src/config/ref.ts";
 import { toIssues } from "../src/config/issues.ts";
 import { checkEndpoint, readCaFile } from "../src/endpoint.ts";
 import { SecretwrapError } from "../src/errors.ts";
+import { commonJs } from "../src/interop.ts";
 import { MAX_SECRET_BYTES } from "../src/limits.ts";
+import { TLS_FAILURE, TRANSIENT_NETWORK_CODES } from "../src/network.ts";
 import type { Fetched, Provider, ProviderContext, Session } from "../src/provider.ts";
 
 const NAME = "awssecrets";
@@ -91,19 +93,6 @@ const SERVER_SIDE = new Set([
   "ServiceUnavailableException",
   "InternalError",
 ]);
-const NETWORK = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EAI_AGAIN",
-  "ECONNABORTED",
-  "ENOTFOUND",
-  "UND_ERR_SOCKET",
-]);
-const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_|ERR_TLS|ERR_SSL|HOSTNAME/;
 
 interface SdkErrorShape {
   name?: string;
@@ -162,7 +151,7 @@ export function mapSdkError(error: unknown, what: string, service: string): Secr
       },
     );
   }
-  if (TLS_CODES.test(syscall)) {
+  if (TLS_FAILURE.test(syscall)) {
     return new SecretwrapError(
       "FETCH_FAILED",
       `${what}: TLS verification of the ${service} endpoint failed (${syscall})`,
@@ -172,7 +161,12 @@ export function mapSdkError(error: unknown, what: string, service: string): Secr
       },
     );
   }
-  if (NETWORK.has(syscall) || name === "TimeoutError" || name === "AbortError" || name === "RequestTimeout") {
+  if (
+    TRANSIENT_NETWORK_CODES.has(syscall) ||
+    name === "TimeoutError" ||
+    name === "AbortError" ||
+    name === "RequestTimeout"
+  ) {
     return new SecretwrapError(
       "FETCH_FAILED",
       `${what}: ${service} could not be reached (${syscall === "" ? name : syscall})`,
@@ -266,7 +260,7 @@ interface ChainInput {
 
 async function pickCredentialSource(input: ChainInput): Promise<CredentialSource> {
   const { options, env } = input;
-  const providers = interop(await import("@aws-sdk/credential-providers"));
+  const providers = commonJs(await import("@aws-sdk/credential-providers"));
   const profile = options.profile ?? env["AWS_PROFILE"];
   const files = {
     ...(env["AWS_SHARED_CREDENTIALS_FILE"] === undefined
@@ -612,7 +606,7 @@ async function connect(rawOptions: unknown, ctx: ProviderContext): Promise<Sessi
   // process (the app's environment was copied before any provider ran), and the user gets nothing
   // from that warning in an ENTRYPOINT.
   process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
-  const sdk = interop(await import("@aws-sdk/client-secrets-manager"));
+  const sdk = commonJs(await import("@aws-sdk/client-secrets-manager"));
   const logger = quietLogger(ctx);
   const handler = requestHandlerOptions(options, env, ctx.attemptTimeoutMs);
   const endpoint = endpointFor(
@@ -721,15 +715,6 @@ async function profileRegion(sdk: Sdk, profile: string | undefined): Promise<str
   } finally {
     probe.destroy();
   }
-}
-
-/**
- * The SDK ships CommonJS to Node: the bundle's chunk for it exports only `default` (module.exports),
- * while Node's own loader (tests, unbundled runs) also offers the named exports. Both have `default`
- * when the module is CommonJS; an ES module build has the names only.
- */
-function interop<T extends object>(module: T): T {
-  return (module as { default?: T }).default ?? module;
 }
 
 function withEndpoint(endpoint: string | undefined): { endpoint?: string } {

@@ -11,6 +11,7 @@ import type { Ref } from "../src/config/ref.ts";
 import { checkEndpoint, readCaFile } from "../src/endpoint.ts";
 import { SecretwrapError } from "../src/errors.ts";
 import { MAX_SECRET_BYTES } from "../src/limits.ts";
+import { TLS_FAILURE, TRANSIENT_NETWORK_CODES } from "../src/network.ts";
 import type { Fetched, Provider, ProviderContext, ProviderOptionsIssue, Session } from "../src/provider.ts";
 
 const NAME = "azurekeyvault";
@@ -399,23 +400,6 @@ function observeTokenTraffic(traffic: TokenTraffic): PipelinePolicy {
 // Error mapping: messages name the vault, secret, status and the service's error code, never a body
 // (Entra ID descriptions and Key Vault messages are response bodies), a token or a header.
 
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "EAI_AGAIN",
-  "ENOTFOUND",
-  "ECONNABORTED",
-  "ESOCKETTIMEDOUT",
-  "UND_ERR_SOCKET",
-  "REQUEST_SEND_ERROR",
-  "PARSE_ERROR",
-]);
-const TLS_CODE = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL|EPROTO/;
 // OAuth 2.0 error codes that mean "try again" (RFC 6749 §5.2 and Entra ID's own).
 const TRANSIENT_OAUTH = new Set(["temporarily_unavailable", "server_error", "network_error"]);
 
@@ -463,12 +447,12 @@ function transportFailure(
   aborted: boolean,
   where: string,
 ): SecretwrapError | undefined {
-  if (code !== undefined && TLS_CODE.test(code)) {
+  if (code !== undefined && TLS_FAILURE.test(code)) {
     return new SecretwrapError("FETCH_FAILED", `${where}: TLS verification failed (${code})`, {
       hint: `check the server certificate; for a private CA set providers.${NAME}.caFile`,
     });
   }
-  if (code !== undefined && NETWORK_CODES.has(code)) {
+  if (code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) {
     return new SecretwrapError("FETCH_FAILED", `${where}: connection failed (${code})`, { transient: true });
   }
   if (aborted) return new SecretwrapError("FETCH_FAILED", `${where}: request aborted`, { transient: true });

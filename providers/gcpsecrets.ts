@@ -14,9 +14,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { rootCertificates } from "node:tls";
-import { fileURLToPath } from "node:url";
 import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import type { GoogleAuth } from "google-gax";
 import { boolean, optional, safeParse, string, strictObject, type infer as Infer } from "zod/mini";
@@ -24,7 +23,9 @@ import type { Ref } from "../src/config/ref.ts";
 import { toIssues } from "../src/config/issues.ts";
 import { checkEndpoint, readCaFile } from "../src/endpoint.ts";
 import { SecretwrapError } from "../src/errors.ts";
+import { commonJs } from "../src/interop.ts";
 import { MAX_SECRET_BYTES } from "../src/limits.ts";
+import { TLS_FAILURE, TRANSIENT_NETWORK_CODES } from "../src/network.ts";
 import type { Fetched, Provider, ProviderContext, Session } from "../src/provider.ts";
 
 const NAME = "gcpsecrets";
@@ -277,22 +278,6 @@ const GRPC_CODES: Record<string, number> = {
 };
 const GRPC_NAMES = Object.fromEntries(Object.entries(GRPC_CODES).map(([k, v]) => [v, k]));
 const TRANSIENT_GRPC = new Set([4, 8, 10, 13, 14]);
-/** Errors below HTTP: the request may succeed if sent again. */
-const NETWORK_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "EPIPE",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EAI_AGAIN",
-  "ENOTFOUND",
-  "ERR_STREAM_PREMATURE_CLOSE",
-  "UND_ERR_SOCKET",
-  "ECANCELED",
-]);
-const TLS_CODES = /^(CERT_|UNABLE_TO_|DEPTH_ZERO_|SELF_SIGNED_|ERR_TLS_|ERR_SSL_)/;
 
 export interface FailureFacts {
   /** HTTP status of the reply, when there was one. */
@@ -411,13 +396,13 @@ export function mapFailure(error: unknown, what: string, stage: "login" | "fetch
   }
   if (code !== undefined)
     return new SecretwrapError("FETCH_FAILED", `${what}: request refused (${status})`, { subject });
-  if (facts.errno !== undefined && TLS_CODES.test(facts.errno)) {
+  if (facts.errno !== undefined && TLS_FAILURE.test(facts.errno)) {
     return new SecretwrapError("FETCH_FAILED", `${what}: TLS verification failed (${facts.errno})`, {
       subject,
       hint: "the server's certificate is not trusted for this name; set caFile in the providers.gcpsecrets block if it uses a private CA",
     });
   }
-  if (facts.errno !== undefined && NETWORK_CODES.has(facts.errno)) {
+  if (facts.errno !== undefined && TRANSIENT_NETWORK_CODES.has(facts.errno)) {
     return new SecretwrapError("FETCH_FAILED", `${what}: connection failed (${facts.errno})`, {
       subject,
       transient: true,
@@ -477,11 +462,6 @@ function httpOf(grpc: number | undefined): number | undefined {
 
 type Sdk = typeof import("@google-cloud/secret-manager");
 type Gax = typeof import("google-gax");
-
-/** A CommonJS module's exports: Node and the esbuild bundle both put them on `default` (only Node adds named ones). */
-function commonJs(module: object): unknown {
-  return (module as { default?: unknown }).default ?? module;
-}
 
 interface AccessResponse {
   readonly name?: string | null;
@@ -564,16 +544,6 @@ class GcpSession implements Session {
   }
 }
 
-/**
- * The ESM bundle (scripts/build.mjs) defines `require` but not `__dirname`, which google-gax reads
- * when it loads (only to find .proto files it never opens with the JSON protos used here). Unbundled,
- * CommonJS modules have their own and this global is never seen. Drop once the bundle banner has it.
- */
-function giveBundleADirname(): void {
-  const global = globalThis as { __dirname?: string };
-  global.__dirname ??= dirname(fileURLToPath(import.meta.url));
-}
-
 async function connect(raw: unknown, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
   const options = raw as GcpOptions;
   const transport = transportFor(options);
@@ -581,10 +551,10 @@ async function connect(raw: unknown, ctx: ProviderContext, signal: AbortSignal):
   const credentials =
     source.kind === "file" ? readCredentials(source.path, source.from, options, ctx) : undefined;
   useMetadataEnv(ctx.env);
-  giveBundleADirname();
-  const [sdk, gax] = (await Promise.all([import("@google-cloud/secret-manager"), import("google-gax")])).map(
-    commonJs,
-  ) as [Sdk, Gax];
+  const [sdk, gax]: [Sdk, Gax] = await Promise.all([
+    import("@google-cloud/secret-manager").then(commonJs),
+    import("google-gax").then(commonJs),
+  ]);
   const gal = gax.googleAuthLibrary;
   const what = source.kind === "file" ? `login with ${source.from}` : "login with the metadata server";
   if (source.kind === "metadata" && !source.explicitHost) {

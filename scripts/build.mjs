@@ -15,9 +15,16 @@ await build({
   minify: process.env.SECRETWRAP_BUILD_DEBUG === undefined,
   legalComments: "linked",
   chunkNames: "chunks/[name]-[hash]",
-  // CommonJS dependencies call require(); give the ESM bundle a real one.
+  // CommonJS dependencies call require() and read __dirname/__filename (google-gax does so when it
+  // loads); give every ESM chunk real ones.
   banner: {
-    js: "import { createRequire as __swCreateRequire } from 'node:module'; const require = __swCreateRequire(import.meta.url);",
+    js: [
+      "import { createRequire as __swCreateRequire } from 'node:module';",
+      "import { fileURLToPath as __swFileURLToPath } from 'node:url';",
+      "const require = __swCreateRequire(import.meta.url);",
+      "const __filename = __swFileURLToPath(import.meta.url);",
+      "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
+    ].join(" "),
   },
   logLevel: "warning",
 });

@@ -1,7 +1,6 @@
-// A CommonJS package loaded with import() from the bundle arrives as { default: module.exports },
-// while Node itself (tests run the sources) also exposes its named exports. Accept both.
+// A CommonJS package loaded with import() arrives with its exports on `default` (module.exports):
+// in the bundle that is all there is, while Node itself (tests run the sources) also adds named
+// exports it can detect. `default` is the complete one in both.
 export function commonJs<T extends object>(namespace: T): T {
-  const keys = Object.keys(namespace);
-  if (keys.length === 1 && keys[0] === "default") return (namespace as unknown as { default: T }).default;
-  return namespace;
+  return (namespace as { default?: T }).default ?? namespace;
 }

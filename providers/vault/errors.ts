@@ -3,6 +3,7 @@
 // recognised below, each replaced by our own constant text.
 import { SecretwrapError, type ErrorCode } from "../../src/errors.ts";
 import { MAX_SECRET_BYTES } from "../../src/limits.ts";
+import { TLS_FAILURE } from "../../src/network.ts";
 import { PROVIDER, type AuthMethod } from "./options.ts";
 import type { AuthSettings } from "./settings.ts";
 import { MAX_RESPONSE_BYTES, NotJson, RedirectRefused, type CallInfo } from "./transport.ts";
@@ -69,8 +70,6 @@ export function describeFailure(error: unknown): Failure {
   if (typeof code === "string") return { code };
   return {};
 }
-
-const TLS_CODE = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
 
 export interface ErrorContext {
   readonly stage: Stage;
@@ -204,7 +203,7 @@ function transportError(
       : ctx.stage === "revoke"
         ? "revoking the token"
         : `reading ${ctx.path}`;
-  if (code !== undefined && TLS_CODE.test(code)) {
+  if (code !== undefined && TLS_FAILURE.test(code)) {
     return make("FETCH_FAILED", `TLS verification of ${ctx.origin} failed (${code}) while ${what}`, {
       hint: "give the CA that signed Vault's certificate with VAULT_CACERT or caFile, and make sure the address's host name is in the certificate",
     });
