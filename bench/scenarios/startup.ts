@@ -1,0 +1,80 @@
+// Scenario 1: `secretwrap run` with 20 file secrets against the floor (`node -e 0` on the same Node) and
+// the peers that inject a dotenv file: dotenvx (Node) and env-cmd (Node).
+import { DOTENVX, ENV_CMD, baseEnv, ROUNDS } from "../config.ts";
+import { bareNode, secretwrapRun } from "../commands.ts";
+import type { FileFixture } from "../fixtures.ts";
+import { interleave } from "../interleave.ts";
+import { missBy, missIf, type Row } from "../report.ts";
+import { timeCommand } from "../spawn.ts";
+import { pairedRatio, summarize } from "../stats.ts";
+
+export async function startupScenario(files: FileFixture): Promise<Row[]> {
+  const cwd = files.dir;
+  const samples = await interleave(
+    [
+      { label: "secretwrap", run: () => timeCommand(secretwrapRun({ env: files.declared, cwd })) },
+      { label: "node", run: () => timeCommand(bareNode(cwd)) },
+      {
+        label: "dotenvx",
+        run: () =>
+          timeCommand({
+            file: DOTENVX,
+            args: ["run", "-f", files.dotenv, "--", "/bin/true"],
+            env: baseEnv(),
+            cwd,
+          }),
+      },
+      {
+        label: "env-cmd",
+        run: () =>
+          timeCommand({ file: ENV_CMD, args: ["-f", files.dotenv, "/bin/true"], env: baseEnv(), cwd }),
+      },
+    ],
+    ROUNDS,
+  );
+  const [swRuns, nodeRuns, dotenvxRuns] = ["secretwrap", "node", "dotenvx"].map((l) => samples.get(l) ?? []);
+  const sw = summarize(swRuns ?? []);
+  const node = summarize(nodeRuns ?? []);
+  const dotenvx = summarize(dotenvxRuns ?? []);
+  const envCmd = summarize(samples.get("env-cmd") ?? []);
+  const vsNode = sw.median / node.median;
+  const vsDotenvx = sw.median / dotenvx.median;
+  const measure = "`secretwrap run` 20 file secrets (10 env, 10 files) → /bin/true";
+  return [
+    {
+      scenario: "1",
+      measure: `${measure}, vs node -e 0`,
+      summary: sw,
+      unit: "ms",
+      derived: `${vsNode.toFixed(2)}× node -e 0 (per round: ${pairedRatio(swRuns ?? [], nodeRuns ?? []).toFixed(2)}×)`,
+      target: "≤ 1.5× node -e 0",
+      pass: vsNode <= 1.5,
+      ...missIf(missBy(vsNode, 1.5, "×")),
+    },
+    {
+      scenario: "1",
+      measure: `${measure}, vs dotenvx`,
+      summary: sw,
+      unit: "ms",
+      derived: `${vsDotenvx.toFixed(2)}× dotenvx run (per round: ${pairedRatio(swRuns ?? [], dotenvxRuns ?? []).toFixed(2)}×)`,
+      target: "≤ 0.25× dotenvx run",
+      pass: vsDotenvx <= 0.25,
+      ...missIf(missBy(vsDotenvx, 0.25, "×")),
+    },
+    { scenario: "1", measure: "`node -e 0` (same Node 24)", summary: node, unit: "ms" },
+    {
+      scenario: "1",
+      measure: "`dotenvx run -f .env -- /bin/true` (20 values)",
+      summary: dotenvx,
+      unit: "ms",
+      derived: `${(dotenvx.median / node.median).toFixed(2)}× node -e 0`,
+    },
+    {
+      scenario: "1",
+      measure: "`env-cmd -f .env /bin/true` (20 values)",
+      summary: envCmd,
+      unit: "ms",
+      derived: `${(envCmd.median / node.median).toFixed(2)}× node -e 0; secretwrap ${(sw.median / envCmd.median).toFixed(2)}× it`,
+    },
+  ];
+}
