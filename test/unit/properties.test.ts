@@ -126,7 +126,7 @@ describe("config validation", () => {
           }
         },
       ),
-      { numRuns: 2_000 },
+      RUNS,
     );
   });
 });
