@@ -3,17 +3,12 @@ import { SecretsFailedError, type SecretwrapError } from "./errors.ts";
 import type { Logger } from "./log.ts";
 
 export function reportError(log: Logger, error: SecretwrapError, consequence: string): void {
-  const failures = error instanceof SecretsFailedError ? error.failures : [error];
-  const head =
-    error instanceof SecretsFailedError
-      ? `${error.message}; ${consequence}`
-      : `${error.message}; ${consequence}`;
-  log.error(head, { code: error.code, exitCode: error.exitCode });
+  log.error(`${error.message}; ${consequence}`, { code: error.code, exitCode: error.exitCode });
   if (!(error instanceof SecretsFailedError)) {
     log.error(`  fix: ${error.hint}`);
     return;
   }
-  for (const failure of failures) {
+  for (const failure of error.failures) {
     const who = failure.subject.secret ?? failure.subject.provider;
     log.error(
       `  ✖ ${who === undefined ? "" : `${who} `}${failure.code}: ${failure.message}\n    fix: ${failure.hint}`,
