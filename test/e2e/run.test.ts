@@ -255,6 +255,23 @@ describe.each(NODES)("exec path under $name", (node) => {
     },
   );
 
+  it.each([[[]], [["--supervise"]]])(
+    "the app gets only the file descriptors secretwrap inherited %j",
+    async (extra) => {
+      // Baseline: the same shell started directly, with what this test process passes on. Nothing of
+      // secretwrap's own (epoll, pipes, sockets) may be added to it.
+      const fds = (out: string): string => out.trim().split(/\s+/).sort().join(" ");
+      const { execFileSync } = await import("node:child_process");
+      const direct = execFileSync("sh", ["-c", "ls /proc/$$/fd"], { encoding: "utf8" });
+      const result = await runCli(
+        ["run", "--log-level", "error", ...extra, "--", "sh", "-c", "ls /proc/$$/fd"],
+        { node },
+      );
+      expect(result.code).toBe(0);
+      expect(fds(result.stdout)).toBe(fds(direct));
+    },
+  );
+
   it.runIf(node.hasExecve)("the app dies from a signal as itself: same process, same signal", async () => {
     const running = startCli(["run", "--", "node", PROBE, "--kill", "SIGTERM"], { node });
     const result = await running.result;
