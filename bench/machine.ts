@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg, release } from "node:os";
-import { NODE } from "./config.ts";
+import { NODE, REPO } from "./config.ts";
 
 export interface Machine {
   readonly date: string;
@@ -11,6 +11,22 @@ export interface Machine {
   readonly nproc: number;
   readonly model: string;
   readonly kernel: string;
+  /** The commit measured, and whether src/, providers/ or scripts/ had uncommitted changes. */
+  readonly code: string;
+}
+
+function describeCode(): string {
+  const git = (...args: string[]): string =>
+    execFileSync("git", ["-C", REPO, ...args], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
+  try {
+    const dirty = git("status", "--porcelain", "--", "src", "providers", "scripts", "bin") !== "";
+    return `commit ${git("rev-parse", "--short", "HEAD")}${dirty ? " plus uncommitted changes in src/providers/scripts/bin" : " (clean src, providers, scripts, bin)"}`;
+  } catch {
+    return "unknown (not a git checkout)";
+  }
 }
 
 export function describeMachine(): Machine {
@@ -21,6 +37,7 @@ export function describeMachine(): Machine {
     nproc: availableParallelism(),
     model: /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? "unknown",
     kernel: release(),
+    code: describeCode(),
   };
 }
 

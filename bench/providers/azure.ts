@@ -24,9 +24,11 @@ export async function azureTarget(pki: TestPki, latencyMs: number, cwd: string):
     classify: (server, request) => {
       if (server === "vault")
         return typeof request.headers["authorization"] === "string" ? "read" : "challenge";
-      if (server === "login")
-        return isTokenRequest(request) ? "token" : `login ${request.path.split("?")[0]}`;
-      return `${server} ${request.path.split("?")[0]}`;
+      const path = request.path.split("?")[0] ?? "";
+      if (server === "login" && isTokenRequest(request)) return "token";
+      // MSAL reads the tenant's metadata before its first token request.
+      if (path.endsWith("/.well-known/openid-configuration")) return "openid discovery";
+      return `${server} ${path}`;
     },
     expected: { challenge: 1, token: 1, read: PATHS },
     close: () => fake.close(),
