@@ -33,7 +33,8 @@ export interface RequestRow {
 /** "12.3 ms (15%) over the target", or undefined when within it. */
 export function missBy(actual: number, limit: number, unit: string): string | undefined {
   if (actual <= limit) return undefined;
-  return `${(actual - limit).toFixed(unit === "×" ? 2 : 1)} ${unit} (${(((actual - limit) / limit) * 100).toFixed(0)}%) over the target`;
+  const over = unit === "×" ? `${(actual - limit).toFixed(2)}×` : `${(actual - limit).toFixed(1)} ${unit}`;
+  return `${over} (${(((actual - limit) / limit) * 100).toFixed(0)}%) over the target`;
 }
 
 /** Spreads into a Row: `miss` only when there is one (exactOptionalPropertyTypes). */
