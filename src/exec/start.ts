@@ -8,7 +8,6 @@ import { removeSecretsDir, type Owner, type SecretsDir } from "../output/files.t
 import type { Plan } from "../plan.ts";
 import { stoppedBy, type SignalRouter } from "../signals.ts";
 import { execveAvailable, replaceProcess } from "./execve.ts";
-import { supervise } from "./supervise.ts";
 import { dropPrivileges } from "./user.ts";
 import { which } from "./which.ts";
 
@@ -72,6 +71,8 @@ export async function startCommand(
   }
   ctx.log.debug("starting the command as a supervised child", { command: program });
   try {
+    // child_process is loaded only here: exec mode never needs it.
+    const { supervise } = await import("./supervise.ts");
     return await supervise({
       path,
       argv: [program, ...args],

@@ -20,7 +20,6 @@ import {
   chownSync,
   existsSync,
 } from "node:fs";
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { SecretwrapError } from "../errors.ts";
 
@@ -151,7 +150,8 @@ export function publishFiles(dir: string, files: readonly FileToWrite[], owner?:
   const published: string[] = [];
   try {
     for (const file of files) {
-      const temp = join(dir, `.tmp-${randomBytes(8).toString("hex")}`);
+      // O_EXCL makes the name safe; it only has to be unlikely to exist (no crypto needed at start-up).
+      const temp = join(dir, `.tmp-${process.pid}-${Date.now().toString(36)}-${staged.length}`);
       staged.push({ file, temp, final: join(dir, file.fileName) });
       writeStaged(temp, file, owner);
     }
