@@ -6,7 +6,6 @@
 // each one is mapped on its own. The SDK makes one attempt per call: src/retry.ts decides on retries.
 import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
-import { rootCertificates } from "node:tls";
 import type {
   BatchGetSecretValueCommandOutput,
   GetSecretValueCommandOutput,
@@ -15,7 +14,7 @@ import type {
 import { boolean, optional, safeParse, string, strictObject, type infer as Infer } from "zod/mini";
 import type { Ref } from "../src/config/ref.ts";
 import { toIssues } from "../src/config/issues.ts";
-import { checkEndpoint, readCaFile } from "../src/endpoint.ts";
+import { checkEndpoint, readCaFile, trustingAlso } from "../src/endpoint.ts";
 import { SecretwrapError } from "../src/errors.ts";
 import { commonJs } from "../src/interop.ts";
 import { MAX_SECRET_BYTES } from "../src/limits.ts";
@@ -220,11 +219,10 @@ interface HandlerOptions {
 function requestHandlerOptions(options: AwsOptions, env: Env, timeoutMs: number): HandlerOptions {
   const caPath = options.caFile ?? env["AWS_CA_BUNDLE"];
   const ca = caPath === undefined || caPath === "" ? undefined : readCaFile(caPath, NAME);
-  // An explicit CA list replaces Node's defaults, so keep the public roots next to the extra CA.
   const httpsAgent = new Agent({
     keepAlive: true,
     rejectUnauthorized: true,
-    ...(ca === undefined ? {} : { ca: [...rootCertificates, ca] }),
+    ...(ca === undefined ? {} : trustingAlso(ca)),
   });
   return { httpsAgent, requestTimeout: timeoutMs, connectionTimeout: timeoutMs };
 }

@@ -15,13 +15,12 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { join } from "node:path";
-import { rootCertificates } from "node:tls";
 import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import type { GoogleAuth } from "google-gax";
 import { boolean, optional, safeParse, string, strictObject, type infer as Infer } from "zod/mini";
 import type { Ref } from "../src/config/ref.ts";
 import { toIssues } from "../src/config/issues.ts";
-import { checkEndpoint, readCaFile } from "../src/endpoint.ts";
+import { checkEndpoint, readCaFile, trustingAlso } from "../src/endpoint.ts";
 import { SecretwrapError } from "../src/errors.ts";
 import { commonJs } from "../src/interop.ts";
 import { MAX_SECRET_BYTES } from "../src/limits.ts";
@@ -171,14 +170,13 @@ interface Transport {
 }
 
 function transportFor(options: GcpOptions): Transport {
-  const ca =
-    options.caFile === undefined ? undefined : [...rootCertificates, readCaFile(options.caFile, NAME)];
+  const ca = options.caFile === undefined ? undefined : trustingAlso(readCaFile(options.caFile, NAME));
   if (options.endpoint === undefined) {
     return {
       protocol: "https",
       host: undefined,
       port: undefined,
-      agent: new HttpsAgent({ keepAlive: true, ...(ca === undefined ? {} : { ca }) }),
+      agent: new HttpsAgent({ keepAlive: true, ...ca }),
     };
   }
   const url = checkEndpoint(options.endpoint, NAME, options.allowHttp ?? false);
@@ -196,9 +194,7 @@ function transportFor(options: GcpOptions): Transport {
     protocol: https ? "https" : "http",
     host: url.hostname.replace(/^\[|\]$/g, ""),
     port: url.port === "" ? (https ? 443 : 80) : Number(url.port),
-    agent: https
-      ? new HttpsAgent({ keepAlive: true, ...(ca === undefined ? {} : { ca }) })
-      : new HttpAgent({ keepAlive: true }),
+    agent: https ? new HttpsAgent({ keepAlive: true, ...ca }) : new HttpAgent({ keepAlive: true }),
   };
 }
 

@@ -6,8 +6,8 @@
 // configured origin.
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
-import { rootCertificates } from "node:tls";
 import type { AxiosStatic } from "axios";
+import { trustingAlso } from "../../src/endpoint.ts";
 import { MAX_SECRET_BYTES } from "../../src/limits.ts";
 import { VERSION } from "../../src/version.ts";
 import type { Settings } from "./settings.ts";
@@ -69,7 +69,7 @@ export function createTransport(axios: AxiosStatic, settings: Settings): Transpo
     keepAlive: true,
     // Explicit, so no NODE_TLS_REJECT_UNAUTHORIZED can change it.
     rejectUnauthorized: true,
-    ...(settings.caPem === undefined ? {} : { ca: [...rootCertificates, settings.caPem] }),
+    ...(settings.caPem === undefined ? {} : trustingAlso(settings.caPem)),
   });
   const httpAgent = new HttpAgent({ keepAlive: true });
   const rp: Transport["rp"] = async (options) => {
