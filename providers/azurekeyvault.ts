@@ -655,6 +655,7 @@ async function connect(raw: unknown, ctx: ProviderContext): Promise<Session> {
   const traffic: TokenTraffic = { last: undefined };
   const built = buildCredential(identity, method, auth, ctx, tlsOptions, traffic);
   const credential = new SharedCredential(built.create, method, traffic, ctx.addSecret);
+  const firstRequests = new Map<string, Promise<unknown>>();
   const clients = new Map<string, InstanceType<typeof SecretClient>>();
   const clientFor = (url: string): InstanceType<typeof SecretClient> => {
     let client = clients.get(url);
@@ -675,12 +676,18 @@ async function connect(raw: unknown, ctx: ProviderContext): Promise<Session> {
     async fetch(ref: Ref, signal: AbortSignal): Promise<Fetched> {
       const [vault = "", name = "", version] = ref.locator.split("/");
       const url = vaultUrlFor(vault, options);
+      // Key Vault's auth starts with a 401 challenge per client: let the first request of each vault
+      // go alone, so the others start with the token instead of each collecting a challenge.
+      const first = firstRequests.get(url);
+      if (first !== undefined) await first.catch(() => undefined);
       let secret;
       try {
-        secret = await clientFor(url).getSecret(name, {
+        const request = clientFor(url).getSecret(name, {
           abortSignal: signal,
           ...(version === undefined ? {} : { version }),
         });
+        if (first === undefined) firstRequests.set(url, request);
+        secret = await request;
       } catch (error) {
         throw vaultError(error, ref, url);
       }

@@ -136,6 +136,8 @@ describe.each(NODES)("azurekeyvault acceptance 1 under $name", (node) => {
       for (const [name, value] of Object.entries(expected)) expect(probeEnv?.[name], name).toBe(value);
       expect(fake.tokenRequests()).toBe(1);
       expect(fake.vault.count(isAuthorizedSecretGet)).toBe(16);
+      // Only the first request to the vault goes without a token (and collects the 401 challenge).
+      expect(fake.vault.count(isSecretGet) - fake.vault.count(isAuthorizedSecretGet)).toBe(1);
       // The audit line names the version served.
       expect(result.stderr).toMatch(/PINNED_0.*version=[0-9a-f]{32}/);
       expectNoLeak(result, Object.values(expected));
