@@ -17,11 +17,14 @@ export interface Delivery {
   readonly failures: SecretwrapError[];
 }
 
+/** Where values go: run honours each target's output; render writes every value as a file; get prints it. */
+export type DeliveryMode = "run" | "render" | "get";
+
 /** Outcomes per fetch → bytes per target, with #field applied and optional absences tolerated. */
 export function deliver(
   plan: Plan,
   outcomes: ReadonlyMap<string, FetchOutcome>,
-  allAsFiles: boolean,
+  mode: DeliveryMode,
   redactor: Redactor,
 ): Delivery {
   const values = new Map<string, Uint8Array>();
@@ -34,9 +37,11 @@ export function deliver(
       provider: target.ref.scheme,
       ref: describeRef(target.ref.raw),
       target:
-        allAsFiles || target.output.kind === "file"
-          ? `file:${target.output.kind === "file" ? target.output.fileName : target.name}`
-          : "env",
+        mode === "get"
+          ? "stdout"
+          : mode === "render" || target.output.kind === "file"
+            ? `file:${target.output.kind === "file" ? target.output.fileName : target.name}`
+            : "env",
     };
     const fail = (error: SecretwrapError, durationMs?: number): void => {
       const failure = error.about({ secret: target.name, ref: base.ref });
@@ -66,7 +71,8 @@ export function deliver(
       const bytes = selectField(outcome.fetched, target.ref.field);
       // The whole secret is already masked; the selected value may be a shorter string inside it.
       redactor.add(bytes);
-      if (!allAsFiles && target.output.kind === "env") envValue(bytes, target.name);
+      // Only env outputs must be text without NUL; files and stdout take raw bytes.
+      if (mode === "run" && target.output.kind === "env") envValue(bytes, target.name);
       values.set(target.name, bytes);
       reports.push({
         ...base,

@@ -146,11 +146,10 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
     const stopped = interrupted();
     if (stopped !== undefined) throw stopped;
 
-    // render and get hand over raw bytes; only env outputs must be text without NUL.
     const { values, reports, failures } = deliver(
       plan,
       resolution.outcomes,
-      command.kind === "render" || command.kind === "get",
+      command.kind === "check" ? "run" : command.kind,
       redactor,
     );
     if (command.kind === "check") {
