@@ -1,0 +1,120 @@
+// connect(): credentials once, then one Secrets Manager client and batcher per region; fetch and close.
+import { readFileSync } from "node:fs";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { Ref } from "../../src/config/ref.ts";
+import { commonJs } from "../../src/interop.ts";
+import type { Fetched, ProviderContext, Session } from "../../src/provider.ts";
+import { BATCH_LIMIT, RegionBatcher } from "./batcher.ts";
+import { mapCredentialError } from "./credential-errors.ts";
+import { pickCredentialSource, type AwsCredentialIdentity } from "./credentials.ts";
+import { endpointFor, requestHandlerOptions, withEndpoint } from "./endpoints.ts";
+import { nonEmptyOr } from "./env.ts";
+import { quietLogger } from "./logger.ts";
+import { NAME, type AwsOptions } from "./options.ts";
+import { getSingle, toFetched } from "./read.ts";
+import { profileRegion, regionFor } from "./region.ts";
+
+interface RegionClient {
+  readonly client: SecretsManagerClient;
+  readonly batcher: RegionBatcher;
+}
+
+export async function connect(rawOptions: unknown, ctx: ProviderContext): Promise<Session> {
+  const options = rawOptions as AwsOptions;
+  const env = ctx.env;
+  // The SDK warns on stderr about Node < 22 from every client constructor; this is secretwrap's own
+  // process (the app's environment was copied before any provider ran), and the user gets nothing
+  // from that warning in an ENTRYPOINT.
+  process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
+  const sdk = commonJs(await import("@aws-sdk/client-secrets-manager"));
+  const logger = quietLogger(ctx);
+  const handler = requestHandlerOptions(options, env, ctx.attemptTimeoutMs);
+  const endpoint = endpointFor(
+    options.endpoint,
+    env,
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    options.allowHttp === true,
+  );
+  const profile = options.profile ?? env["AWS_PROFILE"];
+  const defaultRegion =
+    options.region ??
+    nonEmptyOr(env["AWS_REGION"]) ??
+    nonEmptyOr(env["AWS_DEFAULT_REGION"]) ??
+    (await profileRegion(sdk, profile));
+
+  const source = await pickCredentialSource({
+    options,
+    env,
+    region: defaultRegion,
+    handler,
+    logger,
+    timeoutMs: ctx.attemptTimeoutMs,
+  });
+  for (const value of source.credentialValues ?? []) ctx.addSecret(value);
+  for (const path of source.credentialPaths ?? []) {
+    try {
+      ctx.addSecret(readFileSync(path));
+    } catch {
+      // unreadable: the SDK's own read fails the login with a clear message
+    }
+  }
+  let credentials: AwsCredentialIdentity;
+  try {
+    credentials = await source.provider();
+  } catch (error) {
+    throw mapCredentialError(error, source.kind);
+  }
+  for (const value of [credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken]) {
+    if (value !== undefined && value !== "") ctx.addSecret(value);
+  }
+  ctx.log.debug("AWS credentials obtained", { provider: NAME, source: source.kind });
+
+  const clients = new Map<string, RegionClient>();
+  const clientFor = (region: string): RegionClient => {
+    let entry = clients.get(region);
+    if (entry === undefined) {
+      const client = new sdk.SecretsManagerClient({
+        region,
+        credentials,
+        maxAttempts: 1,
+        requestHandler: handler,
+        ...withEndpoint(endpoint),
+      });
+      entry = { client, batcher: new RegionBatcher(client, sdk) };
+      clients.set(region, entry);
+    }
+    return entry;
+  };
+
+  return {
+    consumedEnv: source.consumedEnv,
+    batchSize: BATCH_LIMIT,
+    async fetch(ref: Ref, signal: AbortSignal): Promise<Fetched> {
+      const what = ref.locator;
+      const { client, batcher } = clientFor(regionFor(ref, defaultRegion));
+      const versionId = ref.params["version_id"];
+      const versionStage = ref.params["version_stage"];
+      // BatchGetSecretValue serves the AWSCURRENT version only.
+      const value =
+        versionId === undefined && versionStage === undefined
+          ? await batcher.get(ref.locator, signal)
+          : await getSingle(
+              client,
+              sdk,
+              {
+                SecretId: ref.locator,
+                ...(versionId === undefined ? {} : { VersionId: versionId }),
+                ...(versionStage === undefined ? {} : { VersionStage: versionStage }),
+              },
+              signal,
+              what,
+            );
+      return toFetched(value, what);
+    },
+    close(): Promise<void> {
+      for (const { client } of clients.values()) client.destroy();
+      handler.httpsAgent.destroy();
+      return Promise.resolve();
+    },
+  };
+}

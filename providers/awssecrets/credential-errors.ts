@@ -1,0 +1,67 @@
+// Failures to obtain credentials from a source → SecretwrapError; an STS answer goes through
+// mapSdkError like any other AWS call.
+import { SecretwrapError } from "../../src/errors.ts";
+import type { SourceKind } from "./credentials.ts";
+import { mapSdkError, type SdkErrorShape } from "./errors.ts";
+
+export const NO_CREDENTIALS_HINT =
+  "give secretwrap an AWS identity: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, IRSA (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN), an ECS task role or an EC2 instance profile (see docs/providers/awssecrets.md#credentials)";
+
+/** Maps a failure to obtain credentials from `source`. */
+export function mapCredentialError(error: unknown, source: SourceKind): SecretwrapError {
+  if (error instanceof SecretwrapError) return error;
+  const e = (typeof error === "object" && error !== null ? error : {}) as SdkErrorShape & {
+    message?: string;
+  };
+  if (e.$metadata !== undefined) return mapSdkError(error, `login (${source})`, "AWS STS");
+  if (e.code === "ENOENT" || e.code === "EACCES") {
+    return new SecretwrapError(
+      "AUTH_FAILED",
+      `login (${source}): a credential file could not be read (${e.code})`,
+      {
+        cause: error,
+        hint: "check AWS_WEB_IDENTITY_TOKEN_FILE / AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE / the shared config files",
+      },
+    );
+  }
+  if (source === "container") {
+    // fromHttp folds every failure into a message; its status, if any, is all we take from it.
+    const status = /status: (\d{3})/.exec(e.message ?? "")?.[1];
+    if (status !== undefined && Number(status) < 500 && Number(status) !== 429 && Number(status) !== 408) {
+      return new SecretwrapError(
+        "AUTH_FAILED",
+        `login (container): the container credentials endpoint answered HTTP ${status}`,
+        {
+          cause: error,
+          hint: "check the task role / pod identity association and AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE)",
+        },
+      );
+    }
+    if (/not accepted/.test(e.message ?? "")) {
+      return new SecretwrapError(
+        "CONFIG_INVALID",
+        "login (container): AWS_CONTAINER_CREDENTIALS_FULL_URI must be https or a loopback/ECS/EKS link-local address",
+        { cause: error },
+      );
+    }
+    return new SecretwrapError(
+      "FETCH_FAILED",
+      `login (container): the container credentials endpoint failed${status === undefined ? "" : ` (HTTP ${status})`}`,
+      {
+        cause: error,
+        transient: true,
+      },
+    );
+  }
+  if (source === "instance metadata") {
+    return new SecretwrapError("AUTH_FAILED", "no AWS credentials found (instance metadata did not answer)", {
+      cause: error,
+      hint: NO_CREDENTIALS_HINT,
+    });
+  }
+  return new SecretwrapError(
+    "AUTH_FAILED",
+    `login (${source}): could not obtain AWS credentials (${e.name ?? "Error"})`,
+    { cause: error, hint: NO_CREDENTIALS_HINT },
+  );
+}

@@ -1,0 +1,168 @@
+// Credentials: the SDK's default-chain order (static keys, profile, web identity, container endpoint,
+// default profile, instance metadata), each source read from ctx.env; the first that applies is used.
+import { SecretwrapError } from "../../src/errors.ts";
+import { commonJs } from "../../src/interop.ts";
+import { mapCredentialError, NO_CREDENTIALS_HINT } from "./credential-errors.ts";
+import { endpointFor, withEndpoint, type HandlerOptions } from "./endpoints.ts";
+import { nonEmpty, truthy, type Env } from "./env.ts";
+import type { SdkLogger } from "./logger.ts";
+import type { AwsOptions } from "./options.ts";
+
+export type AwsCredentialIdentity = Awaited<
+  ReturnType<ReturnType<typeof import("@aws-sdk/credential-providers").fromIni>>
+>;
+
+export type SourceKind =
+  | "environment"
+  | "profile"
+  | "web identity"
+  | "container"
+  | "instance metadata"
+  | "default profile or instance metadata";
+
+interface CredentialSource {
+  readonly kind: SourceKind;
+  readonly provider: () => Promise<AwsCredentialIdentity>;
+  /** Credential values this source took from the environment (removed from the app's env). */
+  readonly consumedEnv: readonly string[];
+  /** Credentials the SDK reads itself (tokens in env or files), to be masked in every output. */
+  readonly credentialPaths?: readonly string[];
+  readonly credentialValues?: readonly string[];
+}
+
+interface ChainInput {
+  readonly options: AwsOptions;
+  readonly env: Env;
+  readonly region: string | undefined;
+  readonly handler: HandlerOptions;
+  readonly logger: SdkLogger;
+  readonly timeoutMs: number;
+}
+
+export async function pickCredentialSource(input: ChainInput): Promise<CredentialSource> {
+  const { options, env } = input;
+  const providers = commonJs(await import("@aws-sdk/credential-providers"));
+  const profile = options.profile ?? env["AWS_PROFILE"];
+  const files = {
+    ...(env["AWS_SHARED_CREDENTIALS_FILE"] === undefined
+      ? {}
+      : { filepath: env["AWS_SHARED_CREDENTIALS_FILE"] }),
+    ...(env["AWS_CONFIG_FILE"] === undefined ? {} : { configFilepath: env["AWS_CONFIG_FILE"] }),
+  };
+  const stsConfig = {
+    maxAttempts: 1,
+    requestHandler: input.handler,
+    ...(input.region === undefined ? {} : { region: input.region }),
+    ...withEndpoint(
+      endpointFor(options.stsEndpoint, env, "AWS_ENDPOINT_URL_STS", options.allowHttp === true),
+    ),
+  };
+  const accessKeyId = env["AWS_ACCESS_KEY_ID"];
+  const secretAccessKey = env["AWS_SECRET_ACCESS_KEY"];
+  // 1. Static keys, unless a profile is named (the SDK prefers the profile then, too).
+  if (profile === undefined && nonEmpty(accessKeyId) && nonEmpty(secretAccessKey)) {
+    const sessionToken = env["AWS_SESSION_TOKEN"];
+    const identity: AwsCredentialIdentity = {
+      accessKeyId,
+      secretAccessKey,
+      ...(nonEmpty(sessionToken) ? { sessionToken } : {}),
+    };
+    return {
+      kind: "environment",
+      provider: () => Promise.resolve(identity),
+      consumedEnv: [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        ...(nonEmpty(sessionToken) ? ["AWS_SESSION_TOKEN"] : []),
+      ],
+    };
+  }
+  // 2. A named profile: SSO, credential_process, role_arn/source_profile and web identity in the
+  // profile are all handled by the SDK's ini provider.
+  if (profile !== undefined) {
+    return {
+      kind: "profile",
+      provider: providers.fromIni({ profile, ...files, logger: input.logger, clientConfig: stsConfig }),
+      consumedEnv: [],
+    };
+  }
+  // 3. Web identity (EKS IRSA): the token file is re-read on every login attempt.
+  const tokenFile = env["AWS_WEB_IDENTITY_TOKEN_FILE"];
+  const roleArn = env["AWS_ROLE_ARN"];
+  if (nonEmpty(tokenFile) && nonEmpty(roleArn)) {
+    const sessionName = env["AWS_ROLE_SESSION_NAME"];
+    return {
+      kind: "web identity",
+      provider: providers.fromTokenFile({
+        webIdentityTokenFile: tokenFile,
+        roleArn,
+        ...(nonEmpty(sessionName) ? { roleSessionName: sessionName } : {}),
+        logger: input.logger,
+        clientConfig: stsConfig,
+      }),
+      consumedEnv: [],
+      credentialPaths: [tokenFile],
+    };
+  }
+  // 4. Container credentials (ECS task role, EKS Pod Identity).
+  const relative = env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"];
+  const full = env["AWS_CONTAINER_CREDENTIALS_FULL_URI"];
+  if (nonEmpty(relative) || nonEmpty(full)) {
+    const token = env["AWS_CONTAINER_AUTHORIZATION_TOKEN"];
+    const tokenFileForHttp = env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"];
+    return {
+      kind: "container",
+      provider: providers.fromHttp({
+        ...(nonEmpty(relative)
+          ? { awsContainerCredentialsRelativeUri: relative }
+          : { awsContainerCredentialsFullUri: full ?? "" }),
+        ...(nonEmpty(tokenFileForHttp)
+          ? { awsContainerAuthorizationTokenFile: tokenFileForHttp }
+          : nonEmpty(token)
+            ? { awsContainerAuthorizationToken: token }
+            : {}),
+        timeout: input.timeoutMs,
+        maxRetries: 0,
+        logger: input.logger,
+      }),
+      consumedEnv:
+        nonEmpty(token) && !nonEmpty(tokenFileForHttp) ? ["AWS_CONTAINER_AUTHORIZATION_TOKEN"] : [],
+      credentialPaths: nonEmpty(tokenFileForHttp) ? [tokenFileForHttp] : [],
+      credentialValues: nonEmpty(token) ? [token] : [],
+    };
+  }
+  // 5. The default profile of the shared files, else 6. EC2 instance metadata (IMDSv2, then v1), as
+  // the SDK's chain does: a missing default profile falls through, any other profile error stops.
+  const ini = providers.fromIni({ ...files, logger: input.logger, clientConfig: stsConfig });
+  const imds = truthy(env["AWS_EC2_METADATA_DISABLED"])
+    ? undefined
+    : providers.fromInstanceMetadata({
+        timeout: Math.min(input.timeoutMs, 2000),
+        maxRetries: 1,
+        logger: input.logger,
+      });
+  return {
+    kind: "default profile or instance metadata",
+    provider: async () => {
+      try {
+        return await ini();
+      } catch (error) {
+        if ((error as { tryNextLink?: boolean }).tryNextLink !== true)
+          throw mapCredentialError(error, "profile");
+      }
+      if (imds === undefined) {
+        throw new SecretwrapError(
+          "AUTH_FAILED",
+          "no AWS credentials found (and instance metadata is disabled)",
+          { hint: NO_CREDENTIALS_HINT },
+        );
+      }
+      try {
+        return await imds();
+      } catch (error) {
+        throw mapCredentialError(error, "instance metadata");
+      }
+    },
+    consumedEnv: [],
+  };
+}

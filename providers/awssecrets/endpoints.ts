@@ -1,0 +1,40 @@
+// Endpoints and TLS: the Secrets Manager and STS endpoints (block, AWS_ENDPOINT_URL_*), and the HTTPS
+// agent every SDK client shares (verified TLS, the extra CA of caFile or AWS_CA_BUNDLE, the timeouts).
+import { Agent } from "node:https";
+import { checkEndpoint, readCaFile, trustingAlso } from "../../src/endpoint.ts";
+import { truthy, type Env } from "./env.ts";
+import { NAME, type AwsOptions } from "./options.ts";
+
+export function endpointFor(
+  configured: string | undefined,
+  env: Env,
+  variable: string,
+  allowHttp: boolean,
+): string | undefined {
+  const ignoreEnv = truthy(env["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"]);
+  const raw = configured ?? (ignoreEnv ? undefined : (env[variable] ?? env["AWS_ENDPOINT_URL"]));
+  if (raw === undefined || raw === "") return undefined;
+  // Credential-bearing (signed) requests: plain http only to loopback unless allowHttp.
+  return checkEndpoint(raw, NAME, allowHttp).href.replace(/\/$/, "");
+}
+
+export function withEndpoint(endpoint: string | undefined): { endpoint?: string } {
+  return endpoint === undefined ? {} : { endpoint };
+}
+
+export interface HandlerOptions {
+  readonly httpsAgent: Agent;
+  readonly requestTimeout: number;
+  readonly connectionTimeout: number;
+}
+
+export function requestHandlerOptions(options: AwsOptions, env: Env, timeoutMs: number): HandlerOptions {
+  const caPath = options.caFile ?? env["AWS_CA_BUNDLE"];
+  const ca = caPath === undefined || caPath === "" ? undefined : readCaFile(caPath, NAME);
+  const httpsAgent = new Agent({
+    keepAlive: true,
+    rejectUnauthorized: true,
+    ...(ca === undefined ? {} : trustingAlso(ca)),
+  });
+  return { httpsAgent, requestTimeout: timeoutMs, connectionTimeout: timeoutMs };
+}

@@ -1,0 +1,144 @@
+// Failures of Secrets Manager and STS calls → SecretwrapError: only codes, statuses and names reach a
+// message, never an SDK message or body.
+import { SecretwrapError } from "../../src/errors.ts";
+import { TLS_FAILURE, TRANSIENT_NETWORK_CODES } from "../../src/network.ts";
+
+const NOT_FOUND = new Set(["ResourceNotFoundException"]);
+const DENIED = new Set([
+  "AccessDeniedException",
+  "AccessDenied",
+  "DecryptionFailure",
+  "KMSAccessDeniedException",
+]);
+const BAD_CREDENTIALS = new Set([
+  "UnrecognizedClientException",
+  "InvalidSignatureException",
+  "SignatureDoesNotMatch",
+  "IncompleteSignature",
+  "InvalidClientTokenId",
+  "ExpiredTokenException",
+  "ExpiredToken",
+  "MissingAuthenticationToken",
+  "InvalidIdentityTokenException",
+  "InvalidIdentityToken",
+  "IDPRejectedClaimException",
+  "IDPRejectedClaim",
+  "IDPCommunicationErrorException",
+  "RegionDisabledException",
+  "PackedPolicyTooLargeException",
+]);
+const THROTTLED = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "LimitExceededException",
+  "PriorRequestNotComplete",
+]);
+const SERVER_SIDE = new Set([
+  "InternalServiceError",
+  "InternalFailure",
+  "ServiceUnavailable",
+  "ServiceUnavailableException",
+  "InternalError",
+]);
+
+export interface SdkErrorShape {
+  name?: string;
+  code?: string;
+  $fault?: string;
+  $metadata?: { httpStatusCode?: number };
+  $response?: { headers?: Record<string, string | undefined> };
+}
+
+/** Maps a failure of a Secrets Manager or STS call. `what` names the secret (or "login"). */
+export function mapSdkError(error: unknown, what: string, service: string): SecretwrapError {
+  if (error instanceof SecretwrapError) return error;
+  const e = (typeof error === "object" && error !== null ? error : {}) as SdkErrorShape;
+  const name = e.name ?? "Error";
+  const status = e.$metadata?.httpStatusCode;
+  const label = `${name}${status === undefined ? "" : `, HTTP ${status}`}`;
+  const syscall = e.code ?? "";
+  if (NOT_FOUND.has(name)) {
+    return new SecretwrapError(
+      "SECRET_NOT_FOUND",
+      `${what}: ${service} has no such secret or version (${label})`,
+      { cause: error },
+    );
+  }
+  if (DENIED.has(name)) {
+    const kms = name === "DecryptionFailure" || name.startsWith("KMS");
+    return new SecretwrapError("ACCESS_DENIED", `${what}: ${service} denied access (${label})`, {
+      cause: error,
+      hint: kms
+        ? "allow kms:Decrypt on the secret's KMS key for this identity (see docs/providers/awssecrets.md#iam-policy)"
+        : "allow secretsmanager:GetSecretValue (and BatchGetSecretValue) on this secret for this identity (see docs/providers/awssecrets.md#iam-policy)",
+    });
+  }
+  if (BAD_CREDENTIALS.has(name)) {
+    return new SecretwrapError("AUTH_FAILED", `${what}: ${service} rejected the credentials (${label})`, {
+      cause: error,
+      hint: "check which AWS identity secretwrap found (see docs/providers/awssecrets.md#credentials) and the machine clock",
+    });
+  }
+  if (
+    THROTTLED.has(name) ||
+    status === 429 ||
+    status === 408 ||
+    SERVER_SIDE.has(name) ||
+    (status !== undefined && status >= 500) ||
+    e.$fault === "server"
+  ) {
+    const retryAfterMs = parseRetryAfter(e.$response?.headers?.["retry-after"]);
+    return new SecretwrapError(
+      "FETCH_FAILED",
+      `${what}: ${service} is ${THROTTLED.has(name) || status === 429 ? "throttling" : "failing"} (${label})`,
+      {
+        cause: error,
+        transient: true,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      },
+    );
+  }
+  if (TLS_FAILURE.test(syscall)) {
+    return new SecretwrapError(
+      "FETCH_FAILED",
+      `${what}: TLS verification of the ${service} endpoint failed (${syscall})`,
+      {
+        cause: error,
+        hint: "give the endpoint's CA with providers.awssecrets.caFile or AWS_CA_BUNDLE; verification is never turned off",
+      },
+    );
+  }
+  if (
+    TRANSIENT_NETWORK_CODES.has(syscall) ||
+    name === "TimeoutError" ||
+    name === "AbortError" ||
+    name === "RequestTimeout"
+  ) {
+    return new SecretwrapError(
+      "FETCH_FAILED",
+      `${what}: ${service} could not be reached (${syscall === "" ? name : syscall})`,
+      { cause: error, transient: true },
+    );
+  }
+  if (
+    name === "InvalidParameterException" ||
+    name === "InvalidRequestException" ||
+    name === "ValidationException"
+  ) {
+    return new SecretwrapError("FETCH_FAILED", `${what}: ${service} refused the request (${label})`, {
+      cause: error,
+      hint: "check the reference: version_id must exist, and a secret scheduled for deletion cannot be read until restored",
+    });
+  }
+  return new SecretwrapError("FETCH_FAILED", `${what}: ${service} call failed (${label})`, { cause: error });
+}
+
+function parseRetryAfter(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+}

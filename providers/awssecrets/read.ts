@@ -1,0 +1,37 @@
+// One GetSecretValue call, and a secret version → the bytes handed to the core.
+import type { GetSecretValueCommandOutput, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { SecretwrapError } from "../../src/errors.ts";
+import { MAX_SECRET_BYTES } from "../../src/limits.ts";
+import type { Fetched } from "../../src/provider.ts";
+import { mapSdkError } from "./errors.ts";
+
+export type Sdk = typeof import("@aws-sdk/client-secrets-manager");
+export type SecretValue = Pick<
+  GetSecretValueCommandOutput,
+  "ARN" | "Name" | "VersionId" | "SecretString" | "SecretBinary"
+>;
+
+export async function getSingle(
+  client: SecretsManagerClient,
+  sdk: Sdk,
+  input: { SecretId: string; VersionId?: string; VersionStage?: string },
+  signal: AbortSignal,
+  what: string,
+): Promise<SecretValue> {
+  try {
+    return await client.send(new sdk.GetSecretValueCommand(input), { abortSignal: signal });
+  } catch (error) {
+    throw mapSdkError(error, what, "AWS Secrets Manager");
+  }
+}
+
+export function toFetched(value: SecretValue, what: string): Fetched {
+  let bytes: Uint8Array;
+  if (value.SecretBinary !== undefined) bytes = value.SecretBinary;
+  else if (value.SecretString !== undefined) bytes = new TextEncoder().encode(value.SecretString);
+  else throw new SecretwrapError("FETCH_FAILED", `${what}: the secret version holds no value`);
+  if (bytes.length > MAX_SECRET_BYTES) {
+    throw new SecretwrapError("FETCH_FAILED", `${what}: the value is larger than ${MAX_SECRET_BYTES} bytes`);
+  }
+  return value.VersionId === undefined ? { bytes } : { bytes, version: value.VersionId };
+}
