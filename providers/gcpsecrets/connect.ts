@@ -1,0 +1,66 @@
+// connect(): transport and credentials from the block and the environment, the SDK loaded, the metadata
+// server looked for when it is the source and no host was given, and the first access token taken, once.
+import { SecretwrapError } from "../../src/errors.ts";
+import { commonJs } from "../../src/interop.ts";
+import type { ProviderContext, Session } from "../../src/provider.ts";
+import { credentialSource, readCredentials, useMetadataEnv } from "./credentials.ts";
+import { mapFailure } from "./errors.ts";
+import { NAME, type GcpOptions } from "./options.ts";
+import { GcpSession, type Sdk } from "./session.ts";
+import { GLOBAL_HOST } from "./target.ts";
+import { attemptSignal, intercept, transportFor, type InterceptableClient } from "./transport.ts";
+
+const SCOPE = "https://www.googleapis.com/auth/cloud-platform";
+
+type Gax = typeof import("google-gax");
+
+export async function connect(raw: unknown, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
+  const options = raw as GcpOptions;
+  const transport = transportFor(options);
+  const source = credentialSource(options, ctx.env);
+  const credentials =
+    source.kind === "file" ? readCredentials(source.path, source.from, options, ctx) : undefined;
+  useMetadataEnv(ctx.env);
+  const [sdk, gax]: [Sdk, Gax] = await Promise.all([
+    import("@google-cloud/secret-manager").then(commonJs),
+    import("google-gax").then(commonJs),
+  ]);
+  const gal = gax.googleAuthLibrary;
+  const what = source.kind === "file" ? `login with ${source.from}` : "login with the metadata server";
+  if (source.kind === "metadata" && !source.explicitHost) {
+    // Off GCP the metadata host does not exist: say so now instead of failing every secret.
+    gal.gcpMetadata.resetIsAvailableCache();
+    if (!(await gal.gcpMetadata.isAvailable())) {
+      throw new SecretwrapError("AUTH_FAILED", `${NAME}: no Google credentials found`, {
+        subject: { provider: NAME },
+        hint: "set GOOGLE_APPLICATION_CREDENTIALS to a key or workload identity federation file, run `gcloud auth application-default login`, or run on GCP with a service account attached",
+      });
+    }
+  }
+  const auth =
+    credentials === undefined
+      ? new gal.GoogleAuth({ authClient: new gal.Compute({ scopes: [SCOPE] }) })
+      : new gal.GoogleAuth({ credentials, scopes: [SCOPE] });
+  const session = new GcpSession(sdk, auth, transport, ctx);
+  // The generated client marks the auth as a GAPIC one (service account keys then sign their own JWTs,
+  // as in production); only then is the auth client made, and its first token taken here, once.
+  session.client(undefined);
+  try {
+    const client = await attemptSignal.run(signal, () => auth.getClient());
+    intercept(client as unknown as InterceptableClient, transport);
+    const headers = await attemptSignal.run(signal, () =>
+      client.getRequestHeaders(`https://${GLOBAL_HOST}/`),
+    );
+    const authorization = headers.get("authorization");
+    if (authorization === null)
+      throw new SecretwrapError("AUTH_FAILED", `${NAME}: ${what}: no access token was issued`, {
+        subject: { provider: NAME },
+      });
+    ctx.addSecret(authorization.replace(/^Bearer\s+/i, ""));
+  } catch (error) {
+    await session.close();
+    if (error instanceof SecretwrapError) throw error;
+    throw mapFailure(error, `${NAME}: ${what}`, "login");
+  }
+  return session;
+}

@@ -1,0 +1,102 @@
+// Application Default Credentials, from the environment secretwrap started with: which source applies
+// (credentials file, gcloud's ADC file, metadata server), reading and checking a credentials file, and
+// handing the metadata server's variables to gcp-metadata.
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { checkEndpoint } from "../../src/endpoint.ts";
+import { SecretwrapError } from "../../src/errors.ts";
+import type { ProviderContext } from "../../src/provider.ts";
+import { NAME, type Env, type GcpOptions } from "./options.ts";
+
+/** A credentials file is a few KiB; anything much larger is not one. */
+const MAX_CREDENTIALS_BYTES = 256 * 1024;
+
+export type CredentialSource =
+  | { readonly kind: "file"; readonly path: string; readonly from: string }
+  | { readonly kind: "metadata"; readonly explicitHost: boolean };
+
+/** Application Default Credentials order, from the given environment only. */
+export function credentialSource(options: GcpOptions, env: Env): CredentialSource {
+  if (options.credentialsFile !== undefined)
+    return { kind: "file", path: options.credentialsFile, from: "credentialsFile" };
+  const fromEnv = env["GOOGLE_APPLICATION_CREDENTIALS"];
+  if (fromEnv !== undefined && fromEnv !== "")
+    return { kind: "file", path: fromEnv, from: "GOOGLE_APPLICATION_CREDENTIALS" };
+  const gcloudDir =
+    env["CLOUDSDK_CONFIG"] ??
+    (env["HOME"] === undefined ? undefined : join(env["HOME"], ".config", "gcloud"));
+  if (gcloudDir !== undefined) {
+    const adc = join(gcloudDir, "application_default_credentials.json");
+    if (existsSync(adc)) return { kind: "file", path: adc, from: "gcloud application-default credentials" };
+  }
+  const explicitHost = [env["GCE_METADATA_HOST"], env["GCE_METADATA_IP"]].some(
+    (v) => v !== undefined && v !== "",
+  );
+  return { kind: "metadata", explicitHost };
+}
+
+const CREDENTIAL_TYPES = new Set([
+  "service_account",
+  "authorized_user",
+  "external_account",
+  "external_account_authorized_user",
+  "impersonated_service_account",
+]);
+/** Fields of a credentials file that are themselves credentials: masked in every output. */
+const SECRET_FIELDS = ["private_key", "refresh_token", "client_secret"] as const;
+/** Fields of a credentials file that say where it sends tokens or subject tokens. */
+const URL_FIELDS = ["token_url", "service_account_impersonation_url", "token_info_url"] as const;
+
+export function readCredentials(
+  path: string,
+  from: string,
+  options: GcpOptions,
+  ctx: ProviderContext,
+): Record<string, unknown> {
+  const bad = (why: string): SecretwrapError =>
+    new SecretwrapError("CONFIG_INVALID", `${NAME}: credentials file ${path} (from ${from}) ${why}`, {
+      subject: { provider: NAME },
+      hint: "point GOOGLE_APPLICATION_CREDENTIALS at a service account key, workload identity federation config or `gcloud auth application-default login` file",
+    });
+  let text: string;
+  try {
+    if (statSync(path).size > MAX_CREDENTIALS_BYTES) throw bad("is too large to be a credentials file");
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if (error instanceof SecretwrapError) throw error;
+    throw bad(`cannot be read (${(error as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw bad("is not JSON");
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw bad("is not a JSON object");
+  const record = json as Record<string, unknown>;
+  for (const field of SECRET_FIELDS) {
+    const value = record[field];
+    if (typeof value === "string" && value !== "") ctx.addSecret(value);
+  }
+  const type = record["type"];
+  if (typeof type !== "string" || !CREDENTIAL_TYPES.has(type)) {
+    throw bad(`has an unsupported "type" (supported: ${[...CREDENTIAL_TYPES].join(", ")})`);
+  }
+  // A token exchange sends a subject token: never over plain http to another host.
+  for (const field of URL_FIELDS) {
+    const url = record[field];
+    if (typeof url === "string") checkEndpoint(url, NAME, options.allowHttp ?? false);
+  }
+  return record;
+}
+
+/** gcp-metadata reads these from process.env on every call and takes no option for them. */
+const METADATA_VARIABLES = ["GCE_METADATA_HOST", "GCE_METADATA_IP", "METADATA_SERVER_DETECTION"] as const;
+
+export function useMetadataEnv(env: Env): void {
+  for (const name of METADATA_VARIABLES) {
+    const value = env[name];
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
+}

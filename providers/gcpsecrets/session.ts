@@ -1,0 +1,103 @@
+// A logged-in Secret Manager: one generated client per host, reads that check size and checksum, and
+// closing the clients and the agent.
+//
+// Transport: the REST fallback (HTTP/1.1 + JSON), not gRPC. Both load the same modules (the generated
+// client requires google-gax, and with it grpc-js, either way), so start-up differs only in the first
+// connection, where REST was as fast or faster (see docs/providers/gcpsecrets.md); REST also carries a
+// bearer token to a loopback http:// endpoint (grpc-js refuses call credentials on insecure channels),
+// takes an extra CA per client through a plain https.Agent, and gax 5 never retries REST calls, so the
+// one retry layer (src/retry.ts) decides. Retries are also switched off per call for newer gax versions.
+import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
+import type { GoogleAuth } from "google-gax";
+import type { Ref } from "../../src/config/ref.ts";
+import { SecretwrapError } from "../../src/errors.ts";
+import { MAX_SECRET_BYTES } from "../../src/limits.ts";
+import type { Fetched, ProviderContext, Session } from "../../src/provider.ts";
+import { crc32c } from "./crc32c.ts";
+import { mapFailure } from "./errors.ts";
+import { NAME } from "./options.ts";
+import { defaultHost, targetOf } from "./target.ts";
+import { attemptSignal, type Transport } from "./transport.ts";
+
+export type Sdk = typeof import("@google-cloud/secret-manager");
+
+interface AccessResponse {
+  readonly name?: string | null;
+  readonly payload?: {
+    readonly data?: Uint8Array | string | null;
+    readonly dataCrc32c?: string | number | { toString(): string } | null;
+  } | null;
+}
+
+export class GcpSession implements Session {
+  readonly consumedEnv: readonly string[] = [];
+  readonly #clients = new Map<string, SecretManagerServiceClient>();
+  readonly #sdk: Sdk;
+  readonly #auth: GoogleAuth;
+  readonly #transport: Transport;
+  readonly #ctx: ProviderContext;
+
+  constructor(sdk: Sdk, auth: GoogleAuth, transport: Transport, ctx: ProviderContext) {
+    this.#sdk = sdk;
+    this.#auth = auth;
+    this.#transport = transport;
+    this.#ctx = ctx;
+  }
+
+  client(location: string | undefined): SecretManagerServiceClient {
+    const host = this.#transport.host ?? defaultHost(location);
+    let client = this.#clients.get(host);
+    if (client === undefined) {
+      client = new this.#sdk.SecretManagerServiceClient({
+        fallback: true,
+        protocol: this.#transport.protocol,
+        apiEndpoint: host,
+        ...(this.#transport.port === undefined ? {} : { port: this.#transport.port }),
+        auth: this.#auth,
+      });
+      this.#clients.set(host, client);
+    }
+    return client;
+  }
+
+  async fetch(ref: Ref, signal: AbortSignal): Promise<Fetched> {
+    const { name, location } = targetOf(ref);
+    const client = this.client(location);
+    let response: AccessResponse;
+    try {
+      [response] = await attemptSignal.run(signal, () =>
+        client.accessSecretVersion(
+          { name },
+          { timeout: this.#ctx.attemptTimeoutMs, retry: { retryCodes: [] }, maxRetries: 0 },
+        ),
+      );
+    } catch (error) {
+      throw mapFailure(error, name, "fetch");
+    }
+    const data = response.payload?.data;
+    const bytes = typeof data === "string" ? Buffer.from(data, "base64") : (data ?? new Uint8Array());
+    if (bytes.byteLength > MAX_SECRET_BYTES) {
+      throw new SecretwrapError(
+        "FETCH_FAILED",
+        `${name}: the value is larger than ${MAX_SECRET_BYTES} bytes`,
+        { subject: { provider: NAME } },
+      );
+    }
+    const expected = response.payload?.dataCrc32c;
+    // Versions written without a checksum carry none; a checksum that is there must match.
+    if (expected !== undefined && expected !== null && String(expected) !== String(crc32c(bytes))) {
+      throw new SecretwrapError("FETCH_FAILED", `${name}: the payload failed its CRC32C check`, {
+        subject: { provider: NAME },
+        transient: true,
+        hint: "the value was corrupted in transit; it is fetched again",
+      });
+    }
+    const served = response.name?.split("/").pop();
+    return served === undefined || served === "" ? { bytes } : { bytes, version: served };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#clients.values()].map((c) => c.close()));
+    this.#transport.agent.destroy();
+  }
+}

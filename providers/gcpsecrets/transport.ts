@@ -1,0 +1,81 @@
+// Transport: one agent per run (extra CA, keep-alive) and the caller's abort signal, put on every
+// request the auth client sends.
+import { AsyncLocalStorage } from "node:async_hooks";
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+import { checkEndpoint, readCaFile, trustingAlso } from "../../src/endpoint.ts";
+import { SecretwrapError } from "../../src/errors.ts";
+import { NAME, type GcpOptions } from "./options.ts";
+
+/** The abort signal of the attempt a request belongs to, carried through the SDK's promise chain. */
+export const attemptSignal = new AsyncLocalStorage<AbortSignal>();
+
+export interface Transport {
+  readonly protocol: "http" | "https";
+  readonly host: string | undefined;
+  readonly port: number | undefined;
+  readonly agent: HttpAgent | HttpsAgent;
+}
+
+export function transportFor(options: GcpOptions): Transport {
+  const ca = options.caFile === undefined ? undefined : trustingAlso(readCaFile(options.caFile, NAME));
+  if (options.endpoint === undefined) {
+    return {
+      protocol: "https",
+      host: undefined,
+      port: undefined,
+      agent: new HttpsAgent({ keepAlive: true, ...ca }),
+    };
+  }
+  const url = checkEndpoint(options.endpoint, NAME, options.allowHttp ?? false);
+  if (url.pathname !== "/" || url.search !== "") {
+    throw new SecretwrapError(
+      "CONFIG_INVALID",
+      `${NAME}: endpoint must be a base URL without a path (got ${url.origin}${url.pathname})`,
+      {
+        subject: { provider: NAME },
+      },
+    );
+  }
+  const https = url.protocol === "https:";
+  return {
+    protocol: https ? "https" : "http",
+    host: url.hostname.replace(/^\[|\]$/g, ""),
+    port: url.port === "" ? (https ? 443 : 80) : Number(url.port),
+    agent: https ? new HttpsAgent({ keepAlive: true, ...ca }) : new HttpAgent({ keepAlive: true }),
+  };
+}
+
+interface GaxiosLikeConfig {
+  agent?: unknown;
+  signal?: AbortSignal;
+  url?: unknown;
+}
+
+export interface InterceptableClient {
+  readonly transporter: {
+    readonly interceptors: {
+      readonly request: { add(i: { resolved: (c: GaxiosLikeConfig) => GaxiosLikeConfig }): void };
+    };
+  };
+}
+
+/** Every request the auth client sends (API calls, token exchanges) uses our agent and the attempt's signal. */
+export function intercept(client: InterceptableClient, transport: Transport): void {
+  const http = new HttpAgent({ keepAlive: true });
+  client.transporter.interceptors.request.add({
+    resolved(config) {
+      const url =
+        typeof config.url === "string" ? config.url : config.url instanceof URL ? config.url.href : "";
+      config.agent = url.startsWith("http:")
+        ? transport.protocol === "http"
+          ? transport.agent
+          : http
+        : transport.agent;
+      const signal = attemptSignal.getStore();
+      if (signal !== undefined)
+        config.signal = config.signal === undefined ? signal : AbortSignal.any([config.signal, signal]);
+      return config;
+    },
+  });
+}
