@@ -1,0 +1,97 @@
+// connect(): options, the SDKs (loaded here), the shared credential, one SecretClient per vault, and
+// the session's fetch.
+import { rootCertificates } from "node:tls";
+import * as z from "zod/mini";
+import type { Ref } from "../../src/config/ref.ts";
+import { checkEndpoint, readCaFile } from "../../src/endpoint.ts";
+import { SecretwrapError } from "../../src/errors.ts";
+import { MAX_SECRET_BYTES } from "../../src/limits.ts";
+import type { Fetched, ProviderContext, Session } from "../../src/provider.ts";
+import { buildCredential } from "./credential.ts";
+import { chooseMethod } from "./method.ts";
+import { NAME, Options } from "./options.ts";
+import { SharedCredential } from "./shared-credential.ts";
+import type { TokenTraffic } from "./token-traffic.ts";
+import { vaultError } from "./vault-errors.ts";
+import { vaultUrlFor } from "./vault-url.ts";
+
+export async function connect(raw: unknown, ctx: ProviderContext): Promise<Session> {
+  const options = z.parse(Options, raw);
+  const auth = options.auth ?? {};
+  const tlsOptions =
+    options.caFile === undefined
+      ? {}
+      : { tlsOptions: { ca: [...rootCertificates, readCaFile(options.caFile, NAME)] } };
+  // Checked before the SDKs load: a bad URL is a config error whatever the credential.
+  for (const url of [
+    ...Object.values(options.vaultUrls ?? {}),
+    ...(options.endpoint === undefined ? [] : [options.endpoint]),
+  ]) {
+    checkEndpoint(url, NAME, options.allowHttp ?? false);
+  }
+  const [{ SecretClient }, identity] = await Promise.all([
+    import("@azure/keyvault-secrets"),
+    import("@azure/identity"),
+  ]);
+  const method = chooseMethod(auth, ctx.env);
+  ctx.log.debug("azurekeyvault credential", { method });
+  const traffic: TokenTraffic = { last: undefined };
+  const built = buildCredential(identity, method, auth, ctx, tlsOptions, traffic);
+  const credential = new SharedCredential(built.create, method, traffic, ctx.addSecret);
+  const firstRequests = new Map<string, Promise<unknown>>();
+  const clients = new Map<string, InstanceType<typeof SecretClient>>();
+  const clientFor = (url: string): InstanceType<typeof SecretClient> => {
+    let client = clients.get(url);
+    if (client === undefined) {
+      client = new SecretClient(url, credential, {
+        retryOptions: { maxRetries: 0 },
+        userAgentOptions: { userAgentPrefix: "secretwrap" },
+        allowInsecureConnection: url.startsWith("http:"),
+        disableChallengeResourceVerification: options.disableChallengeResourceVerification ?? false,
+        ...tlsOptions,
+      });
+      clients.set(url, client);
+    }
+    return client;
+  };
+  return {
+    consumedEnv: built.consumedEnv,
+    async fetch(ref: Ref, signal: AbortSignal): Promise<Fetched> {
+      const [vault = "", name = "", version] = ref.locator.split("/");
+      const url = vaultUrlFor(vault, options);
+      // Key Vault's auth starts with a 401 challenge per client: let the first request of each vault
+      // go alone, so the others start with the token instead of each collecting a challenge.
+      const first = firstRequests.get(url);
+      if (first !== undefined) await first.catch(() => undefined);
+      let secret;
+      try {
+        const request = clientFor(url).getSecret(name, {
+          abortSignal: signal,
+          ...(version === undefined ? {} : { version }),
+        });
+        if (first === undefined) firstRequests.set(url, request);
+        secret = await request;
+      } catch (error) {
+        throw vaultError(error, ref, url);
+      }
+      if (secret.value === undefined) {
+        throw new SecretwrapError(
+          "FETCH_FAILED",
+          `${NAME}: secret ${name} in vault ${vault} came back without a value`,
+        );
+      }
+      const bytes = Buffer.from(secret.value, "utf8");
+      if (bytes.length > MAX_SECRET_BYTES) {
+        throw new SecretwrapError(
+          "FETCH_FAILED",
+          `${NAME}: secret ${name} in vault ${vault} is larger than ${MAX_SECRET_BYTES} bytes`,
+        );
+      }
+      return {
+        bytes,
+        ...(secret.properties.version === undefined ? {} : { version: secret.properties.version }),
+      };
+    },
+    close: () => Promise.resolve(),
+  };
+}

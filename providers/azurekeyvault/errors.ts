@@ -1,0 +1,81 @@
+// Error mapping: messages name the vault, secret, status and the service's error code, never a body
+// (Entra ID descriptions and Key Vault messages are response bodies), a token or a header.
+// The helpers both mappings share (token-errors.ts, vault-errors.ts).
+import { SecretwrapError } from "../../src/errors.ts";
+import { TLS_FAILURE, TRANSIENT_NETWORK_CODES } from "../../src/network.ts";
+import { NAME } from "./options.ts";
+
+interface ErrorLike {
+  name?: unknown;
+  code?: unknown;
+  statusCode?: unknown;
+  status?: unknown;
+  message?: unknown;
+  cause?: unknown;
+  errorCode?: unknown;
+  errorNo?: unknown;
+  response?: { headers?: { get(name: string): string | undefined } };
+  details?: unknown;
+}
+
+export function chain(error: unknown): ErrorLike[] {
+  const out: ErrorLike[] = [];
+  let current: unknown = error;
+  while (typeof current === "object" && current !== null && out.length < 8) {
+    const e: ErrorLike = current;
+    out.push(e);
+    current = e.cause;
+  }
+  return out;
+}
+
+export function firstOf<T>(
+  errors: ErrorLike[],
+  pick: (e: ErrorLike) => unknown,
+  is: (v: unknown) => v is T,
+): T | undefined {
+  for (const e of errors) {
+    const v = pick(e);
+    if (is(v)) return v;
+  }
+  return undefined;
+}
+export const isText = (v: unknown): v is string => typeof v === "string" && v !== "";
+export const isNumber = (v: unknown): v is number => typeof v === "number";
+
+/** A failure below HTTP (refused, reset, DNS, TLS). */
+export function transportFailure(
+  code: string | undefined,
+  aborted: boolean,
+  where: string,
+): SecretwrapError | undefined {
+  if (code !== undefined && TLS_FAILURE.test(code)) {
+    return new SecretwrapError("FETCH_FAILED", `${where}: TLS verification failed (${code})`, {
+      hint: `check the server certificate; for a private CA set providers.${NAME}.caFile`,
+    });
+  }
+  if (code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) {
+    return new SecretwrapError("FETCH_FAILED", `${where}: connection failed (${code})`, { transient: true });
+  }
+  if (aborted) return new SecretwrapError("FETCH_FAILED", `${where}: request aborted`, { transient: true });
+  return undefined;
+}
+
+/** Retry-After in seconds or as an HTTP date, or Azure's millisecond variants. */
+export function retryAfterMs(header: (name: string) => string | undefined): number | undefined {
+  for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
+    const raw = header(name);
+    const ms = Number(raw);
+    if (raw !== undefined && raw !== "" && Number.isFinite(ms) && ms >= 0) return ms;
+  }
+  const value = header("retry-after");
+  if (value === undefined || value === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+export function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}

@@ -1,0 +1,96 @@
+// One token per run: the challenge policy of each SecretClient (one per vault) asks the credential
+// for a token; this shares one request between them, and remembers a definite refusal so that twenty
+// secrets do not make twenty failing logins. After a transient failure the next attempt gets a fresh
+// credential: MSAL remembers a 429/5xx and refuses every request to that endpoint for up to 60 s on
+// its own (ThrottlingUtils), which would be a second retry policy behind src/retry.ts.
+import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
+import { SecretwrapError } from "../../src/errors.ts";
+import { NAME, type ChosenMethod } from "./options.ts";
+import { credentialError } from "./token-errors.ts";
+import type { TokenTraffic } from "./token-traffic.ts";
+
+export class SharedCredential implements TokenCredential {
+  readonly #create: () => TokenCredential;
+  #inner: TokenCredential;
+  readonly #method: ChosenMethod;
+  readonly #traffic: TokenTraffic;
+  readonly #mask: (token: string) => void;
+  readonly #tokens = new Map<string, Promise<AccessToken>>();
+  #refused: SecretwrapError | undefined;
+
+  constructor(
+    create: () => TokenCredential,
+    method: ChosenMethod,
+    traffic: TokenTraffic,
+    mask: (token: string) => void,
+  ) {
+    this.#create = create;
+    this.#inner = create();
+    this.#method = method;
+    this.#traffic = traffic;
+    this.#mask = mask;
+  }
+
+  async getToken(scopes: string | string[], options: GetTokenOptions = {}): Promise<AccessToken> {
+    if (this.#refused !== undefined) throw this.#refused;
+    const key = JSON.stringify([scopes, options.tenantId ?? "", options.claims ?? ""]);
+    const shared = this.#tokens.get(key);
+    if (shared !== undefined) {
+      const token = await shared;
+      // The challenge policy refreshes within 2 minutes of expiry: hand it a new token then.
+      if (token.expiresOnTimestamp - 150_000 > Date.now()) return token;
+      if (this.#tokens.get(key) === shared) this.#tokens.delete(key);
+    }
+    let pending = this.#tokens.get(key);
+    if (pending === undefined) {
+      const request = this.#request(scopes, options);
+      // A failed or abandoned request is not shared with later attempts.
+      request.catch(() => {
+        if (this.#tokens.get(key) === request) this.#tokens.delete(key);
+      });
+      this.#tokens.set(key, request);
+      pending = request;
+    }
+    return pending;
+  }
+
+  async #request(scopes: string | string[], options: GetTokenOptions): Promise<AccessToken> {
+    this.#traffic.last = undefined;
+    let token: AccessToken | null;
+    try {
+      token = await untilAborted(this.#inner.getToken(scopes, options), options.abortSignal, this.#method);
+    } catch (error) {
+      const mapped = credentialError(error, this.#method, this.#traffic.last);
+      if (mapped.transient) this.#inner = this.#create();
+      else this.#refused = mapped;
+      throw mapped;
+    }
+    if (token === null)
+      throw new SecretwrapError("AUTH_FAILED", `${NAME}: ${this.#method} returned no token`);
+    this.#mask(token.token);
+    return token;
+  }
+}
+
+/**
+ * The credentials do not all stop on abort, and a token request that never settles would also hang
+ * the challenge policy's shared refresh for every later attempt: give up on it when the attempt ends.
+ */
+function untilAborted<T>(
+  promise: Promise<T>,
+  signal: GetTokenOptions["abortSignal"],
+  method: ChosenMethod,
+): Promise<T> {
+  if (signal === undefined) return promise;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void =>
+      reject(
+        new SecretwrapError("FETCH_FAILED", `${NAME}: ${method}: the token request did not finish in time`, {
+          transient: true,
+        }),
+      );
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}

@@ -1,0 +1,32 @@
+// A pipeline policy on the credential's requests that records what the token endpoint answered.
+import { retryAfterMs } from "./errors.ts";
+
+/**
+ * What the token endpoint last answered. @azure/identity turns MSAL's failures into errors that keep
+ * only a message, so the HTTP status (503 vs 400) is taken from the wire by a pipeline policy.
+ */
+export interface TokenTraffic {
+  last: { status?: number; retryAfterMs?: number; transportCode?: string } | undefined;
+}
+
+type PipelinePolicy = NonNullable<
+  import("@azure/identity").TokenCredentialOptions["additionalPolicies"]
+>[number]["policy"];
+
+export function observeTokenTraffic(traffic: TokenTraffic): PipelinePolicy {
+  return {
+    name: "secretwrapTokenTraffic",
+    async sendRequest(request, next) {
+      try {
+        const response = await next(request);
+        const wait = retryAfterMs((name) => response.headers.get(name));
+        traffic.last = { status: response.status, ...(wait === undefined ? {} : { retryAfterMs: wait }) };
+        return response;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        traffic.last = typeof code === "string" ? { transportCode: code } : {};
+        throw error;
+      }
+    },
+  };
+}
