@@ -140,8 +140,8 @@ await build({
   // A few dependencies `import()` Node built-ins (the AWS SDK's IMDS client imports node:http). In an
   // executable with a code cache `import()` throws, so esbuild turns every `import()` into require().
   supported: { "dynamic-import": false },
-  // `import.meta.url` is empty in CommonJS; code that derives a directory from it (providers/gcpsecrets.ts
-  // gives google-gax a __dirname) gets the executable's own path instead.
+  // `import.meta.url` is empty in CommonJS; code that derives a path from it (createRequire in some
+  // SDK builds) gets the executable's own path instead.
   define: { "import.meta.url": "__swImportMetaUrl" },
   banner: { js: 'var __swImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   plugins: [wrapTopLevelAwait],
