@@ -175,3 +175,28 @@ describe.each(NODES)("commands under $name", (node) => {
     expect((JSON.parse(result.stdout) as { secrets: unknown[] }).secrets).toHaveLength(4);
   });
 });
+
+describe("the README quick start", () => {
+  it("runs the example app on the file provider; it reports which secrets it got, never a value", async () => {
+    const result = await runCli(
+      ["run", "--config", "examples/quickstart/secretwrap.yaml", "--", "node", "examples/quickstart/app.mjs"],
+      { env: { GREETING: "hello from the environment" } },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain("app: API_KEY is set in the environment (29 characters)");
+    expect(result.stdout).toMatch(
+      /app: DB_PASSWORD_FILE is a file: \/dev\/shm\/secretwrap-\w+\/DB_PASSWORD \(30 bytes, mode 400\)/,
+    );
+    expect(result.stdout).toMatch(/app: TLS_KEY is a file: .*\/tls\.key \(91 bytes, mode 440\)/);
+    expect(result.stdout).toContain("app: FEATURE_TOKEN is not set");
+    expect(result.stdout).toContain("app: GREETING passed through unchanged: true");
+    const devValues = [
+      "dev-api-key-not-a-real-secret",
+      "dev-password-not-a-real-secret",
+      "ZGV2LWtleS1ub3QtYS1yZWFsLXNlY3JldA",
+    ];
+    expect(scanForCanaries(devValues, { texts: { stdout: result.stdout, stderr: result.stderr } })).toEqual(
+      [],
+    );
+  });
+});
