@@ -50,7 +50,14 @@ function parseCount(text: string): number {
   return Number(text);
 }
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+/** Repeatable name options; a SECRETWRAP_* variable gives several at once, comma-separated. */
+const collect = (value: string, previous: string[] = []): string[] => [
+  ...previous,
+  ...value
+    .split(",")
+    .map((v) => v.trim())
+    .filter((v) => v !== ""),
+];
 
 function addCommonOptions(command: Program): Program {
   return command
@@ -107,6 +114,7 @@ function addCommonOptions(command: Program): Program {
         "--allow-name <name>",
         "allow a target name that changes how programs load code (repeatable)",
       )
+        .env("SECRETWRAP_ALLOW_NAME")
         .argParser(collect)
         .default([]),
     );
@@ -207,6 +215,7 @@ Exit codes: the command's own (128+N if it died from signal N); 64 usage, 78 con
     )
     .addOption(
       new Option("--keep-env <name>", "keep this variable for the command (repeatable)")
+        .env("SECRETWRAP_KEEP_ENV")
         .argParser(collect)
         .default([]),
     )

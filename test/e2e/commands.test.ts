@@ -165,6 +165,18 @@ describe.each(NODES)("commands under $name", (node) => {
     expect(result.stderr).toMatch(/^secretwrap: unknown option/);
   });
 
+  it("repeatable options come from SECRETWRAP_* variables as comma-separated lists", async () => {
+    const result = await runCli(
+      ["run", "--log-level", "error", "--pristine", "--", "sh", "-c", 'echo "$A-$B-$C"'],
+      {
+        node,
+        env: { A: "1", B: "2", C: "3", SECRETWRAP_KEEP_ENV: "A, B" },
+      },
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe("1-2-");
+  });
+
   it("options can come from SECRETWRAP_* variables", async () => {
     const result = await runCli(["check", "--json"], {
       node,
