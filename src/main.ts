@@ -141,6 +141,7 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
       },
       retry: { ...DEFAULT_RETRY, attemptTimeoutMs: options.attemptTimeoutMs },
       concurrency: options.concurrency,
+      stopOnFailure: command.kind !== "check",
     });
     unsubscribe();
     const stopped = interrupted();

@@ -21,6 +21,8 @@ export interface ResolveOptions {
   readonly deadline: Deadline;
   readonly retry: RetryPolicy;
   readonly concurrency: number;
+  /** run/get/render stop early once a secret failed for good; check wants every secret's own answer. */
+  readonly stopOnFailure: boolean;
 }
 
 export interface Resolution {
@@ -34,7 +36,9 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
   // Once one secret has failed for good the command will not start: requests still in flight for
   // the others are abandoned rather than left to run to their timeouts.
   const giveUp = new AbortController();
-  const failForGood = (): void => giveUp.abort();
+  const failForGood = (): void => {
+    if (options.stopOnFailure) giveUp.abort();
+  };
   const deadline = {
     ...options.deadline,
     signal: AbortSignal.any([options.deadline.signal, giveUp.signal]),
@@ -109,11 +113,12 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
         }
       });
     } finally {
-      await session
-        .close()
-        .catch((error: unknown) =>
-          options.log.debug("closing the session failed", { provider: scheme, error: String(error) }),
-        );
+      await session.close().catch((error: unknown) =>
+        options.log.debug("closing the session failed", {
+          provider: scheme,
+          error: error instanceof Error ? error.name : typeof error,
+        }),
+      );
     }
   };
   await Promise.all([...byScheme].map(([scheme, fetches]) => runScheme(scheme, fetches)));

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
-import { PROBE, probeStart, readProbe, startCli, type CliResult } from "../helpers/cli.ts";
+import { PROBE, runCli, probeStart, readProbe, startCli, type CliResult } from "../helpers/cli.ts";
 import { NODE24 } from "../helpers/nodes.ts";
 import type { Fault, RecordedRequest } from "../servers/harness.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
@@ -890,6 +890,32 @@ describe("B15–B16: partial failure and slow servers", () => {
     // timeout, and the run ends far from the 10 s deadline.
     expect(r.result.durationMs).toBeLessThan(3000);
     expectNoLeaks(r, [t]);
+  });
+
+  it("B15: check is not cut short by one failure: every secret gets its own answer", async () => {
+    const ok = await secret("B15CHK");
+    const hanging = await secret("B15CHKH");
+    const t = await token();
+    vault.server.script(isPath(hanging.path), [{ kind: "hang" }], { forever: true });
+    const result = await runCli(["check", "--json", "--timeout", "2s", "--attempt-timeout", "500ms"], {
+      env: {
+        ...viaVault(t),
+        OK: ok.ref,
+        DENIED: "ref+vault://secret/forbidden/db#password",
+        HANGING: hanging.ref,
+      },
+      timeoutMs: 20_000,
+    });
+    expect(result.code).toBe(77);
+    const report = JSON.parse(result.stdout) as {
+      secrets: { name: string; status: string; code?: string; error?: string }[];
+    };
+    const byName = new Map(report.secrets.map((s) => [s.name, s]));
+    expect(byName.get("OK")?.status).toBe("ok");
+    expect(byName.get("DENIED")?.code).toBe("ACCESS_DENIED");
+    // The hanging one is reported for what it is (the deadline), not as abandoned.
+    expect(byName.get("HANGING")?.code).toBe("FETCH_TIMEOUT");
+    expect(result.stdout + result.stderr).not.toContain(t);
   });
 
   const slow: { name: string; fault: Fault }[] = [
