@@ -15,6 +15,8 @@ export interface Delivery {
   readonly values: Map<string, Uint8Array>;
   readonly reports: SecretReport[];
   readonly failures: SecretwrapError[];
+  /** Targets whose fetch was given up once another secret had failed for good: not failures themselves. */
+  readonly notFetched: string[];
 }
 
 /** Where values go: run honours each target's output; render writes every value as a file; get prints it. */
@@ -30,6 +32,7 @@ export function deliver(
   const values = new Map<string, Uint8Array>();
   const reports: SecretReport[] = [];
   const failures: SecretwrapError[] = [];
+  const notFetched: string[] = [];
   for (const target of plan.targets) {
     const outcome = outcomes.get(target.key);
     const base = {
@@ -60,7 +63,9 @@ export function deliver(
       continue;
     }
     if (!outcome.ok) {
-      if (target.optional && outcome.error.code === "SECRET_NOT_FOUND") {
+      if (outcome.abandoned) {
+        notFetched.push(target.name);
+      } else if (target.optional && outcome.error.code === "SECRET_NOT_FOUND") {
         reports.push({ ...base, version: undefined, durationMs: undefined, status: "absent" });
       } else {
         fail(outcome.error);
@@ -85,7 +90,7 @@ export function deliver(
       fail(asSecretwrapError(error), outcome.durationMs);
     }
   }
-  return { values, reports, failures };
+  return { values, reports, failures, notFetched };
 }
 
 export function filesToWrite(

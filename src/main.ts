@@ -147,26 +147,25 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
     const stopped = interrupted();
     if (stopped !== undefined) throw stopped;
 
-    const { values, reports, failures } = deliver(
+    const { values, reports, failures, notFetched } = deliver(
       plan,
       resolution.outcomes,
       command.kind === "check" ? "run" : command.kind,
       redactor,
     );
-    if (command.kind === "check") {
-      printCheck(io.writeOut, log, reports, command.json);
-      if (failures.length > 0)
-        throw new SecretsFailedError(
-          failures,
-          `${failures.length} of ${plan.targets.length} secrets could not be resolved`,
-        );
-      return 0;
-    }
-    if (failures.length > 0)
+    if (command.kind === "check") printCheck(io.writeOut, log, reports, command.json);
+    // Fail closed: a secret that was not fetched is missing, whatever the reason.
+    if (failures.length > 0 || notFetched.length > 0) {
+      const skipped =
+        notFetched.length === 0
+          ? ""
+          : ` (${notFetched.length} more not fetched after that: ${notFetched.join(", ")})`;
       throw new SecretsFailedError(
         failures,
-        `${failures.length} of ${plan.targets.length} secrets could not be resolved`,
+        `${failures.length} of ${plan.targets.length} secrets could not be resolved${skipped}`,
       );
+    }
+    if (command.kind === "check") return 0;
     for (const report of reports) auditLine(log, report);
 
     if (command.kind === "get") {

@@ -7,11 +7,11 @@ import type { Logger } from "./log.ts";
 import type { Plan } from "./plan.ts";
 import { loadProvider, type Fetched, type Scheme, type Session } from "./provider.ts";
 import type { Redactor } from "./redact.ts";
-import { withRetry, type Deadline, type RetryPolicy } from "./retry.ts";
+import { wasAbandoned, withRetry, type Deadline, type RetryPolicy } from "./retry.ts";
 
 export type FetchOutcome =
   | { readonly ok: true; readonly fetched: Fetched; readonly durationMs: number }
-  | { readonly ok: false; readonly error: SecretwrapError };
+  | { readonly ok: false; readonly error: SecretwrapError; readonly abandoned: boolean };
 
 export interface ResolveOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
@@ -80,11 +80,13 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
         error instanceof SecretwrapError
           ? error
           : new SecretwrapError("INTERNAL", "provider failed to load", { cause: error });
-      failForGood();
+      const abandoned = wasAbandoned(failure);
+      if (!abandoned) failForGood();
       for (const [key, ref] of fetches)
         outcomes.set(key, {
           ok: false,
           error: failure.about({ provider: scheme, ref: describeRef(ref.raw) }),
+          abandoned,
         });
       return;
     }
@@ -108,8 +110,9 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
             error instanceof SecretwrapError
               ? error
               : new SecretwrapError("INTERNAL", "fetch failed unexpectedly", { cause: error });
-          if (failure.code !== "SECRET_NOT_FOUND" && !deadline.abandoned()) failForGood();
-          outcomes.set(key, { ok: false, error: failure.about({ provider: scheme, ref: what }) });
+          const abandoned = wasAbandoned(failure);
+          if (failure.code !== "SECRET_NOT_FOUND" && !abandoned) failForGood();
+          outcomes.set(key, { ok: false, error: failure.about({ provider: scheme, ref: what }), abandoned });
         }
       });
     } finally {

@@ -121,11 +121,24 @@ function timedOut(what: string, last: SecretwrapError | undefined): SecretwrapEr
   });
 }
 
+const ABANDONED = new WeakSet<SecretwrapError>();
+
+/** The fetch was given up because another secret failed for good: not a failure of its own. */
+export function wasAbandoned(error: SecretwrapError): boolean {
+  return ABANDONED.has(error);
+}
+
 function abandoned(what: string, last: SecretwrapError | undefined): SecretwrapError {
-  return new SecretwrapError("FETCH_FAILED", `${what}: not fetched, because another secret failed for good`, {
-    cause: last,
-    hint: "fix the other failures listed; this one may well be fine",
-  });
+  const error = new SecretwrapError(
+    "FETCH_FAILED",
+    `${what}: not fetched, because another secret failed for good`,
+    {
+      cause: last,
+      hint: "fix the other failures listed; this one may well be fine",
+    },
+  );
+  ABANDONED.add(error);
+  return error;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -875,15 +875,16 @@ describe("B15–B16: partial failure and slow servers", () => {
       { args: ["--timeout", "10s", "--attempt-timeout", "500ms", "--secrets-dir", dir] },
     );
     expectNotStarted(r, 77);
-    expect(r.result.stderr).toContain("3 of 7 secrets could not be resolved");
+    // The denial is listed with its reason; whatever was still in flight then (the hanging one, maybe
+    // the missing one) is abandoned at once and named as "not fetched", not reported as a failure.
+    expect(r.result.stderr).toMatch(
+      /\d of 7 secrets could not be resolved \(\d more not fetched after that: [A-Z0-9_, ]*B15_HANGING_FILE/,
+    );
     expect(r.result.stderr).toMatch(
       /✖ B15_DENIED ACCESS_DENIED: permission denied reading secret\/data\/forbidden\/db \(403\)/,
     );
     expect(r.result.stderr).toContain("ref+vault://secret/forbidden/db#password");
-    expect(r.result.stderr).toMatch(/✖ B15_MISSING SECRET_NOT_FOUND: .*does not exist \(404\)/);
-    expect(r.result.stderr).toMatch(
-      /✖ B15_HANGING_FILE FETCH_FAILED: .*not fetched, because another secret failed for good/,
-    );
+    expect(r.result.stderr).not.toMatch(/✖ B15_HANGING_FILE/);
     expect(r.result.stderr).not.toMatch(/✖ B15_[A-D](_FILE)? /);
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
     // Once a secret failed for good the hanging sibling is abandoned at once, not left to its attempt
