@@ -16,6 +16,8 @@ export interface CliOptions {
   readonly stdin?: string;
   /** Run the CLI through this command (e.g. setpriv, unshare). */
   readonly prefix?: readonly string[];
+  /** Only for a test whose app itself writes a canary to stderr. */
+  readonly stderrMayHoldCanaries?: boolean;
 }
 
 export interface CliResult {
@@ -61,6 +63,15 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Run
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
+      // Every CLI run of every test: secretwrap never prints a canary value (test/helpers/canary.ts) on
+      // stderr, whatever the test itself checks. (stdout is the app's, and `get`'s.)
+      const leaked = /CANARY_[A-Za-z0-9]+_[0-9a-f]{18}/.exec(stderr);
+      if (leaked !== null && options.stderrMayHoldCanaries !== true) {
+        reject(
+          new Error(`secretwrap ${args.join(" ")} printed a canary value on stderr: ${leaked[0]}\n${stderr}`),
+        );
+        return;
+      }
       resolve({ code, signal, stdout, stderr, pid: child.pid ?? -1, durationMs: Date.now() - started });
     });
   });

@@ -948,10 +948,11 @@ describe("B15–B16: partial failure and slow servers", () => {
 describe("B17–B18, B20: credentials during the run", () => {
   it("B17: the login token expires during the fetch → logs in again once and retries (2 logins), app starts", async () => {
     const [a, b] = [await secret("B17A"), await secret("B17B")];
-    const role = await vault.addAppRole("b17", POLICY, { mount: "approle-b17", tokenTtl: 1 });
+    // A 2 s token leaves room for the mount lookup and A's read on a loaded machine.
+    const role = await vault.addAppRole("b17", POLICY, { mount: "approle-b17", tokenTtl: 2 });
     const secretId = plant(await role.secretId());
-    // B's read is answered only after the 1 s token has expired: Vault says 403 invalid token.
-    vault.server.script(isPath(b.path), [{ kind: "delay", ms: 1300 }]);
+    // B's read is answered only after the token has expired: Vault says 403 invalid token.
+    vault.server.script(isPath(b.path), [{ kind: "delay", ms: 2300 }]);
     const logins = vault.count("auth/approle-b17/login");
     const r = await run(
       {
@@ -1005,12 +1006,14 @@ describe("B17–B18, B20: credentials during the run", () => {
 
   it("B17: a static token that expires is not 'renewed' by any login → exit 77, one read", async () => {
     const b = await secret("B17S");
-    const t = await token(1);
-    vault.server.script(isPath(b.path), [{ kind: "delay", ms: 1300 }]);
+    // The token lives 3 s (room for start-up and the mount lookup on a loaded machine); the read is
+    // held past its expiry.
+    const t = await token(3);
+    vault.server.script(isPath(b.path), [{ kind: "delay", ms: 3300 }]);
     const before = vault.server.requests.length;
     const r = await run(
       { ...viaVault(t), B17S: b.ref },
-      { args: ["--timeout", "10s", "--attempt-timeout", "3s"] },
+      { args: ["--timeout", "15s", "--attempt-timeout", "6s"] },
     );
     expectNotStarted(r, 77);
     expect(r.result.stderr).toContain("Vault rejected the token (403, invalid token: expired or revoked)");
