@@ -49,11 +49,14 @@ export async function startCommand(
   });
   const [program, ...args] = command as [string, ...string[]];
   const path = which(program, env["PATH"]);
-  // From here to the exec or spawn nothing awaits, so a stop signal either arrived already (and the
-  // command is not started) or is handled after the hand-over (and goes to the command).
+  const replace = !options.supervise && execveAvailable();
+  // child_process is loaded only for supervision (exec mode never needs it), and before the check
+  // below: from that check to the exec or spawn nothing may await, so a stop signal either arrived
+  // already (and the command is not started) or is handled after the hand-over (and goes to it).
+  const supervise = replace ? undefined : (await import("./supervise.ts")).supervise;
   const stopped = ctx.router.stopRequested;
   if (stopped !== undefined) throw stoppedBy(stopped);
-  if (!options.supervise && execveAvailable()) {
+  if (supervise === undefined) {
     ctx.log.debug("replacing secretwrap with the command", { command: program });
     if (ctx.owner !== undefined) dropPrivileges(ctx.owner);
     return replaceProcess(path, [program, ...args], env);
@@ -71,8 +74,6 @@ export async function startCommand(
   }
   ctx.log.debug("starting the command as a supervised child", { command: program });
   try {
-    // child_process is loaded only here: exec mode never needs it.
-    const { supervise } = await import("./supervise.ts");
     return await supervise({
       path,
       argv: [program, ...args],
