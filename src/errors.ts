@@ -144,10 +144,6 @@ function rank(exitCode: number): number {
   return index === -1 ? PRIORITY.length : index;
 }
 
-export function isSecretwrapError(error: unknown): error is SecretwrapError {
-  return error instanceof SecretwrapError;
-}
-
 /** Anything thrown that is not ours is a bug: report it as INTERNAL without echoing its text. */
 export function asSecretwrapError(error: unknown): SecretwrapError {
   if (error instanceof SecretwrapError) return error;
