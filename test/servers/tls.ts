@@ -105,8 +105,13 @@ function stamp(offsetDays: number): string {
   return `${d.getUTCFullYear()}${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}000000Z`;
 }
 
-export function createTestPki(): TestPki {
-  const dir = mkdtempSync(join(tmpdir(), "secretwrap-pki-"));
+/** A self-signed P-256 certificate (the CA itself, or a server certificate nobody vouches for). */
+function selfSignedCert(
+  dir: string,
+  name: string,
+  subject: string,
+  extensions: readonly string[],
+): ServerCert {
   openssl(dir, [
     "req",
     "-x509",
@@ -116,16 +121,25 @@ export function createTestPki(): TestPki {
     "ec_paramgen_curve:P-256",
     "-nodes",
     "-keyout",
-    "ca.key",
+    `${name}.key`,
     "-out",
-    "ca.pem",
+    `${name}.pem`,
     "-days",
     "2",
     "-subj",
-    "/CN=secretwrap test CA",
-    "-addext",
+    subject,
+    ...extensions.flatMap((e) => ["-addext", e]),
+  ]);
+  return {
+    key: readFileSync(join(dir, `${name}.key`), "utf8"),
+    cert: readFileSync(join(dir, `${name}.pem`), "utf8"),
+  };
+}
+
+export function createTestPki(): TestPki {
+  const dir = mkdtempSync(join(tmpdir(), "secretwrap-pki-"));
+  const ca = selfSignedCert(dir, "ca", "/CN=secretwrap test CA", [
     "basicConstraints=critical,CA:TRUE",
-    "-addext",
     "keyUsage=critical,keyCertSign,cRLSign",
   ]);
   const loopback = "IP:127.0.0.1,DNS:localhost";
@@ -135,29 +149,6 @@ export function createTestPki(): TestPki {
     end: stamp(2),
   });
   const expired = signedCert(dir, "expired", loopback, { start: stamp(-10), end: stamp(-5) });
-  openssl(dir, [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    "self.key",
-    "-out",
-    "self.pem",
-    "-days",
-    "2",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-addext",
-    `subjectAltName=${loopback}`,
-  ]);
-  const selfSigned = {
-    key: readFileSync(join(dir, "self.key"), "utf8"),
-    cert: readFileSync(join(dir, "self.pem"), "utf8"),
-  };
-  const caPem = readFileSync(join(dir, "ca.pem"), "utf8");
-  return { dir, caPem, caFile: join(dir, "ca.pem"), valid, wrongName, expired, selfSigned };
+  const selfSigned = selfSignedCert(dir, "self", "/CN=127.0.0.1", [`subjectAltName=${loopback}`]);
+  return { dir, caPem: ca.cert, caFile: join(dir, "ca.pem"), valid, wrongName, expired, selfSigned };
 }
