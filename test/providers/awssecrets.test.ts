@@ -5,13 +5,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { parseRef } from "../../src/config/ref.ts";
 import { SecretwrapError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
 import { Redactor } from "../../src/redact.ts";
 import type { Session } from "../../src/provider.ts";
 import { provider } from "../../providers/awssecrets.ts";
 import { canary } from "../helpers/canary.ts";
+import { failureWithout, fetchRef, text, unique } from "../helpers/provider.ts";
 import { AwsFake, requestedIds } from "../servers/aws.ts";
 import { reply } from "../servers/harness.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
@@ -85,24 +85,7 @@ async function connect(
   return { session, secrets, log };
 }
 
-const fetchRef = (session: Session, raw: string, signal = AbortSignal.timeout(10_000)) =>
-  session.fetch(parseRef(raw), signal);
-
-async function failure(promise: Promise<unknown>): Promise<SecretwrapError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(SecretwrapError);
-    const e = error as SecretwrapError;
-    expect(e.message).not.toContain(EXTRA);
-    return e;
-  }
-  throw new Error("expected a failure");
-}
-
-const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString("utf8");
-let seq = 0;
-const unique = (prefix: string): string => `${prefix}-${++seq}`;
+const failure = (promise: Promise<unknown>) => failureWithout(promise, EXTRA);
 
 describe("credentials", () => {
   it("signs with static keys from the environment and reports them as consumed", async () => {

@@ -6,13 +6,13 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { parseRef } from "../../src/config/ref.ts";
 import { SecretwrapError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
 import type { Session } from "../../src/provider.ts";
 import { Redactor } from "../../src/redact.ts";
 import { crc32c, credentialSource, defaultHost, provider } from "../../providers/gcpsecrets.ts";
 import { canary } from "../helpers/canary.ts";
+import { failureWithout, fetchRef, text, unique } from "../helpers/provider.ts";
 import { FakeGcp, googleError } from "../servers/gcp.ts";
 import { reply, type Fault } from "../servers/harness.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
@@ -84,25 +84,7 @@ async function connect(
   return { session, secrets };
 }
 
-const fetchRef = (session: Session, raw: string, signal = AbortSignal.timeout(10_000)) =>
-  session.fetch(parseRef(raw), signal);
-
-async function failure(promise: Promise<unknown>): Promise<SecretwrapError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(SecretwrapError);
-    const e = error as SecretwrapError;
-    expect(e.message).not.toContain(EXTRA);
-    expect(e.hint).not.toContain(EXTRA);
-    return e;
-  }
-  throw new Error("expected a failure");
-}
-
-const text = (bytes: Uint8Array): string => Buffer.from(bytes).toString("utf8");
-let seq = 0;
-const unique = (prefix: string): string => `${prefix}-${++seq}`;
+const failure = (promise: Promise<unknown>) => failureWithout(promise, EXTRA);
 const apiFault = (http: number, status: string, headers?: Record<string, string>): Fault => ({
   kind: "reply",
   reply: googleError(http, status, `scripted ${status} ${EXTRA}`, headers),

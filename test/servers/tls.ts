@@ -21,6 +21,9 @@ export interface TestPki {
   readonly selfSigned: ServerCert;
 }
 
+/** openssl req arguments for a fresh, unencrypted P-256 key. */
+const NEW_P256_KEY = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+
 function openssl(dir: string, args: readonly string[]): void {
   execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
 }
@@ -34,11 +37,7 @@ function signedCert(
   openssl(dir, [
     "req",
     "-new",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
+    ...NEW_P256_KEY,
     "-keyout",
     `${name}.key`,
     "-out",
@@ -115,11 +114,7 @@ function selfSignedCert(
   openssl(dir, [
     "req",
     "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
+    ...NEW_P256_KEY,
     "-keyout",
     `${name}.key`,
     "-out",
