@@ -18,7 +18,7 @@ const code = await main({
   router,
   writeOut: writeStdout,
   writeErr: writeStderr,
-  isTerminal: process.stdin.isTTY === true,
+  stdinIsTerminal: () => process.stdin.isTTY === true,
 });
 // Output is written synchronously, so exiting now loses nothing; idle SDK sockets must not hold the exit.
 process.exit(code);

@@ -13,7 +13,7 @@ import { which } from "./which.ts";
 
 export interface StartContext {
   readonly router: SignalRouter;
-  readonly terminal: boolean;
+  readonly terminal: () => boolean;
   readonly log: Logger;
   readonly plan: Plan;
   readonly loaded: Loaded;
@@ -81,7 +81,7 @@ export async function startCommand(
       stopTimeoutMs: options.stopTimeoutMs,
       router: ctx.router,
       log: ctx.log,
-      terminal: ctx.terminal,
+      terminal: ctx.terminal(),
       ...(ctx.owner === undefined ? {} : { owner: ctx.owner }),
     });
   } finally {
