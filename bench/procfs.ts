@@ -1,5 +1,5 @@
-// Memory of a live process from /proc/<pid>/status: VmHWM is the peak resident set since exec (for
-// secretwrap, its peak while resolving), VmRSS what it holds now. The kernel counts in KiB.
+// Memory of a live process from /proc/<pid>/status: VmHWM is the peak resident set since its last exec,
+// VmRSS what it holds now. The kernel counts in KiB.
 import { readFileSync } from "node:fs";
 
 export interface Memory {

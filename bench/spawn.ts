@@ -10,8 +10,11 @@ export interface Command {
   readonly cwd: string;
 }
 
-/** Wall-clock milliseconds until the process exits; rejects (with its stderr) unless it exits 0. */
-export function timeCommand(command: Command): Promise<number> {
+/**
+ * Wall-clock milliseconds until the process exits; rejects (with its stderr) unless it exits 0.
+ * `onStderr` receives everything it printed there.
+ */
+export function timeCommand(command: Command, onStderr?: (text: string) => void): Promise<number> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     let ended = Number.NaN;
@@ -26,6 +29,7 @@ export function timeCommand(command: Command): Promise<number> {
     child.once("exit", () => (ended = performance.now()));
     child.once("error", reject);
     child.once("close", (code, signal) => {
+      onStderr?.(stderr);
       if (code === 0) resolve(ended - started);
       else
         reject(

@@ -1,9 +1,16 @@
 // Entry point. Signal handlers go in before anything else is loaded (see signals.ts); the rest of
 // secretwrap is imported only after that.
+import { SUPERVISOR_ARG } from "./exec/handover.ts";
 import { SignalRouter } from "./signals.ts";
 
 const router = new SignalRouter();
 router.install();
+
+if (process.argv[2] === SUPERVISOR_ARG) {
+  // A --supervise run that has resolved its secrets, now slim (src/exec/supervisor.ts).
+  const { runSupervisor } = await import("./exec/supervisor.ts");
+  process.exit(await runSupervisor(process.argv[3] ?? "", router));
+}
 
 const [{ takeAppOnlyVariables }, { main }, { writeStderr, writeStdout }] = await Promise.all([
   import("./appenv.ts"),

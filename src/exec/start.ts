@@ -8,6 +8,7 @@ import { removeSecretsDir, type Owner, type SecretsDir } from "../output/files.t
 import type { Plan } from "../plan.ts";
 import { stoppedBy, type SignalRouter } from "../signals.ts";
 import { execveAvailable, replaceProcess } from "./execve.ts";
+import { handOverToSupervisor } from "./handover.ts";
 import { dropPrivileges } from "./user.ts";
 import { which } from "./which.ts";
 
@@ -49,6 +50,25 @@ export async function startCommand(
   });
   const [program, ...args] = command as [string, ...string[]];
   const path = which(program, env["PATH"]);
+  if (options.supervise && execveAvailable() && process.pid !== 1) {
+    const stopped = ctx.router.stopRequested;
+    if (stopped !== undefined) throw stoppedBy(stopped);
+    ctx.log.debug("handing over to a slim supervisor", { command: program });
+    return handOverToSupervisor(
+      {
+        path,
+        argv: [program, ...args],
+        stopTimeoutMs: options.stopTimeoutMs,
+        terminal: ctx.terminal(),
+        ...(ctx.dir?.created === true ? { secretsDir: ctx.dir.path } : {}),
+        ...(ctx.owner === undefined ? {} : { owner: ctx.owner }),
+        logLevel: options.logLevel,
+        logFormat: options.logFormat,
+        secretNames: ctx.plan.targets.filter((t) => t.output.kind === "env").map((t) => t.name),
+      },
+      env,
+    );
+  }
   const replace = !options.supervise && execveAvailable();
   // child_process is loaded only for supervision (exec mode never needs it), and before the check
   // below: from that check to the exec or spawn nothing may await, so a stop signal either arrived

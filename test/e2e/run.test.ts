@@ -299,6 +299,8 @@ describe.each(NODES)("exec path under $name", (node) => {
     // The preload ran exactly once: in the app, never in secretwrap.
     const { readFileSync } = await import("node:fs");
     expect(readFileSync(marker, "utf8").trim().split("\n")).toEqual([String(start.pid)]);
+    // Where Node can exec, the app's parent is the slim supervisor secretwrap handed over to.
+    expect(start.parentArgv?.includes("--secretwrap-supervisor")).toBe(node.hasExecve);
   });
 
   it("--pristine gives only declared variables and PATH/HOME/TERM/LANG; --keep-env keeps one more", async () => {

@@ -151,6 +151,8 @@ describe("the single executable (Node SEA)", () => {
     expect(start.env?.["NODE_OPTIONS"]).toBe(`--require ${preload}`);
     // Exactly once, in the app; with --supervise secretwrap is a separate, earlier process.
     expect(readFileSync(marker, "utf8").trim().split("\n")).toEqual([String(start.pid)]);
+    // …which handed over to the slim supervisor: the same executable, with no script argument.
+    expect(start.parentArgv?.slice(1, 2)).toEqual(["--secretwrap-supervisor"]);
   });
 
   it("keeps NODE_EXTRA_CA_CERTS and NODE_USE_ENV_PROXY out of itself and hands them to the app", async () => {

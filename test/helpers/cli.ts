@@ -96,6 +96,7 @@ export interface ProbeRecord {
   readonly sigBlk?: string;
   readonly signal?: string;
   readonly parentEnviron?: string;
+  readonly parentArgv?: readonly string[];
   readonly files?: Record<
     string,
     {

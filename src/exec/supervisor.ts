@@ -1,0 +1,49 @@
+// The slim supervisor: what a --supervise run becomes once every secret is resolved (see
+// handover.ts). It loads no provider, SDK or config code, so what stays resident for the app's
+// lifetime is little more than Node itself; its environment is the app's, with the variables Node
+// applies at start-up moved aside (appenv.ts) and handed back to the app.
+import { rmSync } from "node:fs";
+import { takeAppOnlyVariables } from "../appenv.ts";
+import { asSecretwrapError } from "../errors.ts";
+import { createLogger } from "../log.ts";
+import { Redactor } from "../redact.ts";
+import { reportError } from "../report.ts";
+import { stoppedBy, type SignalRouter } from "../signals.ts";
+import { decodeHandover } from "./handover.ts";
+import { supervise } from "./supervise.ts";
+
+export async function runSupervisor(argument: string, router: SignalRouter): Promise<number> {
+  const redactor = new Redactor();
+  let log = createLogger({ level: "info", format: "text", redactor });
+  let secretsDir: string | undefined;
+  try {
+    const handover = decodeHandover(argument);
+    secretsDir = handover.secretsDir;
+    for (const name of handover.secretNames) {
+      const value = process.env[name];
+      if (value !== undefined) redactor.add(value);
+    }
+    log = createLogger({ level: handover.logLevel, format: handover.logFormat, redactor });
+    const env = { ...process.env };
+    const appOnly = takeAppOnlyVariables(env);
+    const stopped = router.stopRequested;
+    if (stopped !== undefined) throw stoppedBy(stopped);
+    return await supervise({
+      path: handover.path,
+      argv: handover.argv,
+      env: { ...(env as Record<string, string>), ...appOnly },
+      stopTimeoutMs: handover.stopTimeoutMs,
+      router,
+      log,
+      terminal: handover.terminal,
+      ...(handover.owner === undefined ? {} : { owner: handover.owner }),
+    });
+  } catch (error) {
+    const failure = asSecretwrapError(error);
+    reportError(log, failure, failure.code === "USAGE" ? "see --help" : "the command was not started");
+    return failure.exitCode;
+  } finally {
+    // The app has exited: its secret files are no longer needed by anyone.
+    if (secretsDir !== undefined) rmSync(secretsDir, { recursive: true, force: true });
+  }
+}
