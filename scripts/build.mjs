@@ -1,15 +1,18 @@
-// One ESM bundle with a lazily loaded chunk per provider (and per SDK), so a run loads only what it
-// uses and the published package needs no runtime dependencies.
+// ESM bundles with a lazily loaded bundle per provider (and chunks per SDK), so a run loads only what
+// it uses and the published package needs no runtime dependencies.
 import { build } from "esbuild";
-import { rmSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { builtinModules } from "node:module";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
 // An ESM `import … from "node:http"` makes Node build the builtin's full ES namespace, reading every
 // export (node:http's load undici: ~35 ms at start-up; node:fs's load its streams). So every builtin an
 // ESM module of the bundle imports is served by a small shim over process.getBuiltinModule().
-// Builtins that CommonJS dependencies require() at load time but call only on rare paths: commander
-// requires child_process for git-style subcommands we never use, and child_process alone brings in
-// net, streams, dgram and readline (~5 ms of start-up). They load on first property access instead.
+// Builtins that modules import or require() at load time but call only on rare paths: commander
+// requires child_process for git-style subcommands we never use, and secretwrap itself spawns only in
+// --supervise mode; child_process alone brings in net, streams, dgram and readline (~5 ms of
+// start-up). They load on first property access instead.
 const LOADED_ON_FIRST_USE = new Set(["child_process"]);
 
 const builtinsThroughRequire = {
@@ -20,12 +23,13 @@ const builtinsThroughRequire = {
     );
     build.onResolve({ filter: builtin }, (args) => {
       const name = args.path.replace(/^node:/, "");
-      if (args.kind === "import-statement" || args.kind === "dynamic-import") {
-        return { path: name, namespace: "builtin-shim" };
+      const esm = args.kind === "import-statement" || args.kind === "dynamic-import";
+      if (LOADED_ON_FIRST_USE.has(name) && !esm) return { path: name, namespace: "builtin-first-use-cjs" };
+      // Our own named imports only: dependencies also import the default, which cannot be lazy.
+      if (LOADED_ON_FIRST_USE.has(name) && !args.importer.includes("/node_modules/")) {
+        return { path: name, namespace: "builtin-first-use-esm" };
       }
-      return args.kind === "require-call" && LOADED_ON_FIRST_USE.has(name)
-        ? { path: name, namespace: "builtin-on-first-use" }
-        : undefined;
+      return esm ? { path: name, namespace: "builtin-shim" } : undefined;
     });
     // A CommonJS shim: esbuild then turns each named import into a property access at its use site,
     // so the builtin's lazy getters (fs.promises, fs.ReadStream, …) run only if really used.
@@ -33,30 +37,63 @@ const builtinsThroughRequire = {
       contents: `module.exports = process.getBuiltinModule("node:${args.path}");\n`,
       loader: "js",
     }));
-    build.onLoad({ filter: /.*/, namespace: "builtin-on-first-use" }, (args) => ({
-      contents: [
-        `const load = () => process.getBuiltinModule("node:${args.path}");`,
-        "module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });",
-      ].join("\n"),
+    const load = (name) => `const load = () => process.getBuiltinModule("node:${name}");`;
+    // For require(): an object whose every property access loads the builtin.
+    build.onLoad({ filter: /.*/, namespace: "builtin-first-use-cjs" }, (args) => ({
+      contents: `${load(args.path)}\nmodule.exports = new Proxy({}, { get: (_, key) => load()[key] });\n`,
       loader: "js",
     }));
+    // For ESM imports (which esbuild reads through a namespace copy, so no proxy): each function the
+    // builtin exports, as a wrapper. Importing anything else (a class, a constant) fails the build.
+    build.onLoad({ filter: /.*/, namespace: "builtin-first-use-esm" }, (args) => {
+      const functions = Object.entries(process.getBuiltinModule(`node:${args.path}`))
+        .filter(([name, value]) => typeof value === "function" && /^[a-z]/.test(name))
+        .map(([name]) => `export const ${name} = (...args) => load().${name}(...args);`);
+      return { contents: [load(args.path), ...functions].join("\n"), loader: "js" };
+    });
   },
 };
 
-rmSync("dist", { recursive: true, force: true });
-await build({
-  entryPoints: { bin: "src/bin.ts" },
-  outdir: "dist",
+const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
+const SRC = join(REPO, "src");
+/** Providers with an SDK: each is its own bundle, loaded only by a run that uses it. */
+const PROVIDERS = ["vault", "awssecrets", "gcpsecrets", "azurekeyvault"];
+const CORE = join(SRC, "core.ts");
+/** The src/ modules src/core.ts re-exports for the providers (`export * from "./x.ts"`). */
+const sharedWithProviders = new Set(
+  [...readFileSync(CORE, "utf8").matchAll(/^export \* from "(\.\/[^"]+)";$/gm)].map((m) =>
+    resolve(SRC, m[1] ?? ""),
+  ),
+);
+
+/** Imports matching `filter` are left to Node at run time as `to(resolved path)`. */
+const externalize = (name, filter, to) => ({
+  name,
+  setup(build) {
+    build.onResolve({ filter }, (args) => {
+      const path = resolve(args.resolveDir, args.path);
+      const target = to(path, args);
+      return target === undefined ? undefined : { path: target, external: true };
+    });
+  },
+});
+
+// Three kinds of output, so that a run loads two files (bin.js, core.js) before its first provider
+// instead of a dozen small shared chunks (each costs the ESM loader ~0.6 ms):
+//   dist/bin.js        the entry: installs the signal handlers, then imports core.js
+//   dist/core.js       all of src/ (the file provider too), in one file
+//   dist/yaml.js       the YAML parser, only for runs with a config file
+//   dist/providers/    one bundle per SDK provider (with lazily loaded SDK chunks), importing
+//                      secretwrap's own code from ../core.js
+const common = {
   bundle: true,
-  splitting: true,
   format: "esm",
   platform: "node",
   target: "node20",
   minify: process.env.SECRETWRAP_BUILD_DEBUG === undefined,
   legalComments: "linked",
-  chunkNames: "chunks/[name]-[hash]",
   // CommonJS dependencies call require() and read __dirname/__filename (google-gax does so when it
-  // loads); give every ESM chunk real ones.
+  // loads); give every ESM file real ones.
   banner: {
     // process.getBuiltinModule (Node ≥ 20.16) instead of ESM imports of builtins, which are slower.
     js: [
@@ -65,6 +102,66 @@ await build({
       "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
     ].join(" "),
   },
-  plugins: [builtinsThroughRequire],
   logLevel: "warning",
+};
+
+rmSync("dist", { recursive: true, force: true });
+await build({
+  ...common,
+  entryPoints: { bin: "src/bin.ts" },
+  outdir: "dist",
+  plugins: [
+    builtinsThroughRequire,
+    externalize("core", /core\.ts$/, (path) => (path === CORE ? "./core.js" : undefined)),
+  ],
+});
+const core = await build({
+  ...common,
+  metafile: true,
+  entryPoints: { core: CORE },
+  outdir: "dist",
+  plugins: [
+    builtinsThroughRequire,
+    externalize("providers", /providers\/[a-z]+\.ts$/, (path) => {
+      const name = basename(path, ".ts");
+      return PROVIDERS.includes(name) && path === join(REPO, "providers", `${name}.ts`)
+        ? `./providers/${name}.js`
+        : undefined;
+    }),
+    externalize("yaml", /^yaml$/, () => "./yaml.js"),
+  ],
+});
+const coreInputs = new Set(Object.keys(core.metafile.inputs).map((input) => resolve(REPO, input)));
+await build({
+  ...common,
+  stdin: {
+    contents: 'import yaml from "yaml"; export default yaml;',
+    resolveDir: REPO,
+    sourcefile: "yaml-entry.js",
+  },
+  outfile: "dist/yaml.js",
+  plugins: [builtinsThroughRequire],
+});
+await build({
+  ...common,
+  entryPoints: Object.fromEntries(PROVIDERS.map((name) => [name, `providers/${name}.ts`])),
+  outdir: "dist/providers",
+  splitting: true,
+  // Beside the provider files: an external import ("../core.js") is written as is, so every file
+  // that may hold one must sit one level below dist/.
+  chunkNames: "[name]-[hash]",
+  plugins: [
+    builtinsThroughRequire,
+    externalize("core", /^\./, (path, args) => {
+      if (!path.startsWith(SRC + "/")) return undefined;
+      if (sharedWithProviders.has(path)) return "../core.js";
+      // Code only providers use (endpoint.ts, network.ts) is bundled with them, so that its builtins
+      // (net, tls) load with the first provider that needs them; a copy of anything core.js holds
+      // would be a second SecretwrapError class, or a second cache.
+      if (coreInputs.has(path)) {
+        throw new Error(`${args.importer} imports ${path}: add it to src/core.ts's re-exports`);
+      }
+      return undefined;
+    }),
+  ],
 });

@@ -67,12 +67,15 @@ export function printCheck(
         : report.status === "absent"
           ? "absent (optional)"
           : "ok";
-    log.error(`check ${report.name}: ${status}`, {
+    const fields = {
       provider: report.provider,
       ref: report.ref,
       version: report.version,
       target: report.target,
       durationMs: report.durationMs,
-    });
+    };
+    // A failure is an error; a good result is information, not an "error:" line.
+    if (report.status === "failed") log.error(`check ${report.name}: ${status}`, fields);
+    else log.info(`check ${report.name}: ${status}`, fields);
   }
 }

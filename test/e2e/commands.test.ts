@@ -47,7 +47,9 @@ describe.each(NODES)("commands under $name", (node) => {
       .split("\n")
       .filter((l) => l.includes("check "));
     expect(lines).toHaveLength(4);
-    expect(result.stderr).toMatch(/check API_KEY: ok provider=file ref=ref\+file:\/\/\S+\/v .*target=env/);
+    expect(result.stderr).toMatch(
+      /^secretwrap: check API_KEY: ok provider=file ref=ref\+file:\/\/\S+\/v .*target=env/m,
+    );
     expect(result.stderr).toMatch(/check TLS_KEY: ok .*target=file:tls.key/);
     expect(result.stderr).toMatch(/check MAYBE: absent \(optional\)/);
     expect(scanForCanaries([value], { texts: { stdout: result.stdout, stderr: result.stderr } })).toEqual([]);

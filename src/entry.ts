@@ -1,0 +1,22 @@
+// What bin.ts runs once the signal handlers are in: the slim supervisor of a --supervise run that has
+// handed over (src/exec/handover.ts), or the CLI.
+import { takeAppOnlyVariables } from "./appenv.ts";
+import { SUPERVISOR_ARG } from "./exec/handover.ts";
+import { runSupervisor } from "./exec/supervisor.ts";
+import { writeStderr, writeStdout } from "./log.ts";
+import { main } from "./main.ts";
+import type { SignalRouter } from "./signals.ts";
+
+export async function runEntry(router: SignalRouter): Promise<number> {
+  if (process.argv[2] === SUPERVISOR_ARG) return await runSupervisor(process.argv[3] ?? "", router);
+  const appOnlyEnv = takeAppOnlyVariables(process.env);
+  return await main({
+    argv: process.argv.slice(2),
+    env: { ...process.env },
+    appOnlyEnv,
+    router,
+    writeOut: writeStdout,
+    writeErr: writeStderr,
+    stdinIsTerminal: () => process.stdin.isTTY === true,
+  });
+}
