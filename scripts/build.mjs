@@ -15,6 +15,8 @@ import { fileURLToPath } from "node:url";
 // start-up). They load on first property access instead.
 const LOADED_ON_FIRST_USE = new Set(["child_process"]);
 
+const builtinOf = (args) => args.path.slice(args.path.lastIndexOf("|") + 1);
+
 const builtinsThroughRequire = {
   name: "builtins-through-require",
   setup(build) {
@@ -24,32 +26,76 @@ const builtinsThroughRequire = {
     build.onResolve({ filter: builtin }, (args) => {
       const name = args.path.replace(/^node:/, "");
       const esm = args.kind === "import-statement" || args.kind === "dynamic-import";
-      if (LOADED_ON_FIRST_USE.has(name) && !esm) return { path: name, namespace: "builtin-first-use-cjs" };
+      // One shim per importing file: a shim shared by two provider bundles would become a chunk
+      // file of its own, and every file costs the ESM loader about half a millisecond.
+      const path = `${args.importer}|${name}`;
+      if (LOADED_ON_FIRST_USE.has(name) && !esm) return { path, namespace: "builtin-first-use-cjs" };
       // Our own named imports only: dependencies also import the default, which cannot be lazy.
       if (LOADED_ON_FIRST_USE.has(name) && !args.importer.includes("/node_modules/")) {
-        return { path: name, namespace: "builtin-first-use-esm" };
+        return { path, namespace: "builtin-first-use-esm" };
       }
-      return esm ? { path: name, namespace: "builtin-shim" } : undefined;
+      return esm ? { path, namespace: "builtin-shim" } : undefined;
     });
     // A CommonJS shim: esbuild then turns each named import into a property access at its use site,
     // so the builtin's lazy getters (fs.promises, fs.ReadStream, …) run only if really used.
     build.onLoad({ filter: /.*/, namespace: "builtin-shim" }, (args) => ({
-      contents: `module.exports = process.getBuiltinModule("node:${args.path}");\n`,
+      contents: `module.exports = process.getBuiltinModule("node:${builtinOf(args)}");\n`,
       loader: "js",
     }));
     const load = (name) => `const load = () => process.getBuiltinModule("node:${name}");`;
     // For require(): an object whose every property access loads the builtin.
     build.onLoad({ filter: /.*/, namespace: "builtin-first-use-cjs" }, (args) => ({
-      contents: `${load(args.path)}\nmodule.exports = new Proxy({}, { get: (_, key) => load()[key] });\n`,
+      contents: `${load(builtinOf(args))}\nmodule.exports = new Proxy({}, { get: (_, key) => load()[key] });\n`,
       loader: "js",
     }));
     // For ESM imports (which esbuild reads through a namespace copy, so no proxy): each function the
     // builtin exports, as a wrapper. Importing anything else (a class, a constant) fails the build.
     build.onLoad({ filter: /.*/, namespace: "builtin-first-use-esm" }, (args) => {
-      const functions = Object.entries(process.getBuiltinModule(`node:${args.path}`))
+      const functions = Object.entries(process.getBuiltinModule(`node:${builtinOf(args)}`))
         .filter(([name, value]) => typeof value === "function" && /^[a-z]/.test(name))
         .map(([name]) => `export const ${name} = (...args) => load().${name}(...args);`);
-      return { contents: [load(args.path), ...functions].join("\n"), loader: "js" };
+      return { contents: [load(builtinOf(args)), ...functions].join("\n"), loader: "js" };
+    });
+  },
+};
+
+// axios (Vault's HTTP client) reads globalThis.fetch, Request, Response and FormData when it loads: its
+// fetch adapter and its FormData checks. In Node those globals are lazy getters that load undici, which
+// costs a Vault run ~30 ms for a client that only ever uses its http adapter here. These two edits
+// remove the reads; the build fails if axios no longer has the code they expect.
+const AXIOS_EDITS = [
+  {
+    file: /node_modules\/axios\/lib\/adapters\/fetch\.js$/,
+    replace: /^[\s\S]*$/,
+    with: "export const getFetch = () => false;\nexport default false;\n",
+  },
+  {
+    file: /node_modules\/axios\/lib\/utils\.js$/,
+    replace: "typeof G.FormData !== 'undefined' ? G.FormData : undefined",
+    with: "undefined",
+  },
+];
+
+const axiosWithoutWebFetch = {
+  name: "axios-without-web-fetch",
+  setup(build) {
+    // node-vault's require("axios") would bundle axios's CommonJS build, a second copy with the same
+    // reads; it never calls it (our transport replaces its HTTP layer), so it gets the one ESM copy.
+    build.onResolve({ filter: /^axios$/ }, () => ({ path: join(REPO, "node_modules/axios/index.js") }));
+    const applied = new Set();
+    for (const edit of AXIOS_EDITS) {
+      build.onLoad({ filter: edit.file }, (args) => {
+        const source = readFileSync(args.path, "utf8");
+        const edited = source.replace(edit.replace, edit.with);
+        if (edited === source) throw new Error(`axios changed: ${args.path} no longer has ${edit.replace}`);
+        applied.add(edit);
+        return { contents: edited, loader: "js" };
+      });
+    }
+    build.onEnd((result) => {
+      if (result.errors.length === 0 && applied.size !== AXIOS_EDITS.length) {
+        throw new Error("axios changed: not every edit of AXIOS_EDITS applied (is lib/ still bundled?)");
+      }
     });
   },
 };
@@ -152,6 +198,7 @@ await build({
   chunkNames: "[name]-[hash]",
   plugins: [
     builtinsThroughRequire,
+    axiosWithoutWebFetch,
     externalize("core", /^\./, (path, args) => {
       if (!path.startsWith(SRC + "/")) return undefined;
       if (sharedWithProviders.has(path)) return "../core.js";
