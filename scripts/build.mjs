@@ -5,6 +5,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { gaxRestOnly } from "./gax-rest.mjs";
 
 // An ESM `import … from "node:http"` makes Node build the builtin's full ES namespace, reading every
 // export (node:http's load undici: ~35 ms at start-up; node:fs's load its streams). So every builtin an
@@ -199,6 +200,7 @@ await build({
   plugins: [
     builtinsThroughRequire,
     axiosWithoutWebFetch,
+    gaxRestOnly,
     externalize("core", /^\./, (path, args) => {
       if (!path.startsWith(SRC + "/")) return undefined;
       if (sharedWithProviders.has(path)) return "../core.js";

@@ -22,7 +22,7 @@ export async function connect(raw: unknown, ctx: ProviderContext, signal: AbortS
     source.kind === "file" ? readCredentials(source.path, source.from, options, ctx) : undefined;
   useMetadataEnv(ctx.env);
   const [sdk, gax]: [Sdk, Gax] = await Promise.all([
-    import("@google-cloud/secret-manager").then(commonJs),
+    import("@google-cloud/secret-manager/build/src/v1/index.js").then(commonJs), // see Sdk
     import("google-gax").then(commonJs),
   ]);
   const gal = gax.googleAuthLibrary;

@@ -1,12 +1,12 @@
 // A logged-in Secret Manager: one generated client per host, reads that check size and checksum, and
 // closing the clients and the agent.
 //
-// Transport: the REST fallback (HTTP/1.1 + JSON), not gRPC. Both load the same modules (the generated
-// client requires google-gax, and with it grpc-js, either way), so start-up differs only in the first
-// connection, where REST was as fast or faster (see docs/providers/gcpsecrets.md); REST also carries a
-// bearer token to a loopback http:// endpoint (grpc-js refuses call credentials on insecure channels),
-// takes an extra CA per client through a plain https.Agent, and gax 5 never retries REST calls, so the
-// one retry layer (src/retry.ts) decides. Retries are also switched off per call for newer gax versions.
+// Transport: the REST fallback (HTTP/1.1 + JSON), not gRPC. Its first connection was as fast or faster
+// (see docs/providers/gcpsecrets.md), and the bundle then loads google-gax's REST-only entry point
+// without grpc-js (scripts/gax-rest.mjs); REST also carries a bearer token to a loopback http://
+// endpoint (grpc-js refuses call credentials on insecure channels), takes an extra CA per client through
+// a plain https.Agent, and gax 5 never retries REST calls, so the one retry layer (src/retry.ts)
+// decides. Retries are also switched off per call for newer gax versions.
 import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import type { GoogleAuth } from "google-gax";
 import type { Ref } from "../../src/config/ref.ts";
@@ -19,7 +19,9 @@ import { NAME } from "./options.ts";
 import { defaultHost, targetOf } from "./target.ts";
 import { attemptSignal, type Transport } from "./transport.ts";
 
-export type Sdk = typeof import("@google-cloud/secret-manager");
+/** The v1 API alone: the package's index also loads v1beta2 and its static protos (~570 KB of code
+ * that the REST client, which reads its JSON protos, never uses). */
+export type Sdk = typeof import("@google-cloud/secret-manager/build/src/v1/index.js");
 
 interface AccessResponse {
   readonly name?: string | null;
