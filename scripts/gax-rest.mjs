@@ -27,6 +27,31 @@ export const gaxRestOnly = {
       checkUses(args.importer, fallback.path);
       return { path: fallback.path, namespace: "gax-rest-only" };
     });
+    // google-gax's static protobuf.js modules for its IAM, locations and long-running-operations
+    // mixins (~470 KB of code that builds hundreds of classes when it runs). The REST client reads the
+    // JSON protos instead; only IamProtos/LocationProtos/operationsProtos exports and LRO polling touch
+    // them. Each is evaluated on first property access.
+    build.onResolve({ filter: /^\.\.?\/(\.\.\/)*protos\/(iam_service|locations|operations)$/ }, (args) => {
+      if (args.pluginData === "gax-lazy-protos" || !args.resolveDir.includes("/google-gax/build/src"))
+        return undefined;
+      return { path: join(args.resolveDir, `${args.path}.js`), namespace: "gax-lazy-protos" };
+    });
+    build.onLoad({ filter: /.*/, namespace: "gax-lazy-protos" }, (args) => ({
+      contents: [
+        "let real;",
+        `const load = () => (real ??= require(${JSON.stringify(args.path)}));`,
+        // __importStar() passes an __esModule object through untouched, so it reads no key up front.
+        "module.exports = new Proxy({}, {",
+        '  get: (_, key) => (key === "__esModule" ? true : load()[key]),',
+        "  has: (_, key) => key in load(),",
+        "  ownKeys: () => Reflect.ownKeys(load()),",
+        "  getOwnPropertyDescriptor: (_, key) => Reflect.getOwnPropertyDescriptor(load(), key),",
+        "});",
+      ].join("\n"),
+      resolveDir: dirname(args.path),
+      pluginData: "gax-lazy-protos",
+      loader: "js",
+    }));
     build.onLoad({ filter: /.*/, namespace: "gax-rest-only" }, (args) => ({
       // Relative requires from gax's own build/src: its exports map does not list util.js.
       contents: [
