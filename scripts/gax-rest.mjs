@@ -1,10 +1,14 @@
-// The gcpsecrets provider uses the SDK's REST transport (`fallback: true`), for which the generated
-// client takes google-gax's REST-only entry point (`google-gax/fallback`, the one its docs name "to
-// avoid loading google-gax with gRPC", and the package's own `browser` build). The client still
-// require()s the full "google-gax" at load time, only for two helpers, and that pulls in @grpc/grpc-js,
-// @grpc/proto-loader and protobufjs' descriptor set (~40 ms of start-up, measured) that REST never uses.
-// In the bundle, "google-gax" is therefore the fallback module plus those helpers; the build fails if a
-// generated client ever takes anything else from the top-level module.
+// What the gcpsecrets provider's SDK loads in the bundle. It uses the REST transport (`fallback: true`),
+// for which the generated client takes google-gax's REST-only entry point (`google-gax/fallback`, the
+// one the client's docs name "to avoid loading google-gax with gRPC", and the package's own `browser`
+// build). Two things still loaded code that REST never runs (measured on the bench's gcp scenario):
+//   1. The client require()s the full "google-gax" at load time, for two helpers only, and that pulls
+//      in @grpc/grpc-js, @grpc/proto-loader and protobuf.js' descriptor set. In the bundle "google-gax"
+//      is the fallback module plus those helpers; the build fails if a generated client ever takes
+//      anything else from it.
+//   2. google-gax/fallback requires the static protobuf.js modules of its IAM, locations and operations
+//      mixins (~470 KB that build hundreds of classes when they run) only to re-export them; the REST
+//      client reads JSON protos. Each is evaluated on first property access instead.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -16,24 +20,19 @@ const ADDED = ["loggingUtils", "decodeAnyProtosInArray", "googleAuthLibrary", "f
 export const gaxRestOnly = {
   name: "gax-rest-only",
   setup(build) {
+    // 1
     build.onResolve({ filter: /^google-gax$/ }, async (args) => {
-      if (args.pluginData === "gax-rest-only") return undefined;
       const fallback = await build.resolve("google-gax/fallback", {
         kind: "require-call",
         resolveDir: args.resolveDir,
-        pluginData: "gax-rest-only",
       });
       if (fallback.errors.length > 0) return { errors: fallback.errors };
       checkUses(args.importer, fallback.path);
       return { path: fallback.path, namespace: "gax-rest-only" };
     });
-    // google-gax's static protobuf.js modules for its IAM, locations and long-running-operations
-    // mixins (~470 KB of code that builds hundreds of classes when it runs). The REST client reads the
-    // JSON protos instead; only IamProtos/LocationProtos/operationsProtos exports and LRO polling touch
-    // them. Each is evaluated on first property access.
+    // 2: IamProtos, LocationProtos, operationsProtos and long-running-operation polling use them.
     build.onResolve({ filter: /^\.\.?\/(\.\.\/)*protos\/(iam_service|locations|operations)$/ }, (args) => {
-      if (args.pluginData === "gax-lazy-protos" || !args.resolveDir.includes("/google-gax/build/src"))
-        return undefined;
+      if (!args.resolveDir.includes("/google-gax/build/src")) return undefined;
       return { path: join(args.resolveDir, `${args.path}.js`), namespace: "gax-lazy-protos" };
     });
     build.onLoad({ filter: /.*/, namespace: "gax-lazy-protos" }, (args) => ({
@@ -49,7 +48,6 @@ export const gaxRestOnly = {
         "});",
       ].join("\n"),
       resolveDir: dirname(args.path),
-      pluginData: "gax-lazy-protos",
       loader: "js",
     }));
     build.onLoad({ filter: /.*/, namespace: "gax-rest-only" }, (args) => ({
