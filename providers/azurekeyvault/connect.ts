@@ -1,9 +1,8 @@
 // connect(): options, the SDKs (loaded here), the shared credential, one SecretClient per vault, and
 // the session's fetch.
-import { rootCertificates } from "node:tls";
 import * as z from "zod/mini";
 import type { Ref } from "../../src/config/ref.ts";
-import { checkEndpoint, readCaFile } from "../../src/endpoint.ts";
+import { checkEndpoint, readCaFile, trustingAlso } from "../../src/endpoint.ts";
 import { SecretwrapError } from "../../src/errors.ts";
 import { MAX_SECRET_BYTES } from "../../src/limits.ts";
 import type { Fetched, ProviderContext, Session } from "../../src/provider.ts";
@@ -15,13 +14,18 @@ import type { TokenTraffic } from "./token-traffic.ts";
 import { vaultError } from "./vault-errors.ts";
 import { vaultUrlFor } from "./vault-url.ts";
 
+type TlsSettings = NonNullable<import("@azure/identity").TokenCredentialOptions["tlsOptions"]>;
+
 export async function connect(raw: unknown, ctx: ProviderContext): Promise<Session> {
   const options = z.parse(Options, raw);
   const auth = options.auth ?? {};
+  // One SecureContext for every client and credential: an explicit `ca` list would make Node parse the
+  // ~150 public roots again for each new connection. The SDK's agent options pass it on to tls.connect
+  // (its TlsSettings type does not list it).
   const tlsOptions =
     options.caFile === undefined
       ? {}
-      : { tlsOptions: { ca: [...rootCertificates, readCaFile(options.caFile, NAME)] } };
+      : { tlsOptions: trustingAlso(readCaFile(options.caFile, NAME)) as TlsSettings };
   // Checked before the SDKs load: a bad URL is a config error whatever the credential.
   for (const url of [
     ...Object.values(options.vaultUrls ?? {}),
