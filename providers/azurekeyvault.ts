@@ -8,7 +8,9 @@
 //   method.ts             choosing the credential: auth.method, AZURE_TOKEN_CREDENTIALS, production sources
 //   credential.ts         building it: what each method needs, what is masked, which variables are consumed
 //   token-traffic.ts      a pipeline policy that records what the token endpoint answered
-//   shared-credential.ts  one token request per run shared by every vault's client, a refusal remembered
+//   shared-credential.ts  one token request per run shared by every vault's client, a refusal remembered,
+//                         and started alongside the first challenge when its scope and tenant are known
+//   challenge-gate.ts     a vault's first request goes alone; the others go once it has its token
 //   errors.ts             the error-mapping helpers: cause chain, transport failures, Retry-After
 //   token-errors.ts       a credential's failure → SecretwrapError;  vault-errors.ts  a Key Vault failure
 //   vault-url.ts          vaultUrls / endpoint / dnsSuffix → a vault's URL

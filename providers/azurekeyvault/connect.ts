@@ -6,6 +6,7 @@ import { checkEndpoint, readCaFile, trustingAlso } from "../../src/endpoint.ts";
 import { SecretwrapError } from "../../src/errors.ts";
 import { MAX_SECRET_BYTES } from "../../src/limits.ts";
 import type { Fetched, ProviderContext, Session } from "../../src/provider.ts";
+import { ChallengeGate } from "./challenge-gate.ts";
 import { buildCredential } from "./credential.ts";
 import { chooseMethod } from "./method.ts";
 import { NAME, Options } from "./options.ts";
@@ -42,39 +43,45 @@ export async function connect(raw: unknown, ctx: ProviderContext): Promise<Sessi
   const traffic: TokenTraffic = { last: undefined };
   const built = buildCredential(identity, method, auth, ctx, tlsOptions, traffic);
   const credential = new SharedCredential(built.create, method, traffic, ctx.addSecret);
-  const firstRequests = new Map<string, Promise<unknown>>();
-  const clients = new Map<string, InstanceType<typeof SecretClient>>();
-  const clientFor = (url: string): InstanceType<typeof SecretClient> => {
-    let client = clients.get(url);
-    if (client === undefined) {
-      client = new SecretClient(url, credential, {
+  const clients = new Map<string, { client: InstanceType<typeof SecretClient>; gate: ChallengeGate }>();
+  const clientFor = (url: string): { client: InstanceType<typeof SecretClient>; gate: ChallengeGate } => {
+    let entry = clients.get(url);
+    if (entry === undefined) {
+      const gate = new ChallengeGate();
+      const client = new SecretClient(url, credential, {
         retryOptions: { maxRetries: 0 },
         userAgentOptions: { userAgentPrefix: "secretwrap" },
         allowInsecureConnection: url.startsWith("http:"),
         disableChallengeResourceVerification: options.disableChallengeResourceVerification ?? false,
+        additionalPolicies: [{ policy: gate.policy, position: "perRetry" }],
         ...tlsOptions,
       });
-      clients.set(url, client);
+      entry = { client, gate };
+      clients.set(url, entry);
     }
-    return client;
+    return entry;
   };
+  // The token the vaults' challenges will ask for is requested now, alongside the first challenge
+  // instead of after it (see SharedCredential.prefetch); it is only handed out once a challenge asks.
+  const prefetch = new AbortController();
+  if (built.early !== undefined) {
+    credential.prefetch(
+      `https://${options.dnsSuffix ?? "vault.azure.net"}/.default`,
+      built.early.tenantId,
+      AbortSignal.any([prefetch.signal, AbortSignal.timeout(ctx.attemptTimeoutMs)]),
+    );
+  }
   return {
     consumedEnv: built.consumedEnv,
     async fetch(ref: Ref, signal: AbortSignal): Promise<Fetched> {
       const [vault = "", name = "", version] = ref.locator.split("/");
       const url = vaultUrlFor(vault, options);
-      // Key Vault's auth starts with a 401 challenge per client: let the first request of each vault
-      // go alone, so the others start with the token instead of each collecting a challenge.
-      const first = firstRequests.get(url);
-      if (first !== undefined) await first.catch(() => undefined);
+      const { client, gate } = clientFor(url);
       let secret;
       try {
-        const request = clientFor(url).getSecret(name, {
-          abortSignal: signal,
-          ...(version === undefined ? {} : { version }),
-        });
-        if (first === undefined) firstRequests.set(url, request);
-        secret = await request;
+        secret = await gate.send(() =>
+          client.getSecret(name, { abortSignal: signal, ...(version === undefined ? {} : { version }) }),
+        );
       } catch (error) {
         throw vaultError(error, ref, url);
       }
@@ -96,6 +103,9 @@ export async function connect(raw: unknown, ctx: ProviderContext): Promise<Sessi
         ...(secret.properties.version === undefined ? {} : { version: secret.properties.version }),
       };
     },
-    close: () => Promise.resolve(),
+    close: () => {
+      prefetch.abort();
+      return Promise.resolve();
+    },
   };
 }

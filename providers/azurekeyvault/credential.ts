@@ -12,6 +12,12 @@ interface Built {
   /** A fresh credential (and MSAL client) each call; see SharedCredential (shared-credential.ts) for why. */
   readonly create: () => TokenCredential;
   readonly consumedEnv: readonly string[];
+  /**
+   * Set when the token a challenge will ask for is known before the challenge: the credential's own
+   * tenant (managed identity: the platform's). Not for azureCli and default, whose tenant may come
+   * from the challenge alone.
+   */
+  readonly early?: { readonly tenantId?: string };
 }
 
 type Identity = typeof import("@azure/identity");
@@ -75,6 +81,7 @@ export function buildCredential(
             tokenFilePath,
           }),
         consumedEnv: [],
+        early: { tenantId: v["AZURE_TENANT_ID"] as string },
       };
     }
     case "clientSecret": {
@@ -97,6 +104,7 @@ export function buildCredential(
             common,
           ),
         consumedEnv: fromFile === undefined ? ["AZURE_CLIENT_SECRET"] : [],
+        early: { tenantId: v["AZURE_TENANT_ID"] as string },
       };
     }
     case "managedIdentity": {
@@ -113,6 +121,7 @@ export function buildCredential(
         create: () =>
           new identity.ManagedIdentityCredential({ ...user, retryOptions: { maxRetries: 0 }, ...tlsOptions }),
         consumedEnv: [],
+        early: {},
       };
     }
     case "azureCli":
