@@ -126,6 +126,30 @@ const axiosWithoutWebFetch = {
   },
 };
 
+// Node defines the global FormData as a lazy getter that loads its whole fetch implementation
+// (undici, 15–30 ms), and the Azure SDK's HTTP runtime reads it for every request body, so the first
+// Key Vault or Entra ID request pays for it. A FormData always has the tag "FormData", so checking the
+// tag first gives the same answer and touches the global only for a body that may be one. The build
+// fails if the SDK's code changes, rather than silently keep the old cost or a wrong guess.
+const FORM_DATA_CHECK = 'typeof FormData !== "undefined" && body instanceof FormData';
+const formDataCheckFirst = {
+  name: "form-data-check-first",
+  setup(build) {
+    const files =
+      /[\\/]@typespec[\\/]ts-http-runtime[\\/]dist[\\/]esm[\\/](formData|client[\\/]sendRequest)\.js$/;
+    build.onLoad({ filter: files }, (args) => {
+      const source = readFileSync(args.path, "utf8");
+      if (!source.includes(FORM_DATA_CHECK)) {
+        return {
+          errors: [{ text: `form-data-check-first: "${FORM_DATA_CHECK}" not found in ${args.path}` }],
+        };
+      }
+      const guarded = `body?.[Symbol.toStringTag] === "FormData" && ${FORM_DATA_CHECK}`;
+      return { contents: source.replaceAll(FORM_DATA_CHECK, guarded), loader: "js" };
+    });
+  },
+};
+
 const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
 const SRC = join(REPO, "src");
 /** Providers with an SDK: each is its own bundle, loaded only by a run that uses it. */
@@ -227,6 +251,7 @@ await build({
     axiosWithoutWebFetch,
     gaxRestOnly,
     lazyPackages,
+    formDataCheckFirst,
     externalize("core", /^\./, (path, args) => {
       if (!path.startsWith(SRC + "/")) return undefined;
       if (sharedWithProviders.has(path)) return "../core.js";
