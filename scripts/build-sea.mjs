@@ -31,7 +31,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { gaxRestOnly } from "./gax-rest.mjs";
+import { gaxRestOnly } from "./esbuild/gax-rest.mjs";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT_DIR = join(REPO, "dist-sea");
@@ -55,13 +55,7 @@ function newestInput() {
     if (stat.isDirectory()) for (const entry of readdirSync(path)) walk(join(path, entry));
     else newest = Math.max(newest, stat.mtimeMs);
   };
-  for (const path of [
-    "src",
-    "providers",
-    "package-lock.json",
-    "scripts/build-sea.mjs",
-    "scripts/gax-rest.mjs",
-  ])
+  for (const path of ["src", "providers", "package-lock.json", "scripts/build-sea.mjs", "scripts/esbuild"])
     walk(join(REPO, path));
   return Math.max(newest, statSync(HOST_NODE).mtimeMs);
 }
@@ -151,7 +145,7 @@ await build({
   // SDK builds) gets the executable's own path instead.
   define: { "import.meta.url": "__swImportMetaUrl" },
   banner: { js: 'var __swImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-  // The same google-gax module graph as the bundle (scripts/gax-rest.mjs).
+  // The same google-gax module graph as the bundle (scripts/esbuild/gax-rest.mjs).
   plugins: [wrapTopLevelAwait, gaxRestOnly],
   logLevel: "warning",
 });
