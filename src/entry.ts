@@ -2,13 +2,15 @@
 // handed over (src/exec/handover.ts), or the CLI.
 import { takeAppOnlyVariables } from "./appenv.ts";
 import { SUPERVISOR_ARG } from "./exec/handover.ts";
-import { runSupervisor } from "./exec/supervisor.ts";
 import { writeStderr, writeStdout } from "./log.ts";
 import { main } from "./main.ts";
 import type { SignalRouter } from "./signals.ts";
 
 export async function runEntry(router: SignalRouter): Promise<number> {
-  if (process.argv[2] === SUPERVISOR_ARG) return await runSupervisor(process.argv[3] ?? "", router);
+  if (process.argv[2] === SUPERVISOR_ARG) {
+    const { runSupervisor } = await import("./exec/supervisor.ts");
+    return await runSupervisor(process.argv[3] ?? "", router);
+  }
   const appOnlyEnv = takeAppOnlyVariables(process.env);
   return await main({
     argv: process.argv.slice(2),

@@ -9,7 +9,8 @@ import { createLogger } from "../log.ts";
 import { Redactor } from "../redact.ts";
 import { reportError } from "../report.ts";
 import { stoppedBy, type SignalRouter } from "../signals.ts";
-import { decodeHandover } from "./handover.ts";
+import { SUPERVISOR_ARG } from "./handover.ts";
+import { decodeHandover } from "./handover-schema.ts";
 import { supervise } from "./supervise.ts";
 
 export async function runSupervisor(argument: string, router: SignalRouter): Promise<number> {
@@ -17,7 +18,7 @@ export async function runSupervisor(argument: string, router: SignalRouter): Pro
   let log = createLogger({ level: "info", format: "text", redactor });
   let secretsDir: string | undefined;
   try {
-    const handover = decodeHandover(argument);
+    const handover = decodeHandover(argument, SUPERVISOR_ARG);
     secretsDir = handover.secretsDir;
     for (const name of handover.secretNames) {
       const value = process.env[name];

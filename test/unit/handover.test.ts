@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeHandover, type Handover } from "../../src/exec/handover.ts";
+import { decodeHandover, type Handover } from "../../src/exec/handover-schema.ts";
 
 const valid: Handover = {
   path: "/usr/bin/node",
@@ -32,12 +32,14 @@ describe("decodeHandover", () => {
     ["an unknown log format", json({ logFormat: "xml" })],
     ["secret names that are not strings", json({ secretNames: [1] })],
   ])("refuses %s as a usage error", (_what, text) => {
-    expect(() => decodeHandover(text)).toThrow(/secretwrap's own internal argument/);
+    expect(() => decodeHandover(text, "--secretwrap-supervisor")).toThrow(
+      /secretwrap's own internal argument/,
+    );
   });
 
   it("reads back what the resolving process wrote, with and without the optional parts", () => {
-    expect(decodeHandover(JSON.stringify(valid))).toEqual(valid);
+    expect(decodeHandover(JSON.stringify(valid), "--secretwrap-supervisor")).toEqual(valid);
     const { secretsDir: _dir, owner: _owner, ...minimal } = valid;
-    expect(decodeHandover(JSON.stringify(minimal))).toEqual(minimal);
+    expect(decodeHandover(JSON.stringify(minimal), "--secretwrap-supervisor")).toEqual(minimal);
   });
 });
