@@ -50,6 +50,8 @@ export async function startCommand(
   });
   const [program, ...args] = command as [string, ...string[]];
   const path = which(program, env["PATH"]);
+  // --supervise where Node can exec: become the slim supervisor (handover.ts). Not as PID 1, where a
+  // TERM during the new image's start-up would be discarded by the kernel instead of ending the run.
   if (options.supervise && execveAvailable() && process.pid !== 1) {
     const stopped = ctx.router.stopRequested;
     if (stopped !== undefined) throw stoppedBy(stopped);
