@@ -1,10 +1,10 @@
 // An ESM `import … from "node:http"` makes Node build the builtin's full ES namespace, reading every
 // export (node:http's load undici: ~35 ms at start-up; node:fs's load its streams). So every builtin an
 // ESM module of the bundle imports is served by a small shim over process.getBuiltinModule().
-// Builtins that modules import or require() at load time but call only on rare paths: commander
-// requires child_process for git-style subcommands we never use, and secretwrap itself spawns only in
-// --supervise mode; child_process alone brings in net, streams, dgram and readline (~5 ms of
-// start-up). They load on first property access instead.
+// Builtins that CommonJS dependencies require() at load time but call only on rare paths: commander
+// requires child_process for git-style subcommands we never use, and child_process alone brings in
+// net, streams, dgram and readline (~5 ms of start-up). They load on first property access instead.
+// (secretwrap's own use, in --supervise mode, sits in modules that are themselves imported lazily.)
 import { builtinModules } from "node:module";
 
 const LOADED_ON_FIRST_USE = new Set(["child_process"]);
@@ -23,11 +23,7 @@ export const builtinsThroughRequire = {
       // One shim per importing file: a shim shared by two provider bundles would become a chunk
       // file of its own, and every file costs the ESM loader about half a millisecond.
       const path = `${args.importer}|${name}`;
-      if (LOADED_ON_FIRST_USE.has(name) && !esm) return { path, namespace: "builtin-first-use-cjs" };
-      // Our own named imports only: dependencies also import the default, which cannot be lazy.
-      if (LOADED_ON_FIRST_USE.has(name) && !args.importer.includes("/node_modules/")) {
-        return { path, namespace: "builtin-first-use-esm" };
-      }
+      if (LOADED_ON_FIRST_USE.has(name) && !esm) return { path, namespace: "builtin-on-first-use" };
       return esm ? { path, namespace: "builtin-shim" } : undefined;
     });
     // A CommonJS shim: esbuild then turns each named import into a property access at its use site,
@@ -36,19 +32,13 @@ export const builtinsThroughRequire = {
       contents: `module.exports = process.getBuiltinModule("node:${builtinOf(args)}");\n`,
       loader: "js",
     }));
-    const load = (name) => `const load = () => process.getBuiltinModule("node:${name}");`;
-    // For require(): an object whose every property access loads the builtin.
-    build.onLoad({ filter: /.*/, namespace: "builtin-first-use-cjs" }, (args) => ({
-      contents: `${load(builtinOf(args))}\nmodule.exports = new Proxy({}, { get: (_, key) => load()[key] });\n`,
+    // An object whose every property access loads the builtin.
+    build.onLoad({ filter: /.*/, namespace: "builtin-on-first-use" }, (args) => ({
+      contents: [
+        `const load = () => process.getBuiltinModule("node:${builtinOf(args)}");`,
+        "module.exports = new Proxy({}, { get: (_, key) => load()[key] });",
+      ].join("\n"),
       loader: "js",
     }));
-    // For ESM imports (which esbuild reads through a namespace copy, so no proxy): each function the
-    // builtin exports, as a wrapper. Importing anything else (a class, a constant) fails the build.
-    build.onLoad({ filter: /.*/, namespace: "builtin-first-use-esm" }, (args) => {
-      const functions = Object.entries(process.getBuiltinModule(`node:${builtinOf(args)}`))
-        .filter(([name, value]) => typeof value === "function" && /^[a-z]/.test(name))
-        .map(([name]) => `export const ${name} = (...args) => load().${name}(...args);`);
-      return { contents: [load(builtinOf(args)), ...functions].join("\n"), loader: "js" };
-    });
   },
 };
