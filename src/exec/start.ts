@@ -50,11 +50,18 @@ export async function startCommand(
   });
   const [program, ...args] = command as [string, ...string[]];
   const path = which(program, env["PATH"]);
-  // --supervise where Node can exec: become the slim supervisor (handover.ts). Not as PID 1, where a
-  // TERM during the new image's start-up would be discarded by the kernel instead of ending the run.
-  if (options.supervise && execveAvailable() && process.pid !== 1) {
-    const stopped = ctx.router.stopRequested;
-    if (stopped !== undefined) throw stoppedBy(stopped);
+  // Where Node can exec: replace secretwrap with the command, or with --supervise become the slim
+  // supervisor (handover.ts). Not as PID 1, where a TERM during the new image's start-up would be
+  // discarded by the kernel instead of ending the run: there secretwrap supervises in-process.
+  const replace = !options.supervise && execveAvailable();
+  const handOver = options.supervise && execveAvailable() && process.pid !== 1;
+  // child_process is loaded only for in-process supervision, and before the check below: from that
+  // check to the exec or spawn nothing may await, so a stop signal either arrived already (and the
+  // command is not started) or is handled after the hand-over (and goes to it).
+  const supervise = replace || handOver ? undefined : (await import("./supervise.ts")).supervise;
+  const stopped = ctx.router.stopRequested;
+  if (stopped !== undefined) throw stoppedBy(stopped);
+  if (handOver) {
     ctx.log.debug("handing over to a slim supervisor", { command: program });
     return handOverToSupervisor(
       {
@@ -71,13 +78,6 @@ export async function startCommand(
       env,
     );
   }
-  const replace = !options.supervise && execveAvailable();
-  // child_process is loaded only for supervision (exec mode never needs it), and before the check
-  // below: from that check to the exec or spawn nothing may await, so a stop signal either arrived
-  // already (and the command is not started) or is handled after the hand-over (and goes to it).
-  const supervise = replace ? undefined : (await import("./supervise.ts")).supervise;
-  const stopped = ctx.router.stopRequested;
-  if (stopped !== undefined) throw stoppedBy(stopped);
   if (supervise === undefined) {
     ctx.log.debug("replacing secretwrap with the command", { command: program });
     if (ctx.owner !== undefined) dropPrivileges(ctx.owner);
