@@ -38,6 +38,21 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** How the app's container would reach the fake Vault with a token in its environment. */
+const vaultWithToken = (token: string) => ({
+  VAULT_ADDR: vault.url,
+  VAULT_CACERT: pki.caFile,
+  VAULT_TOKEN: token,
+});
+
+/** An empty probe output file that an app under another uid may write to. */
+function sharedProbeFile(dir: string, name: string): string {
+  const out = join(dir, name);
+  writeFileSync(out, "");
+  chmodSync(out, 0o666);
+  return out;
+}
+
 describe("D1, D2, D11: every log level and format, success and failure paths", () => {
   it.each(["text", "json"])(
     "D1, D11: %s logs at debug carry no value or token, over success and every failure kind",
@@ -48,9 +63,7 @@ describe("D1, D2, D11: every log level and format, success and failure paths", (
       writeFileSync(join(dir, "f"), JSON.stringify({ a: fileSecret }));
       const shapes = shapedCanaries();
       const env = {
-        VAULT_ADDR: vault.url,
-        VAULT_CACERT: pki.caFile,
-        VAULT_TOKEN: token,
+        ...vaultWithToken(token),
         DB: "ref+vault://secret/app/db#password",
         API_FILE: "ref+vault://secret/app/api#key",
         F: `ref+file://${dir}/f#a`,
@@ -95,12 +108,7 @@ describe("D1, D2, D11: every log level and format, success and failure paths", (
       ["run", "--log-level", "debug", "--config", join(dir, "c.yaml"), "--", "true"],
       {
         node: NODE24,
-        env: {
-          VAULT_ADDR: vault.url,
-          VAULT_CACERT: pki.caFile,
-          VAULT_TOKEN: "t",
-          X: "ref+vault://secret/app/db#password",
-        },
+        env: { ...vaultWithToken("t"), X: "ref+vault://secret/app/db#password" },
       },
     );
     expect(result.code).toBe(78);
@@ -148,9 +156,7 @@ describe.each(NODES)("D3-D6 under $name (supervise: secretwrap lives next to the
     const running = startCli(["run", ...extra, "--", "node", PROBE, "--wait"], {
       node,
       env: {
-        VAULT_ADDR: vault.url,
-        VAULT_CACERT: pki.caFile,
-        VAULT_TOKEN: token,
+        ...vaultWithToken(token),
         DB_FILE: "ref+vault://secret/app/db#password",
         API: "ref+vault://secret/app/api#key",
         PROBE_OUT: out,
@@ -182,38 +188,22 @@ describe.each(NODES)("D3-D6 under $name (supervise: secretwrap lives next to the
   it("D4: env-borne credentials leave secretwrap's environ at the hand-over, or are warned about (Node 20); an app under another uid cannot read it", async () => {
     const dir = scratch();
     const token = await vault.createToken(["secret/data/app/*"]);
-    const out = join(dir, "probe.jsonl");
-    writeFileSync(out, "");
-    chmodSync(out, 0o666);
+    const env = { ...vaultWithToken(token), API: "ref+vault://secret/app/api#key" };
     const sameUser = await runCli(["run", ...extra, "--", "node", PROBE, "--exit", "0"], {
       node,
-      env: {
-        VAULT_ADDR: vault.url,
-        VAULT_CACERT: pki.caFile,
-        VAULT_TOKEN: token,
-        API: "ref+vault://secret/app/api#key",
-        PROBE_OUT: out,
-      },
+      env: { ...env, PROBE_OUT: sharedProbeFile(dir, "probe.jsonl") },
     });
     expect(sameUser.code).toBe(0);
     const warning = "credentials were read from the environment (VAULT_TOKEN)";
     if (node.hasExecve) expect(sameUser.stderr).not.toContain(warning);
     else expect(sameUser.stderr).toContain(warning);
     expect(sameUser.stderr).not.toContain(token);
-    const out2 = join(dir, "probe2.jsonl");
-    writeFileSync(out2, "");
-    chmodSync(out2, 0o666);
+    const out2 = sharedProbeFile(dir, "probe2.jsonl");
     const otherUser = await runCli(
       ["run", ...extra, "--user", "65534:65534", "--", "node", PROBE, "--exit", "0"],
       {
         node,
-        env: {
-          VAULT_ADDR: vault.url,
-          VAULT_CACERT: pki.caFile,
-          VAULT_TOKEN: token,
-          API: "ref+vault://secret/app/api#key",
-          PROBE_OUT: out2,
-        },
+        env: { ...env, PROBE_OUT: out2 },
         cwd: "/",
       },
     );
