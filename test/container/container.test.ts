@@ -51,8 +51,23 @@ function containerName(label: string): string {
   return name;
 }
 
-const secretsMount = (): string[] => ["-v", `${join(work, "secrets")}:/secrets:ro`];
-const probeMount = ["-v", `${REPO}/test/fixtures:/probe:ro`];
+const PROBE_APP = ["node", "/probe/probe.mjs"];
+
+/**
+ * `podman run` options for an app container: the test limits, the test secrets at /secrets, `out`
+ * at /out, `env`, and (unless the image has no Node) the probe app at /probe.
+ */
+function appOptions(out: string, env: Record<string, string>, { probe = true } = {}): string[] {
+  return [
+    ...LIMITS,
+    "-v",
+    `${join(work, "secrets")}:/secrets:ro`,
+    ...(probe ? ["-v", `${REPO}/test/fixtures:/probe:ro`] : []),
+    "-v",
+    `${out}:/out`,
+    ...Object.entries(env).flatMap(([name, value]) => ["-e", `${name}=${value}`]),
+  ];
+}
 
 async function imageSize(image: string): Promise<number> {
   return Number((await podmanOk(["image", "inspect", "--format", "{{.Size}}", image])).trim());
@@ -146,20 +161,13 @@ describe.skipIf(skipReason !== undefined)("Dockerfile.example with podman", () =
       "run",
       "--name",
       name,
-      ...LIMITS,
-      ...secretsMount(),
-      ...probeMount,
-      "-v",
-      `${out}:/out`,
-      "-e",
-      "DB_PASSWORD_FILE=ref+file:///secrets/db",
-      "-e",
-      "API_KEY=ref+file:///secrets/api",
-      "-e",
-      "PROBE_OUT=/out/probe.jsonl",
+      ...appOptions(out, {
+        DB_PASSWORD_FILE: "ref+file:///secrets/db",
+        API_KEY: "ref+file:///secrets/api",
+        PROBE_OUT: "/out/probe.jsonl",
+      }),
       RUNTIME,
-      "node",
-      "/probe/probe.mjs",
+      ...PROBE_APP,
       "--exit",
       "0",
     ]);
@@ -193,18 +201,9 @@ describe.skipIf(skipReason !== undefined)("Dockerfile.example with podman", () =
       "-d",
       "--name",
       name,
-      ...LIMITS,
-      ...secretsMount(),
-      ...probeMount,
-      "-v",
-      `${out}:/out`,
-      "-e",
-      "DB_PASSWORD_FILE=ref+file:///secrets/db",
-      "-e",
-      "PROBE_OUT=/out/probe.jsonl",
+      ...appOptions(out, { DB_PASSWORD_FILE: "ref+file:///secrets/db", PROBE_OUT: "/out/probe.jsonl" }),
       RUNTIME,
-      "node",
-      "/probe/probe.mjs",
+      ...PROBE_APP,
       "--wait",
       "--term-exit",
       "42",
@@ -228,22 +227,14 @@ describe.skipIf(skipReason !== undefined)("Dockerfile.example with podman", () =
     const result = await podman([
       "run",
       "--rm",
-      ...LIMITS,
-      ...secretsMount(),
-      ...probeMount,
-      "-v",
-      `${out}:/out`,
-      "-e",
-      "API_KEY=ref+file:///secrets/api",
-      "-e",
-      "DB_PASSWORD_FILE=ref+file:///secrets/does-not-exist",
-      "-e",
-      "PROBE_MARKER=/out/marker",
-      "-e",
-      "PROBE_OUT=/out/probe.jsonl",
+      ...appOptions(out, {
+        API_KEY: "ref+file:///secrets/api",
+        DB_PASSWORD_FILE: "ref+file:///secrets/does-not-exist",
+        PROBE_MARKER: "/out/marker",
+        PROBE_OUT: "/out/probe.jsonl",
+      }),
       RUNTIME,
-      "node",
-      "/probe/probe.mjs",
+      ...PROBE_APP,
       "--exit",
       "0",
     ]);
@@ -262,19 +253,11 @@ describe.skipIf(skipReason !== undefined)("Dockerfile.example with podman", () =
     const result = await podman([
       "run",
       "--rm",
-      ...LIMITS,
-      ...secretsMount(),
-      ...probeMount,
-      "-v",
-      `${out}:/out`,
+      ...appOptions(out, { DB_PASSWORD_FILE: "ref+file:///secrets/db", PROBE_OUT: "/out/probe.jsonl" }),
       "--user",
       "0:0",
       "--entrypoint",
       "tini",
-      "-e",
-      "DB_PASSWORD_FILE=ref+file:///secrets/db",
-      "-e",
-      "PROBE_OUT=/out/probe.jsonl",
       RUNTIME,
       "--",
       "secretwrap",
@@ -282,8 +265,7 @@ describe.skipIf(skipReason !== undefined)("Dockerfile.example with podman", () =
       "--user",
       "1000:1000",
       "--",
-      "node",
-      "/probe/probe.mjs",
+      ...PROBE_APP,
       "--exit",
       "0",
     ]);
@@ -328,14 +310,14 @@ describe.skipIf(skipReason !== undefined)("Dockerfile.example with podman", () =
         "-d",
         "--name",
         name,
-        ...LIMITS,
-        ...secretsMount(),
-        "-v",
-        `${out}:/out`,
-        "-e",
-        "DB_PASSWORD_FILE=ref+file:///secrets/db",
-        "-e",
-        "NODE_OPTIONS=--require=/nonexistent/preload.js",
+        ...appOptions(
+          out,
+          {
+            DB_PASSWORD_FILE: "ref+file:///secrets/db",
+            NODE_OPTIONS: "--require=/nonexistent/preload.js",
+          },
+          { probe: false },
+        ),
         SEA_IMAGE,
         "sh",
         "-c",
@@ -368,12 +350,7 @@ describe.skipIf(skipReason !== undefined)("Dockerfile.example with podman", () =
       const result = await podman([
         "run",
         "--rm",
-        ...LIMITS,
-        ...secretsMount(),
-        "-v",
-        `${out}:/out`,
-        "-e",
-        "DB_PASSWORD_FILE=ref+file:///secrets/nope",
+        ...appOptions(out, { DB_PASSWORD_FILE: "ref+file:///secrets/nope" }, { probe: false }),
         SEA_IMAGE,
         "touch",
         "/out/marker",
