@@ -1,6 +1,7 @@
 // The measured command lines. Every `secretwrap run` gets a secrets dir of its own (a new path each
 // time: secretwrap refuses an existing target), and the same trivial app, /bin/true, as the peers.
-import { CLI, NODE, baseEnv } from "./config.ts";
+import { join } from "node:path";
+import { CLI, NODE, REPO, baseEnv } from "./config.ts";
 import type { Command } from "./spawn.ts";
 import { freshSecretsDir } from "./workdir.ts";
 
@@ -26,6 +27,21 @@ export function secretwrapRun(spec: RunSpec): Command {
     ],
     env: { ...baseEnv(), ...spec.env },
     cwd: spec.cwd,
+  };
+}
+
+/** `secretwrap version`: the launcher, core.js and commander, and nothing of a run. */
+export function secretwrapVersion(cwd: string): Command {
+  return { file: CLI, args: ["version"], env: baseEnv(), cwd };
+}
+
+/** Scenario 1's job done by a bare Node script (bench/floors/files.mjs), with the same references. */
+export function filesFloor(env: Readonly<Record<string, string>>, cwd: string): Command {
+  return {
+    file: NODE,
+    args: ["--no-warnings", join(REPO, "bench/floors/files.mjs"), freshSecretsDir(), "/bin/true"],
+    env: { ...baseEnv(), ...env },
+    cwd,
   };
 }
 

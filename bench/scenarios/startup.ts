@@ -1,7 +1,9 @@
 // Scenario 1: `secretwrap run` with 20 file secrets against the floor (`node -e 0` on the same Node) and
-// the peers that inject a dotenv file: dotenvx (Node) and env-cmd (Node).
+// the peers that inject a dotenv file: dotenvx (Node) and env-cmd (Node). Two references split the
+// difference: `secretwrap version` (what loading the CLI costs before any work) and a bare Node script
+// doing the same job (what the work itself costs without secretwrap).
 import { DOTENVX, ENV_CMD, baseEnv, ROUNDS } from "../config.ts";
-import { bareNode, secretwrapRun } from "../commands.ts";
+import { bareNode, filesFloor, secretwrapRun, secretwrapVersion } from "../commands.ts";
 import type { FileFixture } from "../fixtures.ts";
 import { interleave } from "../interleave.ts";
 import { missBy, missIf, type Row } from "../report.ts";
@@ -14,6 +16,8 @@ export async function startupScenario(files: FileFixture): Promise<Row[]> {
     [
       { label: "secretwrap", run: () => timeCommand(secretwrapRun({ env: files.declared, cwd })) },
       { label: "node", run: () => timeCommand(bareNode(cwd)) },
+      { label: "version", run: () => timeCommand(secretwrapVersion(cwd)) },
+      { label: "floor", run: () => timeCommand(filesFloor(files.declared, cwd)) },
       {
         label: "dotenvx",
         run: () =>
@@ -37,6 +41,8 @@ export async function startupScenario(files: FileFixture): Promise<Row[]> {
   const node = summarize(nodeRuns ?? []);
   const dotenvx = summarize(dotenvxRuns ?? []);
   const envCmd = summarize(samples.get("env-cmd") ?? []);
+  const version = summarize(samples.get("version") ?? []);
+  const floor = summarize(samples.get("floor") ?? []);
   const vsNode = sw.median / node.median;
   const vsDotenvx = sw.median / dotenvx.median;
   const measure = "`secretwrap run` 20 file secrets (10 env, 10 files) → /bin/true";
@@ -62,6 +68,20 @@ export async function startupScenario(files: FileFixture): Promise<Row[]> {
       ...missIf(missBy(vsDotenvx, 0.25, "×")),
     },
     { scenario: "1", measure: "`node -e 0` (same Node 24)", summary: node, unit: "ms" },
+    {
+      scenario: "1",
+      measure: "`secretwrap version`: loading the CLI (launcher, core.js, commander), no run",
+      summary: version,
+      unit: "ms",
+      derived: `${(version.median / node.median).toFixed(2)}× node -e 0; the run adds ${(sw.median - version.median).toFixed(1)} ms`,
+    },
+    {
+      scenario: "1",
+      measure: "floor: the same job in a bare Node script (bench/floors/files.mjs)",
+      summary: floor,
+      unit: "ms",
+      derived: `${(floor.median / node.median).toFixed(2)}× node -e 0; the job adds ${(floor.median - node.median).toFixed(1)} ms to Node's start`,
+    },
     {
       scenario: "1",
       measure: "`dotenvx run -f .env -- /bin/true` (20 values)",
