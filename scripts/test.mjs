@@ -22,7 +22,12 @@ const result = spawnSync(
 try {
   const { numPassedTests, numFailedTests, numPendingTests } = JSON.parse(readFileSync(report, "utf8"));
   // A plain closing line that any CI can read.
-  console.log(`vitest: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests} skipped`);
+  // A failed global teardown (e.g. secrets left in /dev/shm) fails the run with every test passed.
+  const outside =
+    result.status !== 0 && numFailedTests === 0 ? "; the run failed outside the tests (see above)" : "";
+  console.log(
+    `vitest: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests} skipped${outside}`,
+  );
 } catch {
   console.log("vitest: no report was written");
 }

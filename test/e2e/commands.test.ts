@@ -196,6 +196,9 @@ describe("the README quick start", () => {
       ["run", "--config", "examples/quickstart/secretwrap.yaml", "--", "node", "examples/quickstart/app.mjs"],
       { env: { GREETING: "hello from the environment" } },
     );
+    // The real default dir (exec mode leaves it to the app): found in the app's report, removed here.
+    const secretsDir = /\/dev\/shm\/secretwrap-\w+/.exec(result.stdout)?.[0];
+    if (secretsDir !== undefined) rmSync(secretsDir, { recursive: true, force: true });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("app: API_KEY is set in the environment (29 characters)");
     expect(result.stdout).toMatch(

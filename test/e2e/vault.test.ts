@@ -110,6 +110,9 @@ async function run(
     ...(options.node === undefined ? {} : { node: options.node }),
     timeoutMs: options.timeoutMs ?? 30_000,
   });
+  // In exec mode the app owns its secrets dir and nobody removes it: the suite does, afterwards.
+  const start = readProbe(out).find((r) => r.probe === "start");
+  for (const f of Object.values(start?.files ?? {})) shmDirs.add(dirname(f.path));
   return { result, out };
 }
 

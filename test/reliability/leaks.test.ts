@@ -15,6 +15,8 @@ import { createTestPki, type TestPki } from "../servers/tls.ts";
 import { FakeVault } from "../servers/vault.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-rel-leaks-"));
+// Secrets dirs of exec-mode runs whose app does not report them: nobody else removes them.
+const shm = mkdtempSync("/dev/shm/secretwrap-rel-leaks-");
 execFileSync("chmod", ["755", work]);
 let counter = 0;
 function scratch(): string {
@@ -36,6 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await vault.close();
   rmSync(work, { recursive: true, force: true });
+  rmSync(shm, { recursive: true, force: true });
 });
 
 /** How the app's container would reach the fake Vault with a token in its environment. */
@@ -69,12 +72,13 @@ describe("D1, D2, D11: every log level and format, success and failure paths", (
         F: `ref+file://${dir}/f#a`,
         AWS_LIKE: shapes.awsKey,
       };
-      const ok = await runCli(["run", "--log-level", "debug", "--log-format", format, "--", "true"], {
+      const debug = ["--log-level", "debug", "--log-format", format];
+      const ok = await runCli(["run", ...debug, "--secrets-dir", join(shm, `${format}-ok`), "--", "true"], {
         node: NODE24,
         env,
       });
       expect(ok.code, ok.stderr).toBe(0);
-      const failing = await runCli(["run", "--log-level", "debug", "--log-format", format, "--", "true"], {
+      const failing = await runCli(["run", ...debug, "--", "true"], {
         node: NODE24,
         env: {
           ...env,

@@ -1,0 +1,19 @@
+// The suite must not leave secrets behind. An exec-mode run leaves its default secrets dir
+// (/dev/shm/secretwrap-XXXXXX) to the app, and nobody removes it after a test's app exits: each test
+// that uses the default dir removes it itself. This fails the run if one did not.
+// (A secretwrap run by someone else on the same machine during the suite would be counted too.)
+import { readdirSync } from "node:fs";
+
+const SHM = "/dev/shm";
+const DEFAULT_DIR = /^secretwrap-[A-Za-z0-9]{6}$/;
+
+const defaultDirs = (): Set<string> => new Set(readdirSync(SHM).filter((name) => DEFAULT_DIR.test(name)));
+
+export default function setup(): () => void {
+  const before = defaultDirs();
+  return () => {
+    const left = [...defaultDirs()].filter((name) => !before.has(name));
+    if (left.length > 0)
+      throw new Error(`the tests left secrets dirs in ${SHM}: ${left.join(", ")} (remove them in the test)`);
+  };
+}
