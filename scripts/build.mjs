@@ -5,6 +5,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { axiosWithoutWebFetch } from "./esbuild/axios-without-web-fetch.mjs";
+import { banner } from "./esbuild/banner.mjs";
 import { builtinsThroughRequire } from "./esbuild/builtins.mjs";
 import { externalize } from "./esbuild/externalize.mjs";
 import { formDataCheckFirst } from "./esbuild/form-data-check-first.mjs";
@@ -37,16 +38,8 @@ const common = {
   target: "node20",
   minify: process.env.SECRETWRAP_BUILD_DEBUG === undefined,
   legalComments: "linked",
-  // CommonJS dependencies call require() and read __dirname/__filename (google-gax does so when it
-  // loads); give every ESM file real ones.
-  banner: {
-    // process.getBuiltinModule (Node ≥ 20.16) instead of ESM imports of builtins, which are slower.
-    js: [
-      'const require = process.getBuiltinModule("node:module").createRequire(import.meta.url);',
-      'const __filename = process.getBuiltinModule("node:url").fileURLToPath(import.meta.url);',
-      "const __dirname = __filename.slice(0, __filename.lastIndexOf('/'));",
-    ].join(" "),
-  },
+  // require, __dirname and __filename for the CommonJS dependencies (see banner.mjs).
+  banner,
   logLevel: "warning",
 };
 
