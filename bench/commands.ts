@@ -2,6 +2,7 @@
 // time: secretwrap refuses an existing target), and the same trivial app, /bin/true, as the peers.
 import { join } from "node:path";
 import { CLI, NODE, REPO, baseEnv } from "./config.ts";
+import type { NetworkTarget } from "./providers/target.ts";
 import type { Command } from "./spawn.ts";
 import { freshSecretsDir } from "./workdir.ts";
 
@@ -42,6 +43,19 @@ export function filesFloor(env: Readonly<Record<string, string>>, cwd: string): 
     args: ["--no-warnings", join(REPO, "bench/floors/files.mjs"), freshSecretsDir(), "/bin/true"],
     env: { ...baseEnv(), ...env },
     cwd,
+  };
+}
+
+/**
+ * Scenarios 2 and 3's job done by the provider's official SDK alone: the floor bundled into `dir`
+ * (sdk-floors.ts), with the environment, arguments and directory secretwrap gets for `target`.
+ */
+export function sdkFloor(dir: string, target: NetworkTarget): Command {
+  return {
+    file: NODE,
+    args: [join(dir, `${target.name}.mjs`), ...target.args],
+    env: { ...baseEnv(), ...target.env },
+    cwd: target.cwd,
   };
 }
 

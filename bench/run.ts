@@ -19,6 +19,7 @@ import { networkScenario, type TargetPair } from "./scenarios/network.ts";
 import { seaScenario } from "./scenarios/sea.ts";
 import { startupScenario } from "./scenarios/startup.ts";
 import { superviseScenario } from "./scenarios/supervise.ts";
+import { buildSdkFloors } from "./sdk-floors.ts";
 import { removeWorkdirs, scratch } from "./workdir.ts";
 
 if (!existsSync(join(REPO, "dist/bin.js"))) throw new Error("dist/ is missing: run `npm run build` first");
@@ -47,6 +48,8 @@ try {
   step("scenario 1: start-up against node -e 0, dotenvx and env-cmd");
   rows.push(...(await startupScenario(files)));
 
+  step("scenarios 2 and 3: bundling the floors (each official SDK alone)");
+  const floors = buildSdkFloors(scratch("floors"));
   const pairs = [
     await pair((ms, cwd) => vaultTarget(pki, ms, cwd)),
     await pair(awsTarget),
@@ -55,9 +58,9 @@ try {
   ];
   for (const p of pairs) {
     step(`scenario ${p.slow.name === "vault" ? 2 : 3}: ${p.slow.name}, 50 secrets in 10 paths`);
-    const result = await networkScenario(p, files);
+    const result = await networkScenario(p, files, floors);
     rows.push(...result.rows);
-    requests.push(result.requests);
+    requests.push(...result.requests);
   }
 
   step("scenario 4: memory and signal forwarding with --supervise");

@@ -1,0 +1,44 @@
+// Bundles bench/floors/<provider>.ts into OUTDIR/<provider>.mjs the way scripts/build.mjs ships
+// secretwrap (ESM, minified, the same banner, builtins through process.getBuiltinModule, and each SDK's
+// load-time edits), so a floor and secretwrap load their SDK alike and differ only in secretwrap's own
+// code. One self-contained file per floor: no lazily loaded chunks, since a floor uses all it loads.
+// (Scenario 1's floor, bench/floors/files.mjs, uses builtins only and runs as it is.)
+//   node bench/build-sdk-floors.mjs OUTDIR
+import { build } from "esbuild";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { axiosWithoutWebFetch } from "../scripts/esbuild/axios-without-web-fetch.mjs";
+import { banner } from "../scripts/esbuild/banner.mjs";
+import { builtinsThroughRequire } from "../scripts/esbuild/builtins.mjs";
+import { formDataCheckFirst } from "../scripts/esbuild/form-data-check-first.mjs";
+import { gaxRestOnly } from "../scripts/esbuild/gax-rest.mjs";
+import { lazyPackages } from "../scripts/esbuild/lazy-packages.mjs";
+
+const FLOORS = join(dirname(fileURLToPath(import.meta.url)), "floors");
+const outdir = process.argv[2];
+if (outdir === undefined) throw new Error("usage: node bench/build-sdk-floors.mjs OUTDIR");
+
+/** The plugins scripts/build.mjs applies to each provider's SDK (some fail a build that lacks their SDK). */
+const SDK_PLUGINS = {
+  vault: [axiosWithoutWebFetch],
+  awssecrets: [],
+  gcpsecrets: [gaxRestOnly],
+  azurekeyvault: [lazyPackages, formDataCheckFirst],
+};
+
+await Promise.all(
+  Object.entries(SDK_PLUGINS).map(([name, plugins]) =>
+    build({
+      entryPoints: [join(FLOORS, `${name}.ts`)],
+      outfile: join(outdir, `${name}.mjs`),
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      minify: true,
+      banner,
+      plugins: [builtinsThroughRequire, ...plugins],
+      logLevel: "warning",
+    }),
+  ),
+);
