@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
-import { PROBE, probeStart, readProbe, runCli, type CliResult } from "../helpers/cli.ts";
+import { PROBE, probeStart, readProbe, reportedSecretsDirs, runCli, type CliResult } from "../helpers/cli.ts";
 import { crc32c } from "../../providers/gcpsecrets.ts";
 import { FakeGcp, googleError } from "../servers/gcp.ts";
 import { fakeBackend, REAL_GCP_PROJECT, realBackend, type GcpBackend } from "../servers/gcp-real.ts";
@@ -23,6 +23,8 @@ if (!REAL)
   );
 let fake: FakeGcp;
 const backends: GcpBackend[] = [];
+/** The exec-mode runs' secrets dirs, removed after the suite. */
+const shmDirs = new Set<string>();
 
 beforeAll(async () => {
   fake = await FakeGcp.start();
@@ -31,6 +33,7 @@ afterAll(async () => {
   for (const b of backends) await b.cleanup();
   await fake.close();
   rmSync(work, { recursive: true, force: true });
+  for (const dir of shmDirs) rmSync(dir, { recursive: true, force: true });
 });
 afterEach(() => {
   fake.api.clearFaults();
@@ -76,6 +79,7 @@ async function run(
       timeoutMs: 60_000,
     },
   );
+  for (const secretsDir of reportedSecretsDirs(out)) shmDirs.add(secretsDir);
   return { ...result, out };
 }
 

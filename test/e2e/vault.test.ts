@@ -5,7 +5,15 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
-import { PROBE, probeStart, readProbe, runCli, startCli, type CliResult } from "../helpers/cli.ts";
+import {
+  PROBE,
+  probeStart,
+  readProbe,
+  reportedSecretsDirs,
+  runCli,
+  startCli,
+  type CliResult,
+} from "../helpers/cli.ts";
 import { NODES } from "../helpers/nodes.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 import { FakeVault, type AppRoleHandle } from "../servers/vault.ts";
@@ -110,9 +118,7 @@ async function run(
     ...(options.node === undefined ? {} : { node: options.node }),
     timeoutMs: options.timeoutMs ?? 30_000,
   });
-  // In exec mode the app owns its secrets dir and nobody removes it: the suite does, afterwards.
-  const start = readProbe(out).find((r) => r.probe === "start");
-  for (const f of Object.values(start?.files ?? {})) shmDirs.add(dirname(f.path));
+  for (const secretsDir of reportedSecretsDirs(out)) shmDirs.add(secretsDir);
   return { result, out };
 }
 

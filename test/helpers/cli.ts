@@ -112,6 +112,15 @@ export interface ProbeRecord {
   >;
 }
 
+/**
+ * The default secrets dirs (/dev/shm/secretwrap-XXXXXX) whose files the probe reported in `outFile`.
+ * An exec-mode run leaves its dir to the app, so after the app has exited the test must remove it.
+ */
+export function reportedSecretsDirs(outFile: string): string[] {
+  const dirs = readProbe(outFile).flatMap((r) => Object.values(r.files ?? {}).map((f) => dirname(f.path)));
+  return [...new Set(dirs)].filter((dir) => /^\/dev\/shm\/secretwrap-[A-Za-z0-9]{6}$/.test(dir));
+}
+
 export function readProbe(outFile: string): ProbeRecord[] {
   if (!existsSync(outFile)) return [];
   return readFileSync(outFile, "utf8")
