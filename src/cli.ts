@@ -159,7 +159,17 @@ export interface CliIo {
   readonly writeErr: (text: string) => void;
 }
 
-export function buildProgram(io: CliIo, onCommand: (command: Command) => void): Program {
+const SUBCOMMANDS = ["run", "check", "get", "render", "version", "completion"] as const;
+type SubcommandName = (typeof SUBCOMMANDS)[number];
+
+const isSubcommandName = (name: string): name is SubcommandName =>
+  (SUBCOMMANDS as readonly string[]).includes(name);
+
+/**
+ * The commander program. `only`: the first word of the command line; when it names a subcommand, only
+ * that one is built.
+ */
+export function buildProgram(io: CliIo, onCommand: (command: Command) => void, only?: string): Program {
   const program = new Program("secretwrap")
     .description(
       "Fetch secrets, hand them to a command as env vars or tmpfs files, then exec it. Fails closed.",
@@ -185,139 +195,147 @@ Exit codes: the command's own (128+N if it died from signal N); 64 usage, 78 con
 69 fetch failed, 73 file output failed, 70 internal, 126/127 command not executable/not found.`,
   );
 
-  const run = addCommonOptions(new Program("run"))
-    .description("resolve every declared secret, then replace secretwrap with the command")
-    .argument("[command...]", "the command and its arguments (after --)")
-    .passThroughOptions()
-    .addOption(
-      new Option("--supervise", "run the command as a child instead of replacing secretwrap").env(
-        "SECRETWRAP_SUPERVISE",
-      ),
-    )
-    .addOption(
-      new Option(
-        "--stop-timeout <duration>",
-        "with --supervise: SIGKILL the command this long after the first TERM/INT",
-      )
-        .env("SECRETWRAP_STOP_TIMEOUT")
-        .default(10_000, "10s")
-        .argParser(parseDuration),
-    )
-    .addOption(
-      new Option("--user <uid[:gid]>", "(root only) run the command and own its files as this user").env(
-        "SECRETWRAP_USER",
-      ),
-    )
-    .addOption(
-      new Option("--pristine", "the command gets only declared variables plus PATH, HOME, TERM, LANG").env(
-        "SECRETWRAP_PRISTINE",
-      ),
-    )
-    .addOption(
-      new Option("--keep-env <name>", "keep this variable for the command (repeatable)")
-        .env("SECRETWRAP_KEEP_ENV")
-        .argParser(collect)
-        .default([]),
-    )
-    .addHelpText(
-      "after",
-      `
+  const subcommands: Record<SubcommandName, () => Program> = {
+    run: () =>
+      addCommonOptions(new Program("run"))
+        .description("resolve every declared secret, then replace secretwrap with the command")
+        .argument("[command...]", "the command and its arguments (after --)")
+        .passThroughOptions()
+        .addOption(
+          new Option("--supervise", "run the command as a child instead of replacing secretwrap").env(
+            "SECRETWRAP_SUPERVISE",
+          ),
+        )
+        .addOption(
+          new Option(
+            "--stop-timeout <duration>",
+            "with --supervise: SIGKILL the command this long after the first TERM/INT",
+          )
+            .env("SECRETWRAP_STOP_TIMEOUT")
+            .default(10_000, "10s")
+            .argParser(parseDuration),
+        )
+        .addOption(
+          new Option("--user <uid[:gid]>", "(root only) run the command and own its files as this user").env(
+            "SECRETWRAP_USER",
+          ),
+        )
+        .addOption(
+          new Option(
+            "--pristine",
+            "the command gets only declared variables plus PATH, HOME, TERM, LANG",
+          ).env("SECRETWRAP_PRISTINE"),
+        )
+        .addOption(
+          new Option("--keep-env <name>", "keep this variable for the command (repeatable)")
+            .env("SECRETWRAP_KEEP_ENV")
+            .argParser(collect)
+            .default([]),
+        )
+        .addHelpText(
+          "after",
+          `
 Example:
   DB_PASSWORD_FILE=ref+vault://secret/myapp/db#password secretwrap run -- node server.js`,
-    )
-    .action(
-      (
-        command: string[],
-        raw: RawCommon & {
-          supervise?: boolean | string;
-          stopTimeout: number;
-          user?: string;
-          pristine?: boolean | string;
-          keepEnv: string[];
-        },
-      ) => {
-        if (command.length === 0) {
-          throw new SecretwrapError("USAGE", "no command given", {
-            hint: "put the command after --: secretwrap run -- node server.js",
-          });
-        }
-        onCommand({
-          kind: "run",
-          command,
-          options: {
-            ...common(raw),
-            supervise: flag(raw.supervise),
-            stopTimeoutMs: raw.stopTimeout,
-            ...(raw.user === undefined ? {} : { user: raw.user }),
-            pristine: flag(raw.pristine),
-            keepEnv: raw.keepEnv,
+        )
+        .action(
+          (
+            command: string[],
+            raw: RawCommon & {
+              supervise?: boolean | string;
+              stopTimeout: number;
+              user?: string;
+              pristine?: boolean | string;
+              keepEnv: string[];
+            },
+          ) => {
+            if (command.length === 0) {
+              throw new SecretwrapError("USAGE", "no command given", {
+                hint: "put the command after --: secretwrap run -- node server.js",
+              });
+            }
+            onCommand({
+              kind: "run",
+              command,
+              options: {
+                ...common(raw),
+                supervise: flag(raw.supervise),
+                stopTimeoutMs: raw.stopTimeout,
+                ...(raw.user === undefined ? {} : { user: raw.user }),
+                pristine: flag(raw.pristine),
+                keepEnv: raw.keepEnv,
+              },
+            });
           },
-        });
-      },
-    );
-
-  const check = addCommonOptions(new Program("check"))
-    .description("resolve every declared secret and report each one (never its value); exit as run would")
-    .option("--json", "print a JSON report on stdout")
-    .addHelpText(
-      "after",
-      `
+        ),
+    check: () =>
+      addCommonOptions(new Program("check"))
+        .description("resolve every declared secret and report each one (never its value); exit as run would")
+        .option("--json", "print a JSON report on stdout")
+        .addHelpText(
+          "after",
+          `
 Example:
   secretwrap check --config secretwrap.yaml --json`,
-    )
-    .action((raw: RawCommon & { json?: boolean }) =>
-      onCommand({ kind: "check", options: common(raw), json: raw.json === true }),
-    );
-
-  const get = addCommonOptions(new Program("get"))
-    .description("print one secret's value to stdout")
-    .argument("<ref>", "a reference, e.g. ref+vault://secret/myapp/db#password")
-    .addHelpText(
-      "after",
-      `
+        )
+        .action((raw: RawCommon & { json?: boolean }) =>
+          onCommand({ kind: "check", options: common(raw), json: raw.json === true }),
+        ),
+    get: () =>
+      addCommonOptions(new Program("get"))
+        .description("print one secret's value to stdout")
+        .argument("<ref>", "a reference, e.g. ref+vault://secret/myapp/db#password")
+        .addHelpText(
+          "after",
+          `
 Example:
   secretwrap get 'ref+awssecrets://prod/myapp#api_key' > /run/build-secret`,
-    )
-    .action((ref: string, raw: RawCommon) => onCommand({ kind: "get", options: common(raw), ref }));
-
-  const render = addCommonOptions(new Program("render"))
-    .description("write every declared secret as a file into a directory and exit (init containers)")
-    .requiredOption("--out <dir>", "the directory to write into (tmpfs unless --allow-disk)")
-    .addHelpText(
-      "after",
-      `
+        )
+        .action((ref: string, raw: RawCommon) => onCommand({ kind: "get", options: common(raw), ref })),
+    render: () =>
+      addCommonOptions(new Program("render"))
+        .description("write every declared secret as a file into a directory and exit (init containers)")
+        .requiredOption("--out <dir>", "the directory to write into (tmpfs unless --allow-disk)")
+        .addHelpText(
+          "after",
+          `
 Example:
   secretwrap render --config /etc/secretwrap.yaml --out /secrets`,
-    )
-    .action((raw: RawCommon & { out: string }) =>
-      onCommand({ kind: "render", options: common(raw), out: raw.out }),
-    );
-
-  const version = new Program("version").description("print the version").action(() => {
-    io.writeOut(`${VERSION}\n`);
-    onCommand({ kind: "done", exitCode: 0 });
-  });
-
-  const completion = new Program("completion")
-    .description("print a shell completion script")
-    .argument("<shell>", "bash, zsh or fish")
-    .addHelpText(
-      "after",
-      `
+        )
+        .action((raw: RawCommon & { out: string }) =>
+          onCommand({ kind: "render", options: common(raw), out: raw.out }),
+        ),
+    version: () =>
+      new Program("version").description("print the version").action(() => {
+        io.writeOut(`${VERSION}\n`);
+        onCommand({ kind: "done", exitCode: 0 });
+      }),
+    completion: () =>
+      new Program("completion")
+        .description("print a shell completion script")
+        .argument("<shell>", "bash, zsh or fish")
+        .addHelpText(
+          "after",
+          `
 Example:
   secretwrap completion bash > /etc/bash_completion.d/secretwrap`,
-    )
-    .action((shell: string) => {
-      if (shell !== "bash" && shell !== "zsh" && shell !== "fish") {
-        throw new SecretwrapError(
-          "USAGE",
-          `completion: unknown shell "${shell.slice(0, 20)}"; use bash, zsh or fish`,
-        );
-      }
-      onCommand({ kind: "completion", shell, script: "" });
-    });
+        )
+        .action((shell: string) => {
+          if (shell !== "bash" && shell !== "zsh" && shell !== "fish") {
+            throw new SecretwrapError(
+              "USAGE",
+              `completion: unknown shell "${shell.slice(0, 20)}"; use bash, zsh or fish`,
+            );
+          }
+          onCommand({ kind: "completion", shell, script: "" });
+        }),
+  };
 
-  for (const sub of [run, check, get, render, version, completion]) {
+  // Building a subcommand costs about a millisecond (commander checks every option as it is added):
+  // a command line that names one builds only that one; help, completion and mistakes get them all.
+  const names = only !== undefined && isSubcommandName(only) && only !== "completion" ? [only] : SUBCOMMANDS;
+  for (const name of names) {
+    const sub = subcommands[name]();
     sub.configureOutput(program.configureOutput()).exitOverride();
     program.addCommand(sub);
   }

@@ -67,9 +67,13 @@ export async function main(io: MainIo): Promise<number> {
 
 function parseCommand(io: MainIo): Command {
   let parsed: Command | undefined;
-  const program = buildProgram({ writeOut: (t) => io.writeOut(t), writeErr: io.writeErr }, (command) => {
-    parsed = command;
-  });
+  const program = buildProgram(
+    { writeOut: (t) => io.writeOut(t), writeErr: io.writeErr },
+    (command) => {
+      parsed = command;
+    },
+    io.argv[0],
+  );
   try {
     program.parse(io.argv, { from: "user" });
   } catch (error) {
