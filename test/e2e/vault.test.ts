@@ -2,7 +2,7 @@
 // the probe app reporting what it really received. Issue 3's acceptance items 1-5.
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
 import {
@@ -202,7 +202,6 @@ describe("acceptance 1 and 5: every auth method logs in once and delivers 10 sec
     const start = probeStart(readProbe(r.out));
     const childEnv = start.env ?? {};
     const files = start.files ?? {};
-    for (const f of Object.values(files)) shmDirs.add(dirname(f.path));
     const content = (name: string): string =>
       Buffer.from(files[name]?.base64 ?? "", "base64").toString("utf8");
     expect(childEnv["APP_API_KEY"]).toBe(V.apiKey);
