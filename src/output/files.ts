@@ -44,6 +44,8 @@ export interface SecretsDir {
 const TMPFS_MAGIC = 0x01021994;
 const RAMFS_MAGIC = 0x858458f6;
 export const DEFAULT_SECRETS_PARENT = "/dev/shm";
+/** A default secrets dir is this prefix plus mkdtemp's six characters, in DEFAULT_SECRETS_PARENT. */
+export const DEFAULT_SECRETS_PREFIX = "secretwrap-";
 
 function outputError(message: string, error?: unknown, hint?: string): SecretwrapError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
@@ -78,7 +80,7 @@ export function prepareSecretsDir(options: PrepareOptions): SecretsDir {
     }
     checkMemoryBacked(DEFAULT_SECRETS_PARENT, options.allowDisk);
     try {
-      dir = { path: mkdtempSync(join(DEFAULT_SECRETS_PARENT, "secretwrap-")), created: true };
+      dir = { path: mkdtempSync(join(DEFAULT_SECRETS_PARENT, DEFAULT_SECRETS_PREFIX)), created: true };
     } catch (error) {
       throw outputError(`cannot create a secrets dir in ${DEFAULT_SECRETS_PARENT}`, error);
     }

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { NODE24, REPO, type NodeBuild } from "./nodes.ts";
+import { isDefaultSecretsDir } from "./secrets-dirs.ts";
 
 export const CLI = `${REPO}/bin/secretwrap`;
 export const PROBE = `${REPO}/test/fixtures/probe.mjs`;
@@ -118,7 +119,7 @@ export interface ProbeRecord {
  */
 export function reportedSecretsDirs(outFile: string): string[] {
   const dirs = readProbe(outFile).flatMap((r) => Object.values(r.files ?? {}).map((f) => dirname(f.path)));
-  return [...new Set(dirs)].filter((dir) => /^\/dev\/shm\/secretwrap-[A-Za-z0-9]{6}$/.test(dir));
+  return [...new Set(dirs)].filter(isDefaultSecretsDir);
 }
 
 export function readProbe(outFile: string): ProbeRecord[] {
