@@ -224,6 +224,7 @@ describe("acceptance 2: faults through the CLI", () => {
     "UNAVAILABLE forever and a hung server end with 69 within the deadline; the token never shows",
     async () => {
       const dir = scratch();
+      const deadline = ["--timeout", "4s", "--attempt-timeout", "1s"];
       const backend = fakeBackend(fake, metadataEnv());
       const down = await backend.seed([canary("DOWN")]);
       fake.api.script(
@@ -231,23 +232,13 @@ describe("acceptance 2: faults through the CLI", () => {
         [{ kind: "reply", reply: googleError(503, "UNAVAILABLE", "The service is currently unavailable.") }],
         { forever: true },
       );
-      const unavailable = await run(dir, backend, { DOWN: `ref+gcpsecrets://my-proj/${down}` }, [
-        "--timeout",
-        "4s",
-        "--attempt-timeout",
-        "1s",
-      ]);
+      const unavailable = await run(dir, backend, { DOWN: `ref+gcpsecrets://my-proj/${down}` }, deadline);
       expect(unavailable.code).toBe(69);
       expect(unavailable.durationMs).toBeLessThan(4000 + 5000);
       expect(fake.accessCount(`projects/my-proj/secrets/${down}/versions/latest`)).toBeGreaterThan(1);
       const hung = await backend.seed([canary("HUNG")]);
       fake.api.script((r) => r.path.includes(`/${hung}/`), [{ kind: "hang" }], { forever: true });
-      const hanging = await run(dir, backend, { HUNG: `ref+gcpsecrets://my-proj/${hung}` }, [
-        "--timeout",
-        "4s",
-        "--attempt-timeout",
-        "1s",
-      ]);
+      const hanging = await run(dir, backend, { HUNG: `ref+gcpsecrets://my-proj/${hung}` }, deadline);
       expect(hanging.code).toBe(69);
       expect(hanging.durationMs).toBeLessThan(4000 + 5000);
       expect(fake.accessCount(`projects/my-proj/secrets/${hung}/versions/latest`)).toBeGreaterThanOrEqual(2);
