@@ -751,19 +751,18 @@ describe("B12–B13: broken bodies", () => {
       json: JSON.stringify({ request_id: "r", data: { data: { value }, metadata: { version: 1 } } }),
     };
   };
+  /** A fault that answers with this status, content type and body. */
+  const reply = (status: number, contentType: string, text: string): Fault => ({
+    kind: "reply",
+    reply: { status, body: text, headers: { "content-type": contentType } },
+  });
   const bodies: { name: string; fault: () => { fault: Fault; leak: string } }[] = [
     {
       name: "truncated JSON (200, application/json)",
       fault: () => {
         const { value, json } = body("TRUNC");
         const cut = json.slice(0, json.indexOf(value) + value.length);
-        return {
-          fault: {
-            kind: "reply",
-            reply: { status: 200, body: cut, headers: { "content-type": "application/json" } },
-          },
-          leak: value,
-        };
+        return { fault: reply(200, "application/json", cut), leak: value };
       },
     },
     {
@@ -771,13 +770,7 @@ describe("B12–B13: broken bodies", () => {
       fault: () => {
         const value = plant(canary("HTML"));
         const html = `<html><body><h1>Gateway</h1><pre>${value}</pre></body></html>`;
-        return {
-          fault: {
-            kind: "reply",
-            reply: { status: 200, body: html, headers: { "content-type": "text/html" } },
-          },
-          leak: value,
-        };
+        return { fault: reply(200, "text/html", html), leak: value };
       },
     },
     {
@@ -785,26 +778,14 @@ describe("B12–B13: broken bodies", () => {
       fault: () => {
         const value = plant(canary("HTML502"));
         const html = `<html><body>Bad Gateway ${value}</body></html>`;
-        return {
-          fault: {
-            kind: "reply",
-            reply: { status: 502, body: html, headers: { "content-type": "text/html" } },
-          },
-          leak: value,
-        };
+        return { fault: reply(502, "text/html", html), leak: value };
       },
     },
     {
       name: "a JSON body with the wrong content type (200, text/plain)",
       fault: () => {
         const { value, json } = body("CTYPE");
-        return {
-          fault: {
-            kind: "reply",
-            reply: { status: 200, body: json, headers: { "content-type": "text/plain" } },
-          },
-          leak: value,
-        };
+        return { fault: reply(200, "text/plain", json), leak: value };
       },
     },
   ];
@@ -830,20 +811,9 @@ describe("B12–B13: broken bodies", () => {
     const s = await secret("B13");
     const t = await token();
     const leak = plant(canary("HTMLFOREVER"));
-    vault.server.script(
-      isPath(s.path),
-      [
-        {
-          kind: "reply",
-          reply: {
-            status: 200,
-            body: `<html>${leak}</html>`,
-            headers: { "content-type": "text/html; charset=utf-8" },
-          },
-        },
-      ],
-      { forever: true },
-    );
+    vault.server.script(isPath(s.path), [reply(200, "text/html; charset=utf-8", `<html>${leak}</html>`)], {
+      forever: true,
+    });
     const r = await run({ ...viaVault(t), B13: s.ref });
     expectNotStarted(r, 69);
     expect(r.result.stderr).toContain(
