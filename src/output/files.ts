@@ -1,27 +1,47 @@
-// File outputs: one private directory per run on tmpfs; every file written to a temporary name
-// (O_EXCL|O_NOFOLLOW), fully written, chmod/chown'd and fsynced, then published with link() — which,
-// unlike rename(), never replaces an existing file or follows a planted symlink. Nothing is published
-// unless every file was staged, and a failure removes everything this run wrote.
+// File outputs: one private directory per run on tmpfs (or the --secrets-dir / --out the user gave).
+// Every file is published from the descriptor it was written through, never looked up again by path
+// (see publishFiles for the steps and what a kill -9 leaves); nothing is published unless every file
+// could be staged, and a second run replaces only the files it published before (manifest.ts).
 import {
+  chownSync,
   closeSync,
   constants,
+  existsSync,
   fchmodSync,
   fchownSync,
+  fstatSync,
   fsyncSync,
-  linkSync,
+  ftruncateSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
   openSync,
+  renameSync,
   rmSync,
   statfsSync,
   unlinkSync,
   writeSync,
-  chownSync,
-  existsSync,
+  type BigIntStats,
 } from "node:fs";
 import { join } from "node:path";
 import { SecretwrapError } from "../errors.ts";
+import {
+  isOwn,
+  MANIFEST_NAME,
+  readManifest,
+  serializeManifest,
+  stampOf,
+  type Manifest,
+  type Stamp,
+} from "./manifest.ts";
+import {
+  closeStagingDir,
+  openDirFd,
+  openStagingDir,
+  requireProcFd,
+  throughFd,
+  type StagingDir,
+} from "./staging.ts";
 
 export interface Owner {
   readonly uid: number;
@@ -39,6 +59,8 @@ export interface SecretsDir {
   readonly path: string;
   /** True when secretwrap made it, and so may remove it. */
   readonly created: boolean;
+  /** Something the user should know about the dir (a shared dir that others may change), to log. */
+  readonly warning?: string;
 }
 
 const TMPFS_MAGIC = 0x01021994;
@@ -143,72 +165,213 @@ function openGivenDir(path: string, shared: boolean): SecretsDir {
       "chmod it to 0700, or let secretwrap create it",
     );
   }
-  return { path, created: false };
+  return { path, created: false, ...sharedDirWarning(path, stat.mode) };
 }
 
-/** Stages every file, then publishes them all, or none. Returns name → published path. */
+/**
+ * WHY only a warning: a Kubernetes emptyDir is 0777 without the sticky bit and is the normal place for
+ * render --out. secretwrap publishes safely into it, but once it has exited, any user who can write to
+ * the dir can replace what it wrote; with the sticky bit only a file's owner can.
+ */
+function sharedDirWarning(path: string, mode: number): { warning?: string } {
+  if ((mode & 0o022) === 0 || (mode & 0o1000) !== 0) return {};
+  return {
+    warning: `${path} is writable by other users and has no sticky bit (mode ${(mode & 0o7777).toString(8)}): any of them can replace the files secretwrap writes once it has exited; chmod +t or 0755 it`,
+  };
+}
+
+/** One file on its way out: the descriptor it was written through, and where it goes. */
+interface Staged {
+  readonly file: FileToWrite;
+  readonly fd: number;
+  readonly stagedName: string;
+  readonly dev: bigint;
+  readonly stamp: Stamp;
+  published: boolean;
+}
+
+/**
+ * Publishes every file, or none, from the descriptors that were written; never re-opens one by path.
+ * The steps, and what a kill -9 right after each one leaves behind:
+ * 1. every existing target must be a file secretwrap published (its manifest says so): nothing yet;
+ * 2. in a private staging dir, each file is created mode 0000, given to --user, and filled with zeros
+ *    of the value's length, so a full tmpfs fails here, before anything is published: zero-filled
+ *    files in a 0700 dir — no secret byte;
+ * 3. the manifest, listing each name's old and new inode, replaces the old one: the same;
+ * 4. each file is renamed over its target and checked (fstat of the descriptor = lstat of the
+ *    target): targets are 0000 zero-filled files, older ones not yet replaced are intact;
+ * 5. each value is written over its zeros through the descriptor, chmod'ed to its mode, fsynced: a
+ *    target holds its value or zeros (a value larger than a page may be cut short by the kill);
+ * 6. every target is checked again and the dir fsynced: done.
+ * Any failure truncates every file this run made (through its descriptor, so wherever another user
+ * moved it, no secret byte stays) and unlinks the names it published.
+ */
 export function publishFiles(dir: string, files: readonly FileToWrite[], owner?: Owner): Map<string, string> {
-  const staged: { file: FileToWrite; temp: string; final: string }[] = [];
-  const published: string[] = [];
+  requireProcFd();
+  let dirFd: number;
   try {
-    for (const file of files) {
-      // O_EXCL makes the name safe; it only has to be unlikely to exist (no crypto needed at start-up).
-      const temp = join(dir, `.tmp-${process.pid}-${Date.now().toString(36)}-${staged.length}`);
-      staged.push({ file, temp, final: join(dir, file.fileName) });
-      writeStaged(temp, file, owner);
-    }
-    for (const { temp, final, file } of staged) {
-      try {
-        linkSync(temp, final);
-      } catch (error) {
-        throw outputError(`cannot publish ${file.name} as ${final}`, error);
-      }
-      published.push(final);
-      unlinkSync(temp);
-    }
-    syncDir(dir);
+    dirFd = openDirFd(dir);
   } catch (error) {
-    for (const { temp } of staged) removeQuietly(temp);
-    for (const final of published) removeQuietly(final);
-    throw error;
+    throw outputError(`cannot open ${dir}`, error);
   }
-  return new Map(staged.map(({ file, final }) => [file.name, final]));
+  try {
+    publishInto(dirFd, dir, files, owner);
+  } finally {
+    closeSync(dirFd);
+  }
+  return new Map(files.map((file) => [file.name, join(dir, file.fileName)]));
 }
 
-function writeStaged(temp: string, file: FileToWrite, owner: Owner | undefined): void {
+function publishInto(dirFd: number, dir: string, files: readonly FileToWrite[], owner?: Owner): void {
+  const at = (name: string): string => throughFd(dirFd, name);
+  const kept = ownFilesNow(readManifest(at(MANIFEST_NAME)), at);
+  refuseForeignTargets(files, dir, at, kept);
+  const staging = openStagingDir(dirFd);
+  const staged: Staged[] = [];
+  try {
+    for (const file of files) staged.push(stage(staging, file, owner, `f${staged.length}`));
+    publishManifest(staging, at, nextManifest(kept, staged));
+    for (const s of staged) {
+      try {
+        renameSync(staging.entry(s.stagedName), at(s.file.fileName));
+      } catch (error) {
+        throw outputError(`cannot publish ${s.file.name} as ${join(dir, s.file.fileName)}`, error);
+      }
+      s.published = true;
+      verifyPublished(s, at, dir);
+    }
+    for (const s of staged) fillIn(s);
+    for (const s of staged) verifyPublished(s, at, dir);
+    fsyncSync(dirFd);
+  } catch (error) {
+    rollBack(staged, staging, at);
+    throw error;
+  } finally {
+    for (const s of staged) closeSync(s.fd);
+    closeStagingDir(staging);
+  }
+}
+
+/** Names the manifest lists whose file is still the one secretwrap published → its stamp now. */
+function ownFilesNow(previous: Manifest, at: (name: string) => string): Map<string, Stamp> {
+  const kept = new Map<string, Stamp>();
+  for (const [name, stamps] of previous) {
+    const stat = lstatIfAny(at(name));
+    if (stat !== undefined && isOwn(stat, stamps)) kept.set(name, stampOf(stat));
+  }
+  return kept;
+}
+
+function refuseForeignTargets(
+  files: readonly FileToWrite[],
+  dir: string,
+  at: (name: string) => string,
+  kept: ReadonlyMap<string, Stamp>,
+): void {
+  const foreign = files.filter(
+    (file) => !kept.has(file.fileName) && lstatIfAny(at(file.fileName)) !== undefined,
+  );
+  if (foreign.length === 0) return;
+  throw outputError(
+    `cannot publish ${foreign.map((f) => `${f.name} as ${join(dir, f.fileName)}`).join(", ")}: it already exists and secretwrap did not write it`,
+    undefined,
+    `remove it or choose another directory; secretwrap replaces only files it published there (listed in ${MANIFEST_NAME})`,
+  );
+}
+
+function lstatIfAny(path: string): BigIntStats | undefined {
+  try {
+    return lstatSync(path, { bigint: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw outputError(`cannot inspect ${path}`, error);
+  }
+}
+
+/** Creates the file unreadable (0000), gives it its owner, and reserves its space with zeros. */
+function stage(staging: StagingDir, file: FileToWrite, owner: Owner | undefined, stagedName: string): Staged {
   let fd: number;
   try {
     fd = openSync(
-      temp,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-      0o600,
+      staging.entry(stagedName),
+      constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o000,
     );
   } catch (error) {
-    throw outputError(`cannot create a file for ${file.name} in the secrets dir`, error);
+    throw outputError(`cannot create a file for ${file.name} in the output dir`, error);
   }
   try {
-    // writeSync may write less than asked (ENOSPC on tmpfs shows up as a short count first).
-    let offset = 0;
-    while (offset < file.bytes.length)
-      offset += writeSync(fd, file.bytes, offset, file.bytes.length - offset);
-    // Owner before mode, both before publication: the file is never visible with the wrong ones.
     if (owner !== undefined) fchownSync(fd, owner.uid, owner.gid);
-    fchmodSync(fd, file.mode);
-    fsyncSync(fd);
+    writeZeros(fd, file.bytes.length);
+    const stat = fstatSync(fd, { bigint: true });
+    return { file, fd, stagedName, dev: stat.dev, stamp: stampOf(stat), published: false };
   } catch (error) {
-    throw outputError(`cannot write ${file.name}`, error);
-  } finally {
     closeSync(fd);
+    removeQuietly(staging.entry(stagedName));
+    throw outputError(`cannot write ${file.name}`, error);
   }
 }
 
-function syncDir(dir: string): void {
-  const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY);
+function publishManifest(staging: StagingDir, at: (name: string) => string, manifest: Manifest): void {
+  const name = "manifest";
   try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(
+      staging.entry(name),
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o400,
+    );
+    try {
+      writeAll(fd, Buffer.from(serializeManifest(manifest)));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(staging.entry(name), at(MANIFEST_NAME));
+  } catch (error) {
+    removeQuietly(staging.entry(name));
+    throw outputError(`cannot write ${MANIFEST_NAME} in the output dir`, error);
   }
+}
+
+/** Each name's stamps: the file secretwrap published before (if still there) and the one it stages now. */
+function nextManifest(kept: ReadonlyMap<string, Stamp>, staged: readonly Staged[]): Manifest {
+  const manifest = new Map<string, Stamp[]>([...kept].map(([name, stamp]) => [name, [stamp]]));
+  for (const s of staged) manifest.set(s.file.fileName, [...(manifest.get(s.file.fileName) ?? []), s.stamp]);
+  return manifest;
+}
+
+function verifyPublished(s: Staged, at: (name: string) => string, dir: string): void {
+  const stat = lstatIfAny(at(s.file.fileName));
+  if (stat !== undefined && stat.dev === s.dev && String(stat.ino) === s.stamp.ino) return;
+  throw outputError(
+    `${join(dir, s.file.fileName)} was replaced by another user while secretwrap published ${s.file.name}`,
+    undefined,
+    "give secretwrap a directory no other user can write to, or one with the sticky bit (chmod +t)",
+  );
+}
+
+/** The value over the zeros, then its mode: readable only once complete. */
+function fillIn(s: Staged): void {
+  try {
+    writeAll(s.fd, s.file.bytes);
+    fchmodSync(s.fd, s.file.mode);
+    fsyncSync(s.fd);
+  } catch (error) {
+    throw outputError(`cannot write ${s.file.name}`, error);
+  }
+}
+
+/** Writes all of `bytes` from offset 0: writeSync may write less than asked (a full tmpfs does). */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let offset = 0;
+  while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset, offset);
+}
+
+/** Reserves `length` bytes with zeros from offset 0, in chunks so a large value needs no large buffer. */
+function writeZeros(fd: number, length: number): void {
+  const zeros = Buffer.alloc(Math.min(length, 64 * 1024));
+  let offset = 0;
+  while (offset < length) offset += writeSync(fd, zeros, 0, Math.min(zeros.length, length - offset), offset);
 }
 
 function removeQuietly(path: string): void {
@@ -216,6 +379,27 @@ function removeQuietly(path: string): void {
     unlinkSync(path);
   } catch {
     // already gone
+  }
+}
+
+function rollBack(staged: readonly Staged[], staging: StagingDir, at: (name: string) => string): void {
+  for (const s of staged) {
+    try {
+      ftruncateSync(s.fd, 0);
+    } catch {
+      // nothing more can be done through this descriptor
+    }
+    if (!s.published) {
+      removeQuietly(staging.entry(s.stagedName));
+      continue;
+    }
+    // Unlink only the name that still holds this run's file; anything else is not ours to remove.
+    try {
+      const stat = lstatSync(at(s.file.fileName), { bigint: true });
+      if (String(stat.ino) === s.stamp.ino) unlinkSync(at(s.file.fileName));
+    } catch {
+      // already gone
+    }
   }
 }
 

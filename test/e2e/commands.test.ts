@@ -123,7 +123,7 @@ describe.each(NODES)("commands under $name", (node) => {
     const result = await runCli(["render", "--config", config, "--out", out], { node });
     expect(result.stderr).not.toContain("error");
     expect(result.code).toBe(0);
-    expect(readdirSync(out).sort()).toEqual(["API_KEY", "DB_USER", "tls.key"]);
+    expect(readdirSync(out).sort()).toEqual(["..secretwrap-manifest", "API_KEY", "DB_USER", "tls.key"]);
     expect(readFileSync(join(out, "API_KEY"), "utf8")).toBe(value);
     expect(readFileSync(join(out, "tls.key")).equals(binary)).toBe(true);
     expect(statSync(join(out, "tls.key")).mode & 0o777).toBe(0o440);
@@ -141,7 +141,7 @@ describe.each(NODES)("commands under $name", (node) => {
   });
 
   it("version, --version and completion", async () => {
-    expect((await runCli(["version"], { node })).stdout.trim()).toBe(VERSION);
+    expect((await runCli(["version"], { node })).stdout.split("\n")[0]).toBe(`secretwrap ${VERSION}`);
     expect((await runCli(["--version"], { node })).stdout.trim()).toBe(VERSION);
     for (const shell of ["bash", "zsh", "fish"]) {
       const result = await runCli(["completion", shell], { node });

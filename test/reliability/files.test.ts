@@ -379,7 +379,7 @@ describe("D7, D8, D9: files on tmpfs, modes, owners, cleanup", () => {
       env: { A_FILE: `ref+file://${dir}/v`, B_FILE: `ref+file://${dir}/v` },
     });
     expect(exec.code).toBe(0);
-    expect(readdirSync(secretsDir).sort()).toEqual(["A", "B"]);
+    expect(readdirSync(secretsDir).sort()).toEqual(["..secretwrap-manifest", "A", "B"]);
   });
 
   it("D9: after a failure or a SIGTERM no file and no created dir is left", async () => {
