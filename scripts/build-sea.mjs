@@ -7,7 +7,9 @@
 //   2. `node --experimental-sea-config` writes the preparation blob, with a V8 code cache
 //      (`useCodeCache`) and `execArgvExtension: "none"`: NODE_OPTIONS is ignored by the executable
 //      itself (a `--require` preload or `--inspect` in it never runs inside the process that holds the
-//      secrets) and secretwrap hands it to the app unchanged.
+//      secrets) and secretwrap hands it to the app unchanged. Node's other start-up knobs
+//      (NODE_DEBUG, NODE_EXTRA_CA_CERTS, …) are handled by src/bin.ts's first call, as in the bundle:
+//      src/launch/relaunch.ts re-executes the executable without them.
 //   3. postject injects the blob into a copy of the same Node binary. Never `strip` the result: it
 //      crashes afterwards.
 //
@@ -31,6 +33,7 @@ import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { buildStamp } from "./esbuild/build-stamp.mjs";
 import { gaxRestOnly } from "./esbuild/gax-rest.mjs";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -40,13 +43,6 @@ const WORK = join(REPO, ".cache", "sea");
 // The blob must be made by the very Node binary it is injected into.
 const HOST_NODE = realpathSync(process.env.SECRETWRAP_SEA_NODE ?? join(REPO, "node_modules/node/bin/node"));
 const FUSE = "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2";
-
-// Variables Node applies at start-up, before any JavaScript, that are not part of NODE_OPTIONS (so
-// `execArgvExtension: "none"` does not cover them): extra trusted CAs and the environment proxy for
-// every request secretwrap makes. bin/secretwrap moves them aside in shell; the executable has no
-// shell in front of it, so it re-executes itself once with them moved to SECRETWRAP_APP_<NAME>
-// (src/appenv.ts hands them back to the app). Costs one extra start only when one of them is set.
-const STARTUP_ONLY = ["NODE_EXTRA_CA_CERTS", "NODE_USE_ENV_PROXY"];
 
 function newestInput() {
   let newest = 0;
@@ -95,21 +91,8 @@ const wrapTopLevelAwait = {
       if (/^\s*(export|import)\s/m.test(body)) {
         throw new Error("src/bin.ts: an import/export after its first statement; update build-sea.mjs");
       }
-      const guard = `
-{
-  const moved = ${JSON.stringify(STARTUP_ONLY)}.filter((name) => process.env[name] !== undefined);
-  if (moved.length > 0) {
-    const env = { ...process.env };
-    for (const name of moved) {
-      env["SECRETWRAP_APP_" + name] = env[name];
-      delete env[name];
-    }
-    process.execve(process.execPath, [process.execPath, ...process.argv.slice(2)], env);
-  }
-}
-`;
       return {
-        contents: `${head.join("\n")}\n${guard}\nvoid (async () => {\n${body}\n})();\n`,
+        contents: `${head.join("\n")}\nvoid (async () => {\n${body}\n})();\n`,
         loader: "ts",
         resolveDir: dirname(args.path),
       };
@@ -143,7 +126,7 @@ await build({
   supported: { "dynamic-import": false },
   // `import.meta.url` is empty in CommonJS; code that derives a path from it (createRequire in some
   // SDK builds) gets the executable's own path instead.
-  define: { "import.meta.url": "__swImportMetaUrl" },
+  define: { "import.meta.url": "__swImportMetaUrl", ...buildStamp(REPO) },
   banner: { js: 'var __swImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   // The same google-gax module graph as the bundle (scripts/esbuild/gax-rest.mjs).
   plugins: [wrapTopLevelAwait, gaxRestOnly],

@@ -6,6 +6,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { axiosWithoutWebFetch } from "./esbuild/axios-without-web-fetch.mjs";
 import { banner } from "./esbuild/banner.mjs";
+import { buildStamp } from "./esbuild/build-stamp.mjs";
 import { builtinsThroughRequire } from "./esbuild/builtins.mjs";
 import { externalize } from "./esbuild/externalize.mjs";
 import { formDataCheckFirst } from "./esbuild/form-data-check-first.mjs";
@@ -37,6 +38,7 @@ const common = {
   platform: "node",
   target: "node20",
   minify: process.env.SECRETWRAP_BUILD_DEBUG === undefined,
+  define: buildStamp(REPO),
   legalComments: "linked",
   // require, __dirname and __filename for the CommonJS dependencies (see banner.mjs).
   banner,

@@ -1,13 +1,28 @@
 // The only place that knows argv: a commander program → one typed Command. Parsing never exits the
 // process; help, version and usage errors come back as values.
-import { Command as Program, InvalidArgumentError, Option } from "commander";
+import { Command as Program, CommanderError } from "commander";
+import { completionScript } from "./completion.ts";
 import { SecretwrapError } from "./errors.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
-import { VERSION } from "./version.ts";
+import {
+  applyVariables,
+  BOOLEAN,
+  choice,
+  count,
+  DURATION,
+  list,
+  paths,
+  Setting,
+  settingsOf,
+  text,
+  type Completion,
+} from "./settings.ts";
+import { VERSION, versionReport } from "./version.ts";
 
 export interface CommonOptions {
   readonly config?: string;
-  readonly envFile?: string;
+  /** Every --env-file, in order: all are loaded, a later file wins for a plain value (README). */
+  readonly envFiles: readonly string[];
   readonly secretsDir?: string;
   readonly allowDisk: boolean;
   readonly timeoutMs: number;
@@ -28,103 +43,78 @@ export interface RunOptions extends CommonOptions {
 
 export type Command =
   | { readonly kind: "run"; readonly options: RunOptions; readonly command: readonly string[] }
-  | { readonly kind: "check"; readonly options: CommonOptions; readonly json: boolean }
+  | {
+      readonly kind: "check";
+      readonly options: CommonOptions;
+      readonly json: boolean;
+      readonly allowEmpty: boolean;
+    }
   | { readonly kind: "get"; readonly options: CommonOptions; readonly ref: string }
-  | { readonly kind: "render"; readonly options: CommonOptions; readonly out: string }
+  | {
+      readonly kind: "render";
+      readonly options: CommonOptions;
+      readonly out: string;
+      /** (root only) the owner of the files render writes. */
+      readonly user?: string;
+      readonly allowEmpty: boolean;
+    }
   | { readonly kind: "completion"; readonly shell: "bash" | "zsh" | "fish"; readonly script: string }
   /** Help or version was printed; nothing else to do. */
   | { readonly kind: "done"; readonly exitCode: number };
 
-export function parseDuration(text: string): number {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)?$/.exec(text.trim());
-  if (match === null) throw new InvalidArgumentError("expected a duration such as 500ms, 30s, 2m");
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? "s") as "ms" | "s" | "m" | "h"];
-  const ms = Math.round(Number(match[1]) * unit);
-  if (ms <= 0) throw new InvalidArgumentError("must be more than zero");
-  return ms;
-}
-
-function parseCount(text: string): number {
-  if (!/^[1-9][0-9]{0,3}$/.test(text))
-    throw new InvalidArgumentError("expected a whole number from 1 to 9999");
-  return Number(text);
-}
-
-/** Repeatable name options; a SECRETWRAP_* variable gives several at once, comma-separated. */
-const collect = (value: string, previous: string[] = []): string[] => [
-  ...previous,
-  ...value
-    .split(",")
-    .map((v) => v.trim())
-    .filter((v) => v !== ""),
-];
-
 function addCommonOptions(command: Program): Program {
   return command
     .addOption(
-      new Option(
-        "-c, --config <file>",
+      new Setting(
+        "-c, --config",
         "config file (YAML or JSON); default ./secretwrap.yaml if present",
-      ).env("SECRETWRAP_CONFIG"),
+        text("<file>", "file"),
+      ),
     )
     .addOption(
-      new Option("--env-file <file>", "dotenv file; values may be references").env("SECRETWRAP_ENV_FILE"),
+      new Setting(
+        "--env-file",
+        "dotenv file; values may be references (repeatable: all are loaded, in order)",
+        paths("<file>"),
+      ).default([]),
     )
     .addOption(
-      new Option(
-        "--secrets-dir <dir>",
+      new Setting(
+        "--secrets-dir",
         "directory for file outputs (default: a fresh private dir in /dev/shm)",
-      ).env("SECRETWRAP_SECRETS_DIR"),
+        text("<dir>", "file"),
+      ),
+    )
+    .addOption(new Setting("--allow-disk", "allow a secrets dir that is not on tmpfs", BOOLEAN))
+    .addOption(
+      new Setting("--timeout", "deadline for resolving every secret (at most 24h)", DURATION).default(
+        60_000,
+        "60s",
+      ),
     )
     .addOption(
-      new Option("--allow-disk", "allow a secrets dir that is not on tmpfs").env("SECRETWRAP_ALLOW_DISK"),
+      new Setting("--attempt-timeout", "timeout of one request attempt (at most 24h)", DURATION).default(
+        10_000,
+        "10s",
+      ),
     )
+    .addOption(new Setting("--concurrency", "parallel fetches per provider", count(1, 9999)).default(8))
+    .addOption(new Setting("--log-level", "how much to log", choice(LOG_LEVELS, "<level>")).default("info"))
+    .addOption(new Setting("--log-format", "text or json", choice(LOG_FORMATS, "<format>")).default("text"))
     .addOption(
-      new Option("--timeout <duration>", "deadline for resolving every secret")
-        .env("SECRETWRAP_TIMEOUT")
-        .default(60_000, "60s")
-        .argParser(parseDuration),
-    )
-    .addOption(
-      new Option("--attempt-timeout <duration>", "timeout of one request attempt")
-        .env("SECRETWRAP_ATTEMPT_TIMEOUT")
-        .default(10_000, "10s")
-        .argParser(parseDuration),
-    )
-    .addOption(
-      new Option("--concurrency <n>", "parallel fetches per provider")
-        .env("SECRETWRAP_CONCURRENCY")
-        .default(8)
-        .argParser(parseCount),
-    )
-    .addOption(
-      new Option("--log-level <level>", "error, warn, info or debug")
-        .env("SECRETWRAP_LOG_LEVEL")
-        .choices(LOG_LEVELS)
-        .default("info"),
-    )
-    .addOption(
-      new Option("--log-format <format>", "text or json")
-        .env("SECRETWRAP_LOG_FORMAT")
-        .choices(LOG_FORMATS)
-        .default("text"),
-    )
-    .addOption(
-      new Option(
-        "--allow-name <name>",
+      new Setting(
+        "--allow-name",
         "allow a target name that changes how programs load code (repeatable)",
-      )
-        .env("SECRETWRAP_ALLOW_NAME")
-        .argParser(collect)
-        .default([]),
+        list("<name>", "variable"),
+      ).default([]),
     );
 }
 
 interface RawCommon {
   config?: string;
-  envFile?: string;
+  envFile: string[];
   secretsDir?: string;
-  allowDisk?: boolean | string;
+  allowDisk?: boolean;
   timeout: number;
   attemptTimeout: number;
   concurrency: number;
@@ -136,9 +126,9 @@ interface RawCommon {
 function common(raw: RawCommon): CommonOptions {
   return {
     ...(raw.config === undefined ? {} : { config: raw.config }),
-    ...(raw.envFile === undefined ? {} : { envFile: raw.envFile }),
+    envFiles: raw.envFile,
     ...(raw.secretsDir === undefined ? {} : { secretsDir: raw.secretsDir }),
-    allowDisk: flag(raw.allowDisk),
+    allowDisk: raw.allowDisk === true,
     timeoutMs: raw.timeout,
     attemptTimeoutMs: raw.attemptTimeout,
     concurrency: raw.concurrency,
@@ -148,15 +138,11 @@ function common(raw: RawCommon): CommonOptions {
   };
 }
 
-/** Boolean options set from SECRETWRAP_* variables arrive as strings. */
-function flag(value: boolean | string | undefined): boolean {
-  if (typeof value === "string") return !["", "0", "false", "no"].includes(value.toLowerCase());
-  return value === true;
-}
-
 export interface CliIo {
   readonly writeOut: (text: string) => void;
   readonly writeErr: (text: string) => void;
+  /** Where SECRETWRAP_* settings are read from (never process.env behind the caller's back). */
+  readonly env: Readonly<Record<string, string | undefined>>;
 }
 
 const SUBCOMMANDS = ["run", "check", "get", "render", "version", "completion"] as const;
@@ -180,9 +166,11 @@ export function buildProgram(io: CliIo, onCommand: (command: Command) => void, o
     .configureOutput({
       writeOut: io.writeOut,
       writeErr: io.writeErr,
-      outputError: (text, write) => write(`secretwrap: ${text.replace(/^error: /, "")}`),
+      outputError: (text, write) => write(`secretwrap: ${oneLine(text.replace(/^error: /, ""))}\n`),
     })
-    .exitOverride();
+    .exitOverride()
+    // After argv, before any action: what argv left alone comes from its SECRETWRAP_* variable.
+    .hook("preAction", (_program, action) => applyVariables(action, io.env));
   program.addHelpText(
     "after",
     `
@@ -202,35 +190,35 @@ Exit codes: the command's own (128+N if it died from signal N); 64 usage, 78 con
         .argument("[command...]", "the command and its arguments (after --)")
         .passThroughOptions()
         .addOption(
-          new Option("--supervise", "run the command as a child instead of replacing secretwrap").env(
-            "SECRETWRAP_SUPERVISE",
+          new Setting("--supervise", "run the command as a child instead of replacing secretwrap", BOOLEAN),
+        )
+        .addOption(
+          new Setting(
+            "--stop-timeout",
+            "with --supervise: SIGKILL the command this long after the first TERM/INT (at most 24h)",
+            DURATION,
+          ).default(10_000, "10s"),
+        )
+        .addOption(
+          new Setting(
+            "--user",
+            "(root only) run the command and own its files as this user (name or id)",
+            text("<user[:group]>", "user"),
           ),
         )
         .addOption(
-          new Option(
-            "--stop-timeout <duration>",
-            "with --supervise: SIGKILL the command this long after the first TERM/INT",
-          )
-            .env("SECRETWRAP_STOP_TIMEOUT")
-            .default(10_000, "10s")
-            .argParser(parseDuration),
-        )
-        .addOption(
-          new Option("--user <uid[:gid]>", "(root only) run the command and own its files as this user").env(
-            "SECRETWRAP_USER",
-          ),
-        )
-        .addOption(
-          new Option(
+          new Setting(
             "--pristine",
             "the command gets only declared variables plus PATH, HOME, TERM, LANG",
-          ).env("SECRETWRAP_PRISTINE"),
+            BOOLEAN,
+          ),
         )
         .addOption(
-          new Option("--keep-env <name>", "keep this variable for the command (repeatable)")
-            .env("SECRETWRAP_KEEP_ENV")
-            .argParser(collect)
-            .default([]),
+          new Setting(
+            "--keep-env",
+            "keep this variable for the command (repeatable)",
+            list("<name>", "variable"),
+          ).default([]),
         )
         .addHelpText(
           "after",
@@ -242,10 +230,10 @@ Example:
           (
             command: string[],
             raw: RawCommon & {
-              supervise?: boolean | string;
+              supervise?: boolean;
               stopTimeout: number;
               user?: string;
-              pristine?: boolean | string;
+              pristine?: boolean;
               keepEnv: string[];
             },
           ) => {
@@ -259,10 +247,10 @@ Example:
               command,
               options: {
                 ...common(raw),
-                supervise: flag(raw.supervise),
+                supervise: raw.supervise === true,
                 stopTimeoutMs: raw.stopTimeout,
                 ...(raw.user === undefined ? {} : { user: raw.user }),
-                pristine: flag(raw.pristine),
+                pristine: raw.pristine === true,
                 keepEnv: raw.keepEnv,
               },
             });
@@ -271,15 +259,21 @@ Example:
     check: () =>
       addCommonOptions(new Program("check"))
         .description("resolve every declared secret and report each one (never its value); exit as run would")
-        .option("--json", "print a JSON report on stdout")
+        .addOption(new Setting("--json", "print a JSON report on stdout", BOOLEAN))
+        .addOption(new Setting("--allow-empty", "succeed even when no secret is declared", BOOLEAN))
         .addHelpText(
           "after",
           `
 Example:
   secretwrap check --config secretwrap.yaml --json`,
         )
-        .action((raw: RawCommon & { json?: boolean }) =>
-          onCommand({ kind: "check", options: common(raw), json: raw.json === true }),
+        .action((raw: RawCommon & { json?: boolean; allowEmpty?: boolean }) =>
+          onCommand({
+            kind: "check",
+            options: common(raw),
+            json: raw.json === true,
+            allowEmpty: raw.allowEmpty === true,
+          }),
         ),
     get: () =>
       addCommonOptions(new Program("get"))
@@ -295,19 +289,43 @@ Example:
     render: () =>
       addCommonOptions(new Program("render"))
         .description("write every declared secret as a file into a directory and exit (init containers)")
-        .requiredOption("--out <dir>", "the directory to write into (tmpfs unless --allow-disk)")
+        .addOption(
+          new Setting(
+            "--out",
+            "(required) the directory to write into (tmpfs unless --allow-disk)",
+            text("<dir>", "file"),
+          ),
+        )
         .addHelpText(
           "after",
           `
 Example:
   secretwrap render --config /etc/secretwrap.yaml --out /secrets`,
         )
-        .action((raw: RawCommon & { out: string }) =>
-          onCommand({ kind: "render", options: common(raw), out: raw.out }),
-        ),
+        .addOption(new Setting("--allow-empty", "succeed even when no secret is declared", BOOLEAN))
+        .addOption(
+          new Setting(
+            "--user",
+            "(root only) own the files as this user (name or id)",
+            text("<user[:group]>", "user"),
+          ),
+        )
+        .action((raw: RawCommon & { out?: string; allowEmpty?: boolean; user?: string }) => {
+          // Checked here, not by commander: SECRETWRAP_OUT counts, and commander looks before it is read.
+          if (raw.out === undefined) {
+            throw new SecretwrapError("USAGE", "render needs --out DIR (or SECRETWRAP_OUT)");
+          }
+          onCommand({
+            kind: "render",
+            options: common(raw),
+            out: raw.out,
+            allowEmpty: raw.allowEmpty === true,
+            ...(raw.user === undefined ? {} : { user: raw.user }),
+          });
+        }),
     version: () =>
-      new Program("version").description("print the version").action(() => {
-        io.writeOut(`${VERSION}\n`);
+      new Program("version").description("print the version, Node, platform and packaging").action(() => {
+        io.writeOut(versionReport());
         onCommand({ kind: "done", exitCode: 0 });
       }),
     completion: () =>
@@ -327,7 +345,11 @@ Example:
               `completion: unknown shell "${shell.slice(0, 20)}"; use bash, zsh or fish`,
             );
           }
-          onCommand({ kind: "completion", shell, script: "" });
+          onCommand({
+            kind: "completion",
+            shell,
+            script: completionScript(shell, describeCommands(program)),
+          });
         }),
   };
 
@@ -342,15 +364,64 @@ Example:
   return program;
 }
 
+export interface OptionShape {
+  readonly long: string;
+  /** Takes a value on argv (otherwise a flag). */
+  readonly takesValue: boolean;
+  readonly choices?: readonly string[];
+  readonly complete?: Completion;
+}
+
 export interface CommandShape {
   readonly name: string;
-  readonly options: readonly string[];
+  readonly options: readonly OptionShape[];
 }
 
 /** Commands and their long options, for completion scripts. */
 export function describeCommands(program: Program): CommandShape[] {
   return program.commands.map((command) => ({
     name: command.name(),
-    options: [...command.options.map((o) => o.long).filter((l): l is string => l !== undefined), "--help"],
+    options: [
+      ...settingsOf(command).map((s) => ({
+        long: s.long ?? s.flags,
+        takesValue: s.kind.placeholder !== undefined,
+        ...(s.kind.choices === undefined ? {} : { choices: s.kind.choices }),
+        ...(s.kind.complete === undefined ? {} : { complete: s.kind.complete }),
+      })),
+      { long: "--help", takesValue: false },
+    ],
   }));
+}
+
+/**
+ * commander echoes argv words in its messages: control bytes must not split or forge a line. A newline
+ * becomes a space (commander puts its own "(Did you mean …?)" on a second line); the rest are escaped.
+ */
+const oneLine = (message: string): string =>
+  Array.from(message.trimEnd(), (c) => {
+    if (c === "\n") return " ";
+    return c < " " || c === "\x7f" ? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}` : c;
+  }).join("");
+
+/**
+ * argv (and the SECRETWRAP_* variables in io.env) → one Command. Usage errors commander reports come
+ * back as exit code 64 (already printed); a bad variable throws a SecretwrapError("USAGE").
+ */
+export function parseCommandLine(argv: readonly string[], io: CliIo): Command {
+  let parsed: Command | undefined;
+  const program = buildProgram(io, (command) => (parsed = command), argv[0]);
+  try {
+    program.parse([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // help and version exit 0; commander already printed its message for the rest
+      return { kind: "done", exitCode: error.exitCode === 0 ? 0 : 64 };
+    }
+    throw error;
+  }
+  if (parsed === undefined) {
+    program.outputHelp({ error: true });
+    return { kind: "done", exitCode: 64 };
+  }
+  return parsed;
 }

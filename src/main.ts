@@ -1,22 +1,15 @@
 // load → plan → resolve → output → exec. Every failure becomes one message and one exit code; the
 // command is started only when every declared secret resolved.
-import { CommanderError } from "commander";
-import { buildProgram, describeCommands, type Command, type CommonOptions } from "./cli.ts";
-import { completionScript } from "./completion.ts";
+import { parseCommandLine, type Command, type CommonOptions } from "./cli.ts";
 import { loadDeclarations } from "./config/load.ts";
 import { parseRef } from "./config/ref.ts";
 import { deliver, filesToWrite } from "./deliver.ts";
 import { asSecretwrapError, SecretsFailedError, SecretwrapError } from "./errors.ts";
 import { startCommand } from "./exec/start.ts";
-import { parseUser, requireRoot } from "./exec/user.ts";
+import { parseUser, requireRoot, type Account } from "./exec/user.ts";
 import { createLogger, type Logger } from "./log.ts";
-import {
-  prepareSecretsDir,
-  publishFiles,
-  removeSecretsDir,
-  type Owner,
-  type SecretsDir,
-} from "./output/files.ts";
+import { withAccountHome } from "./output/env.ts";
+import { prepareSecretsDir, publishFiles, removeSecretsDir, type SecretsDir } from "./output/files.ts";
 import { buildPlan, type Declaration } from "./plan.ts";
 import { Redactor } from "./redact.ts";
 import { auditLine, printCheck, reportError } from "./report.ts";
@@ -66,32 +59,7 @@ export async function main(io: MainIo): Promise<number> {
 }
 
 function parseCommand(io: MainIo): Command {
-  let parsed: Command | undefined;
-  const program = buildProgram(
-    { writeOut: (t) => io.writeOut(t), writeErr: io.writeErr },
-    (command) => {
-      parsed = command;
-    },
-    io.argv[0],
-  );
-  try {
-    program.parse(io.argv, { from: "user" });
-  } catch (error) {
-    if (error instanceof SecretwrapError) throw error;
-    if (error instanceof CommanderError) {
-      // help and version exit 0; commander already printed its message for the rest
-      if (error.exitCode === 0) return { kind: "done", exitCode: 0 };
-      return { kind: "done", exitCode: 64 };
-    }
-    throw error;
-  }
-  if (parsed === undefined) {
-    program.outputHelp({ error: true });
-    return { kind: "done", exitCode: 64 };
-  }
-  if (parsed.kind === "completion")
-    return { ...parsed, script: completionScript(parsed.shell, describeCommands(program)) };
-  return parsed;
+  return parseCommandLine(io.argv, { writeOut: (t) => io.writeOut(t), writeErr: io.writeErr, env: io.env });
 }
 
 type Resolvable = Exclude<Command, { kind: "done" } | { kind: "completion" }>;
@@ -190,7 +158,7 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
       log,
       plan,
       loaded,
-      appView,
+      appView: owner === undefined ? appView : withAccountHome(appView, owner.home, command.options.keepEnv),
       values,
       paths,
       consumedEnv: resolution.consumedEnv,
@@ -203,7 +171,7 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
   }
 }
 
-function ownerFor(user: string): Owner {
+function ownerFor(user: string): Account {
   const owner = parseUser(user);
   requireRoot();
   return owner;

@@ -45,6 +45,20 @@ export function buildChildEnv(input: ChildEnvInput): Record<string, string> {
   return env;
 }
 
+/**
+ * With --user the app runs as another account, so the caller's HOME (root's, typically) is not its
+ * home: HOME becomes the account's (see exec/user.ts), as `docker run --user` and `su -` do. A caller
+ * who wants to keep its own HOME says so with --keep-env HOME.
+ */
+export function withAccountHome(
+  inherited: Readonly<Record<string, string | undefined>>,
+  home: string,
+  keepEnv: readonly string[],
+): Readonly<Record<string, string | undefined>> {
+  if (keepEnv.includes("HOME") && inherited["HOME"] !== undefined) return inherited;
+  return { ...inherited, HOME: home };
+}
+
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
 /** An env value must be text without NUL and small enough for the kernel's per-string limit. */

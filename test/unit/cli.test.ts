@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { buildProgram, describeCommands } from "../../src/cli.ts";
 
-const io = { writeOut: () => {}, writeErr: () => {} };
+const io = { writeOut: () => {}, writeErr: () => {}, env: {} };
 const ALL = ["run", "check", "get", "render", "version", "completion"];
 const full = describeCommands(buildProgram(io, () => {}));
 
