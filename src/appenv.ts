@@ -1,15 +1,13 @@
-// Variables meant for the app that would otherwise change secretwrap itself: code preloads and the
-// inspector (NODE_OPTIONS), TLS verification, proxies for credential-bearing requests, and SDK debug
-// logs that print request details. They are taken out of secretwrap's own process before any provider
-// loads, and handed back to the app unchanged. bin/secretwrap moves the ones Node reads at startup
-// (before any JavaScript runs) into SECRETWRAP_APP_<NAME>.
-export const APP_ONLY_VARIABLES = [
-  "NODE_OPTIONS",
-  "NODE_EXTRA_CA_CERTS",
-  "NODE_USE_ENV_PROXY",
-  "NODE_TLS_REJECT_UNAUTHORIZED",
-  "NODE_DEBUG",
-  "NODE_DEBUG_NATIVE",
+// Variables meant for the app that would otherwise change secretwrap itself: every knob of Node's own
+// (src/launch/node-knobs.ts: code preloads and the inspector, TLS trust and verification, debug output)
+// and the SDKs' proxies and debug logs, which print request details. They are taken out of
+// secretwrap's own process before any provider loads, and handed back to the app unchanged. The
+// knobs Node acts on at start-up never reach secretwrap's process at all: its first code
+// (src/launch/relaunch.ts) moves them into SECRETWRAP_APP_<NAME> and starts Node again.
+import { LAUNCH_KNOBS, RUNTIME_KNOBS } from "./launch/node-knobs.ts";
+
+/** Read by the SDKs (not by Node) when they are used: taking them out of process.env is enough. */
+const SDK_KNOBS = [
   "HTTP_PROXY",
   "HTTPS_PROXY",
   "ALL_PROXY",
@@ -24,6 +22,8 @@ export const APP_ONLY_VARIABLES = [
   "AZURE_LOG_LEVEL",
   "DEBUG",
 ] as const;
+
+export const APP_ONLY_VARIABLES: readonly string[] = [...LAUNCH_KNOBS, ...RUNTIME_KNOBS, ...SDK_KNOBS];
 
 export const LAUNCHER_PREFIX = "SECRETWRAP_APP_";
 

@@ -1,11 +1,16 @@
-// Entry point. Signal handlers go in before anything else is loaded (see signals.ts); the rest of
-// secretwrap (src/core.ts) is imported only after that.
-import { SignalRouter } from "./signals.ts";
+// Entry point. First, Node's own environment knobs meant for the app (NODE_OPTIONS, NODE_DEBUG, …)
+// are kept out of this process: if one is set, Node starts again without it (src/launch/relaunch.ts).
+// Then signal handlers go in before anything else is loaded (see signals.ts); the rest of secretwrap
+// (src/core.ts) is imported only after that.
+import { relaunchWithoutNodeKnobs } from "./launch/relaunch.ts";
+import { prepareProcess } from "./exec/prepare.ts";
 
-const router = new SignalRouter();
-router.install();
+if (!relaunchWithoutNodeKnobs()) {
+  // Signal listeners, no core dumps, the process name (src/exec/prepare.ts).
+  const router = prepareProcess();
 
-const { runEntry } = await import("./core.ts");
-const code = await runEntry(router);
-// Output is written synchronously, so exiting now loses nothing; idle SDK sockets must not hold the exit.
-process.exit(code);
+  const { runEntry } = await import("./core.ts");
+  const code = await runEntry(router);
+  // Output is written synchronously, so exiting now loses nothing; idle SDK sockets must not hold the exit.
+  process.exit(code);
+}

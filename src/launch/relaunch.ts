@@ -1,0 +1,52 @@
+// The first code of secretwrap, in the npm bundle and the single executable alike. Node has already
+// acted on its own environment knobs (NODE_OPTIONS, NODE_DEBUG, NODE_EXTRA_CA_CERTS, …: see
+// node-knobs.ts) before this line runs, and no flag makes it ignore them; they are meant for the app.
+// So when one is set, start Node again without them, moved to SECRETWRAP_APP_<NAME> (src/appenv.ts
+// hands them back to the app unchanged): with process.execve (Node ≥ 22.15: same PID, nothing of this
+// process remains), else as a child this process waits for, forwarding signals and exiting as it did.
+// Nothing has been read or fetched yet, so what they did here (a NODE_OPTIONS preload runs once, in
+// this launch phase) met no secret. Without such a variable nothing happens: start-up time matters.
+import { LAUNCHER_PREFIX } from "../appenv.ts";
+import { readRawEnviron, removeAddedByNode, unrepresentable } from "./environ.ts";
+import { LAUNCH_KNOBS } from "./node-knobs.ts";
+import { superviseRelaunch } from "./supervise-relaunch.ts";
+
+/**
+ * Returns true when secretwrap runs in a child started here (Node without execve): this process only
+ * waits for it. Returns false when this process is secretwrap's own. Does not return after execve.
+ */
+export function relaunchWithoutNodeKnobs(): boolean {
+  const raw = readRawEnviron();
+  // A variable Node could not represent cannot be handed on: stay, so that the run is refused
+  // (src/entry.ts) from the environment that still shows it, before anything is read or fetched.
+  if (raw !== undefined && unrepresentable(raw).length > 0) return false;
+  if (raw !== undefined) removeAddedByNode(raw, process.env);
+  const present = LAUNCH_KNOBS.filter((name) => process.env[name] !== undefined);
+  if (present.length === 0) return false;
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+  for (const name of present) {
+    env[LAUNCHER_PREFIX + name] = env[name] ?? "";
+    delete env[name];
+  }
+  const argv = relaunchArgv();
+  if (typeof process.execve === "function") process.execve(process.execPath, argv, env);
+  superviseRelaunch(argv, env);
+  return true;
+}
+
+/** The same program and arguments. `--` before the script keeps Node from reading an `--env-file`
+ *  of secretwrap's own arguments; the small young generation is the one the launcher always gave. */
+function relaunchArgv(): string[] {
+  // A single executable is its own entry point: everything after argv[1] is secretwrap's.
+  const isSea = process.getBuiltinModule("node:sea")?.isSea() === true;
+  if (isSea) return [process.execPath, ...process.argv.slice(2)];
+  return [
+    process.execPath,
+    ...process.execArgv,
+    "--max-semi-space-size=1",
+    "--",
+    process.argv[1] ?? "",
+    ...process.argv.slice(2),
+  ];
+}

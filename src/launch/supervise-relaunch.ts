@@ -1,0 +1,34 @@
+// Node without process.execve (Node 20): secretwrap runs as a child of this launch process, which
+// only forwards signals and exits as the child did. As PID 1 a signal without a handler is
+// discarded, so every stop signal gets one before the child exists.
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+import { isatty } from "node:tty";
+import { FORWARDED_SIGNALS } from "../signals.ts";
+
+/** On a terminal, ^C, ^\ and resizes reach the whole foreground group, the child included. */
+const FROM_TERMINAL: readonly NodeJS.Signals[] = ["SIGINT", "SIGQUIT", "SIGWINCH"];
+
+export function superviseRelaunch(argv: readonly string[], env: Readonly<Record<string, string>>): void {
+  const [file = process.execPath, ...args] = argv;
+  const child = spawn(file, args, { stdio: "inherit", env, argv0: file });
+  const terminal = isatty(0);
+  for (const signal of FORWARDED_SIGNALS) {
+    process.on(signal, () => {
+      if (terminal && FROM_TERMINAL.includes(signal)) return;
+      try {
+        child.kill(signal);
+      } catch {
+        // already gone: its exit follows
+      }
+    });
+  }
+  // Node's own binary failing to start is a broken installation (a bug for secretwrap): no app ran.
+  child.once("error", () => {
+    process.stderr.write("secretwrap: error: could not start Node again without its app-only variables\n");
+    process.exit(70);
+  });
+  child.once("exit", (code, signal) => {
+    process.exit(code ?? 128 + (signal === null ? 0 : constants.signals[signal]));
+  });
+}
