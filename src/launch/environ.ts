@@ -45,7 +45,7 @@ export function readRawEnviron(): RawVariable[] | undefined {
   }
 }
 
-/** A name as printable text: control characters and bytes that are not UTF-8 as \\xNN. */
+/** A name as printable text: control characters and bytes that are not UTF-8 as \xNN. */
 export function printableName(name: Buffer): string {
   if (!isUtf8(name))
     return [...name]
@@ -56,7 +56,8 @@ export function printableName(name: Buffer): string {
     .join("");
 }
 
-const isControl = (code: number): boolean => code < 0x20 || code === 0x7f;
+// C0, DEL and C1 (U+0085 ends a line for some log readers).
+const isControl = (code: number): boolean => code < 0x20 || (code >= 0x7f && code <= 0x9f);
 const isPrintableAscii = (byte: number): boolean => byte < 0x80 && !isControl(byte);
 const hexByte = (byte: number): string => `\\x${byte.toString(16).padStart(2, "0")}`;
 
