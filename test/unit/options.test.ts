@@ -44,7 +44,6 @@ interface Outcome {
  * fails the test by propagating.
  */
 function outcome(command: string, setting: Setting, options: { argv?: string[]; env?: Env }): Outcome {
-  let sub: Program | undefined;
   let message = "";
   const io = { ...quiet(options.env), writeErr: (t: string) => (message += t) };
   const argv = [...baseArgv(command, setting.long), ...(options.argv ?? []), ...tail(command)];
@@ -58,7 +57,7 @@ function outcome(command: string, setting: Setting, options: { argv?: string[]; 
   // parseCommandLine builds its own program; read the value from a twin parsed the same way.
   const program = buildProgram(io, () => {}, argv[0]);
   program.parse(argv, { from: "user" });
-  sub = program.commands.find((c) => c.name() === command);
+  const sub: Program | undefined = program.commands.find((c) => c.name() === command);
   const key = setting.attributeName();
   return { exit: 0, value: sub?.getOptionValue(key), source: sub?.getOptionValueSource(key), message };
 }
