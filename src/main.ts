@@ -12,7 +12,7 @@ import { withAccountHome } from "./output/env.ts";
 import { prepareSecretsDir, publishFiles, removeSecretsDir, type SecretsDir } from "./output/files.ts";
 import { buildPlan, type Declaration } from "./plan.ts";
 import { Redactor } from "./redact.ts";
-import { auditLine, printCheck, reportError } from "./report.ts";
+import { auditLine, consequenceOf, printCheck, reportError } from "./report.ts";
 import { resolvePlan } from "./resolve.ts";
 import { DEFAULT_RETRY } from "./retry.ts";
 import { stoppedBy, type SignalRouter } from "./signals.ts";
@@ -33,8 +33,10 @@ export interface MainIo {
 export async function main(io: MainIo): Promise<number> {
   const redactor = new Redactor();
   let log = createLogger({ level: "info", format: "text", redactor, write: io.writeErr });
+  let kind: Command["kind"] | undefined;
   try {
     const command = parseCommand(io);
+    kind = command.kind;
     if (command.kind === "done") return command.exitCode;
     if (command.kind === "completion") {
       io.writeOut(command.script);
@@ -53,7 +55,7 @@ export async function main(io: MainIo): Promise<number> {
     if (failure.code === "INTERNAL" && failure.cause instanceof Error) {
       log.debug("internal error stack", { stack: failure.cause.stack?.split("\n").slice(1).join("\n") });
     }
-    reportError(log, failure, failure.code === "USAGE" ? "see --help" : "the command was not started");
+    reportError(log, failure, consequenceOf(kind, failure));
     return failure.exitCode;
   }
 }
@@ -126,7 +128,7 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
       command.kind === "check" ? "run" : command.kind,
       redactor,
     );
-    if (command.kind === "check") printCheck(io.writeOut, log, reports, command.json);
+    if (command.kind === "check") printCheck(io.writeOut, log, reports, command.json, redactor);
     // Fail closed: a secret that was not fetched is missing, whatever the reason.
     if (failures.length > 0 || notFetched.length > 0) {
       const skipped =

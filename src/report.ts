@@ -1,23 +1,31 @@
 // How failures and per-secret results are told to people (and to machines with --log-format json).
+// Every line is its own log record (one record, one line), and each passes the secret's name and
+// reference as known text, so a value equal to part of them is not masked where it would show.
 import { SecretsFailedError, type SecretwrapError } from "./errors.ts";
 import type { Logger } from "./log.ts";
+import type { Redactor } from "./redact.ts";
+import { knownWordsOf } from "./redact.ts";
 
 export function reportError(log: Logger, error: SecretwrapError, consequence: string): void {
-  log.error(`${error.message}; ${consequence}`, { code: error.code, exitCode: error.exitCode });
+  const subject = Object.values(error.subject).filter((v): v is string => v !== undefined);
+  log.error(`${error.message}; ${consequence}`, { code: error.code, exitCode: error.exitCode }, subject);
   if (!(error instanceof SecretsFailedError)) {
-    log.error(`  fix: ${error.hint}`);
+    log.error(`  fix: ${error.hint}`, {}, subject);
     return;
   }
   for (const failure of error.failures) {
     const who = failure.subject.secret ?? failure.subject.provider;
+    const known = Object.values(failure.subject).filter((v): v is string => v !== undefined);
     log.error(
-      `  ✖ ${who === undefined ? "" : `${who} `}${failure.code}: ${failure.message}\n    fix: ${failure.hint}`,
+      `  ✖ ${who === undefined ? "" : `${who} `}${failure.code}: ${failure.message}`,
       {
         secret: failure.subject.secret,
         ref: failure.subject.ref,
         code: failure.code,
       },
+      known,
     );
+    log.error(`    fix: ${failure.hint}`, {}, known);
   }
 }
 
@@ -45,6 +53,7 @@ export function auditLine(log: Logger, report: SecretReport): void {
       durationMs: report.durationMs,
       ...report.audit,
     },
+    [report.name],
   );
 }
 
@@ -54,10 +63,17 @@ export function printCheck(
   log: Logger,
   reports: readonly SecretReport[],
   json: boolean,
+  redactor: Redactor,
 ): void {
   if (json) {
     const ok = reports.every((r) => r.status !== "failed");
-    writeOut(JSON.stringify({ ok, secrets: reports }, null, 2) + "\n");
+    // stdout does not pass the logger: the one foreign-derived part, the error text, is masked here.
+    const masked = reports.map((r) =>
+      r.error === undefined
+        ? r
+        : { ...r, error: redactor.mask(r.error, knownWordsOf([r.name, r.ref, r.provider, r.target])) },
+    );
+    writeOut(JSON.stringify({ ok, secrets: masked }, null, 2) + "\n");
     return;
   }
   for (const report of reports) {
@@ -75,7 +91,25 @@ export function printCheck(
       durationMs: report.durationMs,
     };
     // A failure is an error; a good result is information, not an "error:" line.
-    if (report.status === "failed") log.error(`check ${report.name}: ${status}`, fields);
-    else log.info(`check ${report.name}: ${status}`, fields);
+    if (report.status === "failed") log.error(`check ${report.name}: ${status}`, fields, [report.name]);
+    else log.info(`check ${report.name}: ${status}`, fields, [report.name]);
+  }
+}
+
+/** What did not happen, said for the command that failed: only `run` starts a command. */
+export function consequenceOf(kind: string | undefined, error: SecretwrapError): string {
+  if (error.code === "USAGE") return "see --help";
+  switch (kind) {
+    case "run":
+      return "the command was not started";
+    case "check":
+      // check's verdict is whether run would succeed
+      return "`run` would not start the command";
+    case "get":
+      return "no value was printed";
+    case "render":
+      return "no file was written";
+    default:
+      return "nothing was done";
   }
 }

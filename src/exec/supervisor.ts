@@ -7,8 +7,8 @@ import { takeAppOnlyVariables } from "../appenv.ts";
 import { asSecretwrapError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { Redactor } from "../redact.ts";
-import { reportError } from "../report.ts";
-import { stoppedBy, type SignalRouter } from "../signals.ts";
+import { consequenceOf, reportError } from "../report.ts";
+import type { SignalRouter } from "../signals.ts";
 import { SUPERVISOR_ARG } from "./handover.ts";
 import { decodeHandover } from "./handover-schema.ts";
 import { supervise } from "./supervise.ts";
@@ -27,8 +27,7 @@ export async function runSupervisor(argument: string, router: SignalRouter): Pro
     log = createLogger({ level: handover.logLevel, format: handover.logFormat, redactor });
     const env = { ...process.env };
     const appOnly = takeAppOnlyVariables(env);
-    const stopped = router.stopRequested;
-    if (stopped !== undefined) throw stoppedBy(stopped);
+    await router.lastCheck({ disarm: false });
     return await supervise({
       path: handover.path,
       argv: handover.argv,
@@ -37,11 +36,12 @@ export async function runSupervisor(argument: string, router: SignalRouter): Pro
       router,
       log,
       terminal: handover.terminal,
+      appCoreDumpFilter: handover.coreDumpFilter,
       ...(handover.owner === undefined ? {} : { owner: handover.owner }),
     });
   } catch (error) {
     const failure = asSecretwrapError(error);
-    reportError(log, failure, failure.code === "USAGE" ? "see --help" : "the command was not started");
+    reportError(log, failure, consequenceOf("run", failure));
     return failure.exitCode;
   } finally {
     // The app has exited: its secret files are no longer needed by anyone.
