@@ -8,7 +8,7 @@ import { asSecretwrapError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { Redactor } from "../redact.ts";
 import { consequenceOf, reportError } from "../report.ts";
-import type { SignalRouter } from "../signals.ts";
+import { stoppedBy, type SignalRouter } from "../signals.ts";
 import { SUPERVISOR_ARG } from "./handover.ts";
 import { decodeHandover } from "./handover-schema.ts";
 import { supervise } from "./supervise.ts";
@@ -27,7 +27,8 @@ export async function runSupervisor(argument: string, router: SignalRouter): Pro
     log = createLogger({ level: handover.logLevel, format: handover.logFormat, redactor });
     const env = { ...process.env };
     const appOnly = takeAppOnlyVariables(env);
-    await router.lastCheck({ disarm: false });
+    const stopped = router.stopRequested;
+    if (stopped !== undefined) throw stoppedBy(stopped);
     return await supervise({
       path: handover.path,
       argv: handover.argv,
@@ -36,7 +37,6 @@ export async function runSupervisor(argument: string, router: SignalRouter): Pro
       router,
       log,
       terminal: handover.terminal,
-      appCoreDumpFilter: handover.coreDumpFilter,
       ...(handover.owner === undefined ? {} : { owner: handover.owner }),
     });
   } catch (error) {
