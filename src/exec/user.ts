@@ -33,10 +33,11 @@ export interface AccountFiles {
 
 const MAX_ID = 0xfffffffe; // (uid_t)-1 means "unchanged" to the kernel
 
-const ID = /^[0-9]{1,10}$/;
+/** A word of digits is an id (in range or not), never a name. */
+const ID = /^[0-9]+$/;
 
 function id(text: string | undefined): number | undefined {
-  if (text === undefined || !ID.test(text)) return undefined;
+  if (text === undefined || !ID.test(text) || text.length > 10) return undefined;
   const n = Number(text);
   return n <= MAX_ID ? n : undefined;
 }
