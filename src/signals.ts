@@ -26,13 +26,32 @@ export function signalNumber(signal: NodeJS.Signals): number {
   return constants.signals[signal];
 }
 
+export interface SignalRouterOptions {
+  /** The caller's /proc/self/coredump_filter, given back to the app (src/exec/coredump.ts). */
+  readonly appCoreDumpFilter?: string | undefined;
+}
+
 export class SignalRouter {
   #handler: SignalHandler | undefined;
   #stopRequested: ForwardedSignal | undefined;
   readonly #stopListeners = new Set<(signal: ForwardedSignal) => void>();
+  readonly #listeners = new Map<ForwardedSignal, () => void>();
+  /**
+   * Carried here because the router is the one object bin.ts makes before anything else and hands to
+   * every path that starts the app; it is restored in the same last synchronous stretch.
+   */
+  readonly appCoreDumpFilter: string | undefined;
+
+  constructor(options: SignalRouterOptions = {}) {
+    this.appCoreDumpFilter = options.appCoreDumpFilter;
+  }
 
   install(): void {
-    for (const signal of FORWARDED_SIGNALS) process.on(signal, () => this.#dispatch(signal));
+    for (const signal of FORWARDED_SIGNALS) {
+      const listener = (): void => this.#dispatch(signal);
+      this.#listeners.set(signal, listener);
+      process.on(signal, listener);
+    }
     // A real handler (not SIG_IGN) is reset to the default by exec, so the app starts clean.
     process.on("SIGPIPE", () => {});
     process.on("SIGXFSZ", () => {});
@@ -49,12 +68,47 @@ export class SignalRouter {
   }
 
   /**
+   * The last stop check before the app exists: the stop signal that arrived, if any (the caller
+   * throws stoppedBy: bin.ts's bundle has its own copy of this module, errors.ts included).
+   *
+   * Node runs a signal listener only when the event loop reads libuv's signal pipe (its poll
+   * phase). A signal that arrives during the synchronous work after the last await (writing files,
+   * building the env) is caught by libuv's C handler, and so consumed, but its listener would run
+   * only after execve, that is never. So the check first lets one loop turn pass (the check runs in
+   * a setImmediate callback, after the poll phase has dispatched every signal caught so far).
+   *
+   * With `disarm` (the paths that execve), the stopping signals' listeners are then removed in the
+   * same callback: libuv puts back SIG_DFL when a signal's last handle stops, so from here to the
+   * execve a stop signal kills secretwrap (the caller sees 128+N) and the app never starts. Left
+   * open: a signal caught between that poll phase and this callback (microseconds, no I/O) sits in
+   * libuv's pipe and is dropped with the handle. As PID 1 the kernel discards a SIG_DFL TERM, so
+   * there the listeners stay: that stretch grows to the execve (still no I/O, no await).
+   */
+  lastCheck(options: { readonly disarm: boolean }): Promise<ForwardedSignal | undefined> {
+    return new Promise((resolve) => {
+      setImmediate(() => {
+        const stopped = this.#stopRequested;
+        if (stopped === undefined && options.disarm && process.pid !== 1) this.#disarmStops();
+        resolve(stopped);
+      });
+    });
+  }
+
+  /**
    * Route every later signal to the supervised app. Call it in the same synchronous stretch as the
-   * spawn, after checking stopRequested: listeners only run between event-loop turns, so no signal
-   * can fall between the check and the hand-over.
+   * spawn, after lastCheck: a signal that was caught meanwhile is dispatched after this, so it goes
+   * to the app (which it then stops).
    */
   forwardTo(handler: SignalHandler): void {
     this.#handler = handler;
+  }
+
+  #disarmStops(): void {
+    for (const signal of STOPPING) {
+      const listener = this.#listeners.get(signal);
+      if (listener !== undefined) process.removeListener(signal, listener);
+      this.#listeners.delete(signal);
+    }
   }
 
   #dispatch(signal: ForwardedSignal): void {

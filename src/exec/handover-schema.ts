@@ -30,6 +30,8 @@ export const Handover = strictObject({
   logFormat: oneOf(LOG_FORMATS),
   /** Variables holding secret values, so the supervisor's own messages can still mask them. */
   secretNames: array(string()),
+  /** The caller's /proc/self/coredump_filter, for the app (coredump.ts). */
+  coreDumpFilter: optional(string()),
 });
 
 export type Handover = Infer<typeof Handover>;

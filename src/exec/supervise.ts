@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import type { Logger } from "../log.ts";
 import type { Owner } from "../output/files.ts";
 import { signalNumber, type ForwardedSignal, type SignalRouter } from "../signals.ts";
+import { withAppCoreDumpFilter } from "./coredump.ts";
 import { execFailure } from "./which.ts";
 
 export interface SuperviseOptions {
@@ -16,19 +17,24 @@ export interface SuperviseOptions {
   readonly log: Logger;
   /** On a terminal, ^C/^\/resizes already reach the whole foreground group, the app included. */
   readonly terminal: boolean;
+  /** The caller's core dump filter, which the app inherits (coredump.ts). */
+  readonly appCoreDumpFilter: string | undefined;
 }
 
-const FROM_TERMINAL: readonly ForwardedSignal[] = ["SIGINT", "SIGQUIT", "SIGWINCH"];
+// SIGCONT too: `fg` (and `bg`) make the shell send it to the whole job's process group.
+const FROM_TERMINAL: readonly ForwardedSignal[] = ["SIGINT", "SIGQUIT", "SIGWINCH", "SIGCONT"];
 
 export function supervise(options: SuperviseOptions): Promise<number> {
   return new Promise((resolve, reject) => {
     const [argv0, ...args] = options.argv;
-    const child = spawn(options.path, args, {
-      stdio: "inherit",
-      env: options.env,
-      ...(argv0 === undefined ? {} : { argv0 }),
-      ...(options.owner === undefined ? {} : { uid: options.owner.uid, gid: options.owner.gid }),
-    });
+    const child = withAppCoreDumpFilter(options.appCoreDumpFilter, () =>
+      spawn(options.path, args, {
+        stdio: "inherit",
+        env: options.env,
+        ...(argv0 === undefined ? {} : { argv0 }),
+        ...(options.owner === undefined ? {} : { uid: options.owner.uid, gid: options.owner.gid }),
+      }),
+    );
     let killTimer: NodeJS.Timeout | undefined;
     options.router.forwardTo((signal) => {
       if (!(options.terminal && FROM_TERMINAL.includes(signal))) {

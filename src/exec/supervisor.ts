@@ -27,7 +27,7 @@ export async function runSupervisor(argument: string, router: SignalRouter): Pro
     log = createLogger({ level: handover.logLevel, format: handover.logFormat, redactor });
     const env = { ...process.env };
     const appOnly = takeAppOnlyVariables(env);
-    const stopped = router.stopRequested;
+    const stopped = await router.lastCheck({ disarm: false });
     if (stopped !== undefined) throw stoppedBy(stopped);
     return await supervise({
       path: handover.path,
@@ -37,6 +37,7 @@ export async function runSupervisor(argument: string, router: SignalRouter): Pro
       router,
       log,
       terminal: handover.terminal,
+      appCoreDumpFilter: handover.coreDumpFilter,
       ...(handover.owner === undefined ? {} : { owner: handover.owner }),
     });
   } catch (error) {
