@@ -5,6 +5,7 @@ import {
   boolean,
   enum as oneOf,
   int,
+  maximum,
   minLength,
   nonnegative,
   optional,
@@ -13,6 +14,7 @@ import {
   string,
   type infer as Infer,
 } from "zod/mini";
+import { MAX_DURATION_MS } from "../duration.ts";
 import { SecretwrapError } from "../errors.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "../log.ts";
 
@@ -21,7 +23,8 @@ const id = int().check(nonnegative());
 export const Handover = strictObject({
   path: string(),
   argv: array(string()).check(minLength(1)),
-  stopTimeoutMs: id,
+  // The same bound as --stop-timeout: a typed argument must not overflow the supervisor's timer either.
+  stopTimeoutMs: id.check(maximum(MAX_DURATION_MS)),
   terminal: boolean(),
   /** Removed when the app has exited (only a directory this run created). */
   secretsDir: optional(string()),

@@ -24,6 +24,7 @@ describe("decodeHandover", () => {
     ["a non-string in argv", json({ argv: ["node", 1] })],
     ["a negative stop timeout", json({ stopTimeoutMs: -1 })],
     ["a fractional stop timeout", json({ stopTimeoutMs: 1.5 })],
+    ["a stop timeout past the timers' 2^31-1 ms (R13)", json({ stopTimeoutMs: 2 ** 31 })],
     ["terminal as a string", json({ terminal: "false" })],
     ["a numeric secrets dir", json({ secretsDir: 7 })],
     ["an owner without gid", json({ owner: { uid: 1 } })],
