@@ -107,17 +107,24 @@ function classify(error: unknown): SecretwrapError {
   return new SecretwrapError("FETCH_FAILED", `unexpected ${kind} from the provider`, { cause: error });
 }
 
+const SLOW_HINT = "raise --timeout (or --attempt-timeout), or check why the provider is slow";
+
 function attemptTimedOut(what: string, policy: RetryPolicy): SecretwrapError {
   return new SecretwrapError("FETCH_FAILED", `${what}: no answer within ${policy.attemptTimeoutMs / 1000}s`, {
     transient: true,
+    hint: SLOW_HINT,
   });
 }
 
+/**
+ * The deadline passed while retrying: the fix is the last failure's (a refused connection is fixed
+ * by starting the service, not by waiting longer), so its hint is kept; without one, it was slowness.
+ */
 function timedOut(what: string, last: SecretwrapError | undefined): SecretwrapError {
   const reason = last === undefined ? "" : ` (last error: ${last.message})`;
   return new SecretwrapError("FETCH_TIMEOUT", `${what}: gave up at the --timeout deadline${reason}`, {
     cause: last,
-    ...(last?.code === "AUTH_FAILED" ? { hint: last.hint } : {}),
+    hint: last?.hint ?? SLOW_HINT,
   });
 }
 

@@ -3,16 +3,35 @@
 import { SecretwrapError } from "../../src/errors.ts";
 import type { SourceKind } from "./credentials.ts";
 import { mapSdkError, type SdkErrorShape } from "./errors.ts";
+import { networkError } from "../kit/network-failure.ts";
+
+/** The endpoint each source talks to, for messages. */
+const SOURCE_ENDPOINT: Readonly<Record<SourceKind, string>> = {
+  environment: "AWS STS",
+  profile: "AWS STS",
+  "web identity": "AWS STS",
+  container: "the container credentials endpoint",
+  "instance metadata": "instance metadata (IMDS)",
+  "default profile or instance metadata": "instance metadata (IMDS)",
+};
 
 export const NO_CREDENTIALS_HINT =
   "give secretwrap an AWS identity: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, IRSA (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN), an ECS task role or an EC2 instance profile (see docs/providers/awssecrets.md#credentials)";
 
-/** Maps a failure to obtain credentials from `source`. */
-export function mapCredentialError(error: unknown, source: SourceKind): SecretwrapError {
+/**
+ * Maps a failure to obtain credentials from `source`. `discovered`: the source was only probed for (the
+ * chain's last resort, IMDS without AWS_EC2_METADATA_SERVICE_ENDPOINT), so silence there means "no
+ * credentials here", as GCP's metadata detection says, not a network fault to retry.
+ */
+export function mapCredentialError(error: unknown, source: SourceKind, discovered = false): SecretwrapError {
   if (error instanceof SecretwrapError) return error;
+  if (discovered) return noInstanceCredentials(error);
   const e = (typeof error === "object" && error !== null ? error : {}) as SdkErrorShape & {
     message?: string;
   };
+  // Every source's socket and TLS failures, by the one rule (STS, the container endpoint, IMDS).
+  const network = networkError(error, { where: `login (${source}): ${SOURCE_ENDPOINT[source]}` });
+  if (network !== undefined) return network;
   if (e.$metadata !== undefined) return mapSdkError(error, `login (${source})`, "AWS STS");
   if (e.code === "ENOENT" || e.code === "EACCES") {
     return new SecretwrapError(
@@ -53,15 +72,17 @@ export function mapCredentialError(error: unknown, source: SourceKind): Secretwr
       },
     );
   }
-  if (source === "instance metadata") {
-    return new SecretwrapError("AUTH_FAILED", "no AWS credentials found (instance metadata did not answer)", {
-      cause: error,
-      hint: NO_CREDENTIALS_HINT,
-    });
-  }
+  if (source === "instance metadata") return noInstanceCredentials(error);
   return new SecretwrapError(
     "AUTH_FAILED",
     `login (${source}): could not obtain AWS credentials (${e.name ?? "Error"})`,
     { cause: error, hint: NO_CREDENTIALS_HINT },
   );
+}
+
+function noInstanceCredentials(cause: unknown): SecretwrapError {
+  return new SecretwrapError("AUTH_FAILED", "no AWS credentials found (instance metadata did not answer)", {
+    cause,
+    hint: NO_CREDENTIALS_HINT,
+  });
 }

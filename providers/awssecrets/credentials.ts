@@ -160,7 +160,11 @@ export async function pickCredentialSource(input: ChainInput): Promise<Credentia
       try {
         return await imds();
       } catch (error) {
-        throw mapCredentialError(error, "instance metadata");
+        throw mapCredentialError(
+          error,
+          "instance metadata",
+          !nonEmpty(env["AWS_EC2_METADATA_SERVICE_ENDPOINT"]),
+        );
       }
     },
     consumedEnv: [],

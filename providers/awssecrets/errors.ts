@@ -1,7 +1,8 @@
 // Failures of Secrets Manager and STS calls → SecretwrapError: only codes, statuses and names reach a
 // message, never an SDK message or body.
 import { SecretwrapError } from "../../src/errors.ts";
-import { TLS_FAILURE, TRANSIENT_NETWORK_CODES } from "../../src/network.ts";
+import { clockSkewError, mentionsClockSkew } from "../kit/clock-skew.ts";
+import { networkError } from "../kit/network-failure.ts";
 
 const NOT_FOUND = new Set(["ResourceNotFoundException"]);
 const DENIED = new Set([
@@ -27,6 +28,9 @@ const BAD_CREDENTIALS = new Set([
   "RegionDisabledException",
   "PackedPolicyTooLargeException",
 ]);
+// SigV4 refused for the time it was signed at: the clock, not the keys. SignatureDoesNotMatch and
+// InvalidSignatureException say so only in their message ("Signature expired: … is now earlier than …").
+const CLOCK_SKEW = new Set(["RequestTimeTooSkewed", "RequestExpired"]);
 const THROTTLED = new Set([
   "ThrottlingException",
   "Throttling",
@@ -52,13 +56,22 @@ export interface SdkErrorShape {
 }
 
 /** Maps a failure of a Secrets Manager or STS call. `what` names the secret (or "login"). */
-export function mapSdkError(error: unknown, what: string, service: string): SecretwrapError {
+export function mapSdkError(
+  error: unknown,
+  what: string,
+  service: string,
+  endpoint?: string,
+): SecretwrapError {
   if (error instanceof SecretwrapError) return error;
   const e = (typeof error === "object" && error !== null ? error : {}) as SdkErrorShape;
   const name = e.name ?? "Error";
   const status = e.$metadata?.httpStatusCode;
   const label = `${name}${status === undefined ? "" : `, HTTP ${status}`}`;
-  const syscall = e.code ?? "";
+  const network = networkError(error, { where: `${what}: ${service}`, endpoint });
+  if (network !== undefined) return network;
+  if (CLOCK_SKEW.has(name) || (BAD_CREDENTIALS.has(name) && mentionsClockSkew(messageOf(error)))) {
+    return clockSkewError(`${what}: ${service}`, label);
+  }
   if (NOT_FOUND.has(name)) {
     return new SecretwrapError(
       "SECRET_NOT_FOUND",
@@ -100,27 +113,11 @@ export function mapSdkError(error: unknown, what: string, service: string): Secr
       },
     );
   }
-  if (TLS_FAILURE.test(syscall)) {
-    return new SecretwrapError(
-      "FETCH_FAILED",
-      `${what}: TLS verification of the ${service} endpoint failed (${syscall})`,
-      {
-        cause: error,
-        hint: "give the endpoint's CA with providers.awssecrets.caFile or AWS_CA_BUNDLE; verification is never turned off",
-      },
-    );
-  }
-  if (
-    TRANSIENT_NETWORK_CODES.has(syscall) ||
-    name === "TimeoutError" ||
-    name === "AbortError" ||
-    name === "RequestTimeout"
-  ) {
-    return new SecretwrapError(
-      "FETCH_FAILED",
-      `${what}: ${service} could not be reached (${syscall === "" ? name : syscall})`,
-      { cause: error, transient: true },
-    );
+  if (name === "TimeoutError" || name === "AbortError" || name === "RequestTimeout") {
+    return new SecretwrapError("FETCH_FAILED", `${what}: ${service} did not answer in time (${name})`, {
+      cause: error,
+      transient: true,
+    });
   }
   if (
     name === "InvalidParameterException" ||
@@ -133,6 +130,12 @@ export function mapSdkError(error: unknown, what: string, service: string): Secr
     });
   }
   return new SecretwrapError("FETCH_FAILED", `${what}: ${service} call failed (${label})`, { cause: error });
+}
+
+/** The SDK's message, read only to recognise a clock phrase (never quoted). */
+function messageOf(error: unknown): string | undefined {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === "string" ? message : undefined;
 }
 
 function parseRetryAfter(value: string | undefined): number | undefined {

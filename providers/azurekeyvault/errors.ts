@@ -2,7 +2,7 @@
 // (Entra ID descriptions and Key Vault messages are response bodies), a token or a header.
 // The helpers both mappings share (token-errors.ts, vault-errors.ts).
 import { SecretwrapError } from "../../src/errors.ts";
-import { TLS_FAILURE, TRANSIENT_NETWORK_CODES } from "../../src/network.ts";
+import { networkError } from "../kit/network-failure.ts";
 import { NAME } from "./options.ts";
 
 interface ErrorLike {
@@ -43,20 +43,18 @@ export function firstOf<T>(
 export const isText = (v: unknown): v is string => typeof v === "string" && v !== "";
 export const isNumber = (v: unknown): v is number => typeof v === "number";
 
-/** A failure below HTTP (refused, reset, DNS, TLS). */
+/**
+ * A failure below HTTP (DNS, refused, reset, TLS), by the one rule every provider uses
+ * (providers/kit/network-failure.ts); an abort without one is an attempt cut short, worth another.
+ */
 export function transportFailure(
-  code: string | undefined,
+  error: unknown,
   aborted: boolean,
   where: string,
+  endpoint: string | undefined,
 ): SecretwrapError | undefined {
-  if (code !== undefined && TLS_FAILURE.test(code)) {
-    return new SecretwrapError("FETCH_FAILED", `${where}: TLS verification failed (${code})`, {
-      hint: `check the server certificate; for a private CA set providers.${NAME}.caFile`,
-    });
-  }
-  if (code !== undefined && TRANSIENT_NETWORK_CODES.has(code)) {
-    return new SecretwrapError("FETCH_FAILED", `${where}: connection failed (${code})`, { transient: true });
-  }
+  const network = networkError(error, { where, endpoint, subject: { provider: NAME } });
+  if (network !== undefined) return network;
   if (aborted) return new SecretwrapError("FETCH_FAILED", `${where}: request aborted`, { transient: true });
   return undefined;
 }

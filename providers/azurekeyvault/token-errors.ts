@@ -1,12 +1,16 @@
 // A credential's failure → SecretwrapError: tenant mismatch, transport, transient (retried) or a
 // refusal, with the HTTP status, OAuth code and AADSTS numbers but never Entra ID's description.
 import { SecretwrapError } from "../../src/errors.ts";
+import { clockSkewError } from "../kit/clock-skew.ts";
 import { chain, firstOf, isNumber, isRetryableStatus, isText, transportFailure } from "./errors.ts";
 import { NAME, type ChosenMethod } from "./options.ts";
 import type { TokenTraffic } from "./token-traffic.ts";
 
 // OAuth 2.0 error codes that mean "try again" (RFC 6749 §5.2 and Entra ID's own).
 const TRANSIENT_OAUTH = new Set(["temporarily_unavailable", "server_error", "network_error"]);
+// Entra ID's "client assertion / assertion is not within its valid time range": the clock, never the
+// credential (AADSTS700024 for a client assertion, AADSTS500133 for a federated token).
+const CLOCK_AADSTS = new Set(["700024", "500133"]);
 
 const TENANT_MISMATCH = /not configured to acquire tokens for tenant ([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)/;
 // MSAL's server-error message starts "<oauth error>: Error(s): <AADSTS numbers> - …Description…";
@@ -32,11 +36,13 @@ export function credentialError(
       },
     );
   }
-  const code = wire?.transportCode ?? firstOf(errors, (e) => e.code, isText);
+  // @azure/identity often keeps only a message of MSAL's failure: the wire policy saw the socket's code.
+  const seen = wire?.transportCode === undefined ? error : { code: wire.transportCode, cause: error };
   const transport = transportFailure(
-    code,
+    seen,
     errors.some((e) => e.name === "AbortError"),
-    `${where} could not reach its token endpoint`,
+    `${where}: token endpoint`,
+    wire?.endpoint,
   );
   if (transport !== undefined) return transport;
   const status = wire?.status ?? firstOf(errors, (e) => e.status ?? e.statusCode, isNumber);
@@ -54,6 +60,9 @@ export function credentialError(
   ]
     .filter(Boolean)
     .join(", ");
+  const skew = numbers.find((n) => CLOCK_AADSTS.has(n));
+  if (skew !== undefined)
+    return clockSkewError(`${where}: token endpoint`, `AADSTS${skew}`, { provider: NAME });
   if (
     (status !== undefined && isRetryableStatus(status)) ||
     (oauth !== undefined && TRANSIENT_OAUTH.has(oauth))

@@ -6,7 +6,7 @@ import { retryAfterMs } from "./errors.ts";
  * only a message, so the HTTP status (503 vs 400) is taken from the wire by a pipeline policy.
  */
 export interface TokenTraffic {
-  last: { status?: number; retryAfterMs?: number; transportCode?: string } | undefined;
+  last: { status?: number; retryAfterMs?: number; transportCode?: string; endpoint?: string } | undefined;
 }
 
 type PipelinePolicy = NonNullable<
@@ -24,7 +24,12 @@ export function observeTokenTraffic(traffic: TokenTraffic): PipelinePolicy {
         return response;
       } catch (error) {
         const code = (error as { code?: unknown }).code;
-        traffic.last = typeof code === "string" ? { transportCode: code } : {};
+        // The origin names the endpoint in the message (never its path or query).
+        const endpoint = URL.canParse(request.url) ? new URL(request.url).origin : undefined;
+        traffic.last = {
+          ...(typeof code === "string" ? { transportCode: code } : {}),
+          ...(endpoint === undefined ? {} : { endpoint }),
+        };
         throw error;
       }
     },

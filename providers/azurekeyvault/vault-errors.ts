@@ -23,12 +23,12 @@ export function vaultError(error: unknown, ref: Ref, vaultUrl: string): Secretwr
         },
       );
     }
-    const code = firstOf(errors, (e) => e.code, isText);
     return (
       transportFailure(
-        code,
+        error,
         errors.some((e) => e.name === "AbortError"),
-        `${NAME}: ${what} (${vaultUrl})`,
+        `${NAME}: ${what}`,
+        vaultUrl,
       ) ??
       new SecretwrapError(
         "FETCH_FAILED",

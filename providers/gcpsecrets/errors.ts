@@ -1,6 +1,7 @@
 // Error mapping: only codes and statuses reach a message, never an SDK message or body.
 import { SecretwrapError } from "../../src/errors.ts";
-import { TLS_FAILURE, TRANSIENT_NETWORK_CODES } from "../../src/network.ts";
+import { clockSkewError, mentionsClockSkew } from "../kit/clock-skew.ts";
+import { networkError } from "../kit/network-failure.ts";
 import { NAME } from "./options.ts";
 
 /** gRPC status codes (google.rpc.Code) by name, for errors that carry the name only. */
@@ -33,11 +34,22 @@ interface FailureFacts {
   /** A Node/OS error code (ECONNRESET, CERT_HAS_EXPIRED). */
   readonly errno?: string;
   readonly retryAfterMs?: number;
+  /** The OAuth error of a token endpoint's answer (RFC 6749 §5.2), e.g. invalid_grant. */
+  readonly oauth?: string;
+  /** Its error_description or the SDK's message: only matched against known phrases, never shown. */
+  readonly oauthDescription?: string;
 }
 
 /** Reads what is safe to know from an SDK error: numbers and enum names, nothing free-form. */
 function factsOf(error: unknown): FailureFacts {
-  const facts: { http?: number; grpc?: number; errno?: string; retryAfterMs?: number } = {};
+  const facts: {
+    http?: number;
+    grpc?: number;
+    errno?: string;
+    retryAfterMs?: number;
+    oauth?: string;
+    oauthDescription?: string;
+  } = {};
   const seen = new Set<unknown>();
   for (
     let e: unknown = error;
@@ -63,8 +75,32 @@ function factsOf(error: unknown): FailureFacts {
     if (named !== undefined) facts.grpc ??= named;
     const retryAfter = retryAfterMs(response?.headers);
     if (retryAfter !== undefined) facts.retryAfterMs ??= retryAfter;
+    const oauth = oauthError(response?.data);
+    if (oauth !== undefined) {
+      facts.oauth ??= oauth.error;
+      if (oauth.description !== undefined) facts.oauthDescription ??= oauth.description;
+    }
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === "string" && /\binvalid_grant\b/.test(message)) {
+      facts.oauth ??= "invalid_grant";
+      facts.oauthDescription ??= message;
+    }
   }
   return facts;
+}
+
+function oauthError(data: unknown): { error: string; description?: string } | undefined {
+  let body = data;
+  if (typeof body === "string") {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  const { error, error_description } = (body ?? {}) as { error?: unknown; error_description?: unknown };
+  if (typeof error !== "string") return undefined;
+  return typeof error_description === "string" ? { error, description: error_description } : { error };
 }
 
 function statusName(data: unknown): string | undefined {
@@ -95,12 +131,22 @@ function retryAfterMs(headers: unknown): number | undefined {
 }
 
 /** One failure, classified by the HTTP status first (REST), then the gRPC status, then the OS error. */
-export function mapFailure(error: unknown, what: string, stage: "login" | "fetch"): SecretwrapError {
+export function mapFailure(
+  error: unknown,
+  what: string,
+  stage: "login" | "fetch",
+  endpoint?: string,
+): SecretwrapError {
+  const subject = { provider: NAME };
+  const network = networkError(error, { where: what, endpoint, subject });
+  if (network !== undefined) return network;
   const facts = factsOf(error);
   const grpc = facts.grpc === undefined ? "" : ` ${GRPC_NAMES[facts.grpc] ?? facts.grpc}`;
   const status = facts.http === undefined ? grpc.trim() : `HTTP ${facts.http}${grpc}`;
   const retry = facts.retryAfterMs === undefined ? {} : { retryAfterMs: facts.retryAfterMs };
-  const subject = { provider: NAME };
+  if (stage === "login" && facts.oauth === "invalid_grant" && mentionsClockSkew(facts.oauthDescription)) {
+    return clockSkewError(what, "invalid_grant: the JWT's iat/exp", subject);
+  }
   const code = facts.http ?? httpOf(facts.grpc);
   if (code === 404 && stage === "fetch") {
     return new SecretwrapError("SECRET_NOT_FOUND", `${what}: not found (${status})`, { subject });
@@ -142,18 +188,6 @@ export function mapFailure(error: unknown, what: string, stage: "login" | "fetch
   }
   if (code !== undefined)
     return new SecretwrapError("FETCH_FAILED", `${what}: request refused (${status})`, { subject });
-  if (facts.errno !== undefined && TLS_FAILURE.test(facts.errno)) {
-    return new SecretwrapError("FETCH_FAILED", `${what}: TLS verification failed (${facts.errno})`, {
-      subject,
-      hint: "the server's certificate is not trusted for this name; set caFile in the providers.gcpsecrets block if it uses a private CA",
-    });
-  }
-  if (facts.errno !== undefined && TRANSIENT_NETWORK_CODES.has(facts.errno)) {
-    return new SecretwrapError("FETCH_FAILED", `${what}: connection failed (${facts.errno})`, {
-      subject,
-      transient: true,
-    });
-  }
   // A body that broke off mid-way fails to parse: worth one more try, like any torn connection.
   if (error instanceof SyntaxError) {
     return new SecretwrapError("FETCH_FAILED", `${what}: the reply could not be read`, {

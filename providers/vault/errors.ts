@@ -3,7 +3,7 @@
 // recognised below, each replaced by our own constant text.
 import { SecretwrapError, type ErrorCode } from "../../src/errors.ts";
 import { MAX_SECRET_BYTES } from "../../src/limits.ts";
-import { TLS_FAILURE } from "../../src/network.ts";
+import { networkError } from "../kit/network-failure.ts";
 import { PROVIDER, type AuthMethod } from "./options.ts";
 import type { AuthSettings } from "./settings.ts";
 import { MAX_RESPONSE_BYTES, NotJson, RedirectRefused, type CallInfo } from "./transport.ts";
@@ -109,7 +109,7 @@ export function mapError(error: unknown, ctx: ErrorContext): SecretwrapError {
       },
     );
   }
-  if (failure.status === undefined) return transportError(failure.code, ctx, make);
+  if (failure.status === undefined) return transportError(error, failure.code, ctx, make);
   const status = failure.status;
   const phrase = vaultPhrase(failure.body);
   const said = phrase === undefined ? "" : ` (${phrase})`;
@@ -193,6 +193,7 @@ function loginError(
 }
 
 function transportError(
+  error: unknown,
   code: string | undefined,
   ctx: ErrorContext,
   make: (code: ErrorCode, message: string, extra?: { hint?: string; transient?: boolean }) => SecretwrapError,
@@ -203,11 +204,12 @@ function transportError(
       : ctx.stage === "revoke"
         ? "revoking the token"
         : `reading ${ctx.path}`;
-  if (code !== undefined && TLS_FAILURE.test(code)) {
-    return make("FETCH_FAILED", `TLS verification of ${ctx.origin} failed (${code}) while ${what}`, {
-      hint: "give the CA that signed Vault's certificate with VAULT_CACERT or caFile, and make sure the address's host name is in the certificate",
-    });
-  }
+  const network = networkError(error, {
+    where: `${PROVIDER}: ${what}`,
+    endpoint: ctx.origin,
+    subject: { provider: PROVIDER },
+  });
+  if (network !== undefined) return network;
   if (code === "TOO_LARGE") {
     return make(
       "FETCH_FAILED",
@@ -217,15 +219,7 @@ function transportError(
       },
     );
   }
-  if (code === "ENOTFOUND") {
-    // The name does not exist (NXDOMAIN): asking again will not make it exist. EAI_AGAIN (no answer
-    // from a resolver) is transient and falls through to the retried case below.
-    return make(
-      "FETCH_FAILED",
-      `cannot resolve the host name of Vault at ${ctx.origin} while ${what} (ENOTFOUND: the name does not exist)`,
-      { hint: "check VAULT_ADDR / address: the host name has no DNS record" },
-    );
-  }
+  // Not a socket or TLS code (an axios-level failure such as a body cut short): worth another attempt.
   return make(
     "FETCH_FAILED",
     `cannot reach Vault at ${ctx.origin} while ${what} (${code ?? "connection error"})`,
