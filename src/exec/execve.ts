@@ -1,5 +1,6 @@
 // Replace secretwrap with the app: same PID, so signals and the exit code are the app's own, and no
 // secretwrap memory (with every secret in it) remains.
+import { checkExecLimits } from "./exec-limits.ts";
 import { execFailure } from "./which.ts";
 
 type Execve = (
@@ -18,6 +19,8 @@ export function replaceProcess(
   argv: readonly string[],
   env: Readonly<Record<string, string>>,
 ): never {
+  // Also the hand-over's exec, whose argument and renamed variables make it larger than the app's.
+  checkExecLimits(path, argv, env);
   const execve: Execve = (file, args, env) =>
     (process as unknown as { execve: Execve }).execve(file, args, env);
   // process.execve is marked experimental; its one-time warning must not reach the app's stderr.

@@ -70,7 +70,12 @@ export function envValue(bytes: Uint8Array, name: string): string {
     );
   };
   if (bytes.includes(0)) refuse("contains a NUL byte");
-  if (bytes.length + name.length + 1 > MAX_ENV_VALUE_BYTES) refuse("is larger than 128 KiB");
+  // The kernel's limit is on the whole NAME=value string (plus its NUL), not on the value alone.
+  const entry = bytes.length + name.length + 1;
+  if (entry > MAX_ENV_VALUE_BYTES)
+    refuse(
+      `is larger than 128 KiB together with its name and NUL (${name}=value is ${entry} bytes; at most ${MAX_ENV_VALUE_BYTES} fit)`,
+    );
   try {
     return decoder.decode(bytes);
   } catch {

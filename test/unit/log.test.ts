@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { collectVocabulary } from "../../scripts/vocabulary.mjs";
 import { SecretsFailedError, SecretwrapError } from "../../src/errors.ts";
-import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFields, type LogFormat } from "../../src/log.ts";
+import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from "../../src/log.ts";
 import { MASK, Redactor } from "../../src/redact.ts";
 import { auditLine, reportError } from "../../src/report.ts";
 import { VOCABULARY_WORDS } from "../../src/vocabulary.ts";
@@ -38,6 +38,7 @@ const fieldsArb = fc.dictionary(
 
 // Independent of src/printable.ts: what a terminal or line-based collector treats as a line end or
 // a control sequence, and code units that are not valid Unicode.
+// eslint-disable-next-line no-control-regex -- control characters are what is looked for
 const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
 const isWellFormed = (s: string): boolean => Buffer.from(s, "utf8").toString("utf8") === s;
 
@@ -46,7 +47,7 @@ describe("R9: one log record per line", () => {
     fc.assert(
       fc.property(fc.constantFrom(...LOG_LEVELS), hostile, fieldsArb, (level, msg, fields) => {
         const { log, lines } = logger("text");
-        log[level](msg, fields as LogFields);
+        log[level](msg, fields);
         expect(lines).toHaveLength(1);
         const line = lines[0] ?? "";
         expect(line.indexOf("\n")).toBe(line.length - 1);
@@ -62,7 +63,7 @@ describe("R9: one log record per line", () => {
     fc.assert(
       fc.property(fc.constantFrom(...LOG_LEVELS), hostile, fieldsArb, (level, msg, fields) => {
         const { log, lines } = logger("json");
-        log[level](msg, fields as LogFields);
+        log[level](msg, fields);
         const line = lines[0] ?? "";
         expect(lines).toHaveLength(1);
         expect(line.indexOf("\n")).toBe(line.length - 1);
@@ -261,7 +262,7 @@ describe("R10: the redactor does not reveal a value by inference", () => {
 
   it("R10: the vocabulary holds every word of secretwrap's own strings (rerun scripts/vocabulary.mjs)", () => {
     const listed = new Set(VOCABULARY_WORDS.split(" "));
-    const missing = collectVocabulary().filter((word: string) => !listed.has(word));
+    const missing = collectVocabulary().filter((word) => !listed.has(word));
     expect(missing).toEqual([]);
   });
 });

@@ -1,0 +1,68 @@
+// R12 end to end: whatever sizes the resolved environment has, bin/secretwrap either starts the
+// command or exits 69 naming the largest variables and hinting _FILE: never Node's abort (134)
+// or an internal error (70), under Node 24 (exec, and --supervise's hand-over) and Node 20 (spawn).
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "../helpers/cli.ts";
+import { NODES } from "../helpers/nodes.ts";
+import { MAX_ARG_STRLEN } from "../../src/exec/exec-limits.ts";
+
+const work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-limits-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+function secretOfSize(bytes: number): string {
+  const path = join(work, `v${bytes}`);
+  writeFileSync(path, "s".repeat(bytes));
+  return `ref+file://${path}`;
+}
+
+const modes = NODES.flatMap((node) =>
+  node.hasExecve
+    ? [
+        { node, extra: [] as string[], label: `${node.name} exec` },
+        { node, extra: ["--supervise"], label: `${node.name} --supervise` },
+      ]
+    : [{ node, extra: [] as string[], label: `${node.name} spawn` }],
+);
+
+describe.each(modes)("R12 under $label", ({ node, extra }) => {
+  it("R12: a variable whose NAME=value is exactly at the kernel's limit starts; one byte more is 69", async () => {
+    const name = "EDGE";
+    const fits = MAX_ARG_STRLEN - 1 - name.length - 1;
+    const ok = await runCli(["run", ...extra, "--", "true"], { node, env: { [name]: secretOfSize(fits) } });
+    expect(ok.code, ok.stderr).toBe(0);
+    const over = await runCli(["run", ...extra, "--", "true"], {
+      node,
+      env: { [name]: secretOfSize(fits + 1) },
+    });
+    expect(over.code, over.stderr).toBe(69);
+    expect(over.stderr).toContain(`EDGE=value is ${fits + name.length + 2} bytes`);
+    expect(over.stderr).toMatch(/X_FILE/);
+  });
+
+  it("R12: 25 variables of 100 KB exit 69 naming the largest ones, never 134 or 70", async () => {
+    const env: Record<string, string> = {};
+    for (let i = 0; i < 25; i++) env[`BIG_${i}`] = secretOfSize(100_000 + i);
+    const r = await runCli(["run", ...extra, "--", "true"], { node, env });
+    expect(r.signal).toBeNull();
+    expect(r.code, r.stderr).toBe(69);
+    expect(r.stderr).toMatch(/largest variables: BIG_24 \(97\.7 KiB\), BIG_23 \(97\.7 KiB\), BIG_22/);
+    expect(r.stderr).toMatch(/X_FILE/);
+  });
+
+  it("R12: random sets of sizes around the total limit either start or exit 69", async () => {
+    // 2 MiB with the usual 8 MiB stack: 18–24 variables of 80–120 KB straddle it.
+    for (let trial = 0; trial < 4; trial++) {
+      const env: Record<string, string> = {};
+      const count = 18 + Math.floor(Math.random() * 7);
+      for (let i = 0; i < count; i++)
+        env[`R${i}`] = secretOfSize(80_000 + Math.floor(Math.random() * 40_000));
+      const r = await runCli(["run", ...extra, "--", "true"], { node, env });
+      expect(r.signal, r.stderr).toBeNull();
+      expect([0, 69], r.stderr).toContain(r.code);
+      if (r.code === 69) expect(r.stderr).toMatch(/largest variables: R\d+ .*X_FILE|X_FILE/s);
+    }
+  });
+});
