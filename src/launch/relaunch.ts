@@ -23,11 +23,22 @@ export function relaunchWithoutNodeKnobs(): boolean {
   if (raw !== undefined) removeAddedByNode(raw, process.env);
   const present = LAUNCH_KNOBS.filter((name) => process.env[name] !== undefined);
   if (present.length === 0) return false;
+  // Already moved aside, yet here again: something put it back (Node's child_process re-adds
+  // NODE_V8_COVERAGE to every child's environment). Starting again would never end.
+  const back = present.filter((name) => process.env[LAUNCHER_PREFIX + name] !== undefined);
+  if (back.length > 0) {
+    process.stderr.write(
+      `secretwrap: error: internal error: ${back.join(", ")} came back after the launch\n`,
+    );
+    process.exit(70);
+  }
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
   for (const name of present) {
     env[LAUNCHER_PREFIX + name] = env[name] ?? "";
     delete env[name];
+    // Node copies some of its own (NODE_V8_COVERAGE) from process.env into a child's environment.
+    delete process.env[name];
   }
   const argv = relaunchArgv();
   if (typeof process.execve === "function") process.execve(process.execPath, argv, env);

@@ -10,6 +10,10 @@ import { FORWARDED_SIGNALS } from "../signals.ts";
 const FROM_TERMINAL: readonly NodeJS.Signals[] = ["SIGINT", "SIGQUIT", "SIGWINCH"];
 
 export function superviseRelaunch(argv: readonly string[], env: Readonly<Record<string, string>>): void {
+  // NODE_OPTIONS=--inspect opened an inspector in this process, which lives as long as the app and
+  // still holds the caller's whole environment (bootstrap credentials included): close it.
+  const inspector = process.getBuiltinModule("node:inspector");
+  if (inspector.url() !== undefined) inspector.close();
   const [file = process.execPath, ...args] = argv;
   const child = spawn(file, args, { stdio: "inherit", env, argv0: file });
   const terminal = isatty(0);
