@@ -7,6 +7,8 @@ import { buildChildEnv, envValue } from "../output/env.ts";
 import { removeSecretsDir, type Owner, type SecretsDir } from "../output/files.ts";
 import type { Plan } from "../plan.ts";
 import { stoppedBy, type SignalRouter } from "../signals.ts";
+import { containerMark } from "./container.ts";
+import { setCoreDumpFilter } from "./coredump.ts";
 import { checkExecLimits } from "./exec-limits.ts";
 import { execveAvailable, replaceProcess } from "./execve.ts";
 import { handOverToSupervisor } from "./handover.ts";
@@ -52,19 +54,30 @@ export async function startCommand(
   const [program, ...args] = command as [string, ...string[]];
   const path = which(program, env["PATH"]);
   checkExecLimits(path, [program, ...args], env);
+  // A secrets dir this run created outlives an exec'd app. In a container its tmpfs dies with the
+  // container; on a workstation it would stay until reboot, so there a supervisor stays to remove it
+  // when the app exits (container.ts).
+  const removeDirAfter =
+    ctx.dir?.created === true &&
+    containerMark({ root: "/", env: ctx.appView, pid: process.pid }) === undefined;
   // Where Node can exec: replace secretwrap with the command, or with --supervise become the slim
   // supervisor (handover.ts). Not as PID 1, where a TERM during the new image's start-up would be
   // discarded by the kernel instead of ending the run: there secretwrap supervises in-process.
-  const replace = !options.supervise && execveAvailable();
-  const handOver = options.supervise && execveAvailable() && process.pid !== 1;
-  // child_process is loaded only for in-process supervision, and before the check below: from that
+  const replace = !options.supervise && !removeDirAfter && execveAvailable();
+  const handOver = (options.supervise || removeDirAfter) && execveAvailable() && process.pid !== 1;
+  // child_process is loaded only for in-process supervision, and before the last check: from that
   // check to the exec or spawn nothing may await, so a stop signal either arrived already (and the
-  // command is not started) or is handled after the hand-over (and goes to it).
+  // command is not started), or kills secretwrap by default (exec paths), or goes to the child.
   const supervise = replace || handOver ? undefined : (await import("./supervise.ts")).supervise;
-  const stopped = ctx.router.stopRequested;
+  const stopped = await ctx.router.lastCheck({ disarm: replace || handOver });
   if (stopped !== undefined) throw stoppedBy(stopped);
   if (handOver) {
-    ctx.log.debug("handing over to a slim supervisor", { command: program });
+    ctx.log.debug(
+      removeDirAfter
+        ? "not in a container: a slim supervisor removes the secrets dir when the command exits"
+        : "handing over to a slim supervisor",
+      { command: program },
+    );
     return handOverToSupervisor(
       {
         path,
@@ -76,14 +89,25 @@ export async function startCommand(
         logLevel: options.logLevel,
         logFormat: options.logFormat,
         secretNames: ctx.plan.targets.filter((t) => t.output.kind === "env").map((t) => t.name),
+        // The filter stays 0 across this exec; the supervisor gives the caller's to the app.
+        ...(ctx.router.appCoreDumpFilter === undefined
+          ? {}
+          : { coreDumpFilter: ctx.router.appCoreDumpFilter }),
       },
       env,
     );
   }
   if (supervise === undefined) {
     ctx.log.debug("replacing secretwrap with the command", { command: program });
-    if (ctx.owner !== undefined) dropPrivileges(ctx.owner);
-    return replaceProcess(path, [program, ...args], env);
+    // Before the privilege drop: a process whose uid changed can no longer write its own /proc files.
+    setCoreDumpFilter(ctx.router.appCoreDumpFilter);
+    try {
+      if (ctx.owner !== undefined) dropPrivileges(ctx.owner);
+      return replaceProcess(path, [program, ...args], env);
+    } catch (error) {
+      setCoreDumpFilter("0");
+      throw error;
+    }
   }
   if (process.pid === 1) {
     ctx.log.warn(
@@ -106,6 +130,7 @@ export async function startCommand(
       router: ctx.router,
       log: ctx.log,
       terminal: ctx.terminal(),
+      appCoreDumpFilter: ctx.router.appCoreDumpFilter,
       ...(ctx.owner === undefined ? {} : { owner: ctx.owner }),
     });
   } finally {
