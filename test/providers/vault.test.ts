@@ -506,7 +506,7 @@ describe("vault provider against the fake Vault: transport and faults", () => {
     const unknown = await failure(fetch(noCa, ref));
     await noCa.close();
     expect([unknown.code, unknown.transient]).toEqual(["FETCH_FAILED", false]);
-    expect(unknown.message).toMatch(/TLS verification of https:\/\/127\.0\.0\.1:\d+ failed \(\w+\)/);
+    expect(unknown.message).toMatch(/https:\/\/127\.0\.0\.1:\d+: TLS verification failed \(\w+\)/);
     for (const cert of [pki.wrongName, pki.expired]) {
       const bad = await FakeVault.start({ tls: cert });
       const s = await connect(
@@ -641,7 +641,7 @@ describe("vault provider against the fake Vault: transport and faults", () => {
     await session.close();
     expect([refused.transient, refused.message]).toEqual([
       true,
-      expect.stringContaining(`cannot reach Vault at ${url}`) as unknown,
+      expect.stringContaining(`${url}: connection refused (ECONNREFUSED)`) as unknown,
     ]);
     const leak = canary("BODY");
     vault.server.clearFaults();
