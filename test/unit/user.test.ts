@@ -122,7 +122,7 @@ describe("R13-small: --user resolves names via /etc/passwd and /etc/group", () =
 });
 
 describe("R13-small: with --user the app's HOME is the account's", () => {
-  it.each([
+  it.each<[Record<string, string>, string[], string]>([
     [{ HOME: "/root", A: "1" }, [], "/home/app"],
     [{ A: "1" }, [], "/home/app"],
     [{ HOME: "/root" }, ["HOME"], "/root"],
