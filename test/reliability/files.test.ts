@@ -7,6 +7,7 @@ import {
   chmodSync,
   chownSync,
   existsSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -415,4 +416,242 @@ describe("D7, D8, D9: files on tmpfs, modes, owners, cleanup", () => {
     });
     expect(mine).toEqual([]);
   });
+});
+
+describe("R16: restart-safe outputs", () => {
+  /** A config with file targets; `round` changes values, modes and (from round 2 on) adds a target. */
+  function roundConfig(
+    dir: string,
+    round: number,
+  ): { config: string; expected: Map<string, [string, number]> } {
+    const expected = new Map<string, [string, number]>();
+    const secrets: Record<string, { ref: string; file: string; mode: string }> = {};
+    const names = round >= 2 ? ["A", "B", "C"] : ["A", "B"];
+    for (const name of names) {
+      const value = `${name}-round-${round}-${canary("R16")}`;
+      writeFileSync(join(dir, `${name}.src`), value);
+      const mode = round % 2 === 0 ? 0o400 : 0o440;
+      secrets[name] = {
+        ref: `ref+file://${dir}/${name}.src`,
+        file: `${name.toLowerCase()}.txt`,
+        mode: `0${mode.toString(8)}`,
+      };
+      expected.set(`${name.toLowerCase()}.txt`, [value, mode]);
+    }
+    const config = join(dir, `c${round}.json`);
+    writeFileSync(config, JSON.stringify({ version: 1, secrets }));
+    return { config, expected };
+  }
+
+  it.each([
+    ["render --out", (config: string, out: string) => ["render", "--config", config, "--out", out]],
+    [
+      "run --secrets-dir",
+      (config: string, out: string) => ["run", "--config", config, "--secrets-dir", out, "--", "true"],
+    ],
+  ])(
+    "R16: %s into the same dir 5 times with changing values, modes and targets succeeds; the files hold the latest",
+    async (_what, args) => {
+      const dir = scratch();
+      const out = join(shm, `r16-${counter}`);
+      for (let round = 0; round < 5; round++) {
+        const { config, expected } = roundConfig(dir, round);
+        const result = await runCli(args(config, out), { node: NODE24 });
+        expect(result.code, result.stderr).toBe(0);
+        for (const [file, [value, mode]] of expected) {
+          expect(readFileSync(join(out, file), "utf8")).toBe(value);
+          expect(lstatSync(join(out, file)).mode & 0o7777).toBe(mode);
+        }
+        expect(readdirSync(out).sort()).toEqual(["..secretwrap-manifest", ...[...expected.keys()].sort()]);
+      }
+    },
+  );
+
+  const plants: [string, (out: string, victim: string) => void][] = [
+    ["a file this user wrote by hand", (out) => writeFileSync(join(out, "b.txt"), "hand-written")],
+    [
+      "a file of another uid",
+      (out) => {
+        writeFileSync(join(out, "b.txt"), "theirs");
+        chownSync(join(out, "b.txt"), 1000, 1000);
+      },
+    ],
+    ["a symlink to a victim file", (out, victim) => symlinkSync(victim, join(out, "b.txt"))],
+    [
+      "a directory",
+      (out) => {
+        mkdirSync(join(out, "b.txt"));
+        writeFileSync(join(out, "b.txt", "inside"), "kept");
+      },
+    ],
+    ["a FIFO", (out) => execFileSync("mkfifo", [join(out, "b.txt")])],
+    [
+      "a hard link to another file secretwrap published",
+      (out) => linkSync(join(out, "a.txt"), join(out, "b.txt")),
+    ],
+    [
+      "secretwrap's file replaced by a copy (same owner and mode, another inode)",
+      (out) => {
+        const copy = readFileSync(join(out, "b.txt"));
+        rmSync(join(out, "b.txt"));
+        writeFileSync(join(out, "b.txt"), copy, { mode: 0o440 });
+      },
+    ],
+    [
+      "its manifest given to another uid",
+      (out) => chownSync(join(out, "..secretwrap-manifest"), 65534, 65534),
+    ],
+    [
+      "its manifest replaced by a file of the same uid that lists the files' inodes in another shape",
+      (out) => {
+        const ino = String(lstatSync(join(out, "b.txt")).ino);
+        rmSync(join(out, "..secretwrap-manifest"));
+        writeFileSync(join(out, "..secretwrap-manifest"), JSON.stringify({ files: { "b.txt": [ino] } }));
+      },
+    ],
+  ];
+
+  it.each(plants)(
+    "R16: %s at a target name is refused with 73 and nothing in the dir changes",
+    async (what, plant) => {
+      const dir = scratch();
+      const out = join(shm, `r16-foreign-${counter}`);
+      const victim = join(dir, "victim");
+      writeFileSync(victim, "must stay intact");
+      const first = roundConfig(dir, 1);
+      expect((await runCli(["render", "--config", first.config, "--out", out], { node: NODE24 })).code).toBe(
+        0,
+      );
+      // a.txt and b.txt are secretwrap's now; then b.txt (or the manifest) is made someone else's.
+      if (!what.includes("manifest") && !what.includes("copy")) rmSync(join(out, "b.txt"));
+      plant(out, victim);
+      const before = treeHash(out);
+      const second = roundConfig(dir, 3);
+      const result = await runCli(["render", "--config", second.config, "--out", out], { node: NODE24 });
+      expect(result.code).toBe(73);
+      expect(result.stderr).toMatch(/already exists and secretwrap did not write it/);
+      expect(treeHash(out)).toBe(before);
+      expect(readFileSync(victim, "utf8")).toBe("must stay intact");
+    },
+  );
+
+  it("R16: render --user uid:gid owns every file it writes and a dir it creates; a later run may change the owner", async () => {
+    const dir = scratch();
+    const out = join(shm, `r16-user-${counter}`);
+    const { config } = roundConfig(dir, 1);
+    const result = await runCli(["render", "--config", config, "--out", out, "--user", "1000:1001"], {
+      node: NODE24,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(lstatSync(out)).toMatchObject({ uid: 1000, gid: 1001 });
+    for (const file of ["a.txt", "b.txt"])
+      expect(lstatSync(join(out, file))).toMatchObject({ uid: 1000, gid: 1001 });
+    const again = await runCli(["render", "--config", config, "--out", out, "--user", "1002"], {
+      node: NODE24,
+    });
+    expect(again.code, again.stderr).toBe(0);
+    for (const file of ["a.txt", "b.txt"])
+      expect(lstatSync(join(out, file))).toMatchObject({ uid: 1002, gid: 1002 });
+  });
+
+  it("R16: render --user is refused with 64 when secretwrap is not root, before anything is written", async () => {
+    const dir = scratch();
+    chmodSync(dir, 0o755);
+    writeFileSync(join(dir, "v"), "v");
+    chmodSync(join(dir, "v"), 0o644);
+    const out = join(shm, `r16-user-nonroot-${counter}`);
+    const result = await runCli(["render", "--out", out, "--user", "1000"], {
+      node: NODE24,
+      env: { V: `ref+file://${dir}/v` },
+      prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"],
+      cwd: "/",
+    });
+    expect(result.code).toBe(64);
+    expect(result.stderr).toContain("--user needs secretwrap to run as root");
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe("R8: a warning for output dirs others may change", () => {
+  it.each([
+    ["0777", true],
+    ["0770", true],
+    ["0757", true],
+    ["1777", false],
+    ["1770", false],
+    ["0755", false],
+    ["0700", false],
+  ])("R8: render into a dir of mode %s warns about it: %s", async (mode, warns) => {
+    const dir = scratch();
+    writeFileSync(join(dir, "v"), "v");
+    const out = join(shm, `r8-warn-${counter}`);
+    mkdirSync(out);
+    chmodSync(out, parseInt(mode, 8));
+    const result = await runCli(["render", "--out", out], {
+      node: NODE24,
+      env: { V: `ref+file://${dir}/v` },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(/warn: .* is writable by other users and has no sticky bit/.test(result.stderr)).toBe(warns);
+  });
+});
+
+describe("R13-small: audit lines only for delivered secrets", () => {
+  const canMountTmpfs = (() => {
+    try {
+      execFileSync("unshare", ["--mount", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"], {
+        stdio: "ignore",
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.each([
+    ["render", (out: string) => ["render", "--out", out]],
+    ["run", (out: string) => ["run", "--secrets-dir", out, "--", "true"]],
+  ])("R13-small: %s prints its audit lines only once the files are published", async (_what, args) => {
+    const dir = scratch();
+    writeFileSync(join(dir, "small"), "small-value");
+    // A foreign file at a target: publication fails after every secret resolved.
+    const out = join(shm, `audit-${counter}`);
+    mkdirSync(out, { mode: 0o700 });
+    writeFileSync(join(out, "B"), "not secretwrap's");
+    const env = { A_FILE: `ref+file://${dir}/small`, B_FILE: `ref+file://${dir}/small` };
+    const refused = await runCli(args(out), { node: NODE24, env });
+    expect(refused.code).toBe(73);
+    expect(refused.stderr).not.toMatch(/resolved [AB]_FILE/);
+    rmSync(join(out, "B"));
+    const ok = await runCli(args(out), { node: NODE24, env });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr.match(/resolved [AB]_FILE/g)).toHaveLength(2);
+  });
+
+  it.skipIf(!canMountTmpfs)(
+    "R13-small: no audit line when a private 64 KiB tmpfs fills up (ENOSPC) during render",
+    async () => {
+      const dir = scratch();
+      writeFileSync(join(dir, "small"), "small-value");
+      writeFileSync(join(dir, "big"), Buffer.alloc(200 * 1024, 7));
+      const mnt = scratch();
+      const result = await runCli(["render", "--out", `${mnt}/s`], {
+        node: NODE24,
+        env: { A: `ref+file://${dir}/small`, B: `ref+file://${dir}/big` },
+        prefix: [
+          "unshare",
+          "--mount",
+          "sh",
+          "-c",
+          `mount -t tmpfs -o size=64k tmpfs "${mnt}" && "$@"; code=$?; ls -A "${mnt}/s" 2>/dev/null | tr '\\n' ' '; echo "[listing]"; exit $code`,
+          "sh",
+        ],
+      });
+      expect(result.code, result.stderr).toBe(73);
+      expect(result.stderr).toContain("no space left");
+      expect(result.stderr).not.toMatch(/resolved [AB]/);
+      // Nothing published, nothing staged: the dir secretwrap created for --out is empty.
+      expect(result.stdout.trim()).toBe("[listing]");
+    },
+  );
 });
