@@ -18,7 +18,8 @@ export function disableCoreDumps(): string | undefined {
     return undefined; // not Linux, or no /proc: nothing to protect with
   }
   setCoreDumpFilter("0");
-  return caller;
+  // Read as hex digits ("00000033"), but written back as a C literal: "00000023" would be octal.
+  return `0x${caller}`;
 }
 
 /** Writes the filter; a /proc that refuses it leaves nothing else to try. */
