@@ -8,6 +8,7 @@ import {
   applyVariables,
   BOOLEAN,
   choice,
+  helpWithVariables,
   count,
   DURATION,
   list,
@@ -76,7 +77,7 @@ function addCommonOptions(command: Program): Program {
         "--env-file",
         "dotenv file; values may be references (repeatable: all are loaded, in order)",
         paths("<file>"),
-      ).default([]),
+      ).default([], "none"),
     )
     .addOption(
       new Setting(
@@ -106,7 +107,7 @@ function addCommonOptions(command: Program): Program {
         "--allow-name",
         "allow a target name that changes how programs load code (repeatable)",
         list("<name>", "variable"),
-      ).default([]),
+      ).default([], "none"),
     );
 }
 
@@ -218,7 +219,7 @@ Exit codes: the command's own (128+N if it died from signal N); 64 usage, 78 con
             "--keep-env",
             "keep this variable for the command (repeatable)",
             list("<name>", "variable"),
-          ).default([]),
+          ).default([], "none"),
         )
         .addHelpText(
           "after",
@@ -358,7 +359,7 @@ Example:
   const names = only !== undefined && isSubcommandName(only) && only !== "completion" ? [only] : SUBCOMMANDS;
   for (const name of names) {
     const sub = subcommands[name]();
-    sub.configureOutput(program.configureOutput()).exitOverride();
+    sub.configureOutput(program.configureOutput()).configureHelp(helpWithVariables).exitOverride();
     program.addCommand(sub);
   }
   return program;

@@ -4,7 +4,7 @@
 // SECRETWRAP_ALLOW_DISK=false turned disk writes on, and it reads process.env behind the caller's back.
 // Here each option carries its value kind, its variable's name is derived from its long flag (so a new
 // option cannot lack one), and one parse function per kind serves both sources.
-import { InvalidArgumentError, Option, type Command as Program } from "commander";
+import { Help, InvalidArgumentError, Option, type Command as Program } from "commander";
 import { parseDuration } from "./duration.ts";
 import { SecretwrapError } from "./errors.ts";
 
@@ -119,10 +119,7 @@ export class Setting<T = unknown> extends Option {
   constructor(flags: string, description: string, kind: ValueKind<T>) {
     const long = flags.split(/[ ,|]+/).find((f) => f.startsWith("--")) ?? flags;
     const variable = variableFor(long);
-    super(
-      kind.placeholder === undefined ? flags : `${flags} ${kind.placeholder}`,
-      `${description} [env ${variable}]`,
-    );
+    super(kind.placeholder === undefined ? flags : `${flags} ${kind.placeholder}`, description);
     this.kind = kind;
     this.variable = variable;
     if (kind.placeholder !== undefined) {
@@ -165,6 +162,22 @@ export function applyVariables(command: Program, env: Readonly<Record<string, st
     command.setOptionValueWithSource(key, option.fromVariable(value), "env");
   }
 }
+
+/**
+ * Help shows each option's variable beside its default, as commander would for .env() (which is not
+ * used: see the top of this file).
+ */
+export const helpWithVariables = {
+  optionDescription(this: Help, option: Option): string {
+    const text = Help.prototype.optionDescription.call(this, option);
+    if (!(option instanceof Setting)) return text;
+    // commander appends its own " (choices: …, default: …)" after the description, or nothing
+    const extra = text.slice(option.description.length);
+    return extra === ""
+      ? `${text} (env: ${option.variable})`
+      : `${text.slice(0, -1)}, env: ${option.variable})`;
+  },
+};
 
 /** Every Setting of a command, e.g. for tests and completion. */
 export const settingsOf = (command: Program): Setting[] =>
