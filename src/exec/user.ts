@@ -133,7 +133,7 @@ export function readAccountFiles(root = "/etc"): AccountFiles {
   return { ...(passwd === undefined ? {} : { passwd }), ...(group === undefined ? {} : { group }) };
 }
 
-/** Kept for callers that take numbers only: resolves against this system's account files. */
+/** --user's text → the account, looked up in this system's /etc/passwd and /etc/group. */
 export function parseUser(text: string): Account {
   return resolveUser(text, readAccountFiles());
 }
