@@ -22,12 +22,14 @@ export function selectField(fetched: Fetched, field: string | undefined): Uint8A
     }
     return encodeScalar(only, keys[0] as string);
   }
+  // Field names are data: only the document's own keys count, never Object.prototype's
+  // (`#constructor` or `#__proto__` on a secret without them is missing, not a function or "{}").
   const selected = field.startsWith("/")
     ? walkPointer(document, field)
-    : isObject(document)
+    : isObject(document) && Object.hasOwn(document, field)
       ? document[field]
       : undefined;
-  if (selected === undefined || selected === null) {
+  if (selected === undefined) {
     const keys = isObject(document) ? ` (keys: ${Object.keys(document).map(printable).join(", ")})` : "";
     throw new SecretwrapError("FIELD_MISSING", `field "${printable(field)}" is not in the secret${keys}`);
   }
@@ -64,8 +66,26 @@ function walkPointer(document: unknown, pointer: string): unknown {
 function encodeScalar(value: unknown, field: string): Uint8Array {
   if (typeof value === "string") return Buffer.from(value, "utf8");
   if (typeof value === "number" || typeof value === "boolean") return Buffer.from(String(value), "utf8");
-  if (value !== null && typeof value === "object") return Buffer.from(JSON.stringify(value), "utf8");
-  throw new SecretwrapError("FIELD_MISSING", `field "${printable(field)}" is null`);
+  if (value !== null && typeof value === "object") return Buffer.from(serialize(value, field), "utf8");
+  throw new SecretwrapError(
+    "FIELD_MISSING",
+    `field "${printable(field)}" is in the secret, but its value is null`,
+    { hint: "store a value in that field, or select another one" },
+  );
+}
+
+/** An object or array field is passed on as JSON; one nested too deep for the stack is refused. */
+function serialize(value: object, field: string): string {
+  try {
+    return JSON.stringify(value);
+  } catch {
+    // Only a RangeError (stack) can happen for parsed JSON; its message quotes nothing, but say ours.
+    throw new SecretwrapError(
+      "VALUE_UNUSABLE",
+      `field "${printable(field)}" holds JSON nested too deeply to pass on`,
+      { hint: "select a value inside it with a JSON pointer (#/a/b), or store a flatter object" },
+    );
+  }
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,7 @@
 // Pure: declarations → the set of distinct fetches and the targets each one feeds. Every name, file
 // name and mode is validated here, before any provider is loaded or any request is sent.
 import { SecretsFailedError, SecretwrapError } from "./errors.ts";
-import { fetchKey, type Ref } from "./config/ref.ts";
+import { describeRef, fetchKey, type Ref } from "./config/ref.ts";
 import type { Scheme } from "./provider.ts";
 
 export type Output =
@@ -120,7 +120,23 @@ export function parseMode(mode: string): number | string {
 
 const FILE_SUFFIX = "_FILE";
 
-function outputOf(declaration: Declaration): Output | string {
+/** What the target rules look at: a declaration without its reference (which may not have parsed). */
+export type TargetShape = Pick<Declaration, "name" | "file" | "mode" | "source">;
+
+/**
+ * Every problem of a target's name and output, each on its own: a bad name does not hide a bad file
+ * name. Also run for declarations whose reference did not parse, so those are reported in one run.
+ */
+export function targetProblems(shape: TargetShape, allowedNames: ReadonlySet<string>): string[] {
+  const problems: string[] = [];
+  const nameProblem = checkName(shape.name, allowedNames);
+  if (nameProblem !== undefined) problems.push(nameProblem);
+  const output = outputOf(shape);
+  if (typeof output === "string") problems.push(output);
+  return problems;
+}
+
+function outputOf(declaration: TargetShape): Output | string {
   const modeOrProblem = declaration.mode === undefined ? DEFAULT_FILE_MODE : parseMode(declaration.mode);
   if (typeof modeOrProblem === "string") return modeOrProblem;
   const conventionalFile =
@@ -137,10 +153,25 @@ function outputOf(declaration: Declaration): Output | string {
   return problem ?? { kind: "file", fileName, mode: modeOrProblem };
 }
 
+/** Throws one error with every problem of the declarations. */
 export function buildPlan(
   declarations: readonly Declaration[],
   allowedNames: ReadonlySet<string> = new Set(),
 ): Plan {
+  const { plan, problems } = collectPlan(declarations, allowedNames);
+  if (problems.length > 0)
+    throw new SecretsFailedError(problems, `${problems.length} declaration(s) are invalid`);
+  return plan;
+}
+
+/**
+ * The plan of the valid declarations and the problems of the others: the caller joins them with the
+ * loader's problems, so one run reports every problem of every source.
+ */
+export function collectPlan(
+  declarations: readonly Declaration[],
+  allowedNames: ReadonlySet<string> = new Set(),
+): { plan: Plan; problems: SecretwrapError[] } {
   const problems: SecretwrapError[] = [];
   const fetches = new Map<string, Ref>();
   const targets: Target[] = [];
@@ -159,16 +190,12 @@ export function buildPlan(
       continue;
     }
     names.set(declaration.name, declaration.source);
-    const nameProblem = checkName(declaration.name, allowedNames);
-    if (nameProblem !== undefined) {
-      fail(nameProblem);
+    const shapeProblems = targetProblems(declaration, allowedNames);
+    if (shapeProblems.length > 0) {
+      for (const problem of shapeProblems) fail(problem);
       continue;
     }
-    const output = outputOf(declaration);
-    if (typeof output === "string") {
-      fail(output);
-      continue;
-    }
+    const output = outputOf(declaration) as Output;
     if (output.kind === "file") {
       const owner = fileOwners.get(output.fileName);
       if (owner !== undefined) {
@@ -201,9 +228,24 @@ export function buildPlan(
       );
     }
   }
-  if (problems.length > 0)
-    throw new SecretsFailedError(problems, `${problems.length} declaration(s) are invalid`);
-  return { fetches, targets, schemes };
+  return { plan: { fetches, targets, schemes }, problems };
+}
+
+/**
+ * `get REF`: one target, called by its reference in every message and audit line (it has no variable
+ * name, and "value" told the user nothing). Its output is stdout, so no name or file rule applies.
+ */
+export function planForGet(ref: Ref): Plan {
+  const key = fetchKey(ref);
+  const target: Target = {
+    name: describeRef(ref.raw),
+    ref,
+    key,
+    output: { kind: "env" },
+    optional: false,
+    source: "argument",
+  };
+  return { fetches: new Map([[key, ref]]), targets: [target], schemes: [ref.scheme] };
 }
 
 function printable(text: string): string {

@@ -37,14 +37,19 @@ export function parseEnvFile(text: string): { entries: EnvFileEntry[]; problems:
     const rest = body.slice(eq + 1).trimStart();
     const quote = rest[0];
     if (quote === '"' || quote === "'") {
-      // A quoted value may continue over the following lines until its closing quote.
-      let raw = rest.slice(1);
-      let end = findClosingQuote(raw, quote);
+      // A quoted value may continue over the following lines until its closing quote. Each line is
+      // scanned once and the pieces joined at the end: re-scanning (or indexing a string grown by +=)
+      // from the start made an unclosed quote at the top of a large file cost one pass per line.
+      const pieces = [rest.slice(1)];
+      let end = closingQuote(pieces[0] as string, quote);
       while (end === -1 && index + 1 < lines.length) {
         index++;
-        raw += "\n" + (lines[index] as string);
-        end = findClosingQuote(raw, quote);
+        const next = lines[index] as string;
+        pieces.push(next);
+        end = closingQuote(next, quote);
+        if (end !== -1) end += offsetOfLast(pieces);
       }
+      const raw = pieces.join("\n");
       if (end === -1) {
         problems.push({
           line: lineNumber,
@@ -71,7 +76,11 @@ export function parseEnvFile(text: string): { entries: EnvFileEntry[]; problems:
   return { entries, problems };
 }
 
-function findClosingQuote(text: string, quote: string): number {
+/**
+ * The index of the closing quote in one line, or -1. A backslash at the end of a line escapes the
+ * newline that joins it to the next, so the next line is scanned from its start like any other.
+ */
+function closingQuote(text: string, quote: string): number {
   for (let i = 0; i < text.length; i++) {
     if (quote === '"' && text[i] === "\\") {
       i++;
@@ -80,6 +89,13 @@ function findClosingQuote(text: string, quote: string): number {
     if (text[i] === quote) return i;
   }
   return -1;
+}
+
+/** Where the last piece starts in pieces.join("\n"). */
+function offsetOfLast(pieces: readonly string[]): number {
+  let offset = 0;
+  for (let i = 0; i < pieces.length - 1; i++) offset += (pieces[i] as string).length + 1;
+  return offset;
 }
 
 function unescape(text: string): string {

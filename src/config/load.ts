@@ -1,42 +1,52 @@
-// Reads the three declaration sources (inherited env, --env-file, config file) and merges them.
-// Every problem is collected and reported at once. The YAML parser and the schema are loaded only
-// when a config file exists, so a run without one pays nothing for them.
-import { existsSync, readFileSync } from "node:fs";
-import { SecretsFailedError, SecretwrapError } from "../errors.ts";
-import type { Declaration } from "../plan.ts";
+// Reads the three declaration sources (inherited env, every --env-file in order, config file) and
+// merges them by the one precedence rule of precedence.ts. Nothing here throws for bad input: every
+// problem is collected, so that with the plan's own checks one run reports all of them. The YAML
+// parser and the schema are loaded only when a config file exists, so a run without one pays nothing.
+import { existsSync } from "node:fs";
+import { SecretwrapError } from "../errors.ts";
+import type { Declaration, TargetShape } from "../plan.ts";
 import { loadProvider, type Scheme } from "../provider.ts";
 import { parseEnvFile } from "./envfile.ts";
 import { formatPath } from "./issues.ts";
-import { commonJs } from "../interop.ts";
+import { ENVIRONMENT, settleValues, type PlainValue } from "./precedence.ts";
+import { readDeclarationFile } from "./read.ts";
 import { isRef, parseRef } from "./ref.ts";
+import type { ConfigParts } from "./schema.ts";
+import { parseYamlData } from "./yaml.ts";
 
 export interface LoadInput {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Explicit --config; otherwise ./secretwrap.yaml when it exists. */
   readonly configPath?: string;
-  readonly envFile?: string;
+  /** Every --env-file, in the order given; a later file wins over an earlier one for plain values. */
+  readonly envFiles?: readonly string[];
 }
 
 export interface Loaded {
   readonly declarations: readonly Declaration[];
-  /** Plain (non-reference) values from --env-file: set for the app unless already in its environment. */
+  /** Plain (non-reference) values from the env-files that no stronger source replaced. */
   readonly envFileValues: Readonly<Record<string, string>>;
   readonly providerOptions: Readonly<Partial<Record<Scheme, unknown>>>;
   readonly allowNames: readonly string[];
   readonly configPath: string | undefined;
+  /** Every problem found; the caller adds the plan's and reports them in one error. */
+  readonly problems: readonly SecretwrapError[];
+  /** A value that lost to a stronger source (precedence.ts): names and sources only. */
+  readonly warnings: readonly string[];
+  /** Declarations whose reference did not parse: their names and outputs are still checked. */
+  readonly refless: readonly TargetShape[];
 }
 
 export const DEFAULT_CONFIG = "secretwrap.yaml";
 
-type Problem = SecretwrapError;
-
-function configProblem(where: string, message: string): Problem {
+function configProblem(where: string, message: string): SecretwrapError {
   return new SecretwrapError("CONFIG_INVALID", `${where}: ${message}`);
 }
 
 export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
-  const problems: Problem[] = [];
+  const problems: SecretwrapError[] = [];
   const declarations: Declaration[] = [];
+  const refless: TargetShape[] = [];
   const addDeclaration = (
     name: string,
     raw: string,
@@ -52,117 +62,110 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
           subject: { secret: name, ref: error.subject.ref ?? "" },
         }),
       );
+      refless.push({
+        name,
+        source,
+        ...(extra.file === undefined ? {} : { file: extra.file }),
+        ...(extra.mode === undefined ? {} : { mode: extra.mode }),
+      });
     }
   };
 
   for (const [name, value] of Object.entries(input.env)) {
     if (value === undefined || name.startsWith("SECRETWRAP_") || !isRef(value)) continue;
-    addDeclaration(name, value, "environment");
+    addDeclaration(name, value, ENVIRONMENT);
   }
 
-  const envFileValues: Record<string, string> = {};
-  if (input.envFile !== undefined) {
-    const text = readText(input.envFile, "--env-file", problems);
-    if (text !== undefined) {
-      const { entries, problems: syntax } = parseEnvFile(text);
-      for (const p of syntax) problems.push(configProblem(`${input.envFile}:${p.line}`, p.message));
-      for (const entry of entries) {
-        const source = `${input.envFile}:${entry.line}`;
-        if (isRef(entry.value)) addDeclaration(entry.name, entry.value, source);
-        else envFileValues[entry.name] = entry.value;
-      }
+  const envFilePlain: PlainValue[] = [];
+  for (const envFile of input.envFiles ?? []) {
+    const read = readDeclarationFile(envFile);
+    if ("problem" in read) {
+      problems.push(configProblem(envFile, `the --env-file ${read.problem}`));
+      continue;
+    }
+    const { entries, problems: syntax } = parseEnvFile(read.text);
+    for (const p of syntax) problems.push(configProblem(`${envFile}:${p.line}`, p.message));
+    for (const entry of entries) {
+      const source = `${envFile}:${entry.line}`;
+      if (isRef(entry.value)) addDeclaration(entry.name, entry.value, source);
+      else envFilePlain.push({ name: entry.name, value: entry.value, source });
     }
   }
 
   const configPath = input.configPath ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
-  let providerOptions: Partial<Record<Scheme, unknown>> = {};
-  let allowNames: string[] = [];
+  const providerOptions: Partial<Record<Scheme, unknown>> = Object.create(null) as Partial<
+    Record<Scheme, unknown>
+  >;
+  let allowNames: readonly string[] = [];
   if (configPath !== undefined) {
-    const text = readText(configPath, "--config", problems);
-    const config = text === undefined ? undefined : await parseConfig(configPath, text, problems);
-    if (config !== undefined) {
-      providerOptions = config.providers ?? {};
-      allowNames = config.allowNames ?? [];
-      for (const [name, entry] of Object.entries(config.secrets ?? {})) {
-        const source = configPath;
+    const parts = await readConfig(configPath, problems);
+    if (parts !== undefined) {
+      allowNames = parts.allowNames;
+      for (const [name, entry] of parts.secrets) {
         if (typeof entry === "string") {
-          addDeclaration(name, entry, source);
+          addDeclaration(name, entry, configPath);
           continue;
         }
-        addDeclaration(name, entry.ref, source, {
+        addDeclaration(name, entry.ref, configPath, {
           optional: entry.optional ?? false,
           ...(entry.file === undefined ? {} : { file: entry.file }),
           ...(entry.mode === undefined ? {} : { mode: entry.mode }),
         });
       }
-      for (const [scheme, options] of Object.entries(providerOptions) as [Scheme, unknown][]) {
-        try {
-          const issues = (await loadProvider(scheme)).validateOptions(options ?? {});
-          for (const issue of issues) {
-            problems.push(
-              configProblem(
-                configPath,
-                `${formatPath(["providers", scheme, ...issue.path])}: ${issue.message}`,
-              ),
-            );
-          }
-        } catch (error) {
-          if (!(error instanceof SecretwrapError)) throw error;
-          problems.push(configProblem(configPath, `providers.${scheme}: ${error.message}`));
-        }
+      for (const [scheme, options] of parts.providers) {
+        providerOptions[scheme] = options;
+        await checkProviderOptions(configPath, scheme, options, problems);
       }
     }
   }
 
-  if (problems.length > 0)
-    throw new SecretsFailedError(problems, `${problems.length} problem(s) in the declarations`);
-  return { declarations, envFileValues, providerOptions, allowNames, configPath };
+  const { envFileValues, warnings } = settleValues(input.env, declarations, envFilePlain);
+  return {
+    declarations,
+    envFileValues,
+    providerOptions,
+    allowNames,
+    configPath,
+    problems,
+    warnings,
+    refless,
+  };
 }
 
-function readText(path: string, option: string, problems: Problem[]): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (error) {
-    problems.push(
-      configProblem(
-        path,
-        `cannot read the ${option} file (${(error as NodeJS.ErrnoException).code ?? "error"})`,
-      ),
-    );
+async function readConfig(path: string, problems: SecretwrapError[]): Promise<ConfigParts | undefined> {
+  const read = readDeclarationFile(path);
+  if ("problem" in read) {
+    problems.push(configProblem(path, `the --config file ${read.problem}`));
     return undefined;
   }
+  const [parsed, { validateConfig }] = await Promise.all([parseYamlData(read.text), import("./schema.ts")]);
+  if ("problems" in parsed) {
+    for (const p of parsed.problems) problems.push(configProblem(`${path}:${p.where}`, p.message));
+    return undefined;
+  }
+  const { parts, issues } = validateConfig(parsed.data);
+  for (const issue of issues) {
+    const where = formatPath(issue.path);
+    problems.push(configProblem(path, `${where === "" ? "(top level)" : where}: ${issue.message}`));
+  }
+  return parts;
 }
 
-async function parseConfig(path: string, text: string, problems: Problem[]) {
-  const [yaml, { validateConfig }] = await Promise.all([import("yaml"), import("./schema.ts")]);
-  const { parseDocument } = commonJs(yaml);
-  // YAML 1.2 is a superset of JSON, so one parser serves both and always gives line and column.
-  // Its messages quote the offending line, which could hold a secret: only position and kind are kept.
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    for (const error of document.errors) {
+async function checkProviderOptions(
+  configPath: string,
+  scheme: Scheme,
+  options: unknown,
+  problems: SecretwrapError[],
+): Promise<void> {
+  try {
+    const issues = (await loadProvider(scheme)).validateOptions(options ?? {});
+    for (const issue of issues) {
       problems.push(
-        configProblem(
-          `${path}:${lineAndColumn(text, error.pos[0])}`,
-          `not valid YAML or JSON (${error.code})`,
-        ),
+        configProblem(configPath, `${formatPath(["providers", scheme, ...issue.path])}: ${issue.message}`),
       );
     }
-    return undefined;
+  } catch (error) {
+    if (!(error instanceof SecretwrapError)) throw error;
+    problems.push(configProblem(configPath, `providers.${scheme}: ${error.message}`));
   }
-  const result = validateConfig(document.toJS());
-  if (!result.success) {
-    for (const issue of result.issues) {
-      const where = formatPath(issue.path);
-      problems.push(configProblem(path, `${where === "" ? "(top level)" : where}: ${issue.message}`));
-    }
-    return undefined;
-  }
-  return result.data;
-}
-
-function lineAndColumn(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  return `${line}:${offset - before.lastIndexOf("\n")}`;
 }

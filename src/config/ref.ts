@@ -164,7 +164,8 @@ function parseParams(
   allowed: readonly string[],
   fail: (why: string) => never,
 ): Record<string, string> {
-  const params: Record<string, string> = {};
+  // Parameter names are user input: a null-prototype map, so `constructor` or `__proto__` is a name.
+  const params: Record<string, string> = Object.create(null) as Record<string, string>;
   if (query === "") return params;
   for (const part of query.split("&")) {
     const eq = part.indexOf("=");

@@ -1,18 +1,24 @@
 // The config file's shape (zod/mini: a few KB instead of zod's whole bundle). Strict everywhere: a
 // typo such as `optinal: true` is an error with its path, never silently ignored.
+//
+// Each part (version, providers, every secret, allowNames) is checked on its own, so one bad part
+// never hides the problems of another, and the valid parts still go on to the reference and target
+// checks: one run reports every problem of the file.
+//
+// User keys are data: zod's output rebuilds objects by assignment, which turns a `__proto__` key into
+// a prototype change and drops it. So zod only judges; the values handed on are the caller's own,
+// read with Object.entries (own keys only) into arrays of pairs.
 import type { ProviderOptionsIssue } from "../provider.ts";
+import { SCHEMES, type Scheme } from "../provider.ts";
 import { toIssues } from "./issues.ts";
 import {
   array,
   boolean,
-  custom,
   literal,
   optional,
-  record,
   safeParse,
   strictObject,
   string,
-  unknown,
   type infer as Infer,
 } from "zod/mini";
 
@@ -23,51 +29,114 @@ const SecretObject = strictObject({
   optional: optional(boolean()),
 });
 
-// A union would report "Invalid input" for a typo inside the object form; checking the two forms
-// separately keeps the precise path and reason.
-const SecretEntry = custom<string | Infer<typeof SecretObject>>(
-  (value) => typeof value === "string" || safeParse(SecretObject, value).success,
-);
+export type SecretEntry = string | Infer<typeof SecretObject>;
 
-export const ConfigFile = strictObject({
-  version: literal(1),
-  providers: optional(
-    strictObject({
-      vault: optional(unknown()),
-      awssecrets: optional(unknown()),
-      gcpsecrets: optional(unknown()),
-      azurekeyvault: optional(unknown()),
-      file: optional(unknown()),
-    }),
-  ),
-  secrets: optional(record(string(), SecretEntry)),
-  allowNames: optional(array(string())),
-});
+const TOP_LEVEL_KEYS = ["version", "providers", "secrets", "allowNames"] as const;
 
-export type ConfigFile = Infer<typeof ConfigFile>;
+/** The valid parts of a config file; each list keeps the file's order. */
+export interface ConfigParts {
+  readonly secrets: readonly (readonly [name: string, entry: SecretEntry])[];
+  readonly providers: readonly (readonly [scheme: Scheme, options: unknown])[];
+  readonly allowNames: readonly string[];
+}
 
-export function validateConfig(
-  data: unknown,
-): { success: true; data: ConfigFile } | { success: false; issues: ProviderOptionsIssue[] } {
-  const result = safeParse(ConfigFile, data);
-  if (result.success) return { success: true, data: result.data };
+export interface ConfigValidation {
+  readonly parts: ConfigParts;
+  readonly issues: readonly ProviderOptionsIssue[];
+}
+
+/** A mapping as YAML and JSON give it: an object that is not an array. */
+function isMapping(value: unknown): value is object {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function ownEntries(value: object): [string, unknown][] {
+  return Object.entries(value);
+}
+
+export function validateConfig(data: unknown): ConfigValidation {
   const issues: ProviderOptionsIssue[] = [];
-  for (const [issue] of result.error.issues.map((i) => toIssues([i]))) {
-    if (issue === undefined) continue;
-    const [top, name] = issue.path;
-    const entry: unknown =
-      top === "secrets" && name !== undefined
-        ? (data as { secrets: Record<string, unknown> }).secrets[name]
-        : undefined;
-    const inner = typeof entry === "object" && entry !== null ? safeParse(SecretObject, entry) : undefined;
-    if (inner !== undefined && !inner.success) {
-      for (const i of toIssues(inner.error.issues))
-        issues.push({ path: [...issue.path, ...i.path], message: i.message });
-    } else if (top === "secrets" && name !== undefined && issue.path.length === 2) {
-      issues.push({ path: issue.path, message: "expected a reference string or an object with ref" });
-    } else {
-      issues.push(issue);
+  const secrets: [string, SecretEntry][] = [];
+  const providers: [Scheme, unknown][] = [];
+  let allowNames: string[] = [];
+  const parts = (): ConfigParts => ({ secrets, providers, allowNames });
+  if (!isMapping(data)) {
+    issues.push({ path: [], message: "expected object" });
+    return { parts: parts(), issues };
+  }
+  const top = new Map(ownEntries(data));
+  const unknownTop = [...top.keys()].filter((k) => !(TOP_LEVEL_KEYS as readonly string[]).includes(k));
+  if (unknownTop.length > 0) {
+    issues.push(...toIssues([{ code: "unrecognized_keys", path: [], message: "", keys: unknownTop }]));
+  }
+  const version = safeParse(literal(1), top.get("version"));
+  if (!version.success) issues.push(...prefixed(["version"], toIssues(version.error.issues)));
+
+  const providerBlock = top.get("providers");
+  if (providerBlock !== undefined) {
+    if (!isMapping(providerBlock)) issues.push({ path: ["providers"], message: "expected object" });
+    else {
+      const unknownSchemes: string[] = [];
+      for (const [scheme, options] of ownEntries(providerBlock)) {
+        if ((SCHEMES as readonly string[]).includes(scheme)) providers.push([scheme as Scheme, options]);
+        else unknownSchemes.push(scheme);
+      }
+      if (unknownSchemes.length > 0) {
+        issues.push(
+          ...toIssues([
+            { code: "unrecognized_keys", path: ["providers"], message: "", keys: unknownSchemes },
+          ]),
+        );
+      }
     }
   }
-  return { success: false, issues };
+
+  const secretBlock = top.get("secrets");
+  if (secretBlock !== undefined) {
+    if (!isMapping(secretBlock)) issues.push({ path: ["secrets"], message: "expected object" });
+    else {
+      for (const [name, entry] of ownEntries(secretBlock)) {
+        if (typeof entry === "string") {
+          secrets.push([name, entry]);
+          continue;
+        }
+        if (!isMapping(entry)) {
+          issues.push({
+            path: ["secrets", name],
+            message: "expected a reference string or an object with ref",
+          });
+          continue;
+        }
+        const checked = safeParse(SecretObject, entry);
+        if (checked.success) secrets.push([name, ownSecretObject(entry)]);
+        else issues.push(...prefixed(["secrets", name], toIssues(checked.error.issues)));
+      }
+    }
+  }
+
+  const names = top.get("allowNames");
+  if (names !== undefined) {
+    const checked = safeParse(array(string()), names);
+    if (checked.success) allowNames = [...(names as string[])];
+    else issues.push(...prefixed(["allowNames"], toIssues(checked.error.issues)));
+  }
+  return { parts: parts(), issues };
+}
+
+/** The checked object, read by own keys only (never through a prototype). */
+function ownSecretObject(entry: object): Infer<typeof SecretObject> {
+  const own = new Map(ownEntries(entry));
+  return {
+    ref: own.get("ref") as string,
+    ...(own.has("file") ? { file: own.get("file") as string } : {}),
+    ...(own.has("mode") ? { mode: own.get("mode") as string } : {}),
+    ...(own.has("optional") ? { optional: own.get("optional") as boolean } : {}),
+  };
+}
+
+function prefixed(
+  path: readonly (string | number)[],
+  issues: readonly ProviderOptionsIssue[],
+): ProviderOptionsIssue[] {
+  return issues.map((issue) => ({ path: [...path, ...issue.path], message: issue.message }));
 }

@@ -22,7 +22,9 @@ export const PRISTINE_BASE = ["PATH", "HOME", "TERM", "LANG"] as const;
 
 export function buildChildEnv(input: ChildEnvInput): Record<string, string> {
   const keep = new Set(input.keepEnv);
-  const env: Record<string, string> = {};
+  // Variable names are data: with a null prototype, `__proto__` is set like any name and `name in env`
+  // sees only real variables (not `constructor`, `toString`, … from Object.prototype).
+  const env: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(input.inherited)) {
     if (value === undefined) continue;
     if (input.pristine && !keep.has(name) && !(PRISTINE_BASE as readonly string[]).includes(name)) continue;

@@ -102,8 +102,8 @@ describe("config validation", () => {
     );
     fc.assert(
       fc.property(config, (data) => {
-        const result = validateConfig(data);
-        if (!result.success) for (const issue of result.issues) expect(typeof issue.message).toBe("string");
+        const { issues } = validateConfig(data);
+        for (const issue of issues) expect(typeof issue.message).toBe("string");
       }),
       RUNS,
     );
@@ -119,11 +119,8 @@ describe("config validation", () => {
         ),
         async (text) => {
           writeFileSync(file, text);
-          try {
-            await loadDeclarations({ env: {}, configPath: file });
-          } catch (error) {
-            if (!(error instanceof SecretwrapError)) throw error;
-          }
+          const { problems } = await loadDeclarations({ env: {}, configPath: file });
+          for (const problem of problems) expect(problem).toBeInstanceOf(SecretwrapError);
         },
       ),
       RUNS,
@@ -229,5 +226,152 @@ describe("field selection", () => {
       ),
       RUNS,
     );
+  });
+});
+
+// R13: each parser of user bytes answers with a value or an error whose exit code is documented for it;
+// nothing thrown gets past its boundary (70 would be a bug), and nothing aborts Node.
+describe("R13: parsers of user bytes never throw past their boundary", () => {
+  const anchorsAndAliases = fc
+    .array(
+      fc.oneof(
+        fc.constantFrom(
+          "&a ",
+          "*a",
+          "*b",
+          "&b [*a, *a, *a]",
+          "[*a,*a,*a,*a,*a,*a,*a,*a,*a]",
+          "<<: *a",
+          "! ",
+          "!!binary ",
+          "? ",
+        ),
+        fc.string({ unit: "binary", maxLength: 6 }),
+        fc.constantFrom("\n", "\n  ", ": ", "- ", "{", "}", "[", "]", ",", '"', "'", "#"),
+      ),
+      { maxLength: 40 },
+    )
+    .map((parts) => parts.join(""));
+  const billionLaughs = fc.integer({ min: 2, max: 12 }).map((levels) => {
+    const lines = ['a0: &a0 ["lol"]'];
+    for (let i = 1; i <= levels; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(",")}]`,
+      );
+    return `version: 1\n${lines.join("\n")}\n`;
+  });
+  const deepFlow = fc
+    .integer({ min: 1, max: 5_000 })
+    .map((d) => `version: 1\nsecrets: ${"[".repeat(d)}${"]".repeat(d)}\n`);
+
+  it("R13: config loader (YAML and JSON): any bytes → declarations or problems that are all 78", async () => {
+    const file = join(work, "r13.yaml");
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ unit: "binary" }),
+          fc.jsonValue().map((v) => JSON.stringify(v)),
+          anchorsAndAliases.map((t) => `version: 1\nsecrets:\n  A: ${t}\n`),
+          anchorsAndAliases,
+          billionLaughs,
+          deepFlow,
+        ),
+        async (text) => {
+          writeFileSync(file, text);
+          const { problems } = await loadDeclarations({ env: {}, configPath: file });
+          for (const problem of problems) expect(problem.exitCode).toBe(78);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("R13: flow collections nested 100k and 500k deep are data or 78", async () => {
+    const file = join(work, "deep.yaml");
+    for (const depth of [100_000, 500_000]) {
+      writeFileSync(file, `version: 1\nsecrets: ${"[".repeat(depth)}${"]".repeat(depth)}\n`);
+      const { problems } = await loadDeclarations({ env: {}, configPath: file });
+      expect(problems.length).toBeGreaterThan(0);
+      for (const problem of problems) expect(problem.exitCode).toBe(78);
+    }
+  });
+
+  it("R13: an undefined alias and an alias bomb are 78 with a sentence, not 70", async () => {
+    const cases: [string, RegExp][] = [
+      ["version: 1\nsecrets:\n  A: *nope\n", /refers to an anchor .* not defined/],
+      [
+        `version: 1\n${Array.from({ length: 10 }, (_, i) =>
+          i === 0
+            ? 'l0: &l0 ["lol"]'
+            : `l${i}: &l${i} [${Array(10)
+                .fill(`*l${i - 1}`)
+                .join(",")}]`,
+        ).join("\n")}\n`,
+        /aliases expand to too much data/,
+      ],
+    ];
+    for (const [text, message] of cases) {
+      const file = join(work, "alias.yaml");
+      writeFileSync(file, text);
+      const { problems } = await loadDeclarations({ env: {}, configPath: file });
+      expect(problems.map((p) => p.exitCode)).toEqual([78]);
+      expect(problems[0]?.message).toMatch(message);
+    }
+  });
+
+  it("R13: a config or env-file past 1 MiB (or endless, /dev/zero) is 78, read no further", async () => {
+    const big = join(work, "big.env");
+    writeFileSync(big, `A=${"x".repeat(1024 * 1024)}\n`);
+    for (const input of [{ envFiles: [big] }, { configPath: big }, { configPath: "/dev/zero" }]) {
+      const { problems } = await loadDeclarations({ env: {}, ...input });
+      expect(problems.map((p) => p.exitCode)).toEqual([78]);
+      expect(problems[0]?.message).toMatch(/larger than 1 MiB/);
+    }
+  });
+
+  it("R13: env-file parser: any bytes → entries and numbered problems, in time linear in the size", () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.string({ unit: "binary" }),
+          fc
+            .array(fc.constantFrom('A="', "B='", "\\", "\n", "x", "#", "=", '"', "'", "export "), {
+              maxLength: 60,
+            })
+            .map((p) => p.join("")),
+        ),
+        (text) => {
+          const { entries, problems } = parseEnvFile(text);
+          for (const entry of entries) expect(entry.name).toMatch(NAME_PATTERN);
+          for (const problem of problems) expect(problem.line).toBeGreaterThan(0);
+        },
+      ),
+      RUNS,
+    );
+    // An unclosed quote at the top of a large file: one pass, not one pass per line (was quadratic).
+    const lines = 100_000;
+    const text = `A="never closed\n${"B=1\n".repeat(lines)}`;
+    const started = performance.now();
+    const { problems } = parseEnvFile(text);
+    expect(problems).toEqual([{ line: 1, message: "the double quote is never closed" }]);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+
+  it("R13: reference parser: any string → a Ref or an error whose exit code is 78", () => {
+    fc.assert(
+      fc.property(refLike, (raw) => {
+        try {
+          parseRef(raw);
+        } catch (error) {
+          expect(error).toBeInstanceOf(SecretwrapError);
+          expect((error as SecretwrapError).exitCode).toBe(78);
+        }
+      }),
+      RUNS,
+    );
+    const huge = `ref+vault://secret/${"a".repeat(1024 * 1024)}?version=${"9".repeat(1000)}#${"f".repeat(1000)}`;
+    expect(() => parseRef(huge)).toThrow(SecretwrapError);
   });
 });

@@ -1,0 +1,72 @@
+// Load → plan, with every problem of every pass (file syntax, schema, references, targets) in ONE
+// error: fixing a config never reveals a new batch of problems that were there all along.
+import { SecretsFailedError, SecretwrapError } from "../errors.ts";
+import { collectPlan, planForGet, targetProblems, type Plan } from "../plan.ts";
+import { loadDeclarations, type Loaded, type LoadInput } from "./load.ts";
+import { parseRef } from "./ref.ts";
+
+export type DeclaringCommand = "run" | "check" | "get" | "render";
+
+export interface DeclareInput extends LoadInput {
+  readonly command: DeclaringCommand;
+  /** `get`'s argument. */
+  readonly ref?: string;
+  readonly allowNames: readonly string[];
+  /** check/render: nothing declared is a success only when asked for. */
+  readonly allowEmpty: boolean;
+}
+
+export interface Declared {
+  readonly loaded: Loaded;
+  readonly plan: Plan;
+}
+
+export const NOTHING_DECLARED_HINT =
+  "declare secrets as ref+… variables, in an --env-file or in the config file (secretwrap.yaml or --config); pass --allow-empty (SECRETWRAP_ALLOW_EMPTY=true) if an empty set is intended";
+
+export async function declare(input: DeclareInput): Promise<Declared> {
+  const loaded = await loadDeclarations(input);
+  const problems: SecretwrapError[] = [...loaded.problems];
+  let plan: Plan = { fetches: new Map(), targets: [], schemes: [] };
+  if (input.command === "get") {
+    try {
+      plan = planForGet(parseRef(input.ref ?? ""));
+    } catch (error) {
+      if (!(error instanceof SecretwrapError)) throw error;
+      problems.push(error);
+    }
+  } else {
+    const allowed = new Set([...input.allowNames, ...loaded.allowNames]);
+    const collected = collectPlan(loaded.declarations, allowed);
+    plan = collected.plan;
+    problems.push(...collected.problems);
+    for (const shape of loaded.refless) {
+      for (const message of targetProblems(shape, allowed)) {
+        problems.push(
+          new SecretwrapError("TARGET_INVALID", `${message} (declared in ${shape.source})`, {
+            subject: { secret: printableName(shape.name) },
+          }),
+        );
+      }
+    }
+  }
+  if (problems.length > 0) {
+    throw new SecretsFailedError(problems, `${problems.length} problem(s) in the declarations`);
+  }
+  // A CI smoke test (`check`) or an init container (`render`) that declares nothing has forgotten
+  // the injection: that is a failure, not a success. `run` with nothing declared is a plain exec
+  // wrapper, which is a legitimate use.
+  const empty = plan.targets.length === 0 && (input.command === "check" || input.command === "render");
+  if (empty && !input.allowEmpty) {
+    throw new SecretwrapError(
+      "CONFIG_INVALID",
+      `nothing is declared: ${input.command} has no secret to ${input.command === "check" ? "check" : "write"}`,
+      { hint: NOTHING_DECLARED_HINT },
+    );
+  }
+  return { loaded, plan };
+}
+
+function printableName(name: string): string {
+  return name.replace(/[^\x20-\x7e]/g, "?").slice(0, 100);
+}

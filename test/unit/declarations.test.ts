@@ -1,0 +1,371 @@
+// The declaration rules of issue #13: keys are data (R4), nothing declared is not a success (R5),
+// every --env-file is loaded (R14), one precedence rule with a warning per conflict (R15), and one run
+// reports every problem of every pass (R17).
+import fc from "fast-check";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { declare, type DeclareInput } from "../../src/config/declare.ts";
+import { loadDeclarations } from "../../src/config/load.ts";
+import { parseEnvFile } from "../../src/config/envfile.ts";
+import { parseRef } from "../../src/config/ref.ts";
+import { SecretsFailedError, SecretwrapError } from "../../src/errors.ts";
+import { buildChildEnv } from "../../src/output/env.ts";
+
+const work = mkdtempSync(join(tmpdir(), "secretwrap-decl-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+let counter = 0;
+const file = (text: string, ext = "yaml"): string => {
+  const path = join(work, `f${counter++}.${ext}`);
+  writeFileSync(path, text);
+  return path;
+};
+
+/** The messages of a failed declare(), one per problem, or [] when it succeeded. */
+async function problemsOf(input: Partial<DeclareInput>): Promise<string[]> {
+  try {
+    await declare({ command: "check", env: {}, allowNames: [], allowEmpty: true, ...input });
+    return [];
+  } catch (error) {
+    if (!(error instanceof SecretwrapError)) throw error;
+    const all = error instanceof SecretsFailedError ? error.failures : [error];
+    return all.map((e) => `${e.subject.secret ?? ""} ${e.code} ${e.message}`);
+  }
+}
+
+// Keys that name Object.prototype's machinery, plus any string at all.
+const OBJECT_MACHINERY = [
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "hasOwnProperty",
+  "valueOf",
+  "__defineGetter__",
+  "isPrototypeOf",
+];
+const anyKey = fc.oneof(fc.constantFrom(...OBJECT_MACHINERY), fc.string({ maxLength: 20 }));
+const identifierKey = fc.oneof(
+  fc.constantFrom(...OBJECT_MACHINERY.filter((k) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k))),
+  fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/),
+);
+
+describe("R4: map keys are data", () => {
+  const secretRef = "ref+file:///run/secret";
+
+  it("R4: any secret name in a YAML or JSON config is declared or refused with 78, never ignored", async () => {
+    await fc.assert(
+      fc.asyncProperty(anyKey, fc.boolean(), fc.boolean(), async (name, json, objectForm) => {
+        const entry = objectForm ? { ref: secretRef } : secretRef;
+        const text = json
+          ? `{"version": 1, "secrets": {${JSON.stringify(name)}: ${JSON.stringify(entry)}}}`
+          : `version: 1\nsecrets:\n  ${JSON.stringify(name)}: ${JSON.stringify(entry)}\n`;
+        const loaded = await loadDeclarations({ env: {}, configPath: file(text) });
+        const declared = loaded.declarations.map((d) => d.name);
+        if (loaded.problems.length === 0) {
+          expect(declared).toEqual([name]);
+          // …and the plan either keeps it as a target or refuses it with 78.
+          const problems = await problemsOf({ configPath: file(text) });
+          if (problems.length > 0) expect(problems.join("\n")).toMatch(/TARGET_INVALID/);
+        } else {
+          for (const p of loaded.problems) expect(p.exitCode).toBe(78);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it.each(OBJECT_MACHINERY)("R4: %j is a name like any other in every place", async (key) => {
+    const valid = /^[A-Za-z_][A-Za-z0-9_]*$/.test(key);
+    // config: secrets
+    const config = await loadDeclarations({
+      env: {},
+      configPath: file(`{"version": 1, "secrets": {${JSON.stringify(key)}: "ref+file:///x"}}`, "json"),
+    });
+    expect(config.declarations.map((d) => d.name)).toEqual([key]);
+    // config: a secret object's own keys and the top level are strict: an unknown key is refused, not skipped
+    const strictSecret = await problemsOf({
+      configPath: file(
+        `{"version": 1, "secrets": {"A": {"ref": "ref+file:///x", ${JSON.stringify(key)}: 1}}}`,
+      ),
+    });
+    expect(strictSecret.join("\n")).toContain(`unknown key ${JSON.stringify(key)}`);
+    const strictTop = await problemsOf({ configPath: file(`{"version": 1, ${JSON.stringify(key)}: {}}`) });
+    expect(strictTop.join("\n")).toContain(`unknown key ${JSON.stringify(key)}`);
+    // config: providers
+    const providers = await problemsOf({
+      configPath: file(`{"version": 1, "providers": {${JSON.stringify(key)}: {}}}`),
+    });
+    expect(providers.join("\n")).toContain(`providers: unknown key ${JSON.stringify(key)}`);
+    // reference parameters
+    expect(() => parseRef(`ref+vault://secret/app?${key}=1`)).toThrow(/unknown parameter/);
+    // env-file: a reference is declared, a plain value is kept
+    if (valid) {
+      const envFile = file(`${key}=ref+file:///x\nPLAIN_${key}=1\n${key}2=plain\n`, "env");
+      const loaded = await loadDeclarations({ env: {}, envFiles: [envFile] });
+      expect(loaded.declarations.map((d) => d.name)).toEqual([key]);
+      expect(Object.entries(loaded.envFileValues)).toEqual([
+        [`PLAIN_${key}`, "1"],
+        [`${key}2`, "plain"],
+      ]);
+    } else {
+      expect(parseEnvFile(`${key}=ref+file:///x`).problems).toHaveLength(1);
+    }
+    // environment
+    const env = JSON.parse(`{${JSON.stringify(key)}: "ref+file:///x"}`) as Record<string, string>;
+    const fromEnv = await loadDeclarations({ env });
+    expect(fromEnv.declarations.map((d) => d.name)).toEqual([key]);
+  });
+
+  it("R4: any env-file name reaches the app's environment as a name (or is a numbered problem)", () => {
+    fc.assert(
+      fc.property(
+        identifierKey,
+        fc.string({ maxLength: 10 }).filter((v) => !/[\s#"'\\]/.test(v)),
+        (name, value) => {
+          const { entries, problems } = parseEnvFile(`${name}=${value}`);
+          expect(problems).toEqual([]);
+          const envFileValues = Object.fromEntries(entries.map((e) => [e.name, e.value]));
+          const env = buildChildEnv({
+            inherited: {},
+            pristine: false,
+            keepEnv: [],
+            envFileValues,
+            declaredNames: new Set(),
+            assigned: new Map(),
+            consumedEnv: [],
+          });
+          expect(Object.hasOwn(env, name)).toBe(true);
+          expect(env[name]).toBe(value);
+          expect(Object.keys(env)).toEqual([name]);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe("R5: nothing declared", () => {
+  it.each([
+    ["check", false, 78],
+    ["render", false, 78],
+    ["check", true, 0],
+    ["render", true, 0],
+    ["run", false, 0],
+    ["run", true, 0],
+  ] as const)("R5: %s with nothing declared, allowEmpty=%s → %i", async (command, allowEmpty, code) => {
+    let exit = 0;
+    try {
+      await declare({ command, env: { PATH: "/bin" }, allowNames: [], allowEmpty });
+    } catch (error) {
+      if (!(error instanceof SecretwrapError)) throw error;
+      exit = error.exitCode;
+      expect(error.hint).toMatch(/--allow-empty/);
+    }
+    expect(exit).toBe(code);
+  });
+
+  it("R5: a declared secret is not empty, whatever declares it", async () => {
+    for (const input of [
+      { env: { A: "ref+file:///x" } },
+      { env: {}, envFiles: [file("A=ref+file:///x", "env")] },
+      { env: {}, configPath: file("version: 1\nsecrets: { A: ref+file:///x }") },
+    ]) {
+      const { plan } = await declare({ command: "check", allowNames: [], allowEmpty: false, ...input });
+      expect(plan.targets.map((t) => t.name)).toEqual(["A"]);
+    }
+  });
+});
+
+describe("R14: every --env-file is loaded, in order", () => {
+  it("R14: all files are loaded; a later file wins for a plain value, with a warning", async () => {
+    const a = file("A=one\nB=ref+file:///b\nSAME=x\n", "env");
+    const b = file("A=two\nC=ref+file:///c\nSAME=x\n", "env");
+    const loaded = await loadDeclarations({ env: {}, envFiles: [a, b] });
+    expect(loaded.problems).toEqual([]);
+    expect(loaded.declarations.map((d) => [d.name, d.source])).toEqual([
+      ["B", `${a}:2`],
+      ["C", `${b}:2`],
+    ]);
+    expect({ ...loaded.envFileValues }).toEqual({ A: "two", SAME: "x" });
+    expect(loaded.warnings).toEqual([`A: ${b}:1 replaces the value set in ${a}:1`]);
+  });
+
+  it("R14: each unreadable file is its own 78 naming the file and why; the others are still read", async () => {
+    const dir = join(work, "a-directory");
+    mkdirSync(dir, { recursive: true });
+    const missing = join(work, "missing.env");
+    const bad = file("not an assignment\n", "env");
+    const good = file("G=ref+not-a-scheme://x\n", "env");
+    const problems = await problemsOf({ envFiles: [missing, dir, bad, good, "/dev/zero"] });
+    expect(problems).toHaveLength(5);
+    expect(problems[0]).toMatch(new RegExp(`CONFIG_INVALID ${missing}: the --env-file does not exist`));
+    expect(problems[1]).toMatch(new RegExp(`CONFIG_INVALID ${dir}: the --env-file is a directory`));
+    expect(problems[2]).toMatch(new RegExp(`CONFIG_INVALID ${bad}:1: expected NAME=value`));
+    expect(problems[3]).toMatch(
+      /G REF_INVALID .*it must start with ref\+|G REF_INVALID|G PROVIDER_UNKNOWN|G .*expected ref\+/,
+    );
+    expect(problems[4]).toMatch(/\/dev\/zero: the --env-file is larger than 1 MiB/);
+  });
+});
+
+describe("R15: one precedence rule, a warning per conflict", () => {
+  // Sources a name can come from, weakest first for plain values. The config declares only secrets.
+  type Kind = "plain" | "secret";
+  interface Source {
+    readonly id: "env" | "fileA" | "fileB" | "config";
+    readonly kind: Kind;
+  }
+  const SOURCES: readonly Source[] = [
+    { id: "env", kind: "plain" },
+    { id: "env", kind: "secret" },
+    { id: "fileA", kind: "plain" },
+    { id: "fileA", kind: "secret" },
+    { id: "fileB", kind: "plain" },
+    { id: "fileB", kind: "secret" },
+    { id: "config", kind: "secret" },
+  ];
+  /** The README's rule as a rank: secrets, then the environment, then env-files (later over earlier). */
+  const rank = (s: Source): number =>
+    s.kind === "secret" ? 4 : s.id === "env" ? 3 : s.id === "fileB" ? 2 : 1;
+  const pairs = SOURCES.flatMap((x, i) => SOURCES.slice(i + 1).map((y) => [x, y] as const)).filter(
+    ([x, y]) => x.id !== y.id,
+  );
+
+  it.each(pairs.map(([x, y]) => [`${x.id}:${x.kind}`, `${y.id}:${y.kind}`, x, y] as const))(
+    "R15: %s vs %s",
+    async (_x, _y, x, y) => {
+      const value = (s: Source): string => (s.kind === "secret" ? `ref+file:///${s.id}` : `from-${s.id}`);
+      const env: Record<string, string> = {};
+      let fileA = "";
+      let fileB = "";
+      let config = "version: 1\nsecrets: {}\n";
+      for (const s of [x, y]) {
+        if (s.id === "env") env["A"] = value(s);
+        if (s.id === "fileA") fileA = `A=${value(s)}\n`;
+        if (s.id === "fileB") fileB = `A=${value(s)}\n`;
+        if (s.id === "config") config = `version: 1\nsecrets:\n  A: ${value(s)}\n`;
+      }
+      const paths = { fileA: file(fileA, "env"), fileB: file(fileB, "env"), config: file(config) };
+      const input = { env, envFiles: [paths.fileA, paths.fileB], configPath: paths.config };
+      if (x.kind === "secret" && y.kind === "secret") {
+        // Two secrets for one name are never ranked: "declared twice", 78.
+        const problems = await problemsOf(input);
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(/TARGET_INVALID A is declared twice/);
+        return;
+      }
+      const { loaded, plan } = await declare({
+        command: "check",
+        allowNames: [],
+        allowEmpty: true,
+        ...input,
+      });
+      const [winner, loser] = rank(x) > rank(y) ? [x, y] : [y, x];
+      const where = (s: Source): string =>
+        s.id === "env" ? "the environment" : `${paths[s.id]}${s.id === "config" ? "" : ":1"}`;
+      // The winner is what the app gets: a target for a secret, the plain value otherwise.
+      const childEnv = buildChildEnv({
+        inherited: env,
+        pristine: false,
+        keepEnv: [],
+        envFileValues: loaded.envFileValues,
+        declaredNames: new Set(plan.targets.map((t) => t.name)),
+        assigned: new Map(plan.targets.map((t) => [t.name, "SECRET"])),
+        consumedEnv: [],
+      });
+      expect(childEnv["A"]).toBe(winner.kind === "secret" ? "SECRET" : value(winner));
+      // Exactly one warning, naming the variable and both sources, never a value.
+      expect(loaded.warnings).toHaveLength(1);
+      const warning = loaded.warnings[0] as string;
+      expect(warning.startsWith("A: ")).toBe(true);
+      expect(warning).toContain(where(winner));
+      expect(warning).toContain(where(loser));
+      expect(warning).not.toMatch(/from-/);
+    },
+  );
+
+  it("R15: no warning when nothing conflicts or the plain values agree", async () => {
+    const a = file("A=same\nB=ref+file:///b\n", "env");
+    const loaded = await loadDeclarations({ env: { A: "same", C: "other" }, envFiles: [a] });
+    expect(loaded.warnings).toEqual([]);
+  });
+});
+
+describe("R17: one pass reports every config problem", () => {
+  // Independent problems, each in its own secret or part, each recognisable by a marker in the output.
+  const PROBLEMS = {
+    unknownTopKey: { yaml: "extraTop: 1", marker: /unknown key "extraTop"/ },
+    badVersion: { yaml: "", marker: /version: expected 1/ },
+    unknownProvider: { yaml: "providers: { vualt: {} }", marker: /providers: unknown key "vualt"/ },
+    badAllowNames: { yaml: "allowNames: 5", marker: /allowNames: expected array/ },
+    unknownSecretKey: {
+      secret: "S_KEY: { ref: 'ref+file:///x', optinal: true }",
+      marker: /secrets\.S_KEY: unknown key "optinal"/,
+    },
+    notAnEntry: { secret: "S_NUM: 5", marker: /secrets\.S_NUM: expected a reference string/ },
+    badScheme: { secret: "S_SCHEME: ref+vualt://x/y", marker: /S_SCHEME PROVIDER_UNKNOWN/ },
+    badLocator: { secret: "S_LOC: ref+vault://onlymount", marker: /S_LOC REF_INVALID/ },
+    badName: { secret: "1BAD: ref+file:///x", marker: /1BAD TARGET_INVALID .*not a valid variable name/ },
+    badNameAndRef: {
+      secret: "2BAD: ref+vualt://x",
+      marker: /2BAD TARGET_INVALID .*not a valid variable name/,
+    },
+    dangerousName: { secret: "LD_PRELOAD: ref+file:///x", marker: /LD_PRELOAD TARGET_INVALID/ },
+    badFile: {
+      secret: "S_FILE: { ref: 'ref+file:///x', file: '../up' }",
+      marker: /S_FILE TARGET_INVALID .*start with \.\./,
+    },
+    badMode: {
+      secret: "S_MODE: { ref: 'ref+file:///x', file: m, mode: '0777' }",
+      marker: /S_MODE TARGET_INVALID .*must not let group/,
+    },
+    envFileLine: { envFile: "this is not an assignment", marker: /:1: expected NAME=value/ },
+    envFileRef: { envFile: "E_REF=ref+vault://x", marker: /E_REF REF_INVALID/ },
+    envRef: { env: "ref+gcpsecrets://NOT-A-PROJECT/x", marker: /V_REF REF_INVALID/ },
+    declaredTwice: {
+      envFile: "TWICE=ref+file:///a",
+      secret: "TWICE: ref+file:///b",
+      marker: /TWICE is declared twice/,
+    },
+  } as const;
+  type Name = keyof typeof PROBLEMS;
+  const names = Object.keys(PROBLEMS) as Name[];
+
+  it("R17: any set of independent problems is reported in ONE run, all of them", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.subarray(names, { minLength: 1 }), async (chosen) => {
+        const top: string[] = [];
+        const secrets: string[] = ["GOOD: ref+file:///fine"];
+        const envLines: string[] = [];
+        const env: Record<string, string> = {};
+        for (const name of chosen) {
+          const p = PROBLEMS[name] as { yaml?: string; secret?: string; envFile?: string; env?: string };
+          if (p.yaml !== undefined && p.yaml !== "") top.push(p.yaml);
+          if (p.secret !== undefined) secrets.push(p.secret);
+          if (p.envFile !== undefined) envLines.push(p.envFile);
+          if (p.env !== undefined) env["V_REF"] = p.env;
+        }
+        const yaml = [
+          chosen.includes("badVersion") ? "version: 2" : "version: 1",
+          ...top,
+          "secrets:",
+          ...secrets.map((s) => `  ${s}`),
+        ].join("\n");
+        const problems = await problemsOf({
+          env,
+          configPath: file(yaml),
+          envFiles: [file(envLines.join("\n"), "env")],
+        });
+        const output = problems.join("\n");
+        for (const name of chosen) expect(output, name).toMatch(PROBLEMS[name].marker);
+        // Nothing else: no problem is invented, none reported twice.
+        const expectedCount = chosen.length + (chosen.includes("badNameAndRef") ? 1 : 0);
+        expect(problems, output).toHaveLength(expectedCount);
+        expect(output).not.toMatch(/GOOD/);
+      }),
+      { numRuns: 150 },
+    );
+  });
+});
