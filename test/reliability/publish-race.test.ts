@@ -117,12 +117,15 @@ const ATTACKER_SCRIPT = `
 import * as fs from "node:fs";
 const [out, evil, stop, keepJson] = process.argv.slice(2);
 const keep = new Set(JSON.parse(keepJson));
+const attacked = new Set();
 let n = 0, swaps = 0, stagingSwaps = 0;
 while (!fs.existsSync(stop)) {
   let entries;
   try { entries = fs.readdirSync(out); } catch { continue; }
   for (const name of entries) {
-    if (keep.has(name) || name.startsWith("stolen-")) continue;
+    // Each name once: what sits there afterwards is the attacker's own plant.
+    if (keep.has(name) || name.startsWith("stolen-") || attacked.has(name)) continue;
+    attacked.add(name);
     const path = out + "/" + name;
     try {
       fs.renameSync(path, out + "/stolen-" + n);
