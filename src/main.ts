@@ -69,8 +69,9 @@ type Resolvable = Exclude<Command, { kind: "done" } | { kind: "completion" }>;
 async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: Redactor): Promise<number> {
   const options: CommonOptions = command.options;
   const appView = { ...io.env, ...io.appOnlyEnv };
-  const owner =
-    command.kind === "run" && command.options.user !== undefined ? ownerFor(command.options.user) : undefined;
+  const user =
+    command.kind === "run" ? command.options.user : command.kind === "render" ? command.user : undefined;
+  const owner = user === undefined ? undefined : ownerFor(user);
 
   const loaded = await loadDeclarations({
     env: command.kind === "get" ? {} : appView,
@@ -96,6 +97,7 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
       ...(owner === undefined ? {} : { owner }),
       shared: command.kind === "render",
     });
+    if (dir.warning !== undefined) log.warn(dir.warning);
   }
   try {
     const stop = new AbortController();
@@ -141,15 +143,18 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
       );
     }
     if (command.kind === "check") return 0;
-    for (const report of reports) auditLine(log, report);
+    // Audit lines say a secret was delivered: only once it is (a full tmpfs may still fail the run).
+    const audit = (): void => reports.forEach((report) => auditLine(log, report));
 
     if (command.kind === "get") {
       const value = values.get("value");
       if (value !== undefined) io.writeOut(value);
+      audit();
       return 0;
     }
     const files = filesToWrite(command.kind === "render" ? plan.targets : fileTargets, values);
     const paths = dir === undefined ? new Map<string, string>() : publishFiles(dir.path, files, owner);
+    audit();
     if (command.kind === "render") {
       log.info(`wrote ${paths.size} file(s)`, { dir: dir?.path });
       return 0;
