@@ -1,0 +1,171 @@
+// Declaring secrets through the built CLI, as a user does (bin/secretwrap, every Node the suite uses):
+// keys are data (R4), nothing declared fails check/render (R5), bad YAML is 78 (R13), --env-file is
+// secretwrap's and repeatable (R14), precedence is visible (R15), and `get` names its reference.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { canary } from "../helpers/canary.ts";
+import { runCli } from "../helpers/cli.ts";
+import { NODES } from "../helpers/nodes.ts";
+
+const work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-decl-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+let counter = 0;
+const write = (name: string, text: string): string => {
+  const path = join(work, `${counter++}-${name}`);
+  writeFileSync(path, text);
+  return path;
+};
+
+/** The app's environment as `env` printed it, one NAME=value per line (values here have no newline). */
+const envOf = (stdout: string): Map<string, string> =>
+  new Map(
+    stdout
+      .split("\n")
+      .filter((l) => l.includes("="))
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] as const),
+  );
+
+describe.each(NODES)("declarations ($name)", (node) => {
+  it("R4: __proto__, constructor and toString are names like any other: config, env-file, environment", async () => {
+    const secret = canary("PROTO");
+    const secretFile = write("secret", secret);
+    const ref = `ref+file://${secretFile}`;
+    const config = write("c.json", `{"version": 1, "secrets": {"__proto__": ${JSON.stringify(ref)}}}`);
+    const envFile = write(
+      "a.env",
+      `constructor=${ref}\ntoString=plain-from-file\nvalueOf=ref+file:///nonexistent-${counter}\n`,
+    );
+    const result = await runCli(["run", "--config", config, "--env-file", envFile, "--", "/usr/bin/env"], {
+      env: { hasOwnProperty: ref },
+      node,
+    });
+    // valueOf's secret does not exist: the run fails closed (69), which proves valueOf was declared.
+    expect(result.code, result.stderr).toBe(69);
+    expect(result.stderr).toMatch(/valueOf/);
+
+    const ok = write("b.env", `constructor=${ref}\ntoString=plain-from-file\n`);
+    const started = await runCli(["run", "--config", config, "--env-file", ok, "--", "/usr/bin/env"], {
+      env: { hasOwnProperty: ref },
+      node,
+    });
+    expect(started.code, started.stderr).toBe(0);
+    const env = envOf(started.stdout);
+    expect(env.get("__proto__")).toBe(secret);
+    expect(env.get("constructor")).toBe(secret);
+    expect(env.get("hasOwnProperty")).toBe(secret);
+    expect(env.get("toString")).toBe("plain-from-file");
+  });
+
+  it.each([
+    ["check", [], 78],
+    ["check", ["--allow-empty"], 0],
+    ["render", [], 78],
+    ["render", ["--allow-empty"], 0],
+  ] as const)("R5: %s %j with nothing declared exits %i", async (command, extra, code) => {
+    const out = join(work, `out-${counter++}`);
+    const args =
+      command === "render" ? ["render", "--out", out, "--allow-disk", ...extra] : ["check", ...extra];
+    const result = await runCli(args, { node, cwd: work });
+    expect(result.code, result.stderr).toBe(code);
+    if (code === 78) {
+      expect(result.stderr).toMatch(/nothing is declared/);
+      expect(result.stderr).toMatch(/--allow-empty/);
+    }
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  it.each([
+    ["true", 0],
+    ["yes", 0],
+    ["false", 78],
+    ["0", 78],
+  ] as const)(
+    "R5: SECRETWRAP_ALLOW_EMPTY=%s for check → %i; run with nothing declared still starts",
+    async (value, code) => {
+      const result = await runCli(["check"], { node, cwd: work, env: { SECRETWRAP_ALLOW_EMPTY: value } });
+      expect(result.code, result.stderr).toBe(code);
+      const run = await runCli(["run", "--", "true"], { node, cwd: work });
+      expect(run.code, run.stderr).toBe(0);
+    },
+  );
+
+  it("R13: an undefined YAML alias and an alias bomb are 78, never 70", async () => {
+    const laughs = [`l0: &l0 ["lol"]`];
+    for (let i = 1; i < 10; i++)
+      laughs.push(
+        `l${i}: &l${i} [${Array(10)
+          .fill(`*l${i - 1}`)
+          .join(",")}]`,
+      );
+    for (const text of [
+      "version: 1\nsecrets:\n  A: *undefined_anchor\n",
+      `version: 1\n${laughs.join("\n")}\n`,
+    ]) {
+      const result = await runCli(["check", "--config", write("c.yaml", text)], { node });
+      expect(result.code, result.stderr).toBe(78);
+      expect(result.stderr).toMatch(/alias/);
+    }
+  });
+
+  // Node itself reads every `--env-file` in argv up to the first `--`, even after the script's name
+  // (src/node_dotenv.cc), and exits 9 before any JavaScript runs when the file is missing or not a file.
+  // So whatever starts Node for secretwrap must put `--` before the script (the old sh launcher:
+  // `exec node … -- dist/bin.js "$@"`); a `#!/usr/bin/env node` script cannot, and fails this test.
+  it("R14: --env-file is secretwrap's: a missing file or a directory is 78 naming it, never Node's exit 9", async () => {
+    const missing = join(work, "missing.env");
+    const dir = join(work, "a-dir.env");
+    mkdirSync(dir, { recursive: true });
+    for (const [path, why] of [
+      [missing, /does not exist/],
+      [dir, /is a directory/],
+    ] as const) {
+      for (const form of [["--env-file", path], [`--env-file=${path}`]]) {
+        const result = await runCli(["check", ...form], { node, cwd: work });
+        expect(result.code, result.stderr).toBe(78);
+        expect(result.stderr).toContain(path);
+        expect(result.stderr).toMatch(why);
+        expect(result.stderr).not.toMatch(/^node:/m);
+      }
+    }
+  });
+
+  it("R14: every --env-file is loaded in order; a later file wins for a plain value, with a warning", async () => {
+    const a = write("a.env", `FROM_A=ref+file://${write("sa", "secret-a")}\nSHARED=first\n`);
+    const b = write("b.env", `FROM_B=ref+file://${write("sb", "secret-b")}\nSHARED=second\n`);
+    const result = await runCli(["run", "--env-file", a, "--env-file", b, "--", "/usr/bin/env"], { node });
+    expect(result.code, result.stderr).toBe(0);
+    const env = envOf(result.stdout);
+    expect(env.get("FROM_A")).toBe("secret-a");
+    expect(env.get("FROM_B")).toBe("secret-b");
+    expect(env.get("SHARED")).toBe("second");
+    expect(result.stderr).toContain(`SHARED: ${b}:2 replaces the value set in ${a}:2`);
+  });
+
+  it("R15: a secret replaces the caller's value with a warning naming both sources, never a value", async () => {
+    const secret = canary("PREC");
+    const file = write("a.env", `A=ref+file://${write("s", secret)}\n`);
+    const result = await runCli(["run", "--env-file", file, "--", "/usr/bin/env"], {
+      node,
+      env: { A: "from-the-caller" },
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(envOf(result.stdout).get("A")).toBe(secret);
+    expect(result.stderr).toContain(
+      `A: the secret declared in ${file}:1 replaces the value inherited from the environment`,
+    );
+    expect(result.stderr).not.toContain("from-the-caller");
+  });
+
+  it("R13-small: get names its secret by its reference; a null field says it is null", async () => {
+    const json = write("s.json", JSON.stringify({ present: null }));
+    const missing = await runCli(["get", `ref+file://${json}#absent`], { node });
+    expect(missing.code).toBe(69);
+    expect(missing.stderr).toContain(`ref+file://${json}#absent FIELD_MISSING`);
+    expect(missing.stderr).not.toMatch(/\bvalue FIELD_MISSING/);
+    const nulled = await runCli(["get", `ref+file://${json}#present`], { node });
+    expect(nulled.code).toBe(69);
+    expect(nulled.stderr).toMatch(/field "present" is in the secret, but its value is null/);
+  });
+});
