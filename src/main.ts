@@ -1,8 +1,7 @@
 // load → plan → resolve → output → exec. Every failure becomes one message and one exit code; the
 // command is started only when every declared secret resolved.
 import { parseCommandLine, type Command, type CommonOptions } from "./cli.ts";
-import { loadDeclarations } from "./config/load.ts";
-import { parseRef } from "./config/ref.ts";
+import { declare } from "./config/declare.ts";
 import { deliver, filesToWrite } from "./deliver.ts";
 import { asSecretwrapError, SecretsFailedError, SecretwrapError } from "./errors.ts";
 import { startCommand } from "./exec/start.ts";
@@ -10,7 +9,6 @@ import { parseUser, requireRoot, type Account } from "./exec/user.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { withAccountHome } from "./output/env.ts";
 import { prepareSecretsDir, publishFiles, removeSecretsDir, type SecretsDir } from "./output/files.ts";
-import { buildPlan, type Declaration } from "./plan.ts";
 import { Redactor } from "./redact.ts";
 import { auditLine, consequenceOf, printCheck, reportError } from "./report.ts";
 import { resolvePlan } from "./resolve.ts";
@@ -73,17 +71,17 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
     command.kind === "run" ? command.options.user : command.kind === "render" ? command.user : undefined;
   const owner = user === undefined ? undefined : ownerFor(user);
 
-  const loaded = await loadDeclarations({
+  // `get` resolves only its argument: the environment and env-files declare nothing for it.
+  const { loaded, plan } = await declare({
+    command: command.kind,
     env: command.kind === "get" ? {} : appView,
     ...(options.config === undefined ? {} : { configPath: options.config }),
-    ...(options.envFile === undefined || command.kind === "get" ? {} : { envFile: options.envFile }),
+    envFiles: command.kind === "get" ? [] : options.envFiles,
+    ...(command.kind === "get" ? { ref: command.ref } : {}),
+    allowNames: options.allowNames,
+    allowEmpty: command.kind === "check" || command.kind === "render" ? command.allowEmpty : false,
   });
-  const declarations: readonly Declaration[] =
-    command.kind === "get"
-      ? [{ name: "value", ref: parseRef(command.ref), optional: false, source: "argument" }]
-      : loaded.declarations;
-  const plan = buildPlan(declarations, new Set([...options.allowNames, ...loaded.allowNames]));
-  if (plan.targets.length === 0 && command.kind !== "run") log.warn("no secrets are declared");
+  for (const warning of loaded.warnings) log.warn(warning);
 
   // Check the secrets dir before any request: a wrong dir is a fast, local failure.
   const fileTargets =
@@ -147,7 +145,7 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
     const audit = (): void => reports.forEach((report) => auditLine(log, report));
 
     if (command.kind === "get") {
-      const value = values.get("value");
+      const value = values.get(plan.targets[0]?.name ?? "");
       if (value !== undefined) io.writeOut(value);
       audit();
       return 0;
