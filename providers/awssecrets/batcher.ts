@@ -27,9 +27,13 @@ export class RegionBatcher {
   /** The identity may call GetSecretValue but not BatchGetSecretValue: stop trying to batch. */
   #batchDenied = false;
 
-  constructor(client: SecretsManagerClient, sdk: Sdk) {
+  /** The configured endpoint, named in network failures (undefined: the SDK's default). */
+  readonly #endpoint: string | undefined;
+
+  constructor(client: SecretsManagerClient, sdk: Sdk, endpoint?: string) {
     this.#client = client;
     this.#sdk = sdk;
+    this.#endpoint = endpoint;
   }
 
   get(id: string, signal: AbortSignal): Promise<SecretValue> {
@@ -59,14 +63,14 @@ export class RegionBatcher {
         abortSignal: allAborted(chunk.map((w) => w.signal)),
       });
     } catch (error) {
-      const failure = mapSdkError(error, "BatchGetSecretValue", "AWS Secrets Manager");
+      const failure = mapSdkError(error, "BatchGetSecretValue", "AWS Secrets Manager", this.#endpoint);
       if (failure.code === "ACCESS_DENIED") {
         // Many policies grant only GetSecretValue; each secret then goes out on its own.
         this.#batchDenied = true;
         await Promise.all(chunk.map((w) => this.#single(w)));
         return;
       }
-      for (const w of chunk) w.reject(mapSdkError(error, w.id, "AWS Secrets Manager"));
+      for (const w of chunk) w.reject(mapSdkError(error, w.id, "AWS Secrets Manager", this.#endpoint));
       return;
     }
     const values = output.SecretValues ?? [];
@@ -88,7 +92,10 @@ export class RegionBatcher {
   }
 
   #single(w: Waiter): Promise<void> {
-    return getSingle(this.#client, this.#sdk, { SecretId: w.id }, w.signal, w.id).then(w.resolve, w.reject);
+    return getSingle(this.#client, this.#sdk, { SecretId: w.id }, w.signal, w.id, this.#endpoint).then(
+      w.resolve,
+      w.reject,
+    );
   }
 }
 

@@ -62,7 +62,7 @@ export async function connect(rawOptions: unknown, ctx: ProviderContext): Promis
   try {
     credentials = await source.provider();
   } catch (error) {
-    throw mapCredentialError(error, source.kind);
+    throw mapCredentialError(error, source.kind, false, source.endpoint);
   }
   for (const value of [credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken]) {
     if (value !== undefined && value !== "") ctx.addSecret(value);
@@ -80,7 +80,7 @@ export async function connect(rawOptions: unknown, ctx: ProviderContext): Promis
         requestHandler: handler,
         ...withEndpoint(endpoint),
       });
-      entry = { client, batcher: new RegionBatcher(client, sdk) };
+      entry = { client, batcher: new RegionBatcher(client, sdk, endpoint) };
       clients.set(region, entry);
     }
     return entry;
@@ -108,6 +108,7 @@ export async function connect(rawOptions: unknown, ctx: ProviderContext): Promis
               },
               signal,
               what,
+              endpoint,
             );
       return toFetched(value, what);
     },

@@ -23,16 +23,26 @@ export const NO_CREDENTIALS_HINT =
  * chain's last resort, IMDS without AWS_EC2_METADATA_SERVICE_ENDPOINT), so silence there means "no
  * credentials here", as GCP's metadata detection says, not a network fault to retry.
  */
-export function mapCredentialError(error: unknown, source: SourceKind, discovered = false): SecretwrapError {
+export function mapCredentialError(
+  error: unknown,
+  source: SourceKind,
+  discovered = false,
+  endpoint?: string,
+): SecretwrapError {
   if (error instanceof SecretwrapError) return error;
   if (discovered) return noInstanceCredentials(error);
   const e = (typeof error === "object" && error !== null ? error : {}) as SdkErrorShape & {
     message?: string;
   };
   // Every source's socket and TLS failures, by the one rule (STS, the container endpoint, IMDS).
-  const network = networkError(error, { where: `login (${source}): ${SOURCE_ENDPOINT[source]}` });
+  // fromHttp keeps only the socket error's text ("Error: connect ECONNREFUSED 127.0.0.1:1").
+  const network = networkError(error, {
+    where: `login (${source}): ${SOURCE_ENDPOINT[source]}`,
+    endpoint,
+    fromMessage: source === "container",
+  });
   if (network !== undefined) return network;
-  if (e.$metadata !== undefined) return mapSdkError(error, `login (${source})`, "AWS STS");
+  if (e.$metadata !== undefined) return mapSdkError(error, `login (${source})`, "AWS STS", endpoint);
   if (e.code === "ENOENT" || e.code === "EACCES") {
     return new SecretwrapError(
       "AUTH_FAILED",

@@ -28,6 +28,8 @@ interface CredentialSource {
   /** Credentials the SDK reads itself (tokens in env or files), to be masked in every output. */
   readonly credentialPaths?: readonly string[];
   readonly credentialValues?: readonly string[];
+  /** The endpoint this source calls when it is configured (STS, the container endpoint), for messages. */
+  readonly endpoint?: string;
 }
 
 interface ChainInput {
@@ -49,13 +51,17 @@ export async function pickCredentialSource(input: ChainInput): Promise<Credentia
       : { filepath: env["AWS_SHARED_CREDENTIALS_FILE"] }),
     ...(env["AWS_CONFIG_FILE"] === undefined ? {} : { configFilepath: env["AWS_CONFIG_FILE"] }),
   };
+  const stsEndpoint = endpointFor(
+    options.stsEndpoint,
+    env,
+    "AWS_ENDPOINT_URL_STS",
+    options.allowHttp === true,
+  );
   const stsConfig = {
     maxAttempts: 1,
     requestHandler: input.handler,
     ...(input.region === undefined ? {} : { region: input.region }),
-    ...withEndpoint(
-      endpointFor(options.stsEndpoint, env, "AWS_ENDPOINT_URL_STS", options.allowHttp === true),
-    ),
+    ...withEndpoint(stsEndpoint),
   };
   const accessKeyId = env["AWS_ACCESS_KEY_ID"];
   const secretAccessKey = env["AWS_SECRET_ACCESS_KEY"];
@@ -84,6 +90,7 @@ export async function pickCredentialSource(input: ChainInput): Promise<Credentia
       kind: "profile",
       provider: providers.fromIni({ profile, ...files, logger: input.logger, clientConfig: stsConfig }),
       consumedEnv: [],
+      ...(stsEndpoint === undefined ? {} : { endpoint: stsEndpoint }),
     };
   }
   // 3. Web identity (EKS IRSA): the token file is re-read on every login attempt.
@@ -102,6 +109,7 @@ export async function pickCredentialSource(input: ChainInput): Promise<Credentia
       }),
       consumedEnv: [],
       credentialPaths: [tokenFile],
+      ...(stsEndpoint === undefined ? {} : { endpoint: stsEndpoint }),
     };
   }
   // 4. Container credentials (ECS task role, EKS Pod Identity).
@@ -129,6 +137,7 @@ export async function pickCredentialSource(input: ChainInput): Promise<Credentia
         nonEmpty(token) && !nonEmpty(tokenFileForHttp) ? ["AWS_CONTAINER_AUTHORIZATION_TOKEN"] : [],
       credentialPaths: nonEmpty(tokenFileForHttp) ? [tokenFileForHttp] : [],
       credentialValues: nonEmpty(token) ? [token] : [],
+      ...containerOrigin(nonEmpty(relative) ? `http://169.254.170.2${relative}` : (full ?? "")),
     };
   }
   // 5. The default profile of the shared files, else 6. EC2 instance metadata (IMDSv2, then v1), as
@@ -160,13 +169,15 @@ export async function pickCredentialSource(input: ChainInput): Promise<Credentia
       try {
         return await imds();
       } catch (error) {
-        throw mapCredentialError(
-          error,
-          "instance metadata",
-          !nonEmpty(env["AWS_EC2_METADATA_SERVICE_ENDPOINT"]),
-        );
+        const imdsEndpoint = env["AWS_EC2_METADATA_SERVICE_ENDPOINT"];
+        throw mapCredentialError(error, "instance metadata", !nonEmpty(imdsEndpoint), imdsEndpoint);
       }
     },
     consumedEnv: [],
   };
+}
+
+/** The container endpoint's origin only (its path and query may carry an identifier). */
+function containerOrigin(url: string): { endpoint?: string } {
+  return URL.canParse(url) ? { endpoint: new URL(url).origin } : {};
 }

@@ -17,11 +17,13 @@ export async function getSingle(
   input: { SecretId: string; VersionId?: string; VersionStage?: string },
   signal: AbortSignal,
   what: string,
+  /** The configured endpoint, named in network failures (undefined: the SDK's default). */
+  endpoint?: string,
 ): Promise<SecretValue> {
   try {
     return await client.send(new sdk.GetSecretValueCommand(input), { abortSignal: signal });
   } catch (error) {
-    throw mapSdkError(error, what, "AWS Secrets Manager");
+    throw mapSdkError(error, what, "AWS Secrets Manager", endpoint);
   }
 }
 

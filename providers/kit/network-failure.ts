@@ -139,14 +139,51 @@ function kindOf(code: string): NetworkFailureKind | undefined {
   return OTHER_TLS.test(code) ? "tls-failed" : undefined;
 }
 
-/** The network/TLS failure anywhere in `error`'s cause chain, or undefined if there is none. */
-export function networkFailureOf(error: unknown): NetworkFailure | undefined {
+/**
+ * The network/TLS failure anywhere in `error`'s cause chain, or undefined if there is none.
+ * `fromMessage`: for an SDK that keeps only the socket error's text (AWS fromHttp), read Node's own
+ * fixed wording too; never for errors whose messages a server may have written.
+ */
+export function networkFailureOf(error: unknown, fromMessage = false): NetworkFailure | undefined {
   const chain = causeChain(error);
   for (const link of chain) {
     const code = (link as { code?: unknown }).code;
     if (typeof code !== "string") continue;
     const kind = kindOf(code);
     if (kind !== undefined) return { kind, code, host: hostNamedBy(chain) };
+  }
+  if (!fromMessage) return undefined;
+  for (const link of chain) {
+    const message = (link as { message?: unknown }).message;
+    const found = typeof message === "string" ? failureInNodeMessage(message) : undefined;
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+// Node's system errors read "<syscall> <CODE>[ <host>[:<port>]]" (uv_exception); http's reset is
+// "socket hang up"; OpenSSL's verify errors have fixed texts (X509_verify_cert_error_string).
+const NODE_SYSTEM_MESSAGE = /\b(?:getaddrinfo|connect|read|write|socket|queryA{1,4}) (E[A-Z_]+)(?: (\S+))?/;
+const TLS_TEXTS: readonly (readonly [RegExp, string])[] = [
+  [/self[- ]signed certificate in certificate chain/, "SELF_SIGNED_CERT_IN_CHAIN"],
+  [/self[- ]signed certificate/, "DEPTH_ZERO_SELF_SIGNED_CERT"],
+  [/unable to verify the first certificate/, "UNABLE_TO_VERIFY_LEAF_SIGNATURE"],
+  [/unable to get local issuer certificate/, "UNABLE_TO_GET_ISSUER_CERT_LOCALLY"],
+  [/certificate has expired/, "CERT_HAS_EXPIRED"],
+  [/certificate is not yet valid/, "CERT_NOT_YET_VALID"],
+  [/does not match certificate's altnames/, "ERR_TLS_CERT_ALTNAME_INVALID"],
+];
+
+function failureInNodeMessage(message: string): NetworkFailure | undefined {
+  const system = NODE_SYSTEM_MESSAGE.exec(message);
+  const code = system?.[1];
+  if (code !== undefined) {
+    const kind = kindOf(code);
+    if (kind !== undefined) return { kind, code, host: system?.[2] };
+  }
+  if (/\bsocket hang up\b/.test(message)) return { kind: "broken", code: "ECONNRESET", host: undefined };
+  for (const [text, tlsCode] of TLS_TEXTS) {
+    if (text.test(message)) return { kind: kindOf(tlsCode) ?? "tls-failed", code: tlsCode, host: undefined };
   }
   return undefined;
 }
@@ -182,6 +219,8 @@ export interface NetworkErrorContext {
   /** The endpoint the provider was talking to (a URL or host), when it knows it. */
   readonly endpoint?: string | undefined;
   readonly subject?: ErrorSubject;
+  /** Also read Node's own wording in messages (see networkFailureOf). */
+  readonly fromMessage?: boolean;
 }
 
 /**
@@ -189,7 +228,7 @@ export interface NetworkErrorContext {
  * holds none (the provider then maps the HTTP answer). Names the endpoint, never a request or body.
  */
 export function networkError(error: unknown, context: NetworkErrorContext): SecretwrapError | undefined {
-  const failure = networkFailureOf(error);
+  const failure = networkFailureOf(error, context.fromMessage ?? false);
   return failure === undefined ? undefined : errorFor(failure, context, error);
 }
 
