@@ -2,6 +2,8 @@
 // handed over (src/exec/handover.ts), or the CLI.
 import { takeAppOnlyVariables } from "./appenv.ts";
 import { SUPERVISOR_ARG } from "./exec/handover.ts";
+import { environmentObject } from "./launch/environ.ts";
+import { environmentProblem } from "./launch/environ-problem.ts";
 import { writeStderr, writeStdout } from "./log.ts";
 import { main } from "./main.ts";
 import type { SignalRouter } from "./signals.ts";
@@ -11,11 +13,16 @@ export async function runEntry(router: SignalRouter): Promise<number> {
     const { runSupervisor } = await import("./exec/supervisor.ts");
     return await runSupervisor(process.argv[3] ?? "", router);
   }
-  const appOnlyEnv = takeAppOnlyVariables(process.env);
+  // The caller's environment from the kernel's copy: process.env hides names such as "0" (R1).
+  const env = environmentObject();
+  const appOnlyEnv = takeAppOnlyVariables(env);
+  // Out of the real environment too: Node and OpenSSL read some of them there (getenv) when used.
+  takeAppOnlyVariables(process.env);
   return await main({
     argv: process.argv.slice(2),
-    env: { ...process.env },
+    env,
     appOnlyEnv,
+    environmentProblem: environmentProblem(),
     router,
     writeOut: writeStdout,
     writeErr: writeStderr,

@@ -21,6 +21,8 @@ export interface MainIo {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Variables meant for the app only (NODE_OPTIONS, proxies, …), handed back to it unchanged. */
   readonly appOnlyEnv: Readonly<Record<string, string>>;
+  /** The caller's environment could not be taken over exactly (src/launch/environ-problem.ts). */
+  readonly environmentProblem?: SecretwrapError | undefined;
   readonly router: SignalRouter;
   readonly writeOut: (text: string | Uint8Array) => void;
   readonly writeErr: (text: string) => void;
@@ -46,6 +48,7 @@ export async function main(io: MainIo): Promise<number> {
       redactor,
       write: io.writeErr,
     });
+    if (io.environmentProblem !== undefined) throw io.environmentProblem;
     return await execute(command, io, log, redactor);
   } catch (error) {
     const failure = asSecretwrapError(error);

@@ -12,11 +12,12 @@ import type { Handover } from "./handover-schema.ts";
 export const SUPERVISOR_ARG = "--secretwrap-supervisor";
 
 export function handOverToSupervisor(handover: Handover, appEnv: Readonly<Record<string, string>>): never {
-  // Node would apply NODE_OPTIONS and its kin to the supervisor itself: move them aside as
-  // bin/secretwrap does; the supervisor hands them back to the app.
-  const env: Record<string, string> = {};
+  // Node would apply NODE_OPTIONS and its kin to the supervisor itself: move them aside as the
+  // launch does (src/launch/relaunch.ts); the supervisor hands them back to the app. Null prototype:
+  // a variable may be called __proto__.
+  const env = Object.create(null) as Record<string, string>;
   for (const [name, value] of Object.entries(appEnv)) {
-    const appOnly = (APP_ONLY_VARIABLES as readonly string[]).includes(name);
+    const appOnly = APP_ONLY_VARIABLES.includes(name);
     env[appOnly ? LAUNCHER_PREFIX + name : name] = value;
   }
   // A single executable is its own entry point; otherwise Node runs bin.js again.

@@ -4,6 +4,7 @@
 // applies at start-up moved aside (appenv.ts) and handed back to the app.
 import { rmSync } from "node:fs";
 import { takeAppOnlyVariables } from "../appenv.ts";
+import { environmentObject } from "../launch/environ.ts";
 import { asSecretwrapError } from "../errors.ts";
 import { createLogger } from "../log.ts";
 import { Redactor } from "../redact.ts";
@@ -25,14 +26,15 @@ export async function runSupervisor(argument: string, router: SignalRouter): Pro
       if (value !== undefined) redactor.add(value);
     }
     log = createLogger({ level: handover.logLevel, format: handover.logFormat, redactor });
-    const env = { ...process.env };
+    // process.env hides names such as "0": the app's environment comes from the kernel's copy.
+    const env = environmentObject();
     const appOnly = takeAppOnlyVariables(env);
     const stopped = await router.lastCheck({ disarm: false });
     if (stopped !== undefined) throw stoppedBy(stopped);
     return await supervise({
       path: handover.path,
       argv: handover.argv,
-      env: { ...(env as Record<string, string>), ...appOnly },
+      env: { ...env, ...appOnly },
       stopTimeoutMs: handover.stopTimeoutMs,
       router,
       log,

@@ -75,3 +75,26 @@ export function removeAddedByNode(raw: readonly RawVariable[], env: NodeJS.Proce
   const given = new Set(raw.filter((v) => isUtf8(v.name)).map((v) => v.name.toString("utf8")));
   for (const name of Object.keys(env)) if (!given.has(name)) delete env[name];
 }
+
+/**
+ * The caller's environment as a plain (null-prototype) object, built from the kernel's copy where
+ * there is one: process.env hides names that look like array indices ("0", "42": reading them gives
+ * undefined, so a spread drops them) and holds what an `--env-file` of Node's added. Entries that
+ * are not UTF-8 are left out here; the run is refused over them (environ-problem.ts).
+ */
+export function environmentObject(
+  raw: readonly RawVariable[] | undefined = readRawEnviron(),
+): Record<string, string> {
+  const env = Object.create(null) as Record<string, string>;
+  if (raw === undefined) {
+    for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+    return env;
+  }
+  for (const { name, value } of raw) {
+    if (name.length === 0 || !isUtf8(name) || !isUtf8(value)) continue;
+    const text = name.toString("utf8");
+    // The kernel keeps a duplicate; getenv() and Node take the first.
+    if (!Object.hasOwn(env, text)) env[text] = value.toString("utf8");
+  }
+  return env;
+}

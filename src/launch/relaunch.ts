@@ -7,7 +7,7 @@
 // Nothing has been read or fetched yet, so what they did here (a NODE_OPTIONS preload runs once, in
 // this launch phase) met no secret. Without such a variable nothing happens: start-up time matters.
 import { LAUNCHER_PREFIX } from "../appenv.ts";
-import { readRawEnviron, removeAddedByNode, unrepresentable } from "./environ.ts";
+import { environmentObject, readRawEnviron, removeAddedByNode, unrepresentable } from "./environ.ts";
 import { LAUNCH_KNOBS } from "./node-knobs.ts";
 import { superviseRelaunch } from "./supervise-relaunch.ts";
 
@@ -32,8 +32,7 @@ export function relaunchWithoutNodeKnobs(): boolean {
     );
     process.exit(70);
   }
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
+  const env = environmentObject(raw);
   for (const name of present) {
     env[LAUNCHER_PREFIX + name] = env[name] ?? "";
     delete env[name];
@@ -47,17 +46,10 @@ export function relaunchWithoutNodeKnobs(): boolean {
 }
 
 /** The same program and arguments. `--` before the script keeps Node from reading an `--env-file`
- *  of secretwrap's own arguments; the small young generation is the one the launcher always gave. */
+ *  of secretwrap's own arguments. */
 function relaunchArgv(): string[] {
   // A single executable is its own entry point: everything after argv[1] is secretwrap's.
   const isSea = process.getBuiltinModule("node:sea")?.isSea() === true;
   if (isSea) return [process.execPath, ...process.argv.slice(2)];
-  return [
-    process.execPath,
-    ...process.execArgv,
-    "--max-semi-space-size=1",
-    "--",
-    process.argv[1] ?? "",
-    ...process.argv.slice(2),
-  ];
+  return [process.execPath, ...process.execArgv, "--", process.argv[1] ?? "", ...process.argv.slice(2)];
 }
