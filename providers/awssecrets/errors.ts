@@ -3,6 +3,7 @@
 import { SecretwrapError } from "../../src/errors.ts";
 import { clockSkewError, mentionsClockSkew } from "../kit/clock-skew.ts";
 import { networkError } from "../kit/network-failure.ts";
+import { headerReader, retryAfterMs as waitAsked } from "../kit/retry-after.ts";
 
 const NOT_FOUND = new Set(["ResourceNotFoundException"]);
 const DENIED = new Set([
@@ -102,7 +103,7 @@ export function mapSdkError(
     (status !== undefined && status >= 500) ||
     e.$fault === "server"
   ) {
-    const retryAfterMs = parseRetryAfter(e.$response?.headers?.["retry-after"]);
+    const retryAfterMs = waitAsked(headerReader(e.$response?.headers));
     return new SecretwrapError(
       "FETCH_FAILED",
       `${what}: ${service} is ${THROTTLED.has(name) || status === 429 ? "throttling" : "failing"} (${label})`,
@@ -136,12 +137,4 @@ export function mapSdkError(
 function messageOf(error: unknown): string | undefined {
   const message = (error as { message?: unknown } | null)?.message;
   return typeof message === "string" ? message : undefined;
-}
-
-function parseRetryAfter(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
 }

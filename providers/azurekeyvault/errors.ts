@@ -59,21 +59,6 @@ export function transportFailure(
   return undefined;
 }
 
-/** Retry-After in seconds or as an HTTP date, or Azure's millisecond variants. */
-export function retryAfterMs(header: (name: string) => string | undefined): number | undefined {
-  for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
-    const raw = header(name);
-    const ms = Number(raw);
-    if (raw !== undefined && raw !== "" && Number.isFinite(ms) && ms >= 0) return ms;
-  }
-  const value = header("retry-after");
-  if (value === undefined || value === "") return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }

@@ -1,5 +1,5 @@
 // A pipeline policy on the credential's requests that records what the token endpoint answered.
-import { retryAfterMs } from "./errors.ts";
+import { retryAfterMs } from "../kit/retry-after.ts";
 
 /**
  * What the token endpoint last answered. @azure/identity turns MSAL's failures into errors that keep

@@ -2,7 +2,8 @@
 // never its message.
 import type { Ref } from "../../src/config/ref.ts";
 import { SecretwrapError } from "../../src/errors.ts";
-import { chain, firstOf, isRetryableStatus, isText, retryAfterMs, transportFailure } from "./errors.ts";
+import { retryAfterMs } from "../kit/retry-after.ts";
+import { chain, firstOf, isRetryableStatus, isText, transportFailure } from "./errors.ts";
 import { NAME } from "./options.ts";
 
 export function vaultError(error: unknown, ref: Ref, vaultUrl: string): SecretwrapError {

@@ -2,6 +2,7 @@
 import { SecretwrapError } from "../../src/errors.ts";
 import { clockSkewError, mentionsClockSkew } from "../kit/clock-skew.ts";
 import { networkError } from "../kit/network-failure.ts";
+import { headerReader, retryAfterMs } from "../kit/retry-after.ts";
 import { NAME } from "./options.ts";
 
 /** gRPC status codes (google.rpc.Code) by name, for errors that carry the name only. */
@@ -73,7 +74,7 @@ function factsOf(error: unknown): FailureFacts {
     const name = statusName(response?.data);
     const named = name === undefined ? undefined : GRPC_CODES[name];
     if (named !== undefined) facts.grpc ??= named;
-    const retryAfter = retryAfterMs(response?.headers);
+    const retryAfter = retryAfterMs(headerReader(response?.headers));
     if (retryAfter !== undefined) facts.retryAfterMs ??= retryAfter;
     const oauth = oauthError(response?.data);
     if (oauth !== undefined) {
@@ -114,20 +115,6 @@ function statusName(data: unknown): string | undefined {
   }
   const status = (body as { error?: { status?: unknown } } | undefined)?.error?.status;
   return typeof status === "string" && Object.hasOwn(GRPC_CODES, status) ? status : undefined;
-}
-
-function retryAfterMs(headers: unknown): number | undefined {
-  let raw: unknown;
-  // node-fetch's Headers is not the global class: recognise it by shape.
-  if (typeof (headers as { get?: unknown } | undefined)?.get === "function")
-    raw = (headers as Headers).get("retry-after");
-  else if (typeof headers === "object" && headers !== null)
-    raw = (headers as Record<string, unknown>)["retry-after"];
-  if (typeof raw !== "string") return undefined;
-  const seconds = Number(raw);
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-  const date = Date.parse(raw);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 /** One failure, classified by the HTTP status first (REST), then the gRPC status, then the OS error. */

@@ -11,6 +11,7 @@ import { trustingAlso } from "../../src/endpoint.ts";
 import { MAX_SECRET_BYTES } from "../../src/limits.ts";
 import { VERSION } from "../../src/version.ts";
 import type { Settings } from "./settings.ts";
+import { headerReader, retryAfterMs } from "../kit/retry-after.ts";
 
 /** A KV answer is JSON around the value, and JSON escaping can grow it; beyond this it is refused. */
 export const MAX_RESPONSE_BYTES = 4 * MAX_SECRET_BYTES + 64 * 1024;
@@ -105,7 +106,7 @@ export function createTransport(axios: AxiosStatic, settings: Settings): Transpo
         continue;
       }
       if (options.call !== undefined) {
-        const retryAfter = parseRetryAfter(response.headers["retry-after"] as unknown);
+        const retryAfter = retryAfterMs(headerReader(response.headers));
         if (retryAfter !== undefined) options.call.retryAfterMs = retryAfter;
       }
       const type = response.headers["content-type"] as unknown;
@@ -154,11 +155,4 @@ function parseBody(status: number, contentType: string, data: unknown): unknown 
   if (success && (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)))
     throw new NotJson(status, contentType.slice(0, 60), Buffer.byteLength(raw));
   return parsed;
-}
-
-export function parseRetryAfter(value: unknown): number | undefined {
-  if (typeof value !== "string" || value === "") return undefined;
-  if (/^\d+$/.test(value)) return Number(value) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }

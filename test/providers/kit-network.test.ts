@@ -14,6 +14,7 @@ import {
   networkFailureOf,
   type NetworkFailureKind,
 } from "../../providers/kit/network-failure.ts";
+import { headerReader, retryAfterMs } from "../../providers/kit/retry-after.ts";
 import { EXIT_CODE } from "../../src/errors.ts";
 import { createTestPki } from "../servers/tls.ts";
 import { TestServer } from "../servers/harness.ts";
@@ -251,5 +252,41 @@ describe("R18: clock skew", () => {
     const error = clockSkewError("awssecrets: x", "RequestTimeTooSkewed");
     expect([error.exitCode, error.transient, error.hint]).toEqual([77, false, CLOCK_SKEW_HINT]);
     expect(error.hint).toMatch(/clock/);
+  });
+});
+
+describe("R18: one reading of Retry-After for every provider", () => {
+  const NOW = Date.parse("2026-12-06T00:00:00Z");
+  it("R18: delay-seconds, HTTP-dates and Azure's millisecond headers, in every header shape the SDKs use", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 86_400 }),
+        fc.constantFrom("record", "headers", "axios-like"),
+        (seconds, shape) => {
+          const raw: Record<string, string> = { "retry-after": String(seconds) };
+          const headers =
+            shape === "record"
+              ? raw
+              : shape === "headers"
+                ? new Headers(raw)
+                : { get: (name: string): unknown => raw[name.toLowerCase()] };
+          expect(retryAfterMs(headerReader(headers), NOW)).toBe(seconds * 1000);
+          const date = new Date(NOW + seconds * 1000).toUTCString();
+          expect(retryAfterMs(headerReader({ "retry-after": date }), NOW)).toBe(seconds * 1000);
+          expect(
+            retryAfterMs(headerReader({ "retry-after": "999", "x-ms-retry-after-ms": String(seconds) }), NOW),
+          ).toBe(seconds);
+        },
+      ),
+    );
+  });
+
+  it("R18: a malformed or absent value is ignored (backoff applies), a date in the past is no wait", () => {
+    for (const value of [undefined, "", "soon", "-5", "1e3", "0x10"]) {
+      const headers = value === undefined ? {} : { "retry-after": value };
+      expect(retryAfterMs(headerReader(headers), NOW), String(value)).toBeUndefined();
+    }
+    expect(retryAfterMs(headerReader({ "retry-after": "Thu, 01 Jan 2026 00:00:00 GMT" }), NOW)).toBe(0);
+    expect(retryAfterMs(headerReader({ get: () => 5 }), NOW)).toBeUndefined();
   });
 });
