@@ -99,7 +99,7 @@ await build({
     externalize("core", /^\./, (path, args) => {
       if (!path.startsWith(SRC + "/")) return undefined;
       if (sharedWithProviders.has(path)) return "../core.js";
-      // Code only providers use (endpoint.ts, network.ts) is bundled with them, so that its builtins
+      // Code only providers use (endpoint.ts) is bundled with them, so that its builtins
       // (net, tls) load with the first provider that needs them; a copy of anything core.js holds
       // would be a second SecretwrapError class, or a second cache.
       if (coreInputs.has(path)) {
