@@ -232,7 +232,7 @@ export function networkError(error: unknown, context: NetworkErrorContext): Secr
   return failure === undefined ? undefined : errorFor(failure, context, error);
 }
 
-export function errorFor(
+function errorFor(
   failure: NetworkFailure,
   context: NetworkErrorContext,
   cause?: unknown,
