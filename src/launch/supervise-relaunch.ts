@@ -1,7 +1,7 @@
 // Node without process.execve (Node 20): secretwrap runs as a child of this launch process, which
 // only forwards signals and exits as the child did. As PID 1 a signal without a handler is
 // discarded, so every stop signal gets one before the child exists.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { constants } from "node:os";
 import { isatty } from "node:tty";
 import { FORWARDED_SIGNALS } from "../signals.ts";
@@ -14,19 +14,24 @@ export function superviseRelaunch(argv: readonly string[], env: Readonly<Record<
   // still holds the caller's whole environment (bootstrap credentials included): close it.
   const inspector = process.getBuiltinModule("node:inspector");
   if (inspector.url() !== undefined) inspector.close();
-  const [file = process.execPath, ...args] = argv;
-  const child = spawn(file, args, { stdio: "inherit", env, argv0: file });
+  // Listeners before the child exists: a stop signal in between would otherwise kill only this
+  // process, and the child would go on to resolve and start the app. Node runs them after this
+  // synchronous stretch, when the child is there to receive the signal.
   const terminal = isatty(0);
+  const forward: { to?: ChildProcess } = {};
   for (const signal of FORWARDED_SIGNALS) {
     process.on(signal, () => {
       if (terminal && FROM_TERMINAL.includes(signal)) return;
       try {
-        child.kill(signal);
+        forward.to?.kill(signal);
       } catch {
         // already gone: its exit follows
       }
     });
   }
+  const [file = process.execPath, ...args] = argv;
+  const child = spawn(file, args, { stdio: "inherit", env, argv0: file });
+  forward.to = child;
   // Node's own binary failing to start is a broken installation (a bug for secretwrap): no app ran.
   child.once("error", () => {
     process.stderr.write("secretwrap: error: could not start Node again without its app-only variables\n");

@@ -205,6 +205,47 @@ describe.each(NODES)("R1 under $name: the environment reaches the app byte for b
   );
 });
 
+describe.each(NODES)("R1 under $name: the launch phase and signals", (node) => {
+  it.each([
+    ["without a Node knob", {}],
+    ["while Node starts again without NODE_OPTIONS", { NODE_OPTIONS: "--no-deprecation" }],
+  ])(
+    "R1: a SIGTERM at any moment before the app exists ends the run with 143, %s (randomized, 20 trials)",
+    async (_label, knob) => {
+      // Vault never answers, so only the signal can end the run; the app would leave a marker.
+      vault.server.script((r) => r.path.includes("/app/never"), [{ kind: "hang" }], { forever: true });
+      const token = await vault.createToken(["secret/data/app/*"]);
+      const outcomes: string[] = [];
+      for (let trial = 0; trial < 20; trial++) {
+        const dir = scratch();
+        const marker = join(dir, "started");
+        const running = startCli(["run", "--", "touch", marker], {
+          node,
+          env: {
+            ...knob,
+            VAULT_ADDR: vault.url,
+            VAULT_CACERT: pki.caFile,
+            VAULT_TOKEN: token,
+            N: "ref+vault://secret/app/never#x",
+            R1_TRIAL: dir,
+          },
+        });
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
+        running.child.kill("SIGTERM");
+        const result = await running.result;
+        // Before Node's own start-up is over a default disposition ends it by the signal itself; a
+        // shell sees 143 either way.
+        const status = result.code ?? (result.signal === "SIGTERM" ? 143 : -1);
+        if (status !== 143 || readdirSync(dir).length > 0) outcomes.push(`${result.code}/${result.signal}`);
+        // Nothing of the run lives on (a launch parent killed alone would leave secretwrap resolving).
+        const alive = await processesWith(`R1_TRIAL=${dir}`);
+        if (alive.length > 0) outcomes.push(`left running: ${alive.join(" ")}`);
+      }
+      expect(outcomes).toEqual([]);
+    },
+  );
+});
+
 describe.each(NODES)("R6 under $name: Node's knobs act in the app, never in secretwrap", (node) => {
   it("R6: NODE_DEBUG=net,http,tls,https,fetch,http2 prints no request of secretwrap's (no X-Vault-Token), and reaches the app", async () => {
     const token = await vault.createToken(["secret/data/app/*"]);
@@ -319,6 +360,23 @@ cp.spawn = function (file, args, ...rest) { mark([file, ...(Array.isArray(args) 
     expect([...app.keys()].filter((name) => name.startsWith("SECRETWRAP_"))).toEqual([]);
   });
 });
+
+/** Live processes whose environment holds `entry`, after giving exiting ones a moment. */
+async function processesWith(entry: string): Promise<number[]> {
+  const find = (): number[] =>
+    readdirSync("/proc")
+      .filter((name) => /^\d+$/.test(name))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/environ`, "latin1").split("\0").includes(entry);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  for (let i = 0; i < 50 && find().length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  return find();
+}
 
 function onlyChild(pid: number): number {
   const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/);
