@@ -8,7 +8,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
 import { CLI, PROBE, probeStart, readProbe, type CliResult } from "../helpers/cli.ts";
-import { NODE24, REPO } from "../helpers/nodes.ts";
+import { NODE24 } from "../helpers/nodes.ts";
 import { SEA, ensureSea } from "../container/images.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-sea-"));
@@ -170,8 +170,10 @@ describe("the single executable (Node SEA)", () => {
     const failed = await sea(["run", "--", "node", PROBE, "--exit", "0"], env);
     expect(failed.code).toBe(69);
     expect(failed.stderr).not.toContain("extra certs");
-    // Positive control: Node started with the variable does warn.
-    const direct = await exec(NODE24.bin, [`${REPO}/dist/bin.js`, "run", "--", "true"], env);
+    // Positive control: a Node that keeps the variable does warn at its first TLS connection (dist/bin.js
+    // would start Node again without it, as the executable does).
+    const tlsAttempt = 'require("node:tls").connect(9, "127.0.0.1").on("error", () => {})';
+    const direct = await exec(NODE24.bin, ["-e", tlsAttempt], env);
     expect(direct.stderr).toContain("Ignoring extra certs from `/nonexistent/extra-ca.pem`");
     const { VAULT_ADDR: _a, VAULT_TOKEN: _t, A: _r, ...plain } = env;
     const ok = await sea(["run", "--", "node", PROBE, "--exit", "0"], plain);
