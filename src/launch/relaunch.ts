@@ -7,6 +7,7 @@
 // Nothing has been read or fetched yet, so what they did here (a NODE_OPTIONS preload runs once, in
 // this launch phase) met no secret. Without such a variable nothing happens: start-up time matters.
 import { LAUNCHER_PREFIX } from "../appenv.ts";
+import { nodeReadAnEnvFile } from "./env-file-flag.ts";
 import { environmentObject, readRawEnviron, removeAddedByNode, unrepresentable } from "./environ.ts";
 import { LAUNCH_KNOBS } from "./node-knobs.ts";
 import { superviseRelaunch } from "./supervise-relaunch.ts";
@@ -20,26 +21,34 @@ export function relaunchWithoutNodeKnobs(): boolean {
   // A variable Node could not represent cannot be handed on: stay, so that the run is refused
   // (src/entry.ts) from the environment that still shows it, before anything is read or fetched.
   if (raw !== undefined && unrepresentable(raw).length > 0) return false;
+  // The knobs Node acted on. An `--env-file` that Node read out of secretwrap's own arguments may
+  // have held a NODE_OPTIONS it applied without showing it in process.env: that starts Node again too.
+  const acted = LAUNCH_KNOBS.filter((name) => process.env[name] !== undefined);
   if (raw !== undefined) removeAddedByNode(raw, process.env);
-  const present = LAUNCH_KNOBS.filter((name) => process.env[name] !== undefined);
-  if (present.length === 0) return false;
+  if (acted.length === 0 && !nodeReadAnEnvFile()) return false;
+  // A single executable ignores NODE_OPTIONS (build-sea.mjs), an env file's too, and its arguments
+  // cannot take a `--` in front, so an env file alone is no reason to start it again.
+  const isSea = process.getBuiltinModule("node:sea")?.isSea() === true;
+  if (acted.length === 0 && isSea) return false;
   // Already moved aside, yet here again: something put it back (Node's child_process re-adds
   // NODE_V8_COVERAGE to every child's environment). Starting again would never end.
-  const back = present.filter((name) => process.env[LAUNCHER_PREFIX + name] !== undefined);
+  const back = acted.filter((name) => process.env[LAUNCHER_PREFIX + name] !== undefined);
   if (back.length > 0) {
     process.stderr.write(
       `secretwrap: error: internal error: ${back.join(", ")} came back after the launch\n`,
     );
     process.exit(70);
   }
+  // The caller's own are kept for the app; what an env-file gave is secretwrap's to load again.
   const env = environmentObject(raw);
-  for (const name of present) {
-    env[LAUNCHER_PREFIX + name] = env[name] ?? "";
+  for (const name of LAUNCH_KNOBS) {
+    const value = env[name];
+    if (value !== undefined) env[LAUNCHER_PREFIX + name] = value;
     delete env[name];
     // Node copies some of its own (NODE_V8_COVERAGE) from process.env into a child's environment.
     delete process.env[name];
   }
-  const argv = relaunchArgv();
+  const argv = relaunchArgv(isSea);
   if (typeof process.execve === "function") process.execve(process.execPath, argv, env);
   superviseRelaunch(argv, env);
   return true;
@@ -47,9 +56,8 @@ export function relaunchWithoutNodeKnobs(): boolean {
 
 /** The same program and arguments. `--` before the script keeps Node from reading an `--env-file`
  *  of secretwrap's own arguments. */
-function relaunchArgv(): string[] {
+function relaunchArgv(isSea: boolean): string[] {
   // A single executable is its own entry point: everything after argv[1] is secretwrap's.
-  const isSea = process.getBuiltinModule("node:sea")?.isSea() === true;
   if (isSea) return [process.execPath, ...process.argv.slice(2)];
   return [process.execPath, ...process.execArgv, "--", process.argv[1] ?? "", ...process.argv.slice(2)];
 }

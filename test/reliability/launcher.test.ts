@@ -268,15 +268,20 @@ describe.each(NODES)("R6 under $name: Node's knobs act in the app, never in secr
     expect(environOf(result.stdout).get("NODE_DEBUG")).toBe(debug);
   });
 
-  it("R6: a NODE_OPTIONS preload runs in the app; in secretwrap only in its launch phase, which does nothing but start Node again", async () => {
-    const dir = scratch();
-    const preload = join(dir, "preload.cjs");
-    const marks = join(dir, "marks.jsonl");
-    // Every process the preload runs in says so, and says what it then execs or spawns: a preload
-    // that ran where secretwrap resolves would see the hand-over or the app being started.
-    writeFileSync(
-      preload,
-      `const fs = require("node:fs");
+  it.each([
+    ["in the caller's environment", "env"],
+    ["in an --env-file, which Node itself reads out of secretwrap's arguments", "env-file"],
+  ] as const)(
+    "R6: a NODE_OPTIONS preload %s runs in secretwrap only in its launch phase, which does nothing but start Node again",
+    async (_label, where) => {
+      const dir = scratch();
+      const preload = join(dir, "preload.cjs");
+      const marks = join(dir, "marks.jsonl");
+      // Every process the preload runs in says so, and says what it then execs or spawns: a preload
+      // that ran where secretwrap resolves would see the hand-over or the app being started.
+      writeFileSync(
+        preload,
+        `const fs = require("node:fs");
 const cp = require("node:child_process");
 const mark = (next) => fs.appendFileSync(${JSON.stringify(marks)}, JSON.stringify({ pid: process.pid, script: process.argv[1] ?? "", next }) + "\\n");
 mark(null);
@@ -285,35 +290,41 @@ if (execve !== undefined) process.execve = (file, args, env) => (mark(args), exe
 const spawn = cp.spawn;
 cp.spawn = function (file, args, ...rest) { mark([file, ...(Array.isArray(args) ? args : [])]); return spawn.call(this, file, args, ...rest); };
 `,
-    );
-    const out = join(dir, "probe.jsonl");
-    const token = await vault.createToken(["secret/data/app/*"]);
-    const args = ["run", "--supervise", "--", "node", PROBE, "--exit", "0"];
-    const result = await runCli(args, {
-      node,
-      env: {
-        PROBE_OUT: out,
-        NODE_OPTIONS: `--require ${preload}`,
-        VAULT_ADDR: vault.url,
-        VAULT_CACERT: pki.caFile,
-        VAULT_TOKEN: token,
-        DB: "ref+vault://secret/app/db#password",
-      },
-    });
-    expect(result.code, result.stderr).toBe(0);
-    const app = probeStart(readProbe(out));
-    expect(app.env?.["NODE_OPTIONS"]).toBe(`--require ${preload}`);
-    const seen = readFileSync(marks, "utf8")
-      .trim()
-      .split("\n")
-      .map((l) => JSON.parse(l) as { pid: number; script: string; next: string[] | null });
-    expect(seen.filter((m) => m.pid === app.pid)).toEqual([{ pid: app.pid, script: PROBE, next: null }]);
-    const launch = seen.filter((m) => m.pid !== app.pid);
-    expect(launch.map((m) => m.pid)).toEqual([result.pid, result.pid]);
-    expect(launch[0]?.script).toBe(CLI);
-    // The launch phase's only act: Node again, on the same script and arguments.
-    expect(launch[1]?.next?.slice(-args.length - 1)).toEqual([CLI, ...args]);
-  });
+      );
+      const envFile = join(dir, "app.env");
+      writeFileSync(envFile, `NODE_OPTIONS=--require ${preload}\n`);
+      const out = join(dir, "probe.jsonl");
+      const token = await vault.createToken(["secret/data/app/*"]);
+      const options = where === "env-file" ? ["--env-file", envFile] : [];
+      const args = ["run", "--supervise", ...options, "--", "node", PROBE, "--exit", "0"];
+      const result = await runCli(args, {
+        node,
+        env: {
+          PROBE_OUT: out,
+          ...(where === "env" ? { NODE_OPTIONS: `--require ${preload}` } : {}),
+          VAULT_ADDR: vault.url,
+          VAULT_CACERT: pki.caFile,
+          VAULT_TOKEN: token,
+          DB: "ref+vault://secret/app/db#password",
+        },
+      });
+      expect(result.code, result.stderr).toBe(0);
+      const app = probeStart(readProbe(out));
+      const seen = readFileSync(marks, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { pid: number; script: string; next: string[] | null });
+      if (where === "env") {
+        expect(app.env?.["NODE_OPTIONS"]).toBe(`--require ${preload}`);
+        expect(seen.filter((m) => m.pid === app.pid)).toEqual([{ pid: app.pid, script: PROBE, next: null }]);
+      }
+      const launch = seen.filter((m) => m.pid !== app.pid);
+      expect(launch.map((m) => m.pid)).toEqual([result.pid, result.pid]);
+      expect(launch[0]?.script).toBe(CLI);
+      // The launch phase's only act: Node again, on the same script and arguments.
+      expect(launch[1]?.next?.slice(-args.length - 1)).toEqual([CLI, ...args]);
+    },
+  );
 
   it("R6: the process that resolves starts without any of Node's start-up knobs (read from its /proc environ while it waits on Vault)", async () => {
     const dir = scratch();
