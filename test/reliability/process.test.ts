@@ -171,7 +171,7 @@ describe.each(SUPERVISING)("supervision under $label", (node) => {
       (r) => r.some((x) => x.signal === "SIGUSR2") && r.some((x) => x.signal === "SIGUSR1"),
     );
     await new Promise((r) => setTimeout(r, 300));
-    // The launcher execs node, so the CLI's pid is secretwrap's.
+    // The launcher is Node itself (#!/usr/bin/env node), so the CLI's pid is secretwrap's.
     expect(listeningSockets(running.pid)).toEqual([]);
     running.child.kill("SIGTERM");
     const result = await running.result;
@@ -286,7 +286,7 @@ describe.skipIf(!canUnshare)("as PID 1 in a PID namespace", () => {
           // Node itself catches TERM from its first instant (and re-raises it, which PID 1 ignores), so
           // secretwrap's listeners are seen through HUP, which only secretwrap catches, installed in the
           // same synchronous call as TERM's.
-          // (The launcher shell traps HUP too: wait until the process is node.)
+          // (The launcher is Node from its first instant; isNode is kept as a guard.)
           await waitFor(() => isNode(inner) && catches(inner, 1), 10_000, 1);
           const started = Date.now();
           process.kill(inner, "SIGTERM");
