@@ -4,12 +4,10 @@
 // (src/core.ts) is imported only after that.
 import { relaunchWithoutNodeKnobs } from "./launch/relaunch.ts";
 import { prepareProcess } from "./exec/prepare.ts";
-import { keepYoungGenerationSmall } from "./launch/young-generation.ts";
 
 if (!relaunchWithoutNodeKnobs()) {
   // Signal listeners, no core dumps, the process name (src/exec/prepare.ts).
   const router = prepareProcess();
-  keepYoungGenerationSmall();
 
   const { runEntry } = await import("./core.ts");
   const code = await runEntry(router);

@@ -4,6 +4,7 @@
 import type { Logger } from "./log.ts";
 import type { Ref } from "./config/ref.ts";
 import { SecretwrapError } from "./errors.ts";
+import { keepYoungGenerationSmall } from "./young-generation.ts";
 
 export interface ProviderContext {
   /** The environment secretwrap started with (a copy; providers read their ecosystem's variables here). */
@@ -77,5 +78,7 @@ export async function loadProvider(scheme: Scheme): Promise<Provider> {
       hint: `supported now: ${Object.keys(LOADERS).join(", ")}`,
     });
   }
+  // Before an SDK allocates: its loading is secretwrap's peak memory (src/young-generation.ts).
+  if (scheme !== "file") keepYoungGenerationSmall();
   return (await load()).provider;
 }

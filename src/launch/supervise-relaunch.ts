@@ -1,15 +1,17 @@
 // Node without process.execve (Node 20): secretwrap runs as a child of this launch process, which
 // only forwards signals and exits as the child did. As PID 1 a signal without a handler is
 // discarded, so every stop signal gets one before the child exists.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { constants } from "node:os";
-import { isatty } from "node:tty";
 import { FORWARDED_SIGNALS } from "../signals.ts";
 
 /** On a terminal, ^C, ^\ and resizes reach the whole foreground group, the child included. */
 const FROM_TERMINAL: readonly NodeJS.Signals[] = ["SIGINT", "SIGQUIT", "SIGWINCH"];
 
 export function superviseRelaunch(argv: readonly string[], env: Readonly<Record<string, string>>): void {
+  // Loaded here, not at the top: every run would pay for child_process and tty (several ms) at start.
+  const { spawn } = process.getBuiltinModule("node:child_process");
+  const { isatty } = process.getBuiltinModule("node:tty");
   // NODE_OPTIONS=--inspect opened an inspector in this process, which lives as long as the app and
   // still holds the caller's whole environment (bootstrap credentials included): close it.
   const inspector = process.getBuiltinModule("node:inspector");
