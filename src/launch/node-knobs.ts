@@ -77,7 +77,7 @@ export const NODE_KNOBS = {
   },
   NODE_REPL_EXTERNAL_MODULE: {
     handling: "harmless",
-    why: "read only when a REPL starts; secretwrap never starts one (-i in NODE_OPTIONS is moved aside)",
+    why: "read only when a REPL starts; secretwrap never starts one. (The single executable, which ignores NODE_OPTIONS, is refused by Node itself when it is set: exit 9, nothing started)",
   },
   NODE_REPL_HISTORY: {
     handling: "harmless",

@@ -23,12 +23,14 @@ export function relaunchWithoutNodeKnobs(): boolean {
   if (raw !== undefined && unrepresentable(raw).length > 0) return false;
   // The knobs Node acted on. An `--env-file` that Node read out of secretwrap's own arguments may
   // have held a NODE_OPTIONS it applied without showing it in process.env: that starts Node again too.
-  const acted = LAUNCH_KNOBS.filter((name) => process.env[name] !== undefined);
+  const present = LAUNCH_KNOBS.filter((name) => process.env[name] !== undefined);
   if (raw !== undefined) removeAddedByNode(raw, process.env);
-  if (acted.length === 0 && !nodeReadAnEnvFile()) return false;
+  if (present.length === 0 && !nodeReadAnEnvFile()) return false;
   // A single executable ignores NODE_OPTIONS (build-sea.mjs), an env file's too, and its arguments
-  // cannot take a `--` in front, so an env file alone is no reason to start it again.
+  // cannot take a `--` in front: neither is a reason to start it again (NODE_OPTIONS is still taken
+  // out of its process.env for the app, src/appenv.ts).
   const isSea = process.getBuiltinModule("node:sea")?.isSea() === true;
+  const acted = isSea ? present.filter((name) => name !== "NODE_OPTIONS") : present;
   if (acted.length === 0 && isSea) return false;
   // Already moved aside, yet here again: something put it back (Node's child_process re-adds
   // NODE_V8_COVERAGE to every child's environment). Starting again would never end.

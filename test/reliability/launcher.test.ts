@@ -6,14 +6,16 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isUtf8 } from "node:buffer";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { spawn } from "node:child_process";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APP_ONLY_VARIABLES, LAUNCHER_PREFIX } from "../../src/appenv.ts";
 import { parseEnviron } from "../../src/launch/environ.ts";
 import { LAUNCH_KNOBS, NODE_KNOBS } from "../../src/launch/node-knobs.ts";
 import { CLI, PROBE, probeStart, readProbe, runCli, startCli } from "../helpers/cli.ts";
-import { NODES } from "../helpers/nodes.ts";
+import { NODE24, NODES } from "../helpers/nodes.ts";
+import { SEA, ensureSea } from "../container/images.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 import { FakeVault } from "../servers/vault.ts";
 
@@ -371,6 +373,67 @@ cp.spawn = function (file, args, ...rest) { mark([file, ...(Array.isArray(args) 
     expect([...app.keys()].filter((name) => name.startsWith("SECRETWRAP_"))).toEqual([]);
   });
 });
+
+describe("R6 in the single executable: the same first code keeps Node's knobs out of it", () => {
+  beforeAll(() => ensureSea(), 300_000);
+
+  /** The executable as an image without Node would run it: Node 24 on PATH only for the app. */
+  function runSea(args: readonly string[], env: Readonly<Record<string, string>>): Promise<SeaResult> {
+    const child = spawn(SEA, args, {
+      env: { PATH: `${dirname(NODE24.bin)}:/usr/bin:/bin`, HOME: "/root", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const out: Buffer[] = [];
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => out.push(c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    return new Promise((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (code) =>
+        resolve({ code, stdout: Buffer.concat(out), stderr, pid: child.pid ?? -1 }),
+      );
+    });
+  }
+
+  it("R6: NODE_DEBUG prints no request of secretwrap's, and every documented variable reaches the app unchanged", async () => {
+    const dir = scratch();
+    // Node refuses to start an executable that ignores NODE_OPTIONS while this one is set (below).
+    const { NODE_REPL_EXTERNAL_MODULE: _repl, ...values } = knobValues(dir);
+    const token = await vault.createToken(["secret/data/app/*"]);
+    const result = await runSea(["run", "--", "env", "-0"], {
+      ...values,
+      VAULT_ADDR: vault.url,
+      VAULT_CACERT: pki.caFile,
+      VAULT_TOKEN: token,
+      DB: "ref+vault://secret/app/db#password",
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain(token);
+    expect(result.stderr).not.toMatch(/x-vault-token/i);
+    expect(result.stderr).not.toMatch(/^(NET|HTTP|HTTPS|TLS|FETCH|HTTP2) \d+:/m);
+    const app = environOf(result.stdout);
+    for (const [name, value] of Object.entries(values)) expect(app.get(name), name).toBe(value);
+    expect([...app.keys()].filter((name) => name.startsWith("SECRETWRAP_"))).toEqual([]);
+  });
+
+  it("R6: NODE_REPL_EXTERNAL_MODULE stops the executable in Node's own start-up (exit 9): nothing runs, nothing starts", async () => {
+    const dir = scratch();
+    const marker = join(dir, "started");
+    const result = await runSea(["run", "--", "touch", marker], {
+      NODE_REPL_EXTERNAL_MODULE: join(dir, "repl.js"),
+    });
+    expect(result.code).toBe(9);
+    expect(result.stderr).toContain("NODE_REPL_EXTERNAL_MODULE");
+    expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+interface SeaResult {
+  readonly code: number | null;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+  readonly pid: number;
+}
 
 /** Live processes whose environment holds `entry`, after giving exiting ones a moment. */
 async function processesWith(entry: string): Promise<number[]> {
