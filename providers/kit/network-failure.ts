@@ -232,11 +232,7 @@ export function networkError(error: unknown, context: NetworkErrorContext): Secr
   return failure === undefined ? undefined : errorFor(failure, context, error);
 }
 
-function errorFor(
-  failure: NetworkFailure,
-  context: NetworkErrorContext,
-  cause?: unknown,
-): SecretwrapError {
+function errorFor(failure: NetworkFailure, context: NetworkErrorContext, cause?: unknown): SecretwrapError {
   const rule = KINDS[failure.kind];
   const host = context.endpoint ?? failure.host;
   const at = host === undefined ? "" : `${host}: `;

@@ -85,7 +85,8 @@ export async function startCommand(
         stopTimeoutMs: options.stopTimeoutMs,
         terminal: ctx.terminal(),
         ...(ctx.dir?.created === true ? { secretsDir: ctx.dir.path } : {}),
-        ...(ctx.owner === undefined ? {} : { owner: ctx.owner }),
+        // Only the ids travel: the account's HOME is already in the app's environment.
+        ...(ctx.owner === undefined ? {} : { owner: { uid: ctx.owner.uid, gid: ctx.owner.gid } }),
         logLevel: options.logLevel,
         logFormat: options.logFormat,
         secretNames: ctx.plan.targets.filter((t) => t.output.kind === "env").map((t) => t.name),

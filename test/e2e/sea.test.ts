@@ -68,6 +68,9 @@ describe("the single executable (Node SEA)", () => {
   it("run: env and _FILE outputs, same process as the app, the app's exit code", async () => {
     const out = join(work, "run.jsonl");
     const result = await sea(["run", "--", "node", PROBE, "--exit", "5"], {
+      // Exec with file outputs is the in-container behaviour (R11); on a workstation without the
+      // runtime's marks, secretwrap would supervise to remove the dir.
+      container: "secretwrap-test",
       PROBE_OUT: out,
       TOKEN: "ref+file://./token",
       DB_USER: "ref+file://./db.json#user",

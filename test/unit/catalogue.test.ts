@@ -7,12 +7,18 @@ const root = new URL("../../", import.meta.url);
 const catalogue = readFileSync(new URL("docs/testing.md", root), "utf8");
 const matrixFile = new URL("../shared/reference/reliability.md", root);
 
-const rows = [...catalogue.matchAll(/^\|\s*([A-D]\d+)\s*\|[^\n]*?\|\s*((?:`[^`]+`(?:, )?)+)\s*\|/gm)].map(
-  (m) => ({
+function rowsOf(idPattern: string): { id: string; files: string[] }[] {
+  const row = new RegExp(`^\\|\\s*(${idPattern})\\s*\\|[^\\n]*?\\|\\s*((?:\`[^\`]+\`(?:, )?)+)\\s*\\|`, "gm");
+  return [...catalogue.matchAll(row)].map((m) => ({
     id: m[1] ?? "",
     files: [...(m[2] ?? "").matchAll(/`([^`]+)`/g)].map((f) => f[1] ?? ""),
-  }),
-);
+  }));
+}
+
+const rows = rowsOf("[A-D]\\d+");
+// Issue 13's rules (fail closed, leak nothing), R1-R18: each is a class of input or timing with its own tests.
+const ruleRows = rowsOf("R\\d+");
+const RULES = 18;
 
 describe("docs/testing.md", () => {
   it.skipIf(!existsSync(matrixFile))("lists every case id of groups A-D of the reliability matrix", () => {
@@ -23,9 +29,13 @@ describe("docs/testing.md", () => {
     expect(rows.map((r) => r.id)).toEqual(ids);
   });
 
-  it("every file listed for a case has a test that names the case", () => {
+  it("lists every rule R1-R18 once, in order", () => {
+    expect(ruleRows.map((r) => r.id)).toEqual(Array.from({ length: RULES }, (_, i) => `R${i + 1}`));
+  });
+
+  it("every file listed for a case or rule has a test that names it", () => {
     const missing: string[] = [];
-    for (const { id, files } of rows) {
+    for (const { id, files } of [...rows, ...ruleRows]) {
       expect(files.length, id).toBeGreaterThan(0);
       for (const file of files) {
         const text = readFileSync(new URL(file, root), "utf8");
