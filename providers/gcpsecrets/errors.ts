@@ -90,30 +90,25 @@ function factsOf(error: unknown): FailureFacts {
   return facts;
 }
 
-function oauthError(data: unknown): { error: string; description?: string } | undefined {
-  let body = data;
-  if (typeof body === "string") {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      return undefined;
-    }
+/** A response body as an object: gaxios gives it parsed, or as text when it could not. */
+function jsonBody(data: unknown): unknown {
+  if (typeof data !== "string") return data;
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
   }
+}
+
+function oauthError(data: unknown): { error: string; description?: string } | undefined {
+  const body = jsonBody(data);
   const { error, error_description } = (body ?? {}) as { error?: unknown; error_description?: unknown };
   if (typeof error !== "string") return undefined;
   return typeof error_description === "string" ? { error, description: error_description } : { error };
 }
 
 function statusName(data: unknown): string | undefined {
-  let body = data;
-  if (typeof body === "string") {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      return undefined;
-    }
-  }
-  const status = (body as { error?: { status?: unknown } } | undefined)?.error?.status;
+  const status = (jsonBody(data) as { error?: { status?: unknown } } | undefined)?.error?.status;
   return typeof status === "string" && Object.hasOwn(GRPC_CODES, status) ? status : undefined;
 }
 

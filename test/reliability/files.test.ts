@@ -52,6 +52,17 @@ function treeHash(dir: string): string {
   return hash.digest("hex");
 }
 
+/** Root in a private mount namespace can mount a small tmpfs (used to fill a disk on purpose). */
+const canMountTmpfs = (() => {
+  try {
+    execFileSync("unshare", ["--mount", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"], {
+      stdio: "ignore",
+    });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 describe("A8, A9: hostile targets and planted links", () => {
   it.each(["../../x", "/abs/path", "..data", "..foo", "a/../../b", "new\\nline", "x".repeat(256), ".", ""])(
     "A8: file target %j is refused and nothing is created next to the secrets dir",
@@ -296,18 +307,7 @@ describe("D7, D8, D9: files on tmpfs, modes, owners, cleanup", () => {
     expect(allowed.code).toBe(0);
   });
 
-  const canMount = (() => {
-    try {
-      execFileSync("unshare", ["--mount", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"], {
-        stdio: "ignore",
-      });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
-  it.skipIf(!canMount)(
+  it.skipIf(!canMountTmpfs)(
     "D8, H6: a private 64 KiB tmpfs is accepted; when it fills up (ENOSPC) nothing partial is published",
     async () => {
       const dir = scratch();
@@ -597,17 +597,6 @@ describe("R8: a warning for output dirs others may change", () => {
 });
 
 describe("R13-small: audit lines only for delivered secrets", () => {
-  const canMountTmpfs = (() => {
-    try {
-      execFileSync("unshare", ["--mount", "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"], {
-        stdio: "ignore",
-      });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
   it.each([
     ["render", (out: string) => ["render", "--out", out]],
     ["run", (out: string) => ["run", "--secrets-dir", out, "--", "true"]],

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { ptyDriver } from "../helpers/pty.ts";
 import { CLI, PROBE, readProbe, runCli, startCli, waitForProbe } from "../helpers/cli.ts";
 import { NODES } from "../helpers/nodes.ts";
 
@@ -37,27 +38,15 @@ describe("R13-small: the supervising process under job control and in ps", () =>
       // pty.fork: the child leads a session on a terminal, so it and the app form one foreground job.
       writeFileSync(
         driver,
-        `import os, pty, signal, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(sys.argv[1], sys.argv[1:])
-def wait_for(pred, timeout=15):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            if pred(open(${JSON.stringify(out)}).read()): return
-        except FileNotFoundError: pass
-        time.sleep(0.05)
-    sys.exit("timeout")
-wait_for(lambda s: '"ready"' in s)
+        ptyDriver(
+          out,
+          `
 os.killpg(pid, signal.SIGSTOP)
 time.sleep(0.2)
 os.killpg(pid, signal.SIGCONT)
 wait_for(lambda s: 'SIGCONT' in s)
-time.sleep(0.5)
-os.kill(pid, signal.SIGTERM)
-os.waitpid(pid, 0)
 `,
+        ),
       );
       const result = await runCli([], {
         node,

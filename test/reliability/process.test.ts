@@ -26,6 +26,7 @@ import {
 } from "../helpers/cli.ts";
 import { NODE24, NODES } from "../helpers/nodes.ts";
 import { listeningSockets } from "../helpers/procfs.ts";
+import { ptyDriver } from "../helpers/pty.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-rel-proc-"));
 // --user tests run the probe as uid 1000, which must reach its report file.
@@ -319,25 +320,13 @@ describe("C18: under a terminal", () => {
       const driver = join(dir, "drive_tty.py");
       writeFileSync(
         driver,
-        `import os, pty, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(sys.argv[1], sys.argv[1:])
-def wait_for(pred, timeout=15):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            if pred(open(${JSON.stringify(out)}).read()): return
-        except FileNotFoundError: pass
-        time.sleep(0.05)
-    sys.exit("timeout")
-wait_for(lambda s: '"ready"' in s)
+        ptyDriver(
+          out,
+          `
 os.write(fd, b"\\x03")
 wait_for(lambda s: 'SIGINT' in s)
-time.sleep(0.5)
-os.kill(pid, 15)
-os.waitpid(pid, 0)
 `,
+        ),
       );
       const result = await runCli([], {
         node,
