@@ -7,7 +7,8 @@
 //   options.ts            the providers.azurekeyvault block (strict schema), which auth keys apply where
 //   method.ts             choosing the credential: auth.method, AZURE_TOKEN_CREDENTIALS, production sources
 //   credential.ts         building it: what each method needs, what is masked, which variables are consumed
-//   token-traffic.ts      a pipeline policy that records what the token endpoint answered
+//   token-traffic.ts      a pipeline policy that records what the token endpoint answered (for managed
+//                         identity, wrapped round its HTTP client)
 //   shared-credential.ts  one token request per run shared by every vault's client, a refusal remembered,
 //                         and started alongside the first challenge when its scope and tenant are known
 //   challenge-gate.ts     a vault's first request goes alone; the others go once it has its token

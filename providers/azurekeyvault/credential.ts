@@ -6,7 +6,7 @@ import { checkEndpoint } from "../../src/endpoint.ts";
 import { SecretwrapError } from "../../src/errors.ts";
 import type { ProviderContext } from "../../src/provider.ts";
 import { NAME, type AuthOptions, type ChosenMethod } from "./options.ts";
-import { observeTokenTraffic, type TokenTraffic } from "./token-traffic.ts";
+import { observeTokenTraffic, observingHttpClient, type TokenTraffic } from "./token-traffic.ts";
 
 interface Built {
   /** A fresh credential (and MSAL client) each call; see SharedCredential (shared-credential.ts) for why. */
@@ -118,8 +118,14 @@ export function buildCredential(
             ? {}
             : { clientId };
       return {
+        // Not `common`: this credential drops additionalPolicies, so the observation is its HTTP client.
         create: () =>
-          new identity.ManagedIdentityCredential({ ...user, retryOptions: { maxRetries: 0 }, ...tlsOptions }),
+          new identity.ManagedIdentityCredential({
+            ...user,
+            retryOptions: { maxRetries: 0 },
+            httpClient: observingHttpClient(traffic),
+            ...tlsOptions,
+          }),
         consumedEnv: [],
         early: {},
       };

@@ -1,4 +1,5 @@
-// A pipeline policy on the credential's requests that records what the token endpoint answered.
+// A pipeline policy on the credential's requests that records what the token endpoint answered (and,
+// for managed identity, the same policy wrapped round the HTTP client).
 import { retryAfterMs } from "../kit/retry-after.ts";
 
 /**
@@ -12,6 +13,7 @@ export interface TokenTraffic {
 type PipelinePolicy = NonNullable<
   import("@azure/identity").TokenCredentialOptions["additionalPolicies"]
 >[number]["policy"];
+type HttpClient = NonNullable<import("@azure/identity").TokenCredentialOptions["httpClient"]>;
 
 export function observeTokenTraffic(traffic: TokenTraffic): PipelinePolicy {
   return {
@@ -34,4 +36,30 @@ export function observeTokenTraffic(traffic: TokenTraffic): PipelinePolicy {
       }
     },
   };
+}
+
+/**
+ * The same policy, as the HttpClient of a ManagedIdentityCredential. That credential replaces
+ * additionalPolicies with its own IMDS retry policy, and MSAL then reports any socket failure as
+ * "network_error" without the Node code: without this, DNS failure, refused and reset at IMDS or the
+ * App Service endpoint could not be told apart (R18). The client is the one place every request of
+ * the credential passes that its options still reach. The real HTTP stays core-rest-pipeline's
+ * default client (the one the SDK uses without this), with the pipeline's TLS settings and abort.
+ */
+export function observingHttpClient(traffic: TokenTraffic): HttpClient {
+  const policy = observeTokenTraffic(traffic);
+  return {
+    async sendRequest(request) {
+      const client = await defaultHttpClient();
+      return policy.sendRequest(request, (sent) => client.sendRequest(sent));
+    },
+  };
+}
+
+// One for the run, as the SDK's own cache would be (connections are reused across fresh credentials).
+// Imported on first use: @azure/identity has loaded the module by then, so this costs nothing.
+let shared: Promise<HttpClient> | undefined;
+function defaultHttpClient(): Promise<HttpClient> {
+  shared ??= import("@azure/core-rest-pipeline").then((pipeline) => pipeline.createDefaultHttpClient());
+  return shared;
 }
