@@ -48,18 +48,13 @@ export function observeTokenTraffic(traffic: TokenTraffic): PipelinePolicy {
  */
 export function observingHttpClient(traffic: TokenTraffic): HttpClient {
   const policy = observeTokenTraffic(traffic);
+  // Imported on first use: @azure/identity has loaded the module by then, so this costs nothing.
+  let client: Promise<HttpClient> | undefined;
   return {
     async sendRequest(request) {
-      const client = await defaultHttpClient();
-      return policy.sendRequest(request, (sent) => client.sendRequest(sent));
+      client ??= import("@azure/core-rest-pipeline").then((pipeline) => pipeline.createDefaultHttpClient());
+      const http = await client;
+      return policy.sendRequest(request, (sent) => http.sendRequest(sent));
     },
   };
-}
-
-// One for the run, as the SDK's own cache would be (connections are reused across fresh credentials).
-// Imported on first use: @azure/identity has loaded the module by then, so this costs nothing.
-let shared: Promise<HttpClient> | undefined;
-function defaultHttpClient(): Promise<HttpClient> {
-  shared ??= import("@azure/core-rest-pipeline").then((pipeline) => pipeline.createDefaultHttpClient());
-  return shared;
 }
