@@ -34,6 +34,12 @@ export interface LoggerOptions {
   format: LogFormat;
   redactor: Redactor;
   write?: (line: string) => void;
+  /**
+   * Texts every reader already has, for every record: secretwrap's own command line (the app's
+   * command included), which anyone on the machine can read in /proc/<pid>/cmdline. A value that
+   * happens to be one of its words is not masked there: the mask would only point at the value.
+   */
+  known?: readonly string[];
 }
 
 // Fields that name things from the configuration or secretwrap itself, never a value: shown as they
@@ -71,7 +77,7 @@ export function createLogger(options: LoggerOptions): Logger {
       (entry): entry is [string, Value] => entry[1] !== undefined,
     );
     const identifiers = defined.filter(([k]) => IDENTIFIER_FIELDS.has(k)).map(([, v]) => String(v));
-    const knownWords = knownWordsOf([...known, ...identifiers]);
+    const knownWords = knownWordsOf([...(options.known ?? []), ...known, ...identifiers]);
     const mask = (text: string): string => options.redactor.mask(text, knownWords);
     const masked: [string, Value][] = defined.map(([k, v]) => [
       mask(k),

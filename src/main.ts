@@ -32,7 +32,9 @@ export interface MainIo {
 
 export async function main(io: MainIo): Promise<number> {
   const redactor = new Redactor();
-  let log = createLogger({ level: "info", format: "text", redactor, write: io.writeErr });
+  // secretwrap's command line is public (/proc/<pid>/cmdline): its words are never masks (R10).
+  const known = io.argv;
+  let log = createLogger({ level: "info", format: "text", redactor, write: io.writeErr, known });
   let kind: Command["kind"] | undefined;
   try {
     const command = parseCommand(io);
@@ -47,6 +49,7 @@ export async function main(io: MainIo): Promise<number> {
       format: command.options.logFormat,
       redactor,
       write: io.writeErr,
+      known,
     });
     if (io.environmentProblem !== undefined) throw io.environmentProblem;
     return await execute(command, io, log, redactor);
@@ -154,7 +157,13 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
       return 0;
     }
     const files = filesToWrite(command.kind === "render" ? plan.targets : fileTargets, values);
-    const paths = dir === undefined ? new Map<string, string>() : publishFiles(dir.path, files, owner);
+    const paths =
+      dir === undefined
+        ? new Map<string, string>()
+        : publishFiles(dir.path, files, owner, {
+            remove: command.kind === "run",
+            warn: (message) => log.warn(message),
+          });
     audit();
     if (command.kind === "render") {
       log.info(`wrote ${paths.size} file(s)`, { dir: dir?.path });

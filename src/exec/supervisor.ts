@@ -25,7 +25,13 @@ export async function runSupervisor(argument: string, router: SignalRouter): Pro
       const value = process.env[name];
       if (value !== undefined) redactor.add(value);
     }
-    log = createLogger({ level: handover.logLevel, format: handover.logFormat, redactor });
+    // The app's command line is public (/proc/<pid>/cmdline): its words are never masks (R10).
+    log = createLogger({
+      level: handover.logLevel,
+      format: handover.logFormat,
+      redactor,
+      known: handover.argv,
+    });
     // process.env hides names such as "0": the app's environment comes from the kernel's copy.
     const env = environmentObject();
     const appOnly = takeAppOnlyVariables(env);

@@ -260,6 +260,31 @@ describe("R10: the redactor does not reveal a value by inference", () => {
     expect(lines.at(-1)).toBe(`secretwrap: error: server said: ${MASK}-${MASK} is sealed reason=${MASK}\n`);
   });
 
+  it("R10: the words of the command line are known: a value equal to one is not pointed at by a mask", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z][a-z0-9]{3,11}$/), (word) => {
+        const redactor = new Redactor();
+        redactor.add(word);
+        const lines: string[] = [];
+        const command = ["run", "--", `/opt/${word}/bin/server`, `--name=${word}`];
+        const log = createLogger({
+          level: "debug",
+          format: "text",
+          redactor,
+          write: (l) => lines.push(l),
+          known: command,
+        });
+        log.error(`command not found: /opt/${word}/bin/server`);
+        expect(lines[0]).toBe(`secretwrap: error: command not found: /opt/${word}/bin/server\n`);
+        // the word is public already (anyone can read the command line); a value that is not stays masked
+        const other = `${word}zq7`;
+        redactor.add(other);
+        log.error(`the server answered ${other}!`);
+        expect(lines[1]).toBe(`secretwrap: error: the server answered ${MASK}!\n`);
+      }),
+    );
+  });
+
   it("R10: the vocabulary holds every word of secretwrap's own strings (rerun scripts/vocabulary.mjs)", () => {
     const listed = new Set(VOCABULARY_WORDS.split(" "));
     const missing = collectVocabulary().filter((word) => !listed.has(word));
