@@ -20,51 +20,52 @@ export const VOCABULARY_WORDS =
   "create created creation credential credentials credentialsfile cur current custom cword d data db " +
   "deadline debug declaration declarations declare declared decrypt decryptionfailure deeply default " +
   "defined delayms deleted deletion deliver denied dependency deprecation depth destroyed details " +
-  "detection dev device did died digits dir directly directory disablechallengeresourceverification " +
-  "disabled disk dns do docker dockerenv docs document does done dotenv double drop dropped drops " +
-  "duration durationms dyld e eacces each eagain ec2 econnreset ecs eexist eisdir either eks eloop " +
-  "else emitted empty emulators enable enabled endpoint endpoints engines enoent enospc enotdir entra " +
-  "entries entry env envfile environ environment eperm eq err error errors esac escape etc europe even " +
-  "every example examples exceeded excessive exec executable execute execve exist exists exit exitcode " +
-  "exited exits exp expand expected expired expiredtoken expiredtokenexception expires explicit export " +
-  "external extra f factor failed failing fails failure failures false fd federated federation fetch " +
-  "fetched fetches fi field fifo file files filter fine finer finish firewall firewalls first fish fit " +
-  "fix fixed flag flatter followed for force format formats found fresh from front fs full function g " +
-  "gate gave gax gce gcloud gconv gcp gcpsecrets generation generic get gets getsecretvalue gid give " +
-  "given good google googleapis got grant group growth grpc gt hand handing handover handshake " +
-  "harmless has have header headers health help here hexadecimal hold holds home hooks host " +
-  "hostaliases hostname how http httpclient https hyphens i iam iat id identity " +
-  "idpcommunicationerrorexception idprejectedclaim idprejectedclaimexception ids if ifs ignore ignored " +
-  "ignores imds impersonated impersonation import in include incompletesignature index info inherit " +
-  "inherited init ino input inside inspect inspection inspector instance instead int intended internal " +
-  "internalerror internalfailure internalserviceerror interop interpreter interrupted intl into " +
-  "invalid invalidclienttokenid invalididentitytoken invalididentitytokenexception " +
-  "invalidparameterexception invalidrequestexception invalidsignatureexception investigate io ip irsa " +
-  "is issue issued issuer issues it its itself java jdk js json jwt jwtfile k8s keep kernel key keys " +
-  "keyvault kib kind kit kms kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang " +
-  "large larger largest last later latest latin1 launch ld leading leaf lease least left let letter " +
-  "letters level levels libuv lifetime like limit limitexceededexception limits line lines link links " +
-  "list listed live load loaded loads local localhost locally location locations locator locpath log " +
-  "logged logger logging login logs long look lookup loop loopback lt machine main make managed " +
-  "managedidentity manager manifest many mapping match matches may md memory metadata method mib " +
-  "microsoft millisecond mini minutes missing missingauthenticationtoken mode module modules more most " +
-  "mount mounted mounts moved ms msg msi much must myapp n name named names namespace namespaces " +
-  "native need needs neither nested net network never new nlspath no node non none nor normalisation " +
-  "not nothing notjson now npm ntp nul null number numeric object obtain obtained octal of off oidc ok " +
-  "on once one only opc open opened openssl option optional options opts or order orphaned os other " +
-  "others out output outputs over own owner owns packaging packedpolicytoolargeexception parallel " +
-  "parameter parameters params parsed parser part pass passed passwd password past path payload pem " +
-  "per percall perl5lib perl5opt perllib permission perretry pick pid pin pipeline pipes plain plan " +
-  "planted platform please plus pod point pointer policies policy pool port positive preaction " +
-  "precedence prefer preflight preloads prepare present prev print printable printed " +
-  "priorrequestnotcomplete pristine private problem problems proc process processes prod production " +
-  "profile programs project projects promise prompt provider providers proxy ps4 publish published put " +
-  "pythonhome pythonpath pythonstartup quarter quota quote r raise range rate rbac reach reached read " +
-  "readable reading readme reads real really reaped receive recovered redact redacted redirect " +
-  "redirected redirectrefused redirects ref reference references refers refresh refused refusing " +
-  "region regiondisabledexception registration regular reissue rejected rejection relative relaunch " +
-  "remove removes render renew renewable rep repeatable repl replace replaced replaces replacing reply " +
-  "report reported reports request requestexpired requestlimitexceeded requests requesttimeout " +
+  "detection dev device did died different digits dir directly directory " +
+  "disablechallengeresourceverification disabled disk dns do docker dockerenv docs document does done " +
+  "dotenv double drop dropped drops duration durationms dyld e eacces each eagain earlier ec2 " +
+  "econnreset ecs eexist eisdir either eks eloop else emitted empty emulators enable enabled endpoint " +
+  "endpoints engines enoent enospc enotdir entra entries entry env envfile environ environment eperm " +
+  "eq err error errors esac escape etc europe even every example examples exceeded excessive exec " +
+  "executable execute execve exist exists exit exitcode exited exits exp expand expected expired " +
+  "expiredtoken expiredtokenexception expires explicit export external extra f factor failed failing " +
+  "fails failure failures false fd federated federation fetch fetched fetches fi field fifo file files " +
+  "filter fine finer finish firewall firewalls first fish fit fix fixed flag flatter followed for " +
+  "force format formats found fresh from front fs full function g gate gave gax gce gcloud gconv gcp " +
+  "gcpsecrets generation generic get gets getsecretvalue gid give given good google googleapis got " +
+  "grant group growth grpc gt hand handing handover handshake harmless has have header headers health " +
+  "help here hexadecimal hold holds home hooks host hostaliases hostname how http httpclient https " +
+  "hyphens i iam iat id identity idpcommunicationerrorexception idprejectedclaim " +
+  "idprejectedclaimexception ids if ifs ignore ignored ignores imds impersonated impersonation import " +
+  "in include incompletesignature index info inherit inherited init ino input inside inspect " +
+  "inspection inspector instance instead int intended internal internalerror internalfailure " +
+  "internalserviceerror interop interpreter interrupted intl into invalid invalidclienttokenid " +
+  "invalididentitytoken invalididentitytokenexception invalidparameterexception " +
+  "invalidrequestexception invalidsignatureexception investigate io ip irsa is issue issued issuer " +
+  "issues it its itself java jdk js json jwt jwtfile k8s keep kernel key keys keyvault kib kind kit " +
+  "kms kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger largest " +
+  "last later latest latin1 launch ld leading leaf lease least left let letter letters level levels " +
+  "libuv lifetime like limit limitexceededexception limits line lines link links list listed live load " +
+  "loaded loads local localhost locally location locations locator locpath log logged logger logging " +
+  "login logs long longer look lookup loop loopback lt machine main make managed managedidentity " +
+  "manager manifest many map mapping match matches may md memory metadata method mib microsoft " +
+  "millisecond mini minutes missing missingauthenticationtoken mode module modules more most mount " +
+  "mounted mounts moved ms msg msi much must myapp n name named names namespace namespaces native need " +
+  "needs neither nested net network never new nlspath no node non none nor normalisation not nothing " +
+  "notjson now npm ntp nul null number numeric object obtain obtained octal of off oidc ok on once one " +
+  "only opc open opened openssl option optional options opts or order orphaned os other others out " +
+  "output outputs over own owner owns packaging packedpolicytoolargeexception parallel parameter " +
+  "parameters params parsed parser part pass passed passwd password past path payload pem per percall " +
+  "perl5lib perl5opt perllib permission perretry pick pid pin pipe pipeline pipes plain plan planted " +
+  "platform please plus pod point pointer policies policy pool port positive preaction precedence " +
+  "prefer preflight preloads prepare present prev print printable printed priorrequestnotcomplete " +
+  "pristine private problem problems proc process processes prod production profile programs project " +
+  "projects promise prompt provider providers proxy ps4 publish published put pythonhome pythonpath " +
+  "pythonstartup quarter quota quote r raise range rate rbac reach reached read readable reading " +
+  "readme reads real really reaped receive recovered redact redacted redirect redirected " +
+  "redirectrefused redirects ref reference references refers refresh refused refusing region " +
+  "regiondisabledexception registration regular reissue rejected rejection relative relaunch remove " +
+  "removes render renew renewable rep repeatable repl replace replaced replaces replacing reply report " +
+  "reported reports request requestexpired requestlimitexceeded requests requesttimeout " +
   "requesttimetooskewed require required resolv resolve resolved resolver resolving resource " +
   "resourceid resourcenotfoundexception response rest restore restored result retries retry retrying " +
   "return returned revoke revoked revoketoken revoking rewrites right role roleid roleidfile roles " +
@@ -76,13 +77,13 @@ export const VOCABULARY_WORDS =
   "serviceunavailableexception session set sets setting settings sh shared shell shellopts shm shown " +
   "sigalrm sigcont sighup sigint sigkill signal signals signature signaturedoesnotmatch signed sigpipe " +
   "sigquit sigterm sigusr1 sigusr2 sigwinch sigxfsz silences single size skew skip skips slim slow " +
-  "small so someone something source space speaks speed src ssl stack stage staging standby start " +
-  "started starting starts stay stays stderr stdin stdout sticky stop stopped store string sts " +
-  "stsendpoint subcommand subject subjectaltname succeed such suffix supervise supervised supervisor " +
-  "support supported symbolic symlink symlinks sync syntax sys system t taken takes target task team " +
-  "temporarily tenant tenantid term test text than that the them then there these they this thread " +
-  "throttling throttlingexception through time timed timeout timeouterror timestamps tini tls " +
-  "tlsoptions tmpdir tmpfs to together toisostring token tokenfile tokenrejected too tool " +
+  "small so socket someone something source space speaks speed src ssl stack stage staging standby " +
+  "start started starting starts stay stays stderr stdin stdout sticky stop stopped store str string " +
+  "sts stsendpoint subcommand subject subjectaltname succeed such suffix supervise supervised " +
+  "supervisor support supported symbolic symlink symlinks sync syntax sys system t tag taken takes " +
+  "target task team temporarily tenant tenantid term test text than that the them then there these " +
+  "they this thread throttling throttlingexception through time timed timeout timeouterror timestamps " +
+  "tini tls tlsoptions tmpdir tmpfs to together toisostring token tokenfile tokenrejected too tool " +
   "toomanyrequestsexception top trace traffic trailing transit transport travel treat tries " +
   "troubleshooting true trust trusted trusts ts ttl tty turn turned turns twice type typo u ui uid " +
   "ulimit unable unavailable undelete under unencrypted unexpected unexpectedly unit unknown " +

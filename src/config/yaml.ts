@@ -6,6 +6,12 @@
 // exist, and an alias bomb ("billion laughs") past yaml's maxAliasCount. Both are configuration errors.
 // The parser's own messages quote the offending line, which could hold a secret: only position and
 // kind are kept.
+//
+// Keys are data (R4): a mapping key is the text the user wrote. YAML 1.2's core schema would read
+// `TRUE:` as the boolean true, `.nan:` as NaN, `0x1A:` as 26 and `~:` as null, and hand them on as the
+// names "true", "NaN", "26", "null". With stringKeys every key anywhere in the document is its source
+// string; values keep their types (`optional: true` is still a boolean). A key that cannot be a
+// string (a list, a map, an alias, an explicit non-string tag such as `!!int 7:`) is refused.
 import { commonJs } from "../interop.ts";
 
 export interface YamlProblem {
@@ -23,7 +29,7 @@ export async function parseYamlData(text: string): Promise<YamlResult> {
   const { parseDocument } = commonJs(await import("yaml"));
   let document: ReturnType<typeof parseDocument>;
   try {
-    document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+    document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, stringKeys: true });
   } catch {
     return { problems: [{ where: "1:1", message: "not valid YAML or JSON (the parser gave up)" }] };
   }
@@ -31,7 +37,10 @@ export async function parseYamlData(text: string): Promise<YamlResult> {
     return {
       problems: document.errors.map((error) => ({
         where: lineAndColumn(text, error.pos[0]),
-        message: `not valid YAML or JSON (${error.code})`,
+        message:
+          error.code === "NON_STRING_KEY"
+            ? "a mapping key must be plain text (not a list, a map, an alias or a !!tag other than !!str)"
+            : `not valid YAML or JSON (${error.code})`,
       })),
     };
   }

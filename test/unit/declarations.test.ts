@@ -144,6 +144,84 @@ describe("R4: map keys are data", () => {
       { numRuns: 500 },
     );
   });
+
+  // Key texts that YAML 1.2's core schema would read as a boolean, null, number, NaN or infinity.
+  const anyCase = (word: string): fc.Arbitrary<string> =>
+    fc
+      .array(fc.boolean(), { minLength: word.length, maxLength: word.length })
+      .map((upper) => [...word].map((c, i) => (upper[i] === true ? c.toUpperCase() : c)).join(""));
+  const sign = fc.constantFrom("", "-", "+");
+  const digits = fc.stringMatching(/^[0-9]{1,6}$/);
+  const nonStringKey = fc.oneof(
+    fc.constantFrom("true", "false", "yes", "no", "on", "off", "null", "y", "n").chain(anyCase),
+    fc.constant("~"),
+    fc.tuple(sign, fc.constantFrom(".inf", ".nan").chain(anyCase)).map(([s, w]) => s + w),
+    fc.tuple(sign, digits).map(([s, d]) => s + d),
+    fc
+      .tuple(fc.constantFrom("0x", "0o"), fc.stringMatching(/^[0-7]{1,6}$/), fc.boolean())
+      .map(([prefix, d, upper]) => prefix + (upper && prefix === "0x" ? `${d}aF` : d)),
+    fc
+      .tuple(
+        sign,
+        fc.option(digits),
+        fc.option(digits),
+        fc.option(fc.tuple(fc.constantFrom("e", "E"), sign, digits)),
+      )
+      .filter(([, whole, fraction]) => whole !== null || fraction !== null)
+      .map(([s, whole, fraction, exponent]) => {
+        const mantissa = `${whole ?? ""}.${fraction ?? ""}`;
+        return s + mantissa + (exponent === null ? "" : exponent.join(""));
+      }),
+    fc.tuple(sign, digits, fc.constantFrom("e", "E"), sign, digits).map((parts) => parts.join("")),
+  );
+
+  it("R4: a YAML key is the text written: true, ~, null, .nan, .inf, 0x1A, 1e3 stay names as written", async () => {
+    await fc.assert(
+      fc.asyncProperty(nonStringKey, async (key) => {
+        // Values keep their types: optional must still be a boolean for the schema.
+        const text = `version: 1\nsecrets:\n  ${key}: { ref: "ref+file:///x", optional: true }\n`;
+        const loaded = await loadDeclarations({ env: {}, configPath: file(text) });
+        expect(loaded.problems.map((p) => p.message)).toEqual([]);
+        expect(loaded.declarations.map((d) => [d.name, d.optional])).toEqual([[key, true]]);
+        // Then the name rules apply to that text: refused with 78, never silently renamed.
+        const problems = await problemsOf({ configPath: file(text) });
+        if (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) expect(problems).toEqual([]);
+        else {
+          expect(problems).toHaveLength(1);
+          expect(problems[0]).toContain(`${key} TARGET_INVALID "${key}" is not a valid variable name`);
+        }
+        // Everywhere else too: a secret object's keys, the top level, providers.
+        const elsewhere = await problemsOf({
+          configPath: file(
+            `version: 1\n${key}: 1\nproviders: { ${key}: {} }\nsecrets:\n  A: { ref: "ref+file:///x", ${key}: 1 }\n`,
+          ),
+        });
+        const quoted = JSON.stringify(key);
+        expect(elsewhere.join("\n")).toContain(`(top level): unknown key ${quoted}`);
+        expect(elsewhere.join("\n")).toContain(`providers: unknown key ${quoted}`);
+        expect(elsewhere.join("\n")).toContain(`secrets.A: unknown key ${quoted}`);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("R4: a key that cannot be text (a list, an alias, !!int) is refused with 78 and a position", async () => {
+    for (const entry of [
+      "? [a]\n  : ref+file:///x",
+      "!!int 7: ref+file:///x",
+      "&k A: ref+file:///x\n  *k : ref+file:///y",
+    ]) {
+      const loaded = await loadDeclarations({
+        env: {},
+        configPath: file(`version: 1\nsecrets:\n  ${entry}\n`),
+      });
+      expect(loaded.declarations).toEqual([]);
+      expect(loaded.problems.map((p) => [p.exitCode, p.message])).toContainEqual([
+        78,
+        expect.stringMatching(/:\d+:\d+: a mapping key must be plain text/),
+      ]);
+    }
+  });
 });
 
 describe("R5: nothing declared", () => {
