@@ -191,6 +191,18 @@ interface Staged {
 }
 
 /**
+ * What to do with a file an earlier run published (the manifest says so, and it is unchanged) that this
+ * run no longer declares. run --secrets-dir is the app's own dir: such a file is removed once this run
+ * has published its files, so a secret taken out of the config is no longer readable by a restarted app.
+ * render --out may be shared by several init containers rendering different sets: it is kept, with a
+ * warning naming it. A file secretwrap did not write is never touched.
+ */
+export interface StaleFiles {
+  readonly remove: boolean;
+  readonly warn: (message: string) => void;
+}
+
+/**
  * Publishes every file, or none, from the descriptors that were written; never re-opens one by path.
  * The steps, and what a kill -9 right after each one leaves behind:
  * 1. every existing target must be a file secretwrap published (its manifest says so): nothing yet;
@@ -206,7 +218,12 @@ interface Staged {
  * Any failure truncates every file this run made (through its descriptor, so wherever another user
  * moved it, no secret byte stays) and unlinks the names it published.
  */
-export function publishFiles(dir: string, files: readonly FileToWrite[], owner?: Owner): Map<string, string> {
+export function publishFiles(
+  dir: string,
+  files: readonly FileToWrite[],
+  owner?: Owner,
+  stale: StaleFiles = { remove: false, warn: () => {} },
+): Map<string, string> {
   requireProcFd();
   let dirFd: number;
   try {
@@ -215,17 +232,25 @@ export function publishFiles(dir: string, files: readonly FileToWrite[], owner?:
     throw outputError(`cannot open ${dir}`, error);
   }
   try {
-    publishInto(dirFd, dir, files, owner);
+    publishInto(dirFd, dir, files, owner, stale);
   } finally {
     closeSync(dirFd);
   }
   return new Map(files.map((file) => [file.name, join(dir, file.fileName)]));
 }
 
-function publishInto(dirFd: number, dir: string, files: readonly FileToWrite[], owner?: Owner): void {
+function publishInto(
+  dirFd: number,
+  dir: string,
+  files: readonly FileToWrite[],
+  owner: Owner | undefined,
+  stale: StaleFiles,
+): void {
   const at = (name: string): string => throughFd(dirFd, name);
   const kept = ownFilesNow(readManifest(at(MANIFEST_NAME)), at);
   refuseForeignTargets(files, dir, at, kept);
+  const declared = new Set(files.map((file) => file.fileName));
+  const undeclared = [...kept.keys()].filter((name) => !declared.has(name));
   const staging = openStagingDir(dirFd);
   const staged: Staged[] = [];
   try {
@@ -245,11 +270,62 @@ function publishInto(dirFd: number, dir: string, files: readonly FileToWrite[], 
     fsyncSync(dirFd);
   } catch (error) {
     rollBack(staged, staging, at);
+    closeAll(staged);
+    closeStagingDir(staging);
     throw error;
+  }
+  try {
+    // Only after this run's files are out, so a failure above leaves the earlier run's set whole. Until
+    // the manifest below replaces the one written above, it still lists these files: a kill -9 in
+    // between leaves them to the next run, which removes them then.
+    if (stale.remove && undeclared.length > 0) {
+      const removed = removeStale(undeclared, kept, at, dir);
+      const remaining = new Map([...kept].filter(([name]) => !removed.has(name)));
+      publishManifest(staging, at, nextManifest(remaining, staged));
+      fsyncSync(dirFd);
+    }
   } finally {
-    for (const s of staged) closeSync(s.fd);
+    closeAll(staged);
     closeStagingDir(staging);
   }
+  if (!stale.remove) {
+    for (const name of undeclared) {
+      stale.warn(
+        `${join(dir, name)} was left by an earlier run and no longer declared: remove it or use a fresh --out`,
+      );
+    }
+  }
+}
+
+function closeAll(staged: readonly Staged[]): void {
+  for (const s of staged) closeSync(s.fd);
+}
+
+/** Unlinks each name that still holds the file the earlier run published; returns the names now gone. */
+function removeStale(
+  names: readonly string[],
+  kept: ReadonlyMap<string, Stamp>,
+  at: (name: string) => string,
+  dir: string,
+): Set<string> {
+  const removed = new Set<string>();
+  for (const name of names) {
+    const stat = lstatIfAny(at(name));
+    if (stat === undefined) {
+      removed.add(name);
+      continue;
+    }
+    const stamp = kept.get(name);
+    if (!isOwn(stat, stamp === undefined ? [] : [stamp])) continue;
+    try {
+      unlinkSync(at(name));
+      removed.add(name);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") removed.add(name);
+      else throw outputError(`cannot remove ${join(dir, name)}, which is no longer declared`, error);
+    }
+  }
+  return removed;
 }
 
 /** Names the manifest lists whose file is still the one secretwrap published → its stamp now. */

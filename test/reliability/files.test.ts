@@ -467,6 +467,75 @@ describe("R16: restart-safe outputs", () => {
     },
   );
 
+  /** Two file secrets, a.txt and b.txt, then (`onlyA`) a.txt alone: b.txt is no longer declared. */
+  function shrinkingConfig(dir: string, onlyA: boolean): string {
+    const secrets: Record<string, { ref: string; file: string }> = {};
+    for (const name of onlyA ? ["A"] : ["A", "B"]) {
+      writeFileSync(join(dir, `${name}.src`), `${name}-${onlyA ? 2 : 1}-${canary("R16")}`);
+      secrets[name] = { ref: `ref+file://${dir}/${name}.src`, file: `${name.toLowerCase()}.txt` };
+    }
+    const config = join(dir, onlyA ? "only-a.json" : "a-and-b.json");
+    writeFileSync(config, JSON.stringify({ version: 1, secrets }));
+    return config;
+  }
+  const manifestNames = (out: string): string[] =>
+    Object.keys(
+      (JSON.parse(readFileSync(join(out, "..secretwrap-manifest"), "utf8")) as { files: object }).files,
+    ).sort();
+
+  it("R16: run --secrets-dir again with a secret taken out removes the file the earlier run published, and the manifest no longer lists it", async () => {
+    const dir = scratch();
+    const out = join(shm, `r16-shrink-run-${counter}`);
+    const run = (config: string): string[] => ["run", "--config", config, "--secrets-dir", out, "--", "true"];
+    const first = await runCli(run(shrinkingConfig(dir, false)), { node: NODE24 });
+    expect(first.code, first.stderr).toBe(0);
+    expect(existsSync(join(out, "b.txt"))).toBe(true);
+    const second = await runCli(run(shrinkingConfig(dir, true)), { node: NODE24 });
+    expect(second.code, second.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(["..secretwrap-manifest", "a.txt"]);
+    expect(manifestNames(out)).toEqual(["a.txt"]);
+    expect(readFileSync(join(out, "a.txt"), "utf8")).toMatch(/^A-2-/);
+  });
+
+  it("R16: render --out again with a secret taken out keeps the earlier run's file and warns once, naming it", async () => {
+    const dir = scratch();
+    const out = join(shm, `r16-shrink-render-${counter}`);
+    const render = (config: string): string[] => ["render", "--config", config, "--out", out];
+    expect((await runCli(render(shrinkingConfig(dir, false)), { node: NODE24 })).code).toBe(0);
+    const kept = readFileSync(join(out, "b.txt"), "utf8");
+    const second = await runCli(render(shrinkingConfig(dir, true)), { node: NODE24 });
+    expect(second.code, second.stderr).toBe(0);
+    expect(readFileSync(join(out, "b.txt"), "utf8")).toBe(kept);
+    const warnings = second.stderr.split("\n").filter((line) => line.includes("no longer declared"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(join(out, "b.txt"));
+    expect(warnings[0]).toContain("remove it or use a fresh --out");
+    expect(second.stderr).not.toContain(kept);
+    // Still secretwrap's: a later run that declares it again replaces it.
+    expect(manifestNames(out)).toEqual(["a.txt", "b.txt"]);
+    expect((await runCli(render(shrinkingConfig(dir, false)), { node: NODE24 })).code).toBe(0);
+  });
+
+  it.each(["run --secrets-dir", "render --out"])(
+    "R16: %s again with a secret taken out leaves a foreign file under the stale name untouched",
+    async (what) => {
+      const dir = scratch();
+      const out = join(shm, `r16-shrink-foreign-${counter}`);
+      const args = (config: string): string[] =>
+        what === "render --out"
+          ? ["render", "--config", config, "--out", out]
+          : ["run", "--config", config, "--secrets-dir", out, "--", "true"];
+      expect((await runCli(args(shrinkingConfig(dir, false)), { node: NODE24 })).code).toBe(0);
+      rmSync(join(out, "b.txt"));
+      writeFileSync(join(out, "b.txt"), "the app's own file", { mode: 0o400 });
+      const second = await runCli(args(shrinkingConfig(dir, true)), { node: NODE24 });
+      expect(second.code, second.stderr).toBe(0);
+      expect(readFileSync(join(out, "b.txt"), "utf8")).toBe("the app's own file");
+      expect(second.stderr).not.toMatch(/no longer declared/);
+      expect(manifestNames(out)).toEqual(["a.txt"]);
+    },
+  );
+
   const plants: [string, (out: string, victim: string) => void][] = [
     ["a file this user wrote by hand", (out) => writeFileSync(join(out, "b.txt"), "hand-written")],
     [
