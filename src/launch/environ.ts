@@ -63,11 +63,20 @@ const hexByte = (byte: number): string => `\\x${byte.toString(16).padStart(2, "0
 
 /**
  * The variables Node cannot represent in process.env exactly: a name or value that is not UTF-8, an
- * empty name, or no '=' at all. They cannot reach the app byte for byte. (A UTF-8 variable Node
- * consumed itself, such as the IPC channel's NODE_CHANNEL_FD, is not one of them.)
+ * empty name, or no '=' at all; and a name the kernel holds twice with different values (getenv() and
+ * Node see only the first: a later `ref+…` would be dropped), each later entry that differs from the
+ * first. They cannot reach the app byte for byte. Identical duplicates collapse into one. (A UTF-8
+ * variable Node consumed itself, such as the IPC channel's NODE_CHANNEL_FD, is not one of them.)
  */
 export function unrepresentable(raw: readonly RawVariable[]): RawVariable[] {
-  return raw.filter(({ name, value }) => name.length === 0 || !isUtf8(name) || !isUtf8(value));
+  const first = new Map<string, Buffer>();
+  return raw.filter(({ name, value }) => {
+    if (name.length === 0 || !isUtf8(name) || !isUtf8(value)) return true;
+    const text = name.toString("utf8");
+    const seen = first.get(text);
+    if (seen === undefined) first.set(text, value);
+    return seen !== undefined && !seen.equals(value);
+  });
 }
 
 /** Deletes from `env` what Node added on its own (an `--env-file` it parsed out of argv). */
@@ -93,7 +102,8 @@ export function environmentObject(
   for (const { name, value } of raw) {
     if (name.length === 0 || !isUtf8(name) || !isUtf8(value)) continue;
     const text = name.toString("utf8");
-    // The kernel keeps a duplicate; getenv() and Node take the first.
+    // The kernel keeps a duplicate; getenv() and Node take the first (one with another value is
+    // refused: unrepresentable).
     if (!Object.hasOwn(env, text)) env[text] = value.toString("utf8");
   }
   return env;

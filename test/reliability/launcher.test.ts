@@ -205,6 +205,52 @@ describe.each(NODES)("R1 under $name: the environment reaches the app byte for b
       );
     },
   );
+
+  it("R1: a name the kernel holds twice with different values refuses the run (78, naming it, no value); identical duplicates collapse", async () => {
+    // Neither Node nor env(1) can build such a block (both take a map): execve(2) itself can.
+    const execWithEntries = [
+      "import ctypes, json, os, sys",
+      "entries = [f'{k}={v}' for k, v in os.environ.items()] + json.loads(sys.argv[1])",
+      "args = sys.argv[2:]",
+      "strings = lambda xs: (ctypes.c_char_p * (len(xs) + 1))(*[x.encode() for x in xs], None)",
+      "ctypes.CDLL(None).execve(args[0].encode(), strings(args), strings(entries))",
+      "sys.exit(127)",
+    ].join("\n");
+    const name = fc.constantFrom("A", "DUP", "a.b", "MY-VAR", "0");
+    const value = fc.constantFrom("plain", "other", "ref+file:///nonexistent", "");
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(name, value), { minLength: 2, maxLength: 7 }),
+        fc.boolean(),
+        async (drawn, withKnob) => {
+          const valuesOf = (n: string): Set<string> =>
+            new Set(drawn.filter(([m]) => m === n).map(([, v]) => v));
+          // A name whose values all agree is no reference: the run would fail on the missing file.
+          const entries = drawn.map(([n, v]) => (valuesOf(n).size === 1 ? `${n}=same` : `${n}=${v}`));
+          const conflicting = [...new Set(drawn.map(([n]) => n))].filter((n) => valuesOf(n).size > 1);
+          const dir = scratch();
+          const marker = join(dir, "started");
+          const result = await runCli(["run", "--", "touch", marker], {
+            node,
+            env: withKnob ? { NODE_OPTIONS: "--no-deprecation" } : {},
+            prefix: ["python3", "-c", execWithEntries, JSON.stringify(entries)],
+          });
+          if (conflicting.length === 0) {
+            expect(result.code, result.stderr).toBe(0);
+            expect(readdirSync(dir)).toEqual(["started"]);
+            return;
+          }
+          expect(result.code, result.stderr).toBe(78);
+          expect(result.stderr).toContain("cannot be passed on byte for byte");
+          const named = /different values\): (.*?); the command/.exec(result.stderr)?.[1]?.split(", ");
+          expect(new Set(named)).toEqual(new Set(conflicting));
+          expect(result.stderr).not.toMatch(/plain|other|nonexistent/);
+          expect(readdirSync(dir)).toEqual([]);
+        },
+      ),
+      { numRuns: 8 },
+    );
+  });
 });
 
 describe.each(NODES)("R1 under $name: the launch phase and signals", (node) => {

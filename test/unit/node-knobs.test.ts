@@ -85,8 +85,15 @@ describe("R1: the raw environment block", () => {
           vars.map((v) => [v.name.toString("hex"), v.value.toString("hex")]),
         );
         const utf8 = (b: Buffer): boolean => Buffer.from(b.toString("utf8"), "utf8").equals(b);
+        // Random short names repeat: a later entry whose value differs from the first is flagged too.
+        const firstOf = (name: Buffer): Buffer | undefined =>
+          vars.find((v) => v.name.equals(name) && utf8(v.name) && utf8(v.value))?.value;
         expect(unrepresentable(parsed).length).toBe(
-          vars.filter((v) => !utf8(v.name) || !utf8(v.value)).length,
+          vars.filter((v) => {
+            if (!utf8(v.name) || !utf8(v.value)) return true;
+            const first = vars.find((w) => w.name.equals(v.name) && utf8(w.value));
+            return first !== v && !(firstOf(v.name) ?? v.value).equals(v.value);
+          }).length,
         );
         // A name is printed without control bytes (one log line); one that is not UTF-8, in ASCII.
         for (const v of parsed) {
@@ -102,5 +109,31 @@ describe("R1: the raw environment block", () => {
   it("R1: an entry without '=' or with an empty name is flagged, never dropped", () => {
     const parsed = parseEnviron(Buffer.from("A=1\0NOEQUALS\0=empty\0B=\0", "latin1"));
     expect(unrepresentable(parsed).map((v) => v.value.toString())).toEqual(["NOEQUALS", "=empty"]);
+  });
+
+  it("R1: a name held twice with different values is flagged (getenv and Node see only the first); identical duplicates collapse", () => {
+    const name = fc.constantFrom("A", "a.b", "0", "__proto__", "é");
+    const value = fc.constantFrom("", "plain", "ref+file:///nonexistent", "x=y");
+    fc.assert(
+      fc.property(fc.array(fc.tuple(name, value), { maxLength: 10 }), (entries) => {
+        const block = Buffer.from(entries.map(([n, v]) => `${n}=${v}\0`).join(""), "utf8");
+        const flagged = unrepresentable(parseEnviron(block)).map((v) => v.name.toString("utf8"));
+        const values = new Map<string, Set<string>>();
+        for (const [n, v] of entries) values.set(n, (values.get(n) ?? new Set()).add(v));
+        // Exactly the names with more than one value are flagged, and only by their later entries.
+        expect(new Set(flagged)).toEqual(
+          new Set([...values].filter(([, vs]) => vs.size > 1).map(([n]) => n)),
+        );
+        const first = new Map<string, string>();
+        for (const [n, v] of entries) if (!first.has(n)) first.set(n, v);
+        expect(flagged.length).toBe(
+          entries.filter(([n, v], i) => entries.findIndex(([m]) => m === n) !== i && first.get(n) !== v)
+            .length,
+        );
+      }),
+      { numRuns: 500 },
+    );
+    const parsed = parseEnviron(Buffer.from("A=plain\0B=1\0A=ref+file:///nonexistent\0B=1\0", "utf8"));
+    expect(unrepresentable(parsed).map((v) => v.name.toString())).toEqual(["A"]);
   });
 });
