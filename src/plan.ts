@@ -121,36 +121,45 @@ export function parseMode(mode: string): number | string {
 const FILE_SUFFIX = "_FILE";
 
 /** What the target rules look at: a declaration without its reference (which may not have parsed). */
-export type TargetShape = Pick<Declaration, "name" | "file" | "mode" | "source">;
+export type TargetShape = Pick<Declaration, "name" | "file" | "mode" | "source"> & {
+  /** A config entry whose file failed the schema (not text): a mode is still a file's mode. */
+  readonly fileNotText?: boolean;
+};
 
 /**
  * Every problem of a target's name and output, each on its own: a bad name does not hide a bad file
- * name. Also run for declarations whose reference did not parse, so those are reported in one run.
+ * name, a bad mode does not hide either. Also run for declarations whose reference did not parse (or
+ * that failed the schema), so those are reported in one run.
  */
 export function targetProblems(shape: TargetShape, allowedNames: ReadonlySet<string>): string[] {
   const problems: string[] = [];
   const nameProblem = checkName(shape.name, allowedNames);
   if (nameProblem !== undefined) problems.push(nameProblem);
   const output = outputOf(shape);
-  if (typeof output === "string") problems.push(output);
+  if (!("kind" in output)) problems.push(...output.problems);
   return problems;
 }
 
-function outputOf(declaration: TargetShape): Output | string {
+/** The output of a declaration, or every independent problem of its file name and mode. */
+function outputOf(declaration: TargetShape): Output | { readonly problems: readonly string[] } {
+  const problems: string[] = [];
   const modeOrProblem = declaration.mode === undefined ? DEFAULT_FILE_MODE : parseMode(declaration.mode);
-  if (typeof modeOrProblem === "string") return modeOrProblem;
+  if (typeof modeOrProblem === "string") problems.push(modeOrProblem);
   const conventionalFile =
     declaration.name.endsWith(FILE_SUFFIX) && declaration.name.length > FILE_SUFFIX.length
       ? declaration.name.slice(0, -FILE_SUFFIX.length)
       : undefined;
   const fileName = declaration.file ?? conventionalFile;
   if (fileName === undefined) {
-    return declaration.mode === undefined
-      ? { kind: "env" }
-      : `mode is set but ${declaration.name} is not a file output`;
+    if (declaration.mode !== undefined && declaration.fileNotText !== true)
+      problems.push(`mode is set but ${printable(declaration.name)} is not a file output`);
+  } else {
+    const problem = checkFileName(fileName);
+    if (problem !== undefined) problems.push(problem);
   }
-  const problem = checkFileName(fileName);
-  return problem ?? { kind: "file", fileName, mode: modeOrProblem };
+  if (problems.length > 0) return { problems };
+  if (fileName === undefined) return { kind: "env" };
+  return { kind: "file", fileName, mode: modeOrProblem as number };
 }
 
 /** Throws one error with every problem of the declarations. */
@@ -184,17 +193,15 @@ export function collectPlan(
         new SecretwrapError("TARGET_INVALID", `${message} (declared in ${declaration.source})`, { subject }),
       );
     };
+    // A second declaration of a name is one problem; its own name, file name and mode problems are
+    // others, reported with it.
     const firstSource = names.get(declaration.name);
-    if (firstSource !== undefined) {
-      fail(`${declaration.name} is declared twice (first in ${firstSource})`);
-      continue;
-    }
-    names.set(declaration.name, declaration.source);
+    if (firstSource !== undefined)
+      fail(`${printable(declaration.name)} is declared twice (first in ${firstSource})`);
+    else names.set(declaration.name, declaration.source);
     const shapeProblems = targetProblems(declaration, allowedNames);
-    if (shapeProblems.length > 0) {
-      for (const problem of shapeProblems) fail(problem);
-      continue;
-    }
+    for (const problem of shapeProblems) fail(problem);
+    if (firstSource !== undefined || shapeProblems.length > 0) continue;
     const output = outputOf(declaration) as Output;
     if (output.kind === "file") {
       const owner = fileOwners.get(output.fileName);

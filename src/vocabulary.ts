@@ -80,11 +80,11 @@ export const VOCABULARY_WORDS =
   "small so socket someone something source space speaks speed src ssl stack stage staging standby " +
   "start started starting starts stay stays stderr stdin stdout sticky stop stopped store str string " +
   "sts stsendpoint subcommand subject subjectaltname succeed such suffix supervise supervised " +
-  "supervisor support supported symbolic symlink symlinks sync syntax sys system t tag taken takes " +
-  "target task team temporarily tenant tenantid term test text than that the them then there these " +
-  "they this thread throttling throttlingexception through time timed timeout timeouterror timestamps " +
-  "tini tls tlsoptions tmpdir tmpfs to together toisostring token tokenfile tokenrejected too tool " +
-  "toomanyrequestsexception top trace traffic trailing transit transport travel treat tries " +
+  "supervises supervisor support supported symbolic symlink symlinks sync syntax sys system t tag " +
+  "taken takes target task team temporarily tenant tenantid term test text than that the them then " +
+  "there these they this thread throttling throttlingexception through time timed timeout timeouterror " +
+  "timestamps tini tls tlsoptions tmpdir tmpfs to together toisostring token tokenfile tokenrejected " +
+  "too tool toomanyrequestsexception top trace traffic trailing transit transport travel treat tries " +
   "troubleshooting true trust trusted trusts ts ttl tty turn turned turns twice type typo u ui uid " +
   "ulimit unable unavailable undelete under unencrypted unexpected unexpectedly unit unknown " +
   "unknownerror unless unlimited unreachable unrecognized unrecognizedclientexception unresolved " +

@@ -33,7 +33,10 @@ export interface Loaded {
   readonly problems: readonly SecretwrapError[];
   /** A value that lost to a stronger source (precedence.ts): names and sources only. */
   readonly warnings: readonly string[];
-  /** Declarations whose reference did not parse: their names and outputs are still checked. */
+  /**
+   * Declarations whose reference did not parse, or that failed the schema: their names and outputs
+   * are still checked.
+   */
   readonly refless: readonly TargetShape[];
 }
 
@@ -47,6 +50,21 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
   const problems: SecretwrapError[] = [];
   const declarations: Declaration[] = [];
   const refless: TargetShape[] = [];
+  const refProblem = (name: string, error: unknown, source: string): void => {
+    if (!(error instanceof SecretwrapError)) throw error;
+    problems.push(
+      new SecretwrapError(error.code, `${error.message} (${source})`, {
+        subject: { secret: name, ref: error.subject.ref ?? "" },
+      }),
+    );
+  };
+  const checkRejectedRef = (name: string, raw: string, source: string): void => {
+    try {
+      parseRef(raw);
+    } catch (error) {
+      refProblem(name, error, source);
+    }
+  };
   const addDeclaration = (
     name: string,
     raw: string,
@@ -56,12 +74,7 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
     try {
       declarations.push({ name, ref: parseRef(raw), optional: false, source, ...extra });
     } catch (error) {
-      if (!(error instanceof SecretwrapError)) throw error;
-      problems.push(
-        new SecretwrapError(error.code, `${error.message} (${source})`, {
-          subject: { secret: name, ref: error.subject.ref ?? "" },
-        }),
-      );
+      refProblem(name, error, source);
       refless.push({
         name,
         source,
@@ -110,6 +123,17 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
           optional: entry.optional ?? false,
           ...(entry.file === undefined ? {} : { file: entry.file }),
           ...(entry.mode === undefined ? {} : { mode: entry.mode }),
+        });
+      }
+      // An entry that failed the schema plans nothing, but its other problems are reported now.
+      for (const [name, fields] of parts.rejected) {
+        if (fields.ref !== undefined) checkRejectedRef(name, fields.ref, configPath);
+        refless.push({
+          name,
+          source: configPath,
+          ...(fields.file === undefined ? {} : { file: fields.file }),
+          ...(fields.mode === undefined ? {} : { mode: fields.mode }),
+          ...(fields.fileNotText === true ? { fileNotText: true } : {}),
         });
       }
       for (const [scheme, options] of parts.providers) {

@@ -33,9 +33,17 @@ export type SecretEntry = string | Infer<typeof SecretObject>;
 
 const TOP_LEVEL_KEYS = ["version", "providers", "secrets", "allowNames"] as const;
 
+/** The text fields of a secret entry that failed the schema: still checked, so none hides another. */
+export type RejectedSecret = Partial<Record<"ref" | "file" | "mode", string>> & {
+  /** The entry has a file key whose value is not text. */
+  readonly fileNotText?: boolean;
+};
+
 /** The valid parts of a config file; each list keeps the file's order. */
 export interface ConfigParts {
   readonly secrets: readonly (readonly [name: string, entry: SecretEntry])[];
+  /** Secrets that failed the schema: their name, reference, file name and mode are checked too. */
+  readonly rejected: readonly (readonly [name: string, fields: RejectedSecret])[];
   readonly providers: readonly (readonly [scheme: Scheme, options: unknown])[];
   readonly allowNames: readonly string[];
 }
@@ -57,9 +65,10 @@ function ownEntries(value: object): [string, unknown][] {
 export function validateConfig(data: unknown): ConfigValidation {
   const issues: ProviderOptionsIssue[] = [];
   const secrets: [string, SecretEntry][] = [];
+  const rejected: [string, RejectedSecret][] = [];
   const providers: [Scheme, unknown][] = [];
   let allowNames: string[] = [];
-  const parts = (): ConfigParts => ({ secrets, providers, allowNames });
+  const parts = (): ConfigParts => ({ secrets, rejected, providers, allowNames });
   if (!isMapping(data)) {
     issues.push({ path: [], message: "expected object" });
     return { parts: parts(), issues };
@@ -105,11 +114,15 @@ export function validateConfig(data: unknown): ConfigValidation {
             path: ["secrets", name],
             message: "expected a reference string or an object with ref",
           });
+          rejected.push([name, {}]);
           continue;
         }
         const checked = safeParse(SecretObject, entry);
         if (checked.success) secrets.push([name, ownSecretObject(entry)]);
-        else issues.push(...prefixed(["secrets", name], toIssues(checked.error.issues)));
+        else {
+          issues.push(...prefixed(["secrets", name], toIssues(checked.error.issues)));
+          rejected.push([name, textFields(entry)]);
+        }
       }
     }
   }
@@ -132,6 +145,17 @@ function ownSecretObject(entry: object): Infer<typeof SecretObject> {
     ...(own.has("mode") ? { mode: own.get("mode") as string } : {}),
     ...(own.has("optional") ? { optional: own.get("optional") as boolean } : {}),
   };
+}
+
+/** The entry's ref, file and mode that are text, read by own keys only. */
+function textFields(entry: object): RejectedSecret {
+  const fields: Partial<Record<"ref" | "file" | "mode", string>> = {};
+  let fileNotText = false;
+  for (const [key, value] of ownEntries(entry)) {
+    if ((key === "ref" || key === "file" || key === "mode") && typeof value === "string") fields[key] = value;
+    else if (key === "file") fileNotText = true;
+  }
+  return fileNotText ? { ...fields, fileNotText } : fields;
 }
 
 function prefixed(

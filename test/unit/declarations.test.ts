@@ -444,4 +444,64 @@ describe("R17: one pass reports every config problem", () => {
       { numRuns: 150 },
     );
   });
+
+  // Several problems on the SAME declaration: none may hide another (a bad mode hid a bad file name,
+  // a schema error hid everything else about the secret).
+  type Part = { readonly text?: string; readonly markers: readonly RegExp[] };
+  const none: Part = { markers: [] };
+  const NAME = {
+    good: { text: "MULTI", markers: [] },
+    bad: { text: "9MULTI", markers: [/9MULTI TARGET_INVALID .*not a valid variable name/] },
+  } as const;
+  const REF: Record<string, Part> = {
+    good: { text: "ref: 'ref+file:///x'", markers: [] },
+    badScheme: { text: "ref: 'ref+vualt://x'", markers: [/MULTI PROVIDER_UNKNOWN/] },
+    notText: { text: "ref: 5", markers: [/secrets\.9?MULTI\.ref: expected string/] },
+  };
+  const FILE: Record<string, Part> = {
+    none,
+    good: { text: "file: m", markers: [] },
+    dotDot: { text: "file: ../etc", markers: [/TARGET_INVALID .*start with \.\./] },
+    slash: { text: "file: a/b", markers: [/TARGET_INVALID .*may not contain \//] },
+    empty: { text: "file: ''", markers: [/TARGET_INVALID .*file name is empty/] },
+    notText: { text: "file: 7", markers: [/secrets\.9?MULTI\.file: expected string/] },
+  };
+  const MODE: Record<string, Part> = {
+    none,
+    good: { text: "mode: '0400'", markers: [] },
+    notOctal: { text: "mode: '0999'", markers: [/TARGET_INVALID .*mode "0999" must be an octal string/] },
+    letters: { text: "mode: abc", markers: [/TARGET_INVALID .*mode "abc" must be an octal string/] },
+    groupWrite: { text: "mode: '0777'", markers: [/TARGET_INVALID .*must not let group/] },
+  };
+  const SCHEMA: Record<string, Part> = {
+    none,
+    unknownKey: { text: "optinal: true", markers: [/secrets\.9?MULTI: unknown key "optinal"/] },
+    wrongType: { text: "optional: 'yes'", markers: [/secrets\.9?MULTI\.optional: expected boolean/] },
+  };
+  const pick = (parts: Record<string, Part>): fc.Arbitrary<Part> => fc.constantFrom(...Object.values(parts));
+
+  it("R17: every problem of ONE declaration (name, ref, file name, mode, schema) is reported in one run", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(NAME.good, NAME.bad),
+        pick(REF),
+        pick(FILE),
+        pick(MODE),
+        pick(SCHEMA),
+        async (name, ref, fileName, mode, schema) => {
+          const fields = [ref, fileName, mode, schema].flatMap((p) => (p.text === undefined ? [] : [p.text]));
+          const yaml = `version: 1\nsecrets:\n  GOOD: ref+file:///fine\n  ${name.text}: { ${fields.join(", ")} }\n`;
+          const markers = [name, ref, fileName, mode, schema].flatMap((p) => p.markers);
+          // A mode without a file (MULTI does not end in _FILE) is a problem of its own.
+          if (mode.text !== undefined && fileName.text === undefined) markers.push(/is not a file output/);
+          const problems = await problemsOf({ configPath: file(yaml) });
+          const output = problems.join("\n");
+          for (const marker of markers) expect(output, String(marker)).toMatch(marker);
+          expect(problems, output).toHaveLength(markers.length);
+          expect(output).not.toMatch(/GOOD/);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
 });
