@@ -1,6 +1,7 @@
 // Pure: a fetched secret + the reference's #field → the bytes a target receives. Errors name the
 // reference, the field and (for KV maps) the key names, never a value.
 import { SecretwrapError } from "./errors.ts";
+import { printable as printableText } from "./printable.ts";
 import type { Fetched } from "./provider.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -92,6 +93,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** A key or field name in a message: the one rule of printable.ts, cut shorter (a list may hold many). */
 function printable(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 80);
+  return printableText(text, 80);
 }

@@ -2,6 +2,7 @@
 // name and mode is validated here, before any provider is loaded or any request is sent.
 import { SecretsFailedError, SecretwrapError } from "./errors.ts";
 import { describeRef, fetchKey, type Ref } from "./config/ref.ts";
+import { printable as printableText } from "./printable.ts";
 import type { Scheme } from "./provider.ts";
 
 export type Output =
@@ -255,6 +256,7 @@ export function planForGet(ref: Ref): Plan {
   return { fetches: new Map([[key, ref]]), targets: [target], schemes: [ref.scheme] };
 }
 
+/** A name, file name or mode in a message: the one rule of printable.ts. */
 function printable(text: string): string {
-  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 100);
+  return printableText(text, 100);
 }

@@ -41,31 +41,31 @@ export const VOCABULARY_WORDS =
   "internalserviceerror interop interpreter interrupted intl into invalid invalidclienttokenid " +
   "invalididentitytoken invalididentitytokenexception invalidparameterexception " +
   "invalidrequestexception invalidsignatureexception investigate io ip irsa is issue issued issuer " +
-  "issues it its itself java jdk js json jwt jwtfile k8s keep kernel key keys keyvault kib kind kit " +
-  "kms kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger largest " +
-  "last later latest latin1 launch ld leading leaf lease least left let letter letters level levels " +
-  "libuv lifetime like limit limitexceededexception limits line lines link links list listed live load " +
-  "loaded loads local localhost locally location locations locator locpath log logged logger logging " +
-  "login logs long longer look lookup loop loopback lt machine main make managed managedidentity " +
-  "manager manifest many map mapping match matches may md memory metadata method mib microsoft " +
-  "millisecond mini minutes missing missingauthenticationtoken mode module modules more most mount " +
-  "mounted mounts moved ms msg msi much must myapp n name named names namespace namespaces native need " +
-  "needs neither nested net network never new nlspath no node non none nor normalisation not nothing " +
-  "notjson now npm ntp nul null number numeric object obtain obtained octal of off oidc ok on once one " +
-  "only opc open opened openssl option optional options opts or order orphaned os other others out " +
-  "output outputs over own owner owns packaging packedpolicytoolargeexception parallel parameter " +
-  "parameters params parsed parser part pass passed passwd password past path payload pem per percall " +
-  "perl5lib perl5opt perllib permission perretry pick pid pin pipe pipeline pipes plain plan planted " +
-  "platform please plus pod point pointer policies policy pool port positive preaction precedence " +
-  "prefer preflight preloads prepare present prev print printable printed priorrequestnotcomplete " +
-  "pristine private problem problems proc process processes prod production profile programs project " +
-  "projects promise prompt provider providers proxy ps4 publish published put pythonhome pythonpath " +
-  "pythonstartup quarter quota quote r raise range rate rbac reach reached read readable reading " +
-  "readme reads real really reaped receive recovered redact redacted redirect redirected " +
-  "redirectrefused redirects ref reference references refers refresh refused refusing region " +
-  "regiondisabledexception registration regular reissue rejected rejection relative relaunch remove " +
-  "removes render renew renewable rep repeatable repl replace replaced replaces replacing reply report " +
-  "reported reports request requestexpired requestlimitexceeded requests requesttimeout " +
+  "issues it its itself java jdk js json jwt jwtfile k8s keep kept kernel key keys keyvault kib kind " +
+  "kit kms kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger " +
+  "largest last later latest latin1 launch ld leading leaf lease least left let letter letters level " +
+  "levels libuv lifetime like limit limitexceededexception limits line lines link links list listed " +
+  "live load loaded loads local localhost locally location locations locator locpath log logged logger " +
+  "logging login logs long longer look lookup loop loopback lt machine main make managed " +
+  "managedidentity manager manifest many map mapping match matches may md memory metadata method mib " +
+  "microsoft millisecond mini minutes missing missingauthenticationtoken mode module modules more most " +
+  "mount mounted mounts moved ms msg msi much must myapp n name named names namespace namespaces " +
+  "native need needs neither nested net network never new nlspath no node non none nor normalisation " +
+  "not nothing notjson now npm ntp nul null number numeric object obtain obtained octal of off oidc ok " +
+  "on once one only opc open opened openssl option optional options opts or order orphaned os other " +
+  "others out output outputs over own owner owns packaging packedpolicytoolargeexception parallel " +
+  "parameter parameters params parsed parser part pass passed passwd password past path payload pem " +
+  "per percall perl5lib perl5opt perllib permission perretry pick pid pin pipe pipeline pipes plain " +
+  "plan planted platform please plus pod point pointer policies policy pool port positive preaction " +
+  "precedence prefer preflight preloads prepare present prev print printable printed " +
+  "priorrequestnotcomplete pristine private problem problems proc process processes prod production " +
+  "profile programs project projects promise prompt provider providers proxy ps4 publish published put " +
+  "pythonhome pythonpath pythonstartup quarter quota quote r raise range rate rbac reach reached read " +
+  "readable reading readme reads real really reaped receive recovered redact redacted redirect " +
+  "redirected redirectrefused redirects ref reference references refers refresh refused refusing " +
+  "region regiondisabledexception registration regular reissue rejected rejection relative relaunch " +
+  "remove removes render renew renewable rep repeatable repl replace replaced replaces replacing reply " +
+  "report reported reports request requestexpired requestlimitexceeded requests requesttimeout " +
   "requesttimetooskewed require required resolv resolve resolved resolver resolving resource " +
   "resourceid resourcenotfoundexception response rest restore restored result retries retry retrying " +
   "return returned revoke revoked revoketoken revoking rewrites right role roleid roleidfile roles " +

@@ -2,6 +2,7 @@
 // error: fixing a config never reveals a new batch of problems that were there all along.
 import { SecretsFailedError, SecretwrapError } from "../errors.ts";
 import { collectPlan, planForGet, targetProblems, type Plan } from "../plan.ts";
+import { printable } from "../printable.ts";
 import { loadDeclarations, type Loaded, type LoadInput } from "./load.ts";
 import { parseRef } from "./ref.ts";
 
@@ -44,7 +45,7 @@ export async function declare(input: DeclareInput): Promise<Declared> {
       for (const message of targetProblems(shape, allowed)) {
         problems.push(
           new SecretwrapError("TARGET_INVALID", `${message} (declared in ${shape.source})`, {
-            subject: { secret: printableName(shape.name) },
+            subject: { secret: printable(shape.name, 100) },
           }),
         );
       }
@@ -65,8 +66,4 @@ export async function declare(input: DeclareInput): Promise<Declared> {
     );
   }
   return { loaded, plan };
-}
-
-function printableName(name: string): string {
-  return name.replace(/[^\x20-\x7e]/g, "?").slice(0, 100);
 }

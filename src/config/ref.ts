@@ -2,6 +2,7 @@
 // Only a whole value is a reference, and anything that starts with "ref+" must parse: a typo never
 // falls through as a literal value handed to the app.
 import { SecretwrapError } from "../errors.ts";
+import { printable } from "../printable.ts";
 import { isScheme, SCHEMES, type Scheme } from "../provider.ts";
 
 export interface Ref {
@@ -202,8 +203,7 @@ export function fetchKey(ref: Ref): string {
   return `${ref.scheme}://${ref.locator}${params === "" ? "" : `?${params}`}`;
 }
 
-/** A reference as it may be printed: references are not secret, but keep them one short line. */
+/** A reference as it may be printed: references are not secret, but keep them one short line (printable.ts). */
 export function describeRef(raw: string): string {
-  const printable = raw.replace(/[^\x20-\x7e]/g, "?");
-  return printable.length > 200 ? `${printable.slice(0, 200)}…` : printable;
+  return printable(raw);
 }

@@ -3,8 +3,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { collectVocabulary } from "../../scripts/vocabulary.mjs";
+import { describeRef, parseRef } from "../../src/config/ref.ts";
 import { SecretsFailedError, SecretwrapError } from "../../src/errors.ts";
+import { selectField } from "../../src/field.ts";
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from "../../src/log.ts";
+import { checkFileName, checkName, parseMode } from "../../src/plan.ts";
+import { printable } from "../../src/printable.ts";
 import { MASK, Redactor } from "../../src/redact.ts";
 import { auditLine, reportError } from "../../src/report.ts";
 import { VOCABULARY_WORDS } from "../../src/vocabulary.ts";
@@ -114,6 +118,42 @@ describe("R9: one log record per line", () => {
           }
         },
       ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("R9: every user-controlled string in a message is shown by the one rule of printable.ts (\\n, never ?)", () => {
+    const thrown = (f: () => unknown): SecretwrapError => {
+      try {
+        f();
+      } catch (error) {
+        if (error instanceof SecretwrapError) return error;
+        throw error;
+      }
+      throw new Error("expected a SecretwrapError");
+    };
+    fc.assert(
+      fc.property(hostile, (text) => {
+        // A reference: its description, the error's message and its ref= field.
+        const raw = `ref+vualt://x/${text}`;
+        expect(describeRef(raw)).toBe(printable(raw));
+        const refError = thrown(() => parseRef(raw));
+        expect(refError.subject.ref).toBe(printable(raw));
+        expect(refError.message).toContain(printable(raw));
+        // A variable name, a file name, a mode, a #field.
+        expect(checkName(`1${text}`, new Set())).toContain(`"${printable(`1${text}`, 100)}"`);
+        expect(checkFileName(`../${text}`)).toContain(`"${printable(`../${text}`, 100)}"`);
+        expect(parseMode(`x${text}`)).toContain(`"${printable(`x${text}`, 100)}"`);
+        const fieldError = thrown(() =>
+          selectField({ bytes: new TextEncoder().encode('{"k": 1}') }, `f${text}`),
+        );
+        expect(fieldError.message).toContain(`"${printable(`f${text}`, 80)}"`);
+        // …and the text log shows the escapes, not a stand-in character.
+        const { log, lines } = logger("text");
+        reportError(log, refError, "the command was not started");
+        if (text.includes("\n")) expect(lines.join("")).toContain("\\n");
+        if (!raw.includes("?")) expect(lines.join("")).not.toContain("?");
+      }),
       { numRuns: 300 },
     );
   });
