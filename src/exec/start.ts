@@ -63,8 +63,11 @@ export async function startCommand(
   // Where Node can exec: replace secretwrap with the command, or with --supervise become the slim
   // supervisor (handover.ts). Not as PID 1, where a TERM during the new image's start-up would be
   // discarded by the kernel instead of ending the run: there secretwrap supervises in-process.
+  // Outside a container secretwrap supervises in its own process, not through the slim supervisor: a
+  // stop signal during the supervisor's own Node start-up (~40 ms, default dispositions) would kill it
+  // before it could remove the dir, and leave the secrets in /dev/shm until reboot.
   const replace = !options.supervise && !removeDirAfter && execveAvailable();
-  const handOver = (options.supervise || removeDirAfter) && execveAvailable() && process.pid !== 1;
+  const handOver = options.supervise && !removeDirAfter && execveAvailable() && process.pid !== 1;
   // child_process is loaded only for in-process supervision, and before the last check: from that
   // check to the exec or spawn nothing may await, so a stop signal either arrived already (and the
   // command is not started), or kills secretwrap by default (exec paths), or goes to the child.
@@ -72,12 +75,7 @@ export async function startCommand(
   const stopped = await ctx.router.lastCheck({ disarm: replace || handOver });
   if (stopped !== undefined) throw stoppedBy(stopped);
   if (handOver) {
-    ctx.log.debug(
-      removeDirAfter
-        ? "not in a container: a slim supervisor removes the secrets dir when the command exits"
-        : "handing over to a slim supervisor",
-      { command: program },
-    );
+    ctx.log.debug("handing over to a slim supervisor", { command: program });
     return handOverToSupervisor(
       {
         path,
@@ -118,10 +116,15 @@ export async function startCommand(
   if (ctx.consumedEnv.some((name) => ctx.appView[name] !== undefined)) {
     // The kernel keeps a process's initial environment in /proc/<pid>/environ whatever Node deletes.
     ctx.log.warn(
-      `credentials were read from the environment (${ctx.consumedEnv.join(", ")}); in --supervise mode they stay readable in /proc/${process.pid}/environ by this user for the app's lifetime: prefer credential files, exec mode, or --user`,
+      `credentials were read from the environment (${ctx.consumedEnv.join(", ")}); while secretwrap supervises the command they stay readable in /proc/${process.pid}/environ by this user for the app's lifetime: prefer credential files, exec mode, or --user`,
     );
   }
-  ctx.log.debug("starting the command as a supervised child", { command: program });
+  ctx.log.debug(
+    removeDirAfter
+      ? "not in a container: secretwrap supervises the command and removes the secrets dir when it exits"
+      : "starting the command as a supervised child",
+    { command: program },
+  );
   try {
     return await supervise({
       path,

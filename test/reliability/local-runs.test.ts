@@ -3,13 +3,22 @@
 // dies with the container's tmpfs). "Outside" is made real here, whatever this machine is: a private
 // mount namespace whose root is an overlay of / that hides the container marks.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { containerMark } from "../../src/exec/container.ts";
 import { canary } from "../helpers/canary.ts";
-import { PROBE, probeStart, readProbe, reportedSecretsDirs, runCli } from "../helpers/cli.ts";
+import { PROBE, probeStart, readProbe, reportedSecretsDirs, runCli, startCli } from "../helpers/cli.ts";
 import { NODE24, NODES } from "../helpers/nodes.ts";
 
 // Probe reports and secret sources on /dev/shm: it is the same inside the overlay (bound in).
@@ -122,6 +131,63 @@ describe("R11: local runs leave no secrets behind", () => {
       const left = dirs.filter(existsSync);
       for (const dir of left) rmSync(dir, { recursive: true, force: true });
       expect(left).toEqual([]);
+    },
+  );
+
+  it.skipIf(outsideAvailable !== undefined)(
+    "R11: outside a container, a TERM at any moment of the run leaves no secrets dir behind (randomized)",
+    async () => {
+      // The secretwrap process of a run (resolving, supervising, or the slim supervisor it may become),
+      // found by a tag in its arguments: it sits below unshare and chroot, which forward no signals.
+      const secretwrapOf = (tag: string): number | undefined => {
+        for (const entry of readdirSync("/proc")) {
+          if (!/^\d+$/.test(entry)) continue;
+          try {
+            const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+            if (basename(argv[0] ?? "") === "node" && argv.some((a) => a.includes(tag))) return Number(entry);
+          } catch {
+            // gone meanwhile
+          }
+        }
+        return undefined;
+      };
+      const leftoversHolding = (value: string): string[] =>
+        readdirSync("/dev/shm")
+          .filter((d) => d.startsWith("secretwrap-"))
+          .map((d) => join("/dev/shm", d))
+          .filter((dir) => {
+            try {
+              return readdirSync(dir).some((f) => readFileSync(join(dir, f), "utf8").includes(value));
+            } catch {
+              return false;
+            }
+          });
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      let hit = 0;
+      for (let trial = 0; trial < 24; trial++) {
+        const secret = fileSecret("LOCAL_TERM");
+        const tag = `tag-${randomUUID()}`;
+        const running = startCli(["run", "--", "/bin/sh", "-c", "sleep 0.3", tag], {
+          node: NODE24,
+          prefix: outsideContainerPrefix(),
+          env: { TOKEN_FILE: secret.ref },
+        });
+        // From the moment secretwrap's Node exists, a TERM at a random moment of its life: resolving,
+        // writing, handing over, the app running (0.3 s).
+        for (let waited = 0; secretwrapOf(tag) === undefined && waited < 5000; waited += 2) await sleep(2);
+        await sleep(Math.random() * 450);
+        const pid = secretwrapOf(tag);
+        if (pid !== undefined) {
+          hit++;
+          process.kill(pid, "SIGTERM");
+        }
+        await running.result;
+        const left = leftoversHolding(secret.value);
+        for (const dir of left) rmSync(dir, { recursive: true, force: true });
+        expect(left, `trial ${trial}`).toEqual([]);
+      }
+      // Most trials must have reached a running secretwrap, or the test proves nothing.
+      expect(hit).toBeGreaterThan(12);
     },
   );
 
