@@ -5,12 +5,13 @@
 import { relaunchWithoutNodeKnobs } from "./launch/relaunch.ts";
 import { prepareProcess } from "./exec/prepare.ts";
 
-if (!relaunchWithoutNodeKnobs()) {
+const launch = relaunchWithoutNodeKnobs();
+if (!launch.child) {
   // Signal listeners, no core dumps, the process name (src/exec/prepare.ts).
   const router = prepareProcess();
 
   const { runEntry } = await import("./core.ts");
-  const code = await runEntry(router);
+  const code = await runEntry(router, launch.refusal);
   // Output is written synchronously, so exiting now loses nothing; idle SDK sockets must not hold the exit.
   process.exit(code);
 }

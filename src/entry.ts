@@ -4,11 +4,13 @@ import { takeAppOnlyVariables } from "./appenv.ts";
 import { SUPERVISOR_ARG } from "./exec/handover.ts";
 import { environmentObject } from "./launch/environ.ts";
 import { environmentProblem } from "./launch/environ-problem.ts";
+import type { LaunchRefusal } from "./launch/relaunch.ts";
+import { SecretwrapError } from "./errors.ts";
 import { writeStderr, writeStdout } from "./log.ts";
 import { main } from "./main.ts";
 import type { SignalRouter } from "./signals.ts";
 
-export async function runEntry(router: SignalRouter): Promise<number> {
+export async function runEntry(router: SignalRouter, refusal?: LaunchRefusal): Promise<number> {
   if (process.argv[2] === SUPERVISOR_ARG) {
     const { runSupervisor } = await import("./exec/supervisor.ts");
     return await runSupervisor(process.argv[3] ?? "", router);
@@ -22,7 +24,10 @@ export async function runEntry(router: SignalRouter): Promise<number> {
     argv: process.argv.slice(2),
     env,
     appOnlyEnv,
-    environmentProblem: environmentProblem(),
+    // Node could not be started again without its knobs (src/launch/relaunch.ts): refused as well.
+    environmentProblem:
+      environmentProblem() ??
+      (refusal && new SecretwrapError(refusal.code, refusal.message, { hint: refusal.hint })),
     router,
     writeOut: writeStdout,
     writeErr: writeStderr,

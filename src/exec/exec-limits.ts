@@ -73,6 +73,7 @@ export function checkExecLimits(
   argv: readonly string[],
   env: Readonly<Record<string, string>>,
   space: number = argumentSpace(ownStackLimit()),
+  needs = "the command's environment and arguments need",
 ): void {
   const size = execSize(path, argv, env);
   const tooLong = size.variables.filter(([, bytes]) => bytes > MAX_ARG_STRLEN);
@@ -98,7 +99,7 @@ export function checkExecLimits(
       .join(", ");
     throw new SecretwrapError(
       "VALUE_UNUSABLE",
-      `the command's environment and arguments need ${size.total} bytes, more than the ${space} the kernel allows (a quarter of the stack limit, at least 128 KiB, at most 6 MiB); largest variables: ${largest}`,
+      `${needs} ${size.total} bytes, more than the ${space} the kernel allows (a quarter of the stack limit, at least 128 KiB, at most 6 MiB); largest variables: ${largest}`,
       {
         hint: "deliver the largest secrets as files (name the variable X_FILE or set `file:` in the config), or raise the stack limit (ulimit -s)",
       },

@@ -7,31 +7,47 @@
 // Nothing has been read or fetched yet, so what they did here (a NODE_OPTIONS preload runs once, in
 // this launch phase) met no secret. Without such a variable nothing happens: start-up time matters.
 import { LAUNCHER_PREFIX } from "../appenv.ts";
+import { SecretwrapError, type ErrorCode } from "../errors.ts";
+import { checkExecLimits } from "../exec/exec-limits.ts";
 import { nodeReadAnEnvFile } from "./env-file-flag.ts";
 import { environmentObject, readRawEnviron, removeAddedByNode, unrepresentable } from "./environ.ts";
 import { LAUNCH_KNOBS } from "./node-knobs.ts";
 import { superviseRelaunch } from "./supervise-relaunch.ts";
 
-/**
- * Returns true when secretwrap runs in a child started here (Node without execve): this process only
- * waits for it. Returns false when this process is secretwrap's own. Does not return after execve.
- */
-export function relaunchWithoutNodeKnobs(): boolean {
+/** Why Node could not be started again, as data: bin.js and core.js are separate bundles, each with
+ *  its own SecretwrapError class. The run is refused with it (src/entry.ts). */
+export interface LaunchRefusal {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly hint: string;
+}
+
+export interface Launch {
+  /** secretwrap runs in a child started here (Node without execve): this process only waits for it. */
+  readonly child: boolean;
+  /** This process is secretwrap's own, but the run must be refused. */
+  readonly refusal?: LaunchRefusal;
+}
+
+const OWN: Launch = { child: false };
+
+/** Does not return after execve. */
+export function relaunchWithoutNodeKnobs(): Launch {
   const raw = readRawEnviron();
   // A variable Node could not represent cannot be handed on: stay, so that the run is refused
   // (src/entry.ts) from the environment that still shows it, before anything is read or fetched.
-  if (raw !== undefined && unrepresentable(raw).length > 0) return false;
+  if (raw !== undefined && unrepresentable(raw).length > 0) return OWN;
   // The knobs Node acted on. An `--env-file` that Node read out of secretwrap's own arguments may
   // have held a NODE_OPTIONS it applied without showing it in process.env: that starts Node again too.
   const present = LAUNCH_KNOBS.filter((name) => process.env[name] !== undefined);
   if (raw !== undefined) removeAddedByNode(raw, process.env);
-  if (present.length === 0 && !nodeReadAnEnvFile()) return false;
+  if (present.length === 0 && !nodeReadAnEnvFile()) return OWN;
   // A single executable ignores NODE_OPTIONS (build-sea.mjs), an env file's too, and its arguments
   // cannot take a `--` in front: neither is a reason to start it again (NODE_OPTIONS is still taken
   // out of its process.env for the app, src/appenv.ts).
   const isSea = process.getBuiltinModule("node:sea")?.isSea() === true;
   const acted = isSea ? present.filter((name) => name !== "NODE_OPTIONS") : present;
-  if (acted.length === 0 && isSea) return false;
+  if (acted.length === 0 && isSea) return OWN;
   // Already moved aside, yet here again: something put it back (Node's child_process re-adds
   // NODE_V8_COVERAGE to every child's environment). Starting again would never end.
   const back = acted.filter((name) => process.env[LAUNCHER_PREFIX + name] !== undefined);
@@ -47,13 +63,37 @@ export function relaunchWithoutNodeKnobs(): boolean {
     const value = env[name];
     if (value !== undefined) env[LAUNCHER_PREFIX + name] = value;
     delete env[name];
-    // Node copies some of its own (NODE_V8_COVERAGE) from process.env into a child's environment.
-    delete process.env[name];
   }
   const argv = relaunchArgv(isSea);
+  // The new names and the `--` add bytes: an environment that just fit Node's first start can be too
+  // large for this one (Node 24's execve aborts with a native stack, Node 20's spawn fails E2BIG).
+  // Stay, and the run is refused (src/entry.ts) before anything is read or fetched.
+  const refusal = relaunchLimitProblem(argv, env, acted);
+  if (refusal !== undefined) return { child: false, refusal };
+  // Node copies some of its own (NODE_V8_COVERAGE) from process.env into a child's environment.
+  for (const name of LAUNCH_KNOBS) delete process.env[name];
   if (typeof process.execve === "function") process.execve(process.execPath, argv, env);
   superviseRelaunch(argv, env);
-  return true;
+  return { child: true };
+}
+
+/** The exec-size rule of the app's exec (exec-limits.ts, same exit code: 69), for Node's own restart. */
+function relaunchLimitProblem(
+  argv: readonly string[],
+  env: Readonly<Record<string, string>>,
+  acted: readonly string[],
+): LaunchRefusal | undefined {
+  try {
+    checkExecLimits(process.execPath, argv, env, undefined, "starting Node again needs");
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof SecretwrapError)) throw error;
+    return {
+      code: error.code,
+      message: `${acted.length > 0 ? acted.join(", ") : "NODE_OPTIONS of an --env-file"} must be kept out of secretwrap (moved to ${LAUNCHER_PREFIX}<NAME> for the app), but ${error.message}`,
+      hint: "unset the largest variables the app does not need, or raise the stack limit (ulimit -s)",
+    };
+  }
 }
 
 /** The same program and arguments. `--` before the script keeps Node from reading an `--env-file`

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { runCli } from "../helpers/cli.ts";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { CLI, pathFor, runCli } from "../helpers/cli.ts";
 import { NODES } from "../helpers/nodes.ts";
 import { MAX_ARG_STRLEN } from "../../src/exec/exec-limits.ts";
 
@@ -63,6 +64,64 @@ describe.each(modes)("R12 under $label", ({ node, extra }) => {
       expect(r.signal, r.stderr).toBeNull();
       expect([0, 69], r.stderr).toContain(r.code);
       if (r.code === 69) expect(r.stderr).toMatch(/largest variables: R\d+ .*X_FILE|X_FILE/s);
+    }
+  });
+});
+
+// Node's own restart without its knobs (src/launch/relaunch.ts) moves them to SECRETWRAP_APP_<NAME>
+// and adds `--`: at the kernel's real boundary for the caller's command, it must refuse cleanly too.
+describe.each(NODES)("R12 under $name: Node's restart without its knobs", (node) => {
+  const padding = (bytes: number): Record<string, string> => {
+    const env: Record<string, string> = { NODE_EXTRA_CA_CERTS: "/etc/ssl/certs/ca-certificates.crt" };
+    for (let i = 0; bytes > 0; i++, bytes -= 100_000) env[`PAD${i}`] = "x".repeat(Math.min(100_000, bytes));
+    return env;
+  };
+  // The caller's exec of bin/secretwrap itself (a #! script: /usr/bin/env, then Node) at the kernel's
+  // real boundary: E2BIG there is the caller's; whatever starts must end cleanly.
+  const run = (bytes: number): SpawnSyncReturns<string> =>
+    spawnSync(CLI, ["run", "--", "true"], {
+      env: { PATH: pathFor(node), HOME: "/root", LANG: "C.UTF-8", ...padding(bytes) },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+  const clean = (r: SpawnSyncReturns<string>, context: string): void => {
+    expect(r.signal, context).toBeNull();
+    expect([0, 69], context).toContain(r.status);
+    expect(r.stderr, context).not.toMatch(
+      /^\s+at |node:internal|E2BIG|Native stack|could not start Node again/m,
+    );
+  };
+
+  it("R12: at the kernel's boundary for the caller's command the restart exits 69 naming the largest variables, never 134, 70 or a stack", () => {
+    let fits = 0;
+    let refused = 3 * 1024 * 1024;
+    while (refused - fits > 1) {
+      const mid = Math.floor((fits + refused) / 2);
+      const r = run(mid);
+      // The caller's exec of the script, or env(1)'s of Node, was refused: Node never started.
+      const tooLarge =
+        (r.error as NodeJS.ErrnoException | undefined)?.code === "E2BIG" ||
+        (r.status === 126 && r.stderr.startsWith("/usr/bin/env: "));
+      if (tooLarge) refused = mid;
+      else {
+        clean(r, `${mid} bytes: ${r.stderr}`);
+        fits = mid;
+      }
+    }
+    expect(fits).toBeGreaterThan(100_000);
+    // Just under the boundary: the restart needs more (its Node path, `--`, SECRETWRAP_APP_), the
+    // exec-size rule keeps a few hundred bytes spare.
+    for (const below of [0, 1, 7, 17, 18, 19, 64, 400, 4096]) {
+      const r = run(fits - below);
+      const context = `${below} below: ${r.stderr}`;
+      clean(r, context);
+      if (below === 0) {
+        expect(r.status, context).toBe(69);
+        expect(r.stderr).toMatch(
+          /NODE_EXTRA_CA_CERTS must be kept out of secretwrap .* starting Node again needs \d+ bytes, more than the \d+ the kernel allows .*largest variables: PAD\d+ \(97\.7 KiB\)/,
+        );
+        expect(r.stderr).toContain("ulimit -s");
+      }
     }
   });
 });
