@@ -10,4 +10,5 @@ export * from "./errors.ts";
 export * from "./interop.ts";
 export * from "./limits.ts";
 export * from "./provider.ts";
+export * from "./regular-file.ts";
 export * from "./version.ts";

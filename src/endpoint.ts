@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
 import { SecretwrapError } from "./errors.ts";
+import { notARegularFile } from "./regular-file.ts";
 
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, "");
@@ -42,6 +43,14 @@ export function checkEndpoint(raw: string, provider: string, allowHttp = false):
 
 /** Reads an extra CA bundle named by config or an ecosystem variable. */
 export function readCaFile(path: string, provider: string): string {
+  // A FIFO would block the open: only a regular file is read (src/regular-file.ts).
+  const kind = notARegularFile(path);
+  if (kind !== undefined) {
+    throw new SecretwrapError("CONFIG_INVALID", `${provider}: CA file ${path} ${kind}`, {
+      subject: { provider },
+      hint: "point it at a regular file (not a directory, FIFO, pipe or device)",
+    });
+  }
   let pem: string;
   try {
     pem = readFileSync(path, "utf8");

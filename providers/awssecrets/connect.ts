@@ -1,9 +1,12 @@
 // connect(): credentials once, then one Secrets Manager client and batcher per region; fetch and close.
 import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Ref } from "../../src/config/ref.ts";
 import { commonJs } from "../../src/interop.ts";
 import type { Fetched, ProviderContext, Session } from "../../src/provider.ts";
+import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
 import { BATCH_LIMIT, RegionBatcher } from "./batcher.ts";
 import { mapCredentialError } from "./credential-errors.ts";
 import { pickCredentialSource, type AwsCredentialIdentity } from "./credentials.ts";
@@ -19,9 +22,30 @@ interface RegionClient {
   readonly batcher: RegionBatcher;
 }
 
+/** The files the SDK opens itself: each must be a regular file (or absent) before it is asked. */
+const SDK_FILES = [
+  "AWS_SHARED_CREDENTIALS_FILE",
+  "AWS_CONFIG_FILE",
+  "AWS_WEB_IDENTITY_TOKEN_FILE",
+  "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+] as const;
+
+function refuseSdkFiles(env: ProviderContext["env"]): void {
+  const home = nonEmptyOr(env["HOME"]) ?? homedir();
+  const defaults: Record<string, string> = {
+    AWS_SHARED_CREDENTIALS_FILE: join(home, ".aws", "credentials"),
+    AWS_CONFIG_FILE: join(home, ".aws", "config"),
+  };
+  for (const name of SDK_FILES) {
+    const path = nonEmptyOr(env[name]) ?? defaults[name];
+    if (path !== undefined) refuseIfNotRegularFile(path, NAME, `the file of ${name}`);
+  }
+}
+
 export async function connect(rawOptions: unknown, ctx: ProviderContext): Promise<Session> {
   const options = rawOptions as AwsOptions;
   const env = ctx.env;
+  refuseSdkFiles(env);
   // The SDK warns on stderr about Node < 22 from every client constructor; this is secretwrap's own
   // process (the app's environment was copied before any provider ran), and the user gets nothing
   // from that warning in an ENTRYPOINT.

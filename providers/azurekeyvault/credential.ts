@@ -5,6 +5,7 @@ import type { TokenCredential } from "@azure/identity";
 import { checkEndpoint } from "../../src/endpoint.ts";
 import { SecretwrapError } from "../../src/errors.ts";
 import type { ProviderContext } from "../../src/provider.ts";
+import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
 import { NAME, type AuthOptions, type ChosenMethod } from "./options.ts";
 import { observeTokenTraffic, observingHttpClient, type TokenTraffic } from "./token-traffic.ts";
 
@@ -146,6 +147,11 @@ export function buildCredential(
       maskIfSet(ctx, ["AZURE_CLIENT_SECRET", "IDENTITY_HEADER", "MSI_SECRET"]);
       const tokenFile = env["AZURE_FEDERATED_TOKEN_FILE"];
       if (tokenFile !== undefined) ctx.addSecret(readCredentialFile(tokenFile, "the federated token file"));
+      // EnvironmentCredential opens the certificate itself: a FIFO would block its read.
+      const certificate = env["AZURE_CLIENT_CERTIFICATE_PATH"];
+      if (certificate !== undefined && certificate !== "") {
+        refuseIfNotRegularFile(certificate, NAME, "the client certificate file");
+      }
       return {
         create: () =>
           new identity.DefaultAzureCredential({
@@ -172,6 +178,7 @@ function maskIfSet(ctx: ProviderContext, names: readonly string[]): void {
 }
 
 function readCredentialFile(path: string, what: string): string {
+  refuseIfNotRegularFile(path, NAME, what);
   try {
     return readFileSync(path, "utf8");
   } catch (error) {

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { checkEndpoint } from "../../src/endpoint.ts";
 import { SecretwrapError } from "../../src/errors.ts";
 import type { ProviderContext } from "../../src/provider.ts";
+import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
 import { NAME, type Env, type GcpOptions } from "./options.ts";
 
 /** A credentials file is a few KiB; anything much larger is not one. */
@@ -58,6 +59,7 @@ export function readCredentials(
       subject: { provider: NAME },
       hint: "point GOOGLE_APPLICATION_CREDENTIALS at a service account key, workload identity federation config or `gcloud auth application-default login` file",
     });
+  refuseIfNotRegularFile(path, NAME, `credentials file (from ${from})`);
   let text: string;
   try {
     if (statSync(path).size > MAX_CREDENTIALS_BYTES) throw bad("is too large to be a credentials file");

@@ -3,6 +3,7 @@
 // OIDC tokens) is picked up by the next attempt.
 import { readFileSync } from "node:fs";
 import type { ProviderContext } from "../../src/provider.ts";
+import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
 import { configError, type Source } from "./settings.ts";
 
 export function readSource(source: Source, what: string, ctx: ProviderContext): string {
@@ -10,6 +11,7 @@ export function readSource(source: Source, what: string, ctx: ProviderContext): 
   if (source.kind === "value") {
     value = source.value;
   } else {
+    refuseIfNotRegularFile(source.path, "vault", `the ${what} file`);
     try {
       value = readFileSync(source.path, "utf8").trim();
     } catch (error) {

@@ -1,6 +1,7 @@
 // Declaring secrets through the built CLI, as a user does (bin/secretwrap, every Node the suite uses):
 // keys are data (R4), nothing declared fails check/render (R5), bad YAML is 78 (R13), --env-file is
 // secretwrap's and repeatable (R14), precedence is visible (R15), and `get` names its reference.
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -161,6 +162,38 @@ describe.each(NODES)("declarations ($name)", (node) => {
       expect(result.code, result.stderr).not.toBe(0);
       expect(result.stderr).toContain(path);
       expect(existsSync(marker)).toBe(false);
+    }
+  });
+
+  // Node drains a pipe named by `--env-file` before any JavaScript runs, so secretwrap would find it
+  // empty and start the app without its secrets: an env file must be a regular file (src/regular-file.ts).
+  it("R14: an --env-file that is a pipe, FIFO, /dev/stdin or device is 78 naming it; the app never starts", async () => {
+    const declares = "A=ref+file:///nonexistent\n";
+    const fifo = join(work, `${counter++}-fifo.env`);
+    execFileSync("mkfifo", [fifo]);
+    // A shell pipe (the test runner's own stdin is a socket, which Node refuses itself with exit 9).
+    const piped = ["/bin/sh", "-c", `printf '${declares}' | "$@"`, "sh"];
+    const cases: { path: string; prefix?: string[] }[] = [
+      { path: "/dev/stdin", prefix: piped },
+      { path: "/dev/fd/0", prefix: piped },
+      // A writer is waiting, as with `<(…)`: Node's own read of the FIFO gets the declarations.
+      { path: fifo, prefix: ["/bin/sh", "-c", `printf '${declares}' > ${fifo} & exec "$@"`, "sh"] },
+      // (Not /dev/zero: Node's own read of it never ends, before any JavaScript; see docs/security.md.)
+      { path: "/dev/null" },
+    ];
+    for (const { path, prefix } of cases) {
+      for (const form of [["--env-file", path], [`--env-file=${path}`]]) {
+        const marker = join(work, "started");
+        const result = await runCli(["run", ...form, "--", "/bin/sh", "-c", `: > ${marker}`], {
+          node,
+          cwd: work,
+          ...(prefix === undefined ? {} : { prefix }),
+        });
+        expect(result.code, `${path}: ${result.stderr}`).toBe(78);
+        expect(result.stderr).toContain(path);
+        expect(result.stderr).toMatch(/not a regular file/);
+        expect(existsSync(marker)).toBe(false);
+      }
     }
   });
 

@@ -325,11 +325,15 @@ describe("R13: parsers of user bytes never throw past their boundary", () => {
   it("R13: a config or env-file past 1 MiB (or endless, /dev/zero) is 78, read no further", async () => {
     const big = join(work, "big.env");
     writeFileSync(big, `A=${"x".repeat(1024 * 1024)}\n`);
-    for (const input of [{ envFiles: [big] }, { configPath: big }, { configPath: "/dev/zero" }]) {
+    for (const input of [{ envFiles: [big] }, { configPath: big }]) {
       const { problems } = await loadDeclarations({ env: {}, ...input });
       expect(problems.map((p) => p.exitCode)).toEqual([78]);
       expect(problems[0]?.message).toMatch(/larger than 1 MiB/);
     }
+    // An endless device is not read at all: only a regular file is (src/regular-file.ts).
+    const { problems } = await loadDeclarations({ env: {}, configPath: "/dev/zero" });
+    expect(problems.map((p) => p.exitCode)).toEqual([78]);
+    expect(problems[0]?.message).toMatch(/is a device, not a regular file/);
   });
 
   it("R13: env-file parser: any bytes → entries and numbered problems, in time linear in the size", () => {
