@@ -1,6 +1,7 @@
 // The only place that knows argv: a commander program → one typed Command. Parsing never exits the
 // process; help, version and usage errors come back as values.
 import { Command as Program, CommanderError } from "commander";
+import { LAUNCHER_PREFIX } from "./appenv.ts";
 import { completionScript } from "./completion.ts";
 import { SecretwrapError } from "./errors.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
@@ -425,4 +426,20 @@ export function parseCommandLine(argv: readonly string[], io: CliIo): Command {
     return { kind: "done", exitCode: 64 };
   }
   return parsed;
+}
+
+/**
+ * SECRETWRAP_* variables that no option of any command reads (a typo such as SECRETWRAP_LOGLEVEL):
+ * never passed to the app, so without a warning they would vanish silently. The launcher's own
+ * SECRETWRAP_APP_<NAME> (src/appenv.ts) are not settings and not typos.
+ */
+export function unknownSettings(env: Readonly<Record<string, string | undefined>>): string[] {
+  const candidates = Object.keys(env).filter(
+    (name) => name.startsWith("SECRETWRAP_") && !name.startsWith(LAUNCHER_PREFIX) && env[name] !== undefined,
+  );
+  if (candidates.length === 0) return [];
+  // Built only when there is something to check: every subcommand's settings are known ones.
+  const program = buildProgram({ writeOut: () => {}, writeErr: () => {}, env: {} }, () => {});
+  const known = new Set(program.commands.flatMap((command) => settingsOf(command).map((s) => s.variable)));
+  return candidates.filter((name) => !known.has(name));
 }

@@ -1,12 +1,13 @@
 // load → plan → resolve → output → exec. Every failure becomes one message and one exit code; the
 // command is started only when every declared secret resolved.
-import { parseCommandLine, type Command, type CommonOptions } from "./cli.ts";
+import { parseCommandLine, unknownSettings, type Command, type CommonOptions } from "./cli.ts";
 import { declare } from "./config/declare.ts";
 import { deliver, filesToWrite } from "./deliver.ts";
 import { asSecretwrapError, SecretsFailedError, SecretwrapError } from "./errors.ts";
 import { startCommand } from "./exec/start.ts";
 import { parseUser, requireRoot, type Account } from "./exec/user.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { printable } from "./printable.ts";
 import { withAccountHome } from "./output/env.ts";
 import { prepareSecretsDir, publishFiles, removeSecretsDir, type SecretsDir } from "./output/files.ts";
 import { Redactor } from "./redact.ts";
@@ -51,6 +52,8 @@ export async function main(io: MainIo): Promise<number> {
       write: io.writeErr,
       known,
     });
+    for (const name of unknownSettings(io.env))
+      log.warn(`${printable(name)}: not a secretwrap setting; ignored (and not passed to the command)`);
     if (io.environmentProblem !== undefined) throw io.environmentProblem;
     return await execute(command, io, log, redactor);
   } catch (error) {
@@ -85,6 +88,9 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
     envFiles: command.kind === "get" ? [] : options.envFiles,
     ...(command.kind === "get" ? { ref: command.ref } : {}),
     allowNames: options.allowNames,
+    ...(command.kind === "run"
+      ? { inheritance: { pristine: command.options.pristine, keepEnv: command.options.keepEnv } }
+      : {}),
     allowEmpty: command.kind === "check" || command.kind === "render" ? command.allowEmpty : false,
   });
   for (const warning of loaded.warnings) log.warn(warning);

@@ -163,12 +163,18 @@ function outputOf(declaration: TargetShape): Output | { readonly problems: reado
   return { kind: "file", fileName, mode: modeOrProblem as number };
 }
 
+export interface PlanOptions {
+  /** render: every target is a file, an env target's named after its variable. */
+  readonly envTargetsAreFiles?: boolean;
+}
+
 /** Throws one error with every problem of the declarations. */
 export function buildPlan(
   declarations: readonly Declaration[],
   allowedNames: ReadonlySet<string> = new Set(),
+  options: PlanOptions = {},
 ): Plan {
-  const { plan, problems } = collectPlan(declarations, allowedNames);
+  const { plan, problems } = collectPlan(declarations, allowedNames, options);
   if (problems.length > 0)
     throw new SecretsFailedError(problems, `${problems.length} declaration(s) are invalid`);
   return plan;
@@ -181,11 +187,13 @@ export function buildPlan(
 export function collectPlan(
   declarations: readonly Declaration[],
   allowedNames: ReadonlySet<string> = new Set(),
+  options: PlanOptions = {},
 ): { plan: Plan; problems: SecretwrapError[] } {
   const problems: SecretwrapError[] = [];
   const fetches = new Map<string, Ref>();
   const targets: Target[] = [];
-  const fileOwners = new Map<string, string>();
+  /** File name → the declaration that targets it: its name and where it was declared. */
+  const fileOwners = new Map<string, { name: string; source: string }>();
   const names = new Map<string, string>();
   for (const declaration of declarations) {
     const subject = { secret: printable(declaration.name), ref: declaration.ref.raw };
@@ -204,13 +212,22 @@ export function collectPlan(
     for (const problem of shapeProblems) fail(problem);
     if (firstSource !== undefined || shapeProblems.length > 0) continue;
     const output = outputOf(declaration) as Output;
-    if (output.kind === "file") {
-      const owner = fileOwners.get(output.fileName);
+    // render writes an env target as a file named after the variable: that name clashes like any other.
+    const fileName =
+      output.kind === "file"
+        ? output.fileName
+        : options.envTargetsAreFiles === true
+          ? declaration.name
+          : undefined;
+    if (fileName !== undefined) {
+      const owner = fileOwners.get(fileName);
       if (owner !== undefined) {
-        fail(`file ${output.fileName} is already the target of ${owner}`);
+        fail(
+          `file ${printable(fileName)} is already the target of ${printable(owner.name)} (declared in ${owner.source}); ${printable(declaration.name)} targets it too`,
+        );
         continue;
       }
-      fileOwners.set(output.fileName, declaration.name);
+      fileOwners.set(fileName, { name: declaration.name, source: declaration.source });
     }
     const key = fetchKey(declaration.ref);
     if (!fetches.has(key)) fetches.set(key, declaration.ref);

@@ -38,7 +38,9 @@ export async function declare(input: DeclareInput): Promise<Declared> {
     }
   } else {
     const allowed = new Set([...input.allowNames, ...loaded.allowNames]);
-    const collected = collectPlan(loaded.declarations, allowed);
+    const collected = collectPlan(loaded.declarations, allowed, {
+      envTargetsAreFiles: input.command === "render",
+    });
     plan = collected.plan;
     problems.push(...collected.problems);
     for (const shape of loaded.refless) {

@@ -8,7 +8,7 @@ import type { Declaration, TargetShape } from "../plan.ts";
 import { loadProvider, type Scheme } from "../provider.ts";
 import { parseEnvFile } from "./envfile.ts";
 import { formatPath } from "./issues.ts";
-import { ENVIRONMENT, settleValues, type PlainValue } from "./precedence.ts";
+import { ENVIRONMENT, settleValues, type Inheritance, type PlainValue } from "./precedence.ts";
 import { readDeclarationFile } from "./read.ts";
 import { isRef, parseRef } from "./ref.ts";
 import type { ConfigParts } from "./schema.ts";
@@ -20,6 +20,8 @@ export interface LoadInput {
   readonly configPath?: string;
   /** Every --env-file, in the order given; a later file wins over an earlier one for plain values. */
   readonly envFiles?: readonly string[];
+  /** run's --pristine and --keep-env: which inherited variables the app keeps (precedence.ts). */
+  readonly inheritance?: Inheritance;
 }
 
 export interface Loaded {
@@ -100,6 +102,17 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
     for (const p of syntax) problems.push(configProblem(`${envFile}:${p.line}`, p.message));
     for (const entry of entries) {
       const source = `${envFile}:${entry.line}`;
+      // Neither applied nor passed on (the app gets no SECRETWRAP_*): a line that looks like a setting
+      // but does nothing is a silent misconfiguration.
+      if (entry.name.startsWith("SECRETWRAP_")) {
+        problems.push(
+          configProblem(
+            source,
+            `${entry.name}: secretwrap's settings are read from its own environment or options, not from an env-file`,
+          ),
+        );
+        continue;
+      }
       if (isRef(entry.value)) addDeclaration(entry.name, entry.value, source);
       else envFilePlain.push({ name: entry.name, value: entry.value, source });
     }
@@ -143,7 +156,7 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
     }
   }
 
-  const { envFileValues, warnings } = settleValues(input.env, declarations, envFilePlain);
+  const { envFileValues, warnings } = settleValues(input.env, declarations, envFilePlain, input.inheritance);
   return {
     declarations,
     envFileValues,

@@ -11,6 +11,11 @@
 // Two secrets for one name are not ranked: that is the "declared twice" error of the plan.
 //
 // Every time a value loses, a warning names the variable and both sources, never a value.
+//
+// With --pristine the caller's plain variables are not a source for the app at all (only PATH, HOME,
+// TERM, LANG and --keep-env names reach it): they neither win nor warn, so an env-file value is not
+// dropped in favour of a variable the app will never see.
+import { PRISTINE_BASE } from "../output/env.ts";
 import { isRef } from "./ref.ts";
 
 export interface PlainValue {
@@ -35,17 +40,26 @@ export interface Settled {
 
 export const ENVIRONMENT = "environment";
 
+/** What of the caller's environment the app keeps (run's --pristine and --keep-env). */
+export interface Inheritance {
+  readonly pristine?: boolean;
+  readonly keepEnv?: readonly string[];
+}
+
 export function settleValues(
   env: Readonly<Record<string, string | undefined>>,
   secrets: readonly SecretSource[],
   envFilePlain: readonly PlainValue[],
+  inheritance: Inheritance = {},
 ): Settled {
   const warnings: string[] = [];
   const secretSource = new Map<string, string>();
   for (const secret of secrets)
     if (!secretSource.has(secret.name)) secretSource.set(secret.name, secret.source);
+  const kept = new Set<string>([...PRISTINE_BASE, ...(inheritance.keepEnv ?? [])]);
   const inheritedPlain = (name: string): string | undefined => {
     if (!Object.hasOwn(env, name)) return undefined;
+    if (inheritance.pristine === true && !kept.has(name)) return undefined;
     const value = env[name];
     return value === undefined || isRef(value) ? undefined : value;
   };

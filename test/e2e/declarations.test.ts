@@ -224,6 +224,38 @@ describe.each(NODES)("declarations ($name)", (node) => {
     expect(result.stderr).not.toContain("from-the-caller");
   });
 
+  it("R15: with --pristine the caller's variable is no source: the env-file value reaches the app, no warning", async () => {
+    const file = write("p.env", "A=fromfile\nB=fromfile\n");
+    const result = await runCli(
+      ["run", "--pristine", "--keep-env", "B", "--env-file", file, "--", "/usr/bin/env"],
+      { node, env: { A: "local", B: "local" } },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const env = envOf(result.stdout);
+    expect(env.get("A")).toBe("fromfile");
+    expect(env.get("B")).toBe("local");
+    expect(result.stderr).not.toMatch(/^A: /m);
+    expect(result.stderr).toContain(
+      `B: the value inherited from the environment wins over the one set in ${file}:2`,
+    );
+  });
+
+  it("R17: render with A and A_FILE (file A twice) is 78 naming both before any fetch, not a 73 at publish", async () => {
+    const out = join(work, `out-${counter++}`);
+    const secret = write("s", "s3cret");
+    const json = write("j.json", JSON.stringify({ pass: "p4ss" }));
+    const result = await runCli(["render", "--out", out], {
+      node,
+      env: { A: `ref+file://${secret}`, A_FILE: `ref+file://${json}#pass`, SECRETWRAP_ALLOW_DISK: "true" },
+    });
+    expect(result.code, result.stderr).toBe(78);
+    expect(result.stderr).toMatch(
+      /file A is already the target of A \(declared in environment\); A_FILE targets it too/,
+    );
+    expect(result.stderr).not.toMatch(/replaced by another user/);
+    expect(existsSync(join(out, "A"))).toBe(false);
+  });
+
   it("R13-small: get names its secret by its reference; a null field says it is null", async () => {
     const json = write("s.json", JSON.stringify({ present: null }));
     const missing = await runCli(["get", `ref+file://${json}#absent`], { node });

@@ -82,6 +82,33 @@ describe.each(NODES)("R2 under $name", (node) => {
   });
 });
 
+describe.each(NODES)("R2 SECRETWRAP_* outside the settings under $name", (node) => {
+  it("R2: a SECRETWRAP_* line in an --env-file is 78 naming file:line; the app never starts", async () => {
+    const dir = scratch();
+    const envFile = join(dir, "a.env");
+    writeFileSync(envFile, "A=1\nSECRETWRAP_LOG_LEVEL=error\n");
+    const marker = join(dir, "started");
+    const result = await runCli(["run", "--env-file", envFile, "--", "node", PROBE, "--exit", "0"], {
+      env: { PROBE_MARKER: marker },
+      node,
+    });
+    expect(result.code, result.stderr).toBe(78);
+    expect(result.stderr).toContain(`${envFile}:2: SECRETWRAP_LOG_LEVEL: secretwrap's settings are read`);
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it("R2: an unknown SECRETWRAP_ variable (a typo) is warned about once, by name; the app still starts without it", async () => {
+    const result = await runCli(["run", "--", "/usr/bin/env"], {
+      env: { SECRETWRAP_LOGLEVEL: "debug", SECRETWRAP_LOG_LEVEL: "warn" },
+      node,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr.match(/SECRETWRAP_LOGLEVEL: not a secretwrap setting; ignored/g)).toHaveLength(1);
+    expect(result.stderr).not.toMatch(/SECRETWRAP_LOG_LEVEL:/);
+    expect(result.stdout).not.toMatch(/^SECRETWRAP_/m);
+  });
+});
+
 describe.each(NODES)("R13 durations under $name", (node) => {
   it.each([
     [["--stop-timeout", "600h"], {}, "--stop-timeout"],

@@ -362,6 +362,59 @@ describe("R15: one precedence rule, a warning per conflict", () => {
     },
   );
 
+  // --pristine: the caller's plain variables are not a source for the app, except PATH/HOME/TERM/LANG
+  // and --keep-env names. Those neither win nor warn; the others behave as without --pristine.
+  it.each([
+    { pristine: false, keepEnv: [], name: "A", app: "local", warns: /environment wins over/ },
+    { pristine: true, keepEnv: [], name: "A", app: "fromfile", warns: undefined },
+    { pristine: true, keepEnv: ["A"], name: "A", app: "local", warns: /environment wins over/ },
+    { pristine: true, keepEnv: [], name: "LANG", app: "local", warns: /environment wins over/ },
+    { pristine: false, keepEnv: ["A"], name: "A", app: "local", warns: /environment wins over/ },
+  ])(
+    "R15: --pristine $pristine, --keep-env $keepEnv: caller's $name=local vs env-file $name=fromfile → $app",
+    async ({ pristine, keepEnv, name, app, warns }) => {
+      const envFile = file(`${name}=fromfile\n`, "env");
+      const env = { [name]: "local" };
+      const { loaded, plan } = await declare({
+        command: "run",
+        env,
+        envFiles: [envFile],
+        allowNames: [],
+        allowEmpty: true,
+        inheritance: { pristine, keepEnv },
+      });
+      const childEnv = buildChildEnv({
+        inherited: env,
+        pristine,
+        keepEnv,
+        envFileValues: loaded.envFileValues,
+        declaredNames: new Set(plan.targets.map((t) => t.name)),
+        assigned: new Map(),
+        consumedEnv: [],
+      });
+      expect(childEnv[name]).toBe(app);
+      if (warns === undefined) expect(loaded.warnings).toEqual([]);
+      else expect(loaded.warnings).toEqual([expect.stringMatching(warns)]);
+    },
+  );
+
+  it("R15: with --pristine a secret replacing a caller's variable the app would not see does not warn", async () => {
+    const config = file("version: 1\nsecrets:\n  A: ref+file:///a\n");
+    const declared = (pristine: boolean) =>
+      declare({
+        command: "run",
+        env: { A: "local" },
+        configPath: config,
+        allowNames: [],
+        allowEmpty: true,
+        inheritance: { pristine, keepEnv: [] },
+      });
+    expect((await declared(false)).loaded.warnings).toEqual([
+      expect.stringMatching(/^A: the secret declared/),
+    ]);
+    expect((await declared(true)).loaded.warnings).toEqual([]);
+  });
+
   it("R15: no warning when nothing conflicts or the plain values agree", async () => {
     const a = file("A=same\nB=ref+file:///b\n", "env");
     const loaded = await loadDeclarations({ env: { A: "same", C: "other" }, envFiles: [a] });
@@ -370,6 +423,46 @@ describe("R15: one precedence rule, a warning per conflict", () => {
 });
 
 describe("R17: one pass reports every config problem", () => {
+  // render writes every target as a file, an env target's named after its variable: two targets of one
+  // file name are a plan problem (78 naming both) before any fetch, not a false attack report at publish.
+  it.each([
+    {
+      how: "environment: A and A_FILE",
+      input: { env: { A: "ref+file:///nonexistent/s", A_FILE: "ref+file:///nonexistent/j.json#pass" } },
+      first: "A",
+      second: "A_FILE",
+    },
+    {
+      how: "config: A and B with file: A",
+      input: {
+        configPath: file(
+          "version: 1\nsecrets:\n  A: ref+file:///nonexistent/s\n  B: { ref: 'ref+file:///nonexistent/j', file: A }\n",
+        ),
+      },
+      first: "A",
+      second: "B",
+    },
+    {
+      how: "config: B with file: A before env-file A",
+      input: {
+        configPath: file("version: 1\nsecrets:\n  B: { ref: 'ref+file:///nonexistent/j', file: A }\n"),
+        envFiles: [file("A=ref+file:///nonexistent/s\n", "env")],
+      },
+      first: "A",
+      second: "B",
+    },
+  ])("R17: render refuses two targets of one file name, env targets included ($how)", async (c) => {
+    const problems = await problemsOf({ command: "render", ...c.input });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(
+      new RegExp(
+        `^${c.second} TARGET_INVALID file A is already the target of ${c.first} \\(declared in .+\\); ${c.second} targets it too`,
+      ),
+    );
+    // run and check give A as a variable, B (or A_FILE) as file A: no clash there.
+    expect(await problemsOf({ command: "check", ...c.input })).toEqual([]);
+  });
+
   // Independent problems, each in its own secret or part, each recognisable by a marker in the output.
   const PROBLEMS = {
     unknownTopKey: { yaml: "extraTop: 1", marker: /unknown key "extraTop"/ },

@@ -1,11 +1,14 @@
 // R2 and the durations of R13: every option of every subcommand, taken from the commander program
 // itself (an option added later is in these tables without anyone listing it), read from argv and
 // from its SECRETWRAP_* variable by one parser per value kind.
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Command as Program } from "commander";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildProgram, parseCommandLine } from "../../src/cli.ts";
+import { buildProgram, parseCommandLine, unknownSettings } from "../../src/cli.ts";
+import { loadDeclarations } from "../../src/config/load.ts";
 import { MAX_DURATION_MS, parseDuration } from "../../src/duration.ts";
 import { SecretwrapError } from "../../src/errors.ts";
 import { Setting, settingsOf, variableFor, type ValueKind } from "../../src/settings.ts";
@@ -231,6 +234,44 @@ describe("R2: every option is read from its variable by the same typed rule", ()
       }),
       { numRuns: 400 },
     );
+  });
+});
+
+describe("R2: a SECRETWRAP_* variable is a setting or is reported, never silently dropped", () => {
+  it("R2: every setting's variable (and the launcher's SECRETWRAP_APP_*) is known; any other SECRETWRAP_ name is named", () => {
+    const known = Object.fromEntries(ROWS.map((r) => [r.setting.variable, "x"]));
+    expect(unknownSettings({ ...known, SECRETWRAP_APP_NODE_OPTIONS: "--x", SECRETWRAP_APP_X: "y" })).toEqual(
+      [],
+    );
+    expect(
+      unknownSettings({ ...known, SECRETWRAP_LOGLEVEL: "debug", SECRETWRAP_ALLOWDISK: "1", SECRETWRAP_: "" }),
+    ).toEqual(["SECRETWRAP_LOGLEVEL", "SECRETWRAP_ALLOWDISK", "SECRETWRAP_"]);
+    expect(unknownSettings({ PATH: "/bin", secretwrap_log_level: "x" })).toEqual([]);
+  });
+
+  it("R2: a SECRETWRAP_* line in an --env-file is 78 naming file:line, whether plain or a reference", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "secretwrap-r2-"));
+    try {
+      const envFile = join(dir, "a.env");
+      writeFileSync(
+        envFile,
+        "A=1\nSECRETWRAP_LOG_LEVEL=error\nSECRETWRAP_ALLOW_DISK=true\nSECRETWRAP_X=ref+file:///x\n",
+      );
+      const loaded = await loadDeclarations({ env: {}, envFiles: [envFile] });
+      expect(loaded.problems.map((p) => p.exitCode)).toEqual([78, 78, 78]);
+      loaded.problems.forEach((p, i) =>
+        expect(p.message).toMatch(
+          new RegExp(
+            `^${envFile}:${i + 2}: SECRETWRAP_\\w+: secretwrap's settings are read from its own environment or options, not from an env-file`,
+          ),
+        ),
+      );
+      // Neither applied nor handed to the app.
+      expect({ ...loaded.envFileValues }).toEqual({ A: "1" });
+      expect(loaded.declarations).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
