@@ -27,14 +27,21 @@ const FROM_TERMINAL: readonly ForwardedSignal[] = ["SIGINT", "SIGQUIT", "SIGWINC
 export function supervise(options: SuperviseOptions): Promise<number> {
   return new Promise((resolve, reject) => {
     const [argv0, ...args] = options.argv;
-    const child = withAppCoreDumpFilter(options.appCoreDumpFilter, () =>
-      spawn(options.path, args, {
-        stdio: "inherit",
-        env: options.env,
-        ...(argv0 === undefined ? {} : { argv0 }),
-        ...(options.owner === undefined ? {} : { uid: options.owner.uid, gid: options.owner.gid }),
-      }),
-    );
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = withAppCoreDumpFilter(options.appCoreDumpFilter, () =>
+        spawn(options.path, args, {
+          stdio: "inherit",
+          env: options.env,
+          ...(argv0 === undefined ? {} : { argv0 }),
+          ...(options.owner === undefined ? {} : { uid: options.owner.uid, gid: options.owner.gid }),
+        }),
+      );
+    } catch (error) {
+      // spawn throws at once for all but a few errors (ETXTBSY, ELOOP, ENOEXEC...): 126, not 70.
+      reject(execFailure(error, argv0 ?? options.path));
+      return;
+    }
     let killTimer: NodeJS.Timeout | undefined;
     options.router.forwardTo((signal) => {
       if (!(options.terminal && FROM_TERMINAL.includes(signal))) {
