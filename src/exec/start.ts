@@ -9,6 +9,7 @@ import type { Plan } from "../plan.ts";
 import { stoppedBy, type SignalRouter } from "../signals.ts";
 import { containerMark } from "./container.ts";
 import { setCoreDumpFilter } from "./coredump.ts";
+import { checkExec } from "./exec-check.ts";
 import { checkExecLimits } from "./exec-limits.ts";
 import { execveAvailable, replaceProcess } from "./execve.ts";
 import { handOverToSupervisor } from "./handover.ts";
@@ -54,6 +55,9 @@ export async function startCommand(
   const [program, ...args] = command as [string, ...string[]];
   const path = which(program, env["PATH"]);
   checkExecLimits(path, [program, ...args], env);
+  // What the kernel would refuse (format, #! chain, permission for --user, a writer): 126/127 now,
+  // never Node 24's abort at process.execve with the caller's core filter back (exec-check.ts).
+  checkExec(path, program, ctx.owner);
   // A secrets dir this run created outlives an exec'd app. In a container its tmpfs dies with the
   // container; on a workstation it would stay until reboot, so there a supervisor stays to remove it
   // when the app exits (container.ts).
