@@ -4,14 +4,24 @@ import { parseCommandLine, unknownSettings, type Command, type CommonOptions } f
 import { declare } from "./config/declare.ts";
 import { deliver, filesToWrite } from "./deliver.ts";
 import { asSecretwrapError, SecretsFailedError, SecretwrapError } from "./errors.ts";
-import { startCommand } from "./exec/start.ts";
+import { checkEnvironmentLimits } from "./exec/exec-limits.ts";
+import { appEnvironment, startCommand } from "./exec/start.ts";
 import { parseUser, requireRoot, type Account } from "./exec/user.ts";
+import { join } from "node:path";
 import { createLogger, type Logger } from "./log.ts";
 import { printable } from "./printable.ts";
 import { withAccountHome } from "./output/env.ts";
-import { prepareSecretsDir, publishFiles, removeSecretsDir, type SecretsDir } from "./output/files.ts";
+import {
+  DEFAULT_SECRETS_PARENT,
+  DEFAULT_SECRETS_PREFIX,
+  prepareSecretsDir,
+  publishFiles,
+  removeSecretsDir,
+  validateSecretsDir,
+  type SecretsDir,
+} from "./output/files.ts";
 import { Redactor } from "./redact.ts";
-import { auditLine, consequenceOf, printCheck, reportError } from "./report.ts";
+import { auditLine, consequenceOf, printCheck, reportError, type CheckProblem } from "./report.ts";
 import { resolvePlan } from "./resolve.ts";
 import { DEFAULT_RETRY } from "./retry.ts";
 import { stoppedBy, type SignalRouter } from "./signals.ts";
@@ -109,6 +119,19 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
     });
     if (dir.warning !== undefined) log.warn(dir.warning);
   }
+  // check runs run's local checks without writing anything, and reports them after every secret's
+  // answer; its exit code is the one run would fail with (the dir first, as run checks it first).
+  const problems: CheckProblem[] = [];
+  if (fileTargets.length > 0 && command.kind === "check") {
+    try {
+      validateSecretsDir({
+        ...(options.secretsDir === undefined ? {} : { dir: options.secretsDir }),
+        allowDisk: options.allowDisk,
+      });
+    } catch (error) {
+      problems.push({ check: "secrets-dir", error: asSecretwrapError(error) });
+    }
+  }
   try {
     const stop = new AbortController();
     const unsubscribe = io.router.onStop(() => stop.abort());
@@ -140,7 +163,14 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
       command.kind === "check" ? "run" : command.kind,
       redactor,
     );
-    if (command.kind === "check") printCheck(io.writeOut, log, reports, command.json, redactor);
+    if (command.kind === "check") {
+      if (failures.length === 0 && notFetched.length === 0) {
+        const problem = environmentProblem(options, plan, loaded, appView, values, resolution.consumedEnv);
+        if (problem !== undefined) problems.push(problem);
+      }
+      printCheck(io.writeOut, log, reports, command.json, redactor, problems);
+      if (problems[0]?.check === "secrets-dir") throw problems[0].error;
+    }
     // Fail closed: a secret that was not fetched is missing, whatever the reason.
     if (failures.length > 0 || notFetched.length > 0) {
       const skipped =
@@ -152,7 +182,10 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
         `${failures.length} of ${plan.targets.length} secrets could not be resolved${skipped}`,
       );
     }
-    if (command.kind === "check") return 0;
+    if (command.kind === "check") {
+      if (problems[0] !== undefined) throw problems[0].error;
+      return 0;
+    }
     // Audit lines say a secret was delivered: only once it is (a full tmpfs may still fail the run).
     const audit = (): void => reports.forEach((report) => auditLine(log, report));
 
@@ -191,6 +224,35 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
   } catch (error) {
     if (dir !== undefined && dir.created) removeSecretsDir(dir);
     throw error;
+  }
+}
+
+/**
+ * `check` knows the app's environment but not its command: the environment run would build (a file
+ * output's variable holds its path in --secrets-dir or a fresh dir's name) must fit the kernel's exec
+ * limits by itself.
+ */
+function environmentProblem(
+  options: CommonOptions,
+  plan: Parameters<typeof appEnvironment>[1]["plan"],
+  loaded: Parameters<typeof appEnvironment>[1]["loaded"],
+  appView: Readonly<Record<string, string | undefined>>,
+  values: ReadonlyMap<string, Uint8Array>,
+  consumedEnv: readonly string[],
+): CheckProblem | undefined {
+  const dirPath = options.secretsDir ?? join(DEFAULT_SECRETS_PARENT, `${DEFAULT_SECRETS_PREFIX}XXXXXX`);
+  const paths = new Map<string, string>();
+  for (const target of plan.targets) {
+    if (target.output.kind === "file" && values.has(target.name))
+      paths.set(target.name, join(dirPath, target.output.fileName));
+  }
+  try {
+    checkEnvironmentLimits(
+      appEnvironment({ pristine: false, keepEnv: [] }, { plan, loaded, appView, values, paths, consumedEnv }),
+    );
+    return undefined;
+  } catch (error) {
+    return { check: "environment", error: asSecretwrapError(error) };
   }
 }
 

@@ -57,6 +57,15 @@ export function auditLine(log: Logger, report: SecretReport): void {
   );
 }
 
+/**
+ * A local check of `run` that is about the whole run, not one secret: the secrets dir, or the size of
+ * the app's environment. `check` reports it once, next to the secrets.
+ */
+export interface CheckProblem {
+  readonly check: "secrets-dir" | "environment";
+  readonly error: SecretwrapError;
+}
+
 /** `check`: JSON on stdout with --json, else one line per secret on stderr. Never a value. */
 export function printCheck(
   writeOut: (text: string) => void,
@@ -64,16 +73,24 @@ export function printCheck(
   reports: readonly SecretReport[],
   json: boolean,
   redactor: Redactor,
+  problems: readonly CheckProblem[] = [],
 ): void {
   if (json) {
-    const ok = reports.every((r) => r.status !== "failed");
+    const ok = reports.every((r) => r.status !== "failed") && problems.length === 0;
     // stdout does not pass the logger: the one foreign-derived part, the error text, is masked here.
     const masked = reports.map((r) =>
       r.error === undefined
         ? r
         : { ...r, error: redactor.mask(r.error, knownWordsOf([r.name, r.ref, r.provider, r.target])) },
     );
-    writeOut(JSON.stringify({ ok, secrets: masked }, null, 2) + "\n");
+    const known = knownWordsOf(reports.map((r) => r.name));
+    const local = problems.map((p) => ({
+      check: p.check,
+      code: p.error.code,
+      error: redactor.mask(p.error.message, known),
+      hint: redactor.mask(p.error.hint, known),
+    }));
+    writeOut(JSON.stringify({ ok, secrets: masked, problems: local }, null, 2) + "\n");
     return;
   }
   for (const report of reports) {
@@ -94,6 +111,7 @@ export function printCheck(
     if (report.status === "failed") log.error(`check ${report.name}: ${status}`, fields, [report.name]);
     else log.info(`check ${report.name}: ${status}`, fields, [report.name]);
   }
+  for (const problem of problems) log.error(`check ${problem.check}: FAILED ${problem.error.code}`);
 }
 
 /** What did not happen, said for the command that failed: only `run` starts a command. */

@@ -106,3 +106,15 @@ export function checkExecLimits(
     );
   }
 }
+
+/**
+ * `check` knows the app's environment but not its command: the environment with the smallest command
+ * (an empty path, no argument) must fit, else no command `run` could start would (same 69, the same
+ * largest variables named). The command's own path and arguments come on top of this at `run`.
+ */
+export function checkEnvironmentLimits(
+  env: Readonly<Record<string, string>>,
+  space: number = argumentSpace(ownStackLimit()),
+): void {
+  checkExecLimits("", [], env, space, "the app's environment alone, before any command and arguments, needs");
+}

@@ -30,11 +30,11 @@ export interface StartContext {
   readonly owner: Owner | undefined;
 }
 
-export async function startCommand(
-  options: RunOptions,
-  command: readonly string[],
-  ctx: StartContext,
-): Promise<number> {
+/** The environment the app starts with: `run` execs with it, `check` measures it (exec-limits.ts). */
+export function appEnvironment(
+  options: Pick<RunOptions, "pristine" | "keepEnv">,
+  ctx: Pick<StartContext, "plan" | "loaded" | "appView" | "values" | "paths" | "consumedEnv">,
+): Record<string, string> {
   const assigned = new Map<string, string>();
   for (const target of ctx.plan.targets) {
     const path = ctx.paths.get(target.name);
@@ -43,7 +43,7 @@ export async function startCommand(
     else if (target.output.kind === "env" && bytes !== undefined)
       assigned.set(target.name, envValue(bytes, target.name));
   }
-  const env = buildChildEnv({
+  return buildChildEnv({
     inherited: ctx.appView,
     pristine: options.pristine,
     keepEnv: options.keepEnv,
@@ -52,6 +52,14 @@ export async function startCommand(
     assigned,
     consumedEnv: ctx.consumedEnv,
   });
+}
+
+export async function startCommand(
+  options: RunOptions,
+  command: readonly string[],
+  ctx: StartContext,
+): Promise<number> {
+  const env = appEnvironment(options, ctx);
   const [program, ...args] = command as [string, ...string[]];
   const path = which(program, env["PATH"]);
   checkExecLimits(path, [program, ...args], env);

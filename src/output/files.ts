@@ -3,6 +3,7 @@
 // (see publishFiles for the steps and what a kill -9 leaves); nothing is published unless every file
 // could be staged, and a second run replaces only the files it published before (manifest.ts).
 import {
+  accessSync,
   chownSync,
   closeSync,
   constants,
@@ -19,11 +20,12 @@ import {
   renameSync,
   rmSync,
   statfsSync,
+  statSync,
   unlinkSync,
   writeSync,
   type BigIntStats,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { SecretwrapError } from "../errors.ts";
 import {
   isOwn,
@@ -92,8 +94,18 @@ export interface PrepareOptions {
   readonly shared?: boolean;
 }
 
-export function prepareSecretsDir(options: PrepareOptions): SecretsDir {
-  let dir: SecretsDir;
+/**
+ * What prepareSecretsDir will do, decided without writing anything: every rule it applies to the dir
+ * (memory-backed unless --allow-disk, not a symlink, a directory, owned by this user and private unless
+ * shared, or else creatable: its parent exists and is writable). `check` runs this alone; a failure is
+ * the same error, with the same exit code, that run gets.
+ */
+export type DirPlan =
+  | { readonly kind: "fresh"; readonly parent: string }
+  | { readonly kind: "create"; readonly path: string }
+  | { readonly kind: "existing"; readonly dir: SecretsDir };
+
+export function validateSecretsDir(options: PrepareOptions): DirPlan {
   if (options.dir === undefined) {
     if (!existsSync(DEFAULT_SECRETS_PARENT)) {
       throw new SecretwrapError("NOT_TMPFS", `${DEFAULT_SECRETS_PARENT} does not exist on this system`, {
@@ -101,14 +113,54 @@ export function prepareSecretsDir(options: PrepareOptions): SecretsDir {
       });
     }
     checkMemoryBacked(DEFAULT_SECRETS_PARENT, options.allowDisk);
-    try {
-      dir = { path: mkdtempSync(join(DEFAULT_SECRETS_PARENT, DEFAULT_SECRETS_PREFIX)), created: true };
-    } catch (error) {
-      throw outputError(`cannot create a secrets dir in ${DEFAULT_SECRETS_PARENT}`, error);
-    }
+    requireWritable(DEFAULT_SECRETS_PARENT, `cannot create a secrets dir in ${DEFAULT_SECRETS_PARENT}`);
+    return { kind: "fresh", parent: DEFAULT_SECRETS_PARENT };
+  }
+  const plan = inspectGivenDir(options.dir, options.shared ?? false);
+  if (plan.kind === "existing") {
+    checkMemoryBacked(plan.dir.path, options.allowDisk);
+    requireWritable(plan.dir.path, `cannot write to ${plan.dir.path}`);
   } else {
-    dir = openGivenDir(options.dir, options.shared ?? false);
-    checkMemoryBacked(dir.path, options.allowDisk);
+    // The new dir is on its parent's filesystem: checked before anything is created.
+    const parent = dirname(resolve(plan.path));
+    let stat;
+    try {
+      stat = statSync(parent);
+    } catch (error) {
+      throw outputError(`cannot create ${plan.path}: its parent ${parent} cannot be used`, error);
+    }
+    if (!stat.isDirectory()) throw outputError(`cannot create ${plan.path}: ${parent} is not a directory`);
+    checkMemoryBacked(parent, options.allowDisk);
+    requireWritable(parent, `cannot create ${plan.path}`);
+  }
+  return plan;
+}
+
+export function prepareSecretsDir(options: PrepareOptions): SecretsDir {
+  const plan = validateSecretsDir(options);
+  let dir: SecretsDir;
+  if (plan.kind === "existing") {
+    dir = plan.dir;
+  } else {
+    try {
+      dir =
+        plan.kind === "fresh"
+          ? { path: mkdtempSync(join(plan.parent, DEFAULT_SECRETS_PREFIX)), created: true }
+          : (mkdirSync(plan.path, { mode: 0o700 }), { path: plan.path, created: true });
+    } catch (error) {
+      throw outputError(
+        plan.kind === "fresh"
+          ? `cannot create a secrets dir in ${plan.parent}`
+          : `cannot create ${plan.path}`,
+        error,
+      );
+    }
+    try {
+      checkMemoryBacked(dir.path, options.allowDisk);
+    } catch (error) {
+      removeSecretsDir(dir);
+      throw error;
+    }
   }
   if (options.owner !== undefined && dir.created) {
     try {
@@ -127,19 +179,22 @@ function checkMemoryBacked(path: string, allowDisk: boolean): void {
   });
 }
 
-function openGivenDir(path: string, shared: boolean): SecretsDir {
+function requireWritable(path: string, message: string): void {
+  try {
+    accessSync(path, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw outputError(message, error);
+  }
+}
+
+function inspectGivenDir(path: string, shared: boolean): Exclude<DirPlan, { kind: "fresh" }> {
   let stat;
   try {
     stat = lstatSync(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT")
       throw outputError(`cannot inspect ${path}`, error);
-    try {
-      mkdirSync(path, { mode: 0o700 });
-    } catch (mkdirError) {
-      throw outputError(`cannot create ${path}`, mkdirError);
-    }
-    return { path, created: true };
+    return { kind: "create", path };
   }
   if (stat.isSymbolicLink()) {
     throw outputError(
@@ -165,7 +220,7 @@ function openGivenDir(path: string, shared: boolean): SecretsDir {
       "chmod it to 0700, or let secretwrap create it",
     );
   }
-  return { path, created: false, ...sharedDirWarning(path, stat.mode) };
+  return { kind: "existing", dir: { path, created: false, ...sharedDirWarning(path, stat.mode) } };
 }
 
 /**
