@@ -36,6 +36,7 @@ import {
   type Manifest,
   type Stamp,
 } from "./manifest.ts";
+import { firstUnsearchable } from "./reachable.ts";
 import {
   closeStagingDir,
   openDirFd,
@@ -133,7 +134,41 @@ export function validateSecretsDir(options: PrepareOptions): DirPlan {
     checkMemoryBacked(parent, options.allowDisk);
     requireWritable(parent, `cannot create ${plan.path}`);
   }
+  if (options.owner !== undefined) requireReachable(plan, options.owner);
   return plan;
+}
+
+/**
+ * With --user, the app must be able to open every file secretwrap publishes: the files are its own, but
+ * the kernel also needs search permission for it on every directory on the way (reachable.ts). A dir
+ * secretwrap creates is given to the user, so only its parents are checked; an existing dir is never
+ * chmod'ed or chowned behind the user's back, so one the user cannot search is refused.
+ */
+function requireReachable(plan: DirPlan, owner: Owner): void {
+  const walk =
+    plan.kind === "fresh"
+      ? plan.parent
+      : plan.kind === "create"
+        ? dirname(resolve(plan.path))
+        : plan.dir.path;
+  const denied = firstUnsearchable(walk, owner);
+  if (denied === undefined) return;
+  const where =
+    plan.kind === "existing"
+      ? plan.dir.path
+      : plan.kind === "create"
+        ? plan.path
+        : `a secrets dir in ${plan.parent}`;
+  const self = plan.kind === "existing" ? statSync(plan.dir.path) : undefined;
+  const itself = self !== undefined && self.dev === denied.stat.dev && self.ino === denied.stat.ino;
+  const { uid, gid, mode } = denied.stat;
+  throw outputError(
+    `${where} would be unreadable by --user ${owner.uid}:${owner.gid}: that user cannot search ${denied.path} (owner ${uid}:${gid}, mode ${(mode & 0o7777).toString(8)}), so the app could not open its files`,
+    undefined,
+    itself
+      ? `chown ${owner.uid}:${owner.gid} ${denied.path} or chmod o+x ${denied.path}, or give a directory that does not exist yet (secretwrap creates it for that user)`
+      : `chmod o+x ${denied.path}, or choose a directory that user can reach`,
+  );
 }
 
 export function prepareSecretsDir(options: PrepareOptions): SecretsDir {

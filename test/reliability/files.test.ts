@@ -13,6 +13,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -615,6 +616,12 @@ describe("R16: restart-safe outputs", () => {
     expect(lstatSync(out)).toMatchObject({ uid: 1000, gid: 1001 });
     for (const file of ["a.txt", "b.txt"])
       expect(lstatSync(join(out, file))).toMatchObject({ uid: 1000, gid: 1001 });
+    // 1002 cannot search the 0700 dir 1000 owns: refused until it can (R16: readable by --user).
+    const refused = await runCli(["render", "--config", config, "--out", out, "--user", "1002"], {
+      node: NODE24,
+    });
+    expect(refused.code).toBe(73);
+    chmodSync(out, 0o711);
     const again = await runCli(["render", "--config", config, "--out", out, "--user", "1002"], {
       node: NODE24,
     });
@@ -640,6 +647,146 @@ describe("R16: restart-safe outputs", () => {
     expect(existsSync(out)).toBe(false);
   });
 });
+
+const isRoot = process.getuid?.() === 0;
+describe.skipIf(!isRoot)(
+  "R16 (root only, skipped otherwise): every published file is readable by --user",
+  () => {
+    /** owner uid:gid and mode of the output dir and its parent; "absent": secretwrap creates the dir. */
+    interface Row {
+      readonly dir: [number, number, number] | "absent";
+      readonly parentMode: number;
+      readonly user: string;
+      readonly readable: boolean;
+      /** The parent is reached through a symlink to a dir inside a root 0700 dir. */
+      readonly viaLink?: boolean;
+    }
+    const rows: [string, Row][] = [
+      [
+        "root 0700, user 65534",
+        { dir: [0, 0, 0o700], parentMode: 0o755, user: "65534:65534", readable: false },
+      ],
+      [
+        "root 0711 (others may search)",
+        { dir: [0, 0, 0o711], parentMode: 0o755, user: "65534:65534", readable: true },
+      ],
+      [
+        "group 65534 0750",
+        { dir: [0, 65534, 0o750], parentMode: 0o755, user: "65534:65534", readable: true },
+      ],
+      [
+        "group 65534 0701 (the group bits count, not the others')",
+        { dir: [0, 65534, 0o701], parentMode: 0o755, user: "65534:65534", readable: false },
+      ],
+      [
+        "group 65534 0750, user 65534 in group 1 (supplementary groups cleared)",
+        { dir: [0, 65534, 0o750], parentMode: 0o755, user: "65534:1", readable: false },
+      ],
+      [
+        "owned by 65534, 0700",
+        { dir: [65534, 65534, 0o700], parentMode: 0o755, user: "65534:65534", readable: true },
+      ],
+      [
+        "owned by 65534, 0050 (the owner bits count)",
+        { dir: [65534, 65534, 0o050], parentMode: 0o755, user: "65534:65534", readable: false },
+      ],
+      [
+        "absent, parent 0755: created for the user",
+        { dir: "absent", parentMode: 0o755, user: "65534:65534", readable: true },
+      ],
+      [
+        "absent, parent root 0700",
+        { dir: "absent", parentMode: 0o700, user: "65534:65534", readable: false },
+      ],
+      [
+        "owned by 65534 0700, parent root 0700",
+        { dir: [65534, 65534, 0o700], parentMode: 0o700, user: "65534:65534", readable: false },
+      ],
+      [
+        "owned by 65534 0700, parent via a symlink into a root 0700 dir",
+        {
+          dir: [65534, 65534, 0o700],
+          parentMode: 0o755,
+          user: "65534:65534",
+          readable: false,
+          viaLink: true,
+        },
+      ],
+      [
+        "root 0700, --user 0 (root may search anything)",
+        { dir: [0, 0, 0o700], parentMode: 0o755, user: "0:0", readable: true },
+      ],
+    ];
+    /** The dir to write into, under a fresh parent in this test's own tmpfs dir. */
+    function setUp(row: Row): { parent: string; out: string } {
+      const base = join(shm, `r16-reach-${++counter}`);
+      mkdirSync(base, { mode: 0o755 });
+      let parent = join(base, "parent");
+      mkdirSync(parent);
+      chmodSync(parent, row.parentMode);
+      if (row.viaLink === true) {
+        const hidden = join(base, "hidden");
+        mkdirSync(hidden);
+        chmodSync(hidden, 0o700);
+        renameSync(parent, join(hidden, "parent"));
+        symlinkSync(join(hidden, "parent"), join(base, "link"));
+        parent = join(base, "link");
+      }
+      const out = join(parent, "out");
+      if (row.dir !== "absent") {
+        mkdirSync(out);
+        chownSync(out, row.dir[0], row.dir[1]);
+        chmodSync(out, row.dir[2]);
+      }
+      return { parent: row.viaLink === true ? join(base, "hidden") : parent, out };
+    }
+    const readAs = (user: string, file: string): string => {
+      const [uid = "", gid = uid] = user.split(":");
+      return execFileSync("setpriv", [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "cat", file], {
+        encoding: "utf8",
+      });
+    };
+
+    it.each(
+      rows.flatMap(([label, row]) => (["run", "render"] as const).map((kind) => [kind, label, row] as const)),
+    )(
+      "R16: %s --user into %s: the user can read every published file, or 73 before any fetch and nothing written",
+      async (kind, _label, row) => {
+        const src = scratch();
+        const value = `reach-${canary("R16")}`;
+        writeFileSync(join(src, "a"), value);
+        // A FIFO source fails its fetch (69): a refusal with 73 proves nothing was fetched first.
+        const fifo = join(src, "fifo");
+        execFileSync("mkfifo", [fifo]);
+        const { parent, out } = setUp(row);
+        const before = treeHash(parent);
+        const env: Record<string, string> =
+          kind === "run" ? { A_FILE: `ref+file://${src}/a` } : { A: `ref+file://${src}/a` };
+        if (!row.readable) env[kind === "run" ? "B_FILE" : "B"] = `ref+file://${fifo}`;
+        const args =
+          kind === "run"
+            ? ["run", "--secrets-dir", out, "--user", row.user, "--", "sh", "-c", 'cat "$A_FILE"']
+            : ["render", "--out", out, "--user", row.user];
+        const result = await runCli(args, { node: NODE24, env, cwd: "/" });
+        if (!row.readable) {
+          expect(result.code, result.stderr).toBe(73);
+          expect(result.stderr).toContain(`would be unreadable by --user ${row.user}`);
+          expect(treeHash(parent)).toBe(before);
+          return;
+        }
+        expect(result.code, result.stderr).toBe(0);
+        // run: the app itself, as that user, printed the file (a dir secretwrap created is gone by now).
+        if (kind === "run") {
+          expect(result.stdout).toBe(value);
+          return;
+        }
+        const files = readdirSync(out).filter((name) => !name.startsWith(".."));
+        expect(files).toEqual(["A"]);
+        for (const name of files) expect(readAs(row.user, join(out, name))).toBe(value);
+      },
+    );
+  },
+);
 
 describe("R8: a warning for output dirs others may change", () => {
   it.each([
