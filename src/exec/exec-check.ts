@@ -16,8 +16,9 @@ import {
   statSync,
   type Stats,
 } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { SecretwrapError } from "../errors.ts";
+import { firstUnsearchable } from "../output/reachable.ts";
 
 /** Who the app runs as: --user's ids (no supplementary groups: they are dropped), or undefined for this process. */
 export interface RunAs {
@@ -221,19 +222,12 @@ function checkPermission(
     return;
   }
   const who = `user ${runAs.uid} (group ${runAs.gid})`;
-  let real = path;
-  try {
-    real = realpathSync(path);
-  } catch {
-    // statSync succeeded: the path resolves
-  }
-  for (const file of new Set([path, real])) {
-    for (let dir = dirname(file); ; dir = dirname(dir)) {
-      if (!mayUse(statSync(dir), runAs, 1)) {
-        throw notExecutable(`${what}: ${who} may not search the directory ${dir} on the way to ${named}`);
-      }
-      if (dir === dirname(dir)) break;
-    }
+  // The kernel's own walk to the file, symlinked directories and a symlinked file followed.
+  const blocked = firstUnsearchable(path, runAs);
+  if (blocked !== undefined) {
+    throw notExecutable(
+      `${what}: ${who} may not search the directory ${blocked.path} on the way to ${named}`,
+    );
   }
   if (!mayUse(stat, runAs, 1)) throw notExecutable(`${what}: ${named} is not executable by ${who}`);
 }
