@@ -31,11 +31,11 @@ export const VOCABULARY_WORDS =
   "exp expand expected expired expiredtoken expiredtokenexception expires explicit export extension " +
   "external extra f factor failed failing fails failure failures false fd fdinfo federated federation " +
   "fetch fetched fetches ff fi field fifo file files filter fine finer finish firewall firewalls first " +
-  "fish fit fix fixed flag flatter followed for force format formats found fresh from front fs full " +
-  "function g gate gave gax gce gcloud gconv gcp gcpsecrets generation generic get gets getsecretvalue " +
-  "gid give given good google googleapis got grant group growth grpc gt hand handing handover " +
-  "handshake harmless has have header headers health help here hex hexadecimal hold holds home hooks " +
-  "host hostaliases hostname how http httpclient https hyphens i i386 iam iat id identity " +
+  "fish fit fix fixed flag flatter followed follows for force format formats found fresh from front fs " +
+  "full function g gate gave gax gce gcloud gconv gcp gcpsecrets generation generic get gets " +
+  "getsecretvalue gid give given good google googleapis got grant group growth grpc gt hand handing " +
+  "handover handshake harmless has have header headers health help here hex hexadecimal hold holds " +
+  "home hooks host hostaliases hostname how http httpclient https hyphens i i386 iam iat id identity " +
   "idpcommunicationerrorexception idprejectedclaim idprejectedclaimexception ids if ifs ignore ignored " +
   "ignores image imds impersonated impersonation import in include incompletesignature index info " +
   "inherit inherited init ino input inside inspect inspection inspector instance instead int intended " +
@@ -49,23 +49,23 @@ export const VOCABULARY_WORDS =
   "lifetime like limit limitexceededexception limits line lines link links list listed live load " +
   "loaded loader loads local localhost locally location locations locator locpath log logged logger " +
   "logging login logs long longer look lookup loongarch loop loopback lt m machine magic main make " +
-  "managed managedidentity manager manifest many map mapping mask match matches may md memory metadata " +
-  "method mib microsoft millisecond mini minutes mips misc missing missingauthenticationtoken mode " +
-  "module modules more most mount mounted mountinfo mounts moved ms msg msi much must myapp n name " +
-  "named names namespace namespaces native need needs neither nested net network never new nlspath no " +
-  "node noexec non none nor normalisation not nothing notjson now npm ntp nul null number numeric o " +
-  "object obtain obtained octal of off offset oidc ok on once one only opc open opened openssl option " +
-  "optional options opts or order orphaned os other others out output outputs over own owner owns " +
-  "packaging packedpolicytoolargeexception parallel parameter parameters params parent parsed parser " +
-  "part pass passed passwd password past path paths payload pem per percall perl5lib perl5opt perllib " +
-  "permission perretry pick pid pin pipe pipeline pipes plain plan planted platform please plus pod " +
-  "point pointer policies policy pool port positive ppc ppc64 preaction precedence prefer preflight " +
-  "preloads prepare present prev print printable printed priorrequestnotcomplete pristine private " +
-  "problem problems proc process processes prod production profile programs project projects promise " +
-  "prompt provider providers proxy ps4 publish published put pythonhome pythonpath pythonstartup " +
-  "quarter quota quote r raise range rate rbac reach reachable reached read readable reading readme " +
-  "reads real really reaped receive recovered redact redacted redirect redirected redirectrefused " +
-  "redirects ref reference references refers refresh refused refuses refusing region " +
+  "managed managedidentity manager manifest manual many map mapping mask match matches may md memory " +
+  "metadata method mib microsoft millisecond mini minutes mips misc missing missingauthenticationtoken " +
+  "mode module modules more most mount mounted mountinfo mounts moved ms msg msi much must myapp n " +
+  "name named names namespace namespaces native need needs neither nested net network never new " +
+  "nlspath no node noexec non none nor normalisation not nothing notjson now npm ntp nul null number " +
+  "numeric o object obtain obtained octal of off offset oidc ok on once one only opc open opened " +
+  "openssl option optional options opts or order orphaned os other others out output outputs over own " +
+  "owner owns packaging packedpolicytoolargeexception parallel parameter parameters params parent " +
+  "parsed parser part pass passed passwd password past path paths payload pem per percall perl5lib " +
+  "perl5opt perllib permission perretry pick pid pin pipe pipeline pipes plain plan planted platform " +
+  "please plus pod point pointer policies policy pool port positive ppc ppc64 preaction precedence " +
+  "prefer preflight preloads prepare present prev print printable printed priorrequestnotcomplete " +
+  "pristine private problem problems proc process processes prod production profile programs project " +
+  "projects promise prompt provider providers proxy ps4 publish published put pythonhome pythonpath " +
+  "pythonstartup quarter quota quote r raise range rate rbac reach reachable reached read readable " +
+  "reading readme reads real really reaped receive recovered redact redacted redirect redirected " +
+  "redirectrefused redirects ref reference references refers refresh refused refuses refusing region " +
   "regiondisabledexception register registration regular reissue rejected rejection relative relaunch " +
   "remove removes render renew renewable rep repeatable repl replace replaced replaces replacing reply " +
   "report reported reports request requestexpired requestlimitexceeded requests requesttimeout " +

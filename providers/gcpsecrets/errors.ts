@@ -130,6 +130,12 @@ export function mapFailure(
     return clockSkewError(what, "invalid_grant: the JWT's iat/exp", subject);
   }
   const code = facts.http ?? httpOf(facts.grpc);
+  if (code !== undefined && code >= 300 && code < 400) {
+    return new SecretwrapError("FETCH_FAILED", `${what}: the server answered with a redirect (${status})`, {
+      subject,
+      hint: "secretwrap never follows a redirect with credentials: set the endpoint to the address that answers",
+    });
+  }
   if (code === 404 && stage === "fetch") {
     return new SecretwrapError("SECRET_NOT_FOUND", `${what}: not found (${status})`, { subject });
   }

@@ -76,7 +76,14 @@ export class GcpSession implements Session {
     } catch (error) {
       throw mapFailure(error, name, "fetch");
     }
-    const data = response.payload?.data;
+    // A reply without a payload is not an empty secret (proto3 JSON drops only empty bytes, inside
+    // the payload): fail closed, as AWS does for a version without a value.
+    if (response.payload === undefined || response.payload === null) {
+      throw new SecretwrapError("FETCH_FAILED", `${name}: the reply holds no payload`, {
+        subject: { provider: NAME },
+      });
+    }
+    const data = response.payload.data;
     const bytes = typeof data === "string" ? Buffer.from(data, "base64") : (data ?? new Uint8Array());
     if (bytes.byteLength > MAX_SECRET_BYTES) {
       throw new SecretwrapError(

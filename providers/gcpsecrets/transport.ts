@@ -50,6 +50,7 @@ interface GaxiosLikeConfig {
   agent?: unknown;
   signal?: AbortSignal;
   url?: unknown;
+  redirect?: string;
 }
 
 export interface InterceptableClient {
@@ -60,7 +61,10 @@ export interface InterceptableClient {
   };
 }
 
-/** Every request the auth client sends (API calls, token exchanges) uses our agent and the attempt's signal. */
+/**
+ * Every request the auth client sends (API calls, token exchanges) uses our agent and the attempt's
+ * signal, and follows no redirect.
+ */
 export function intercept(client: InterceptableClient, transport: Transport): void {
   const http = new HttpAgent({ keepAlive: true });
   client.transporter.interceptors.request.add({
@@ -72,6 +76,9 @@ export function intercept(client: InterceptableClient, transport: Transport): vo
           ? transport.agent
           : http
         : transport.agent;
+      // A redirect is an answer, never followed: node-fetch would send the Authorization header to
+      // wherever Location points, another host or plain http included (docs/security.md).
+      config.redirect = "manual";
       const signal = attemptSignal.getStore();
       if (signal !== undefined)
         config.signal = config.signal === undefined ? signal : AbortSignal.any([config.signal, signal]);

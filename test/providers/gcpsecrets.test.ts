@@ -3,6 +3,8 @@
 // and self-signed JWT as Google does. Calls connect/fetch directly; the CLI path, and the run against
 // a real project when SECRETWRAP_TEST_GCP_PROJECT is set, are in test/e2e/gcpsecrets.test.ts.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -340,6 +342,62 @@ describe("errors: one request per attempt, the right code and transient flag, no
       expect([e.code, e.transient]).toEqual(["FETCH_FAILED", true]);
     }
     await again.session.close();
+  });
+});
+
+describe("R18: a misbehaving server never gets credentials elsewhere or an empty secret through", () => {
+  it("R18: a redirect (301, 302, 303, 307, 308) is a failure, never followed: the other host sees no request and no token", async () => {
+    const secret = unique("redirect");
+    fake.addSecret("my-proj", secret, ["v"]);
+    const seen: (string | undefined)[] = [];
+    const other = createServer((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ name: "x/versions/1", payload: { data: "c3RvbGVu" } }));
+    });
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    const port = (other.address() as AddressInfo).port;
+    try {
+      for (const env of [metadataEnv(), keyFileEnv()]) {
+        const { session } = await connect(env);
+        for (const status of [301, 302, 303, 307, 308]) {
+          fake.api.script(
+            (r) => r.path.includes(`/${secret}/`),
+            [
+              reply(status, undefined, {
+                location: `http://127.0.0.1:${port}/v1/projects/my-proj/secrets/x/versions/latest:access`,
+              }),
+            ],
+          );
+          const e = await failure(fetchRef(session, `ref+gcpsecrets://my-proj/${secret}`));
+          expect([e.code, e.exitCode, e.transient], String(status)).toEqual(["FETCH_FAILED", 69, false]);
+          expect(e.message).toContain("redirect");
+        }
+        await session.close();
+      }
+      expect(seen).toEqual([]);
+    } finally {
+      other.close();
+    }
+  });
+
+  it("R18: a 200 reply without a payload is a failure, not an empty secret", async () => {
+    const secret = unique("nopayload");
+    fake.addSecret("my-proj", secret, ["v"]);
+    const { session } = await connect(metadataEnv());
+    for (const body of [{ name: `projects/1/secrets/${secret}/versions/1` }, { name: "x", payload: null }]) {
+      fake.api.script((r) => r.path.includes(`/${secret}/`), [reply(200, body)]);
+      const e = await failure(fetchRef(session, `ref+gcpsecrets://my-proj/${secret}`));
+      expect([e.code, e.exitCode, e.transient]).toEqual(["FETCH_FAILED", 69, false]);
+      expect(e.message).toContain("no payload");
+    }
+    // an empty value inside a payload (proto3 JSON drops empty bytes) is still an empty secret
+    fake.api.script(
+      (r) => r.path.includes(`/${secret}/`),
+      [reply(200, { name: "x/versions/1", payload: {} })],
+    );
+    expect(await fetchRef(session, `ref+gcpsecrets://my-proj/${secret}`)).toBeDefined();
+    await session.close();
   });
 });
 
