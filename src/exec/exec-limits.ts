@@ -4,13 +4,12 @@
 // arithmetic (fs/exec.c: bprm_stack_limits, copy_strings; binfmt_script.c), before anything starts.
 import { readFileSync } from "node:fs";
 import { SecretwrapError } from "../errors.ts";
+import { MAX_ARG_STRLEN } from "../limits.ts";
 
 // Linux on x86-64 and arm64 with 4 KiB pages; larger pages (and 32-bit pointers) only raise the
 // kernel's limits, so these values are the strict side everywhere.
 const PAGE_SIZE = 4096;
 const POINTER_SIZE = 8;
-/** One argument or NAME=value string, its NUL included (MAX_ARG_STRLEN, 32 pages). */
-export const MAX_ARG_STRLEN = 32 * PAGE_SIZE;
 /** Arguments and environment together may always use 32 pages (ARG_MAX), however small the stack. */
 const ARG_MAX_FLOOR = 32 * PAGE_SIZE;
 /** ... and never more than 3/4 of the default 8 MiB stack (_STK_LIM / 4 * 3), however large it is. */

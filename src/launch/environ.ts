@@ -7,6 +7,7 @@
 // removes what Node added, so that process.env is the caller's environment again.
 import { readFileSync } from "node:fs";
 import { isUtf8 } from "node:buffer";
+import { escapeUnsafe } from "../printable.ts";
 
 export interface RawVariable {
   readonly name: Buffer;
@@ -45,21 +46,15 @@ export function readRawEnviron(): RawVariable[] | undefined {
   }
 }
 
-/** A name as printable text: control characters and bytes that are not UTF-8 as \xNN. */
+/** A name as printable text: bytes that are not UTF-8 as \xNN, the rest by the one rule (printable.ts). */
 export function printableName(name: Buffer): string {
-  if (!isUtf8(name))
-    return [...name]
-      .map((byte) => (isPrintableAscii(byte) ? String.fromCharCode(byte) : hexByte(byte)))
-      .join("");
-  return [...name.toString("utf8")]
-    .map((char) => (isControl(char.charCodeAt(0)) ? hexByte(char.charCodeAt(0)) : char))
+  if (isUtf8(name)) return escapeUnsafe(name.toString("utf8"));
+  return [...name]
+    .map((byte) =>
+      byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : `\\x${byte.toString(16).padStart(2, "0")}`,
+    )
     .join("");
 }
-
-// C0, DEL and C1 (U+0085 ends a line for some log readers).
-const isControl = (code: number): boolean => code < 0x20 || (code >= 0x7f && code <= 0x9f);
-const isPrintableAscii = (byte: number): boolean => byte < 0x80 && !isControl(byte);
-const hexByte = (byte: number): string => `\\x${byte.toString(16).padStart(2, "0")}`;
 
 /**
  * The variables Node cannot represent in process.env exactly: a name or value that is not UTF-8, an

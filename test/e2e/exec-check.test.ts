@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { runCli } from "../helpers/cli.ts";
-import { NODES } from "../helpers/nodes.ts";
+import { START_PATHS } from "../helpers/nodes.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-exec-check-"));
 chmodSync(work, 0o755); // --user 65534 must be able to reach the files that are not meant to be hidden
@@ -102,16 +102,7 @@ const cases: readonly {
   },
 ];
 
-const modes = NODES.flatMap((node) =>
-  node.hasExecve
-    ? [
-        { node, extra: [] as string[], label: `${node.name} exec` },
-        { node, extra: ["--supervise"], label: `${node.name} --supervise` },
-      ]
-    : [{ node, extra: [] as string[], label: `${node.name} spawn` }],
-);
-
-describe.each(modes)("R12 under $label", ({ node, extra }) => {
+describe.each(START_PATHS)("R12 under $label", ({ node, extra }) => {
   it.each(cases)("R12: $what exits $code naming the reason, the app never runs, no core", async (c) => {
     if (c.user !== undefined && !root) return; // --user needs root
     const writer = c.command === "./busy" ? openSync(busy, "a") : undefined;

@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { CLI, pathFor, runCli } from "../helpers/cli.ts";
-import { NODES } from "../helpers/nodes.ts";
-import { MAX_ARG_STRLEN } from "../../src/exec/exec-limits.ts";
+import { NODES, START_PATHS } from "../helpers/nodes.ts";
+import { MAX_ARG_STRLEN } from "../../src/limits.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-limits-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -19,16 +19,7 @@ function secretOfSize(bytes: number): string {
   return `ref+file://${path}`;
 }
 
-const modes = NODES.flatMap((node) =>
-  node.hasExecve
-    ? [
-        { node, extra: [] as string[], label: `${node.name} exec` },
-        { node, extra: ["--supervise"], label: `${node.name} --supervise` },
-      ]
-    : [{ node, extra: [] as string[], label: `${node.name} spawn` }],
-);
-
-describe.each(modes)("R12 under $label", ({ node, extra }) => {
+describe.each(START_PATHS)("R12 under $label", ({ node, extra }) => {
   it("R12: a variable whose NAME=value is exactly at the kernel's limit starts; one byte more is 69", async () => {
     const name = "EDGE";
     const fits = MAX_ARG_STRLEN - 1 - name.length - 1;

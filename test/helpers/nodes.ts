@@ -28,3 +28,20 @@ if (NODES.length !== candidates.length) {
 }
 
 export const NODE24 = NODES[0] as NodeBuild;
+
+export interface StartPath {
+  readonly node: NodeBuild;
+  /** Options of `run` that choose the path. */
+  readonly extra: readonly string[];
+  readonly label: string;
+}
+
+/** Every way `run` starts the app: exec and the --supervise hand-over (Node 24), spawn (Node 20). */
+export const START_PATHS: readonly StartPath[] = NODES.flatMap((node) =>
+  node.hasExecve
+    ? [
+        { node, extra: [], label: `${node.name} exec` },
+        { node, extra: ["--supervise"], label: `${node.name} --supervise` },
+      ]
+    : [{ node, extra: [], label: `${node.name} spawn` }],
+);

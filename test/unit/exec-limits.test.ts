@@ -6,13 +6,8 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { SecretwrapError } from "../../src/errors.ts";
-import {
-  argumentSpace,
-  checkExecLimits,
-  execSize,
-  MAX_ARG_STRLEN,
-  stackLimitFrom,
-} from "../../src/exec/exec-limits.ts";
+import { argumentSpace, checkExecLimits, execSize, stackLimitFrom } from "../../src/exec/exec-limits.ts";
+import { MAX_ARG_STRLEN } from "../../src/limits.ts";
 
 const TRUE = "/bin/true";
 const space = argumentSpace(stackLimitFrom(readFileSync("/proc/self/limits", "utf8")));
