@@ -3,36 +3,27 @@
 // Kubernetes publishes secret volumes (..data); FIFOs, devices and directories are refused so a run can
 // never block or read forever. Synchronous fs on purpose: fs/promises costs ~9 ms of start-up, and
 // reading a local file does not benefit from overlapping.
-import { closeSync, constants, fstatSync, openSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { toIssues } from "../src/config/issues.ts";
 import { SecretwrapError } from "../src/errors.ts";
 import { MAX_SECRET_BYTES } from "../src/limits.ts";
 import type { Fetched, Provider, Session } from "../src/provider.ts";
+import { readRegularFile } from "../src/regular-file.ts";
 
 function read(path: string): Fetched {
-  let fd: number;
-  try {
-    // O_NONBLOCK: opening a FIFO must not wait for a writer.
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
-  } catch (error) {
-    throw openError(error as NodeJS.ErrnoException, path);
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) {
+  const read = readRegularFile(path, MAX_SECRET_BYTES);
+  if ("bytes" in read) return { bytes: read.bytes, version: read.stat.mtime.toISOString() };
+  switch (read.kind) {
+    case "open":
+      throw openError(read.errno, path);
+    case "type":
       throw new SecretwrapError("FETCH_FAILED", `${path} is not a regular file`, {
         hint: "point the reference at a regular file (not a directory, FIFO or device)",
       });
-    }
-    if (stat.size > MAX_SECRET_BYTES) {
+    case "size":
       throw new SecretwrapError("FETCH_FAILED", `${path} is larger than ${MAX_SECRET_BYTES} bytes`, {
         hint: "a secret file may hold at most 1 MiB",
       });
-    }
-    return { bytes: readFileSync(fd), version: stat.mtime.toISOString() };
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -42,8 +33,8 @@ const session: Session = {
   close: () => Promise.resolve(),
 };
 
-function openError(error: NodeJS.ErrnoException, path: string): SecretwrapError {
-  switch (error.code) {
+function openError(errno: string | undefined, path: string): SecretwrapError {
+  switch (errno) {
     case "ENOENT":
     case "ENOTDIR":
       return new SecretwrapError("SECRET_NOT_FOUND", `${path} does not exist`);
@@ -55,7 +46,7 @@ function openError(error: NodeJS.ErrnoException, path: string): SecretwrapError 
     case "ELOOP":
       return new SecretwrapError("FETCH_FAILED", `${path}: too many levels of symbolic links`);
     default:
-      return new SecretwrapError("FETCH_FAILED", `${path} could not be opened (${error.code ?? "error"})`);
+      return new SecretwrapError("FETCH_FAILED", `${path} could not be opened (${errno ?? "error"})`);
   }
 }
 

@@ -32,38 +32,54 @@ function notRegular(stat: Stats): string | undefined {
   return "is not a regular file";
 }
 
-export type FileRead = { readonly bytes: Buffer } | { readonly problem: string };
+/**
+ * What reading a regular file gave: its bytes and stat, or why not, with the kind of failure so a
+ * caller can word it its own way (`open`: the OS error `errno`; `type`: not a regular file; `size`:
+ * over `maxBytes`). `problem` is a reason in a few words, for callers that take it as it is.
+ */
+export type FileRead =
+  | { readonly bytes: Buffer; readonly stat: Stats }
+  | {
+      readonly problem: string;
+      readonly kind: "open" | "type" | "size";
+      readonly errno?: string;
+    };
+
+const failed = (kind: "open" | "type" | "size", problem: string, error?: unknown): FileRead => {
+  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
+  return errno === undefined ? { kind, problem } : { kind, problem, errno };
+};
 
 /**
  * Reads a regular file, at most `maxBytes` (a larger file is a problem, read no further). Never
  * blocks: a FIFO, pipe, device, socket or directory is a problem, found before any read.
  */
 export function readRegularFile(path: string, maxBytes: number): FileRead {
-  if (path === "") return { problem: "the path is empty" };
-  if (path.includes("\0")) return { problem: "the path contains a NUL byte" };
+  if (path === "") return failed("open", "the path is empty");
+  if (path.includes("\0")) return failed("open", "the path contains a NUL byte");
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOCTTY: a terminal never becomes ours.
     fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
   } catch (error) {
-    return { problem: fileErrorReason(error) };
+    return failed("open", fileErrorReason(error), error);
   }
   try {
     const stat = fstatSync(fd);
     const kind = notRegular(stat);
-    if (kind !== undefined) return { problem: kind };
-    if (stat.size > maxBytes) return { problem: tooLarge(maxBytes) };
+    if (kind !== undefined) return failed("type", kind);
+    if (stat.size > maxBytes) return failed("size", tooLarge(maxBytes));
     const buffer = Buffer.alloc(maxBytes + 1);
     let length = 0;
     for (;;) {
       const read = readSync(fd, buffer, length, buffer.length - length, null);
       if (read === 0) break;
       length += read;
-      if (length > maxBytes) return { problem: tooLarge(maxBytes) };
+      if (length > maxBytes) return failed("size", tooLarge(maxBytes));
     }
-    return { bytes: buffer.subarray(0, length) };
+    return { bytes: buffer.subarray(0, length), stat };
   } catch (error) {
-    return { problem: fileErrorReason(error) };
+    return failed("open", fileErrorReason(error), error);
   } finally {
     closeSync(fd);
   }
