@@ -8,6 +8,7 @@ export * from "./config/issues.ts";
 export * from "./config/ref.ts";
 export * from "./errors.ts";
 export * from "./interop.ts";
+export * from "./json.ts";
 export * from "./limits.ts";
 export * from "./provider.ts";
 export * from "./regular-file.ts";

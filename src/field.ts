@@ -1,6 +1,7 @@
 // Pure: a fetched secret + the reference's #field → the bytes a target receives. Errors name the
 // reference, the field and (for KV maps) the key names, never a value.
 import { SecretwrapError } from "./errors.ts";
+import { parseJson } from "./json.ts";
 import { printable as printableText } from "./printable.ts";
 import type { Fetched } from "./provider.ts";
 
@@ -8,7 +9,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export function selectField(fetched: Fetched, field: string | undefined): Uint8Array {
   if (field === undefined && fetched.keyValueMap !== true) return fetched.bytes;
-  const document = parseJson(fetched.bytes, field);
+  const document = parseDocument(fetched.bytes, field);
   if (field === undefined) {
     const keys = isObject(document) ? Object.keys(document) : [];
     const only = keys.length === 1 && isObject(document) ? document[keys[0] as string] : undefined;
@@ -37,9 +38,9 @@ export function selectField(fetched: Fetched, field: string | undefined): Uint8A
   return encodeScalar(selected, field);
 }
 
-function parseJson(bytes: Uint8Array, field: string | undefined): unknown {
+function parseDocument(bytes: Uint8Array, field: string | undefined): unknown {
   try {
-    return JSON.parse(decoder.decode(bytes)) as unknown;
+    return parseJson(decoder.decode(bytes));
   } catch {
     // Never quote the parser's message: it contains an excerpt of the value.
     throw new SecretwrapError(

@@ -5,14 +5,14 @@ export const VOCABULARY_WORDS =
   "additionalpolicies addr address adds after again against agent aks alias aliases all allow allowed " +
   "allowhttp allownames allows alone already altname always an anchor anchors and annotation another " +
   "answer answered answering answers any api app append appenv application applies approle appview " +
-  "architecture are argument arguments arm arn as aside asked assertions assigned association async at " +
-  "attached attempt audience audiences auth authority authorization authorized auto autoload available " +
-  "aws awssecrets axios az azure azureadtokenexchange azurecli azurekeyvault b back backed bad " +
-  "balancer bare base base64 bash bashcompinit bashopts batcher batchgetsecretvalue be bearing because " +
-  "been before begin belongs between big binary binfmt bit block body boolean both bound break broke " +
-  "broken buffer bug build bundle but by byte bytes c ca cacert cache cafile call came can cannot " +
-  "capabilities carry cas case cause cert certificate chain challenge changes characters check child " +
-  "chmod choose chose chown chrony cipher claims classpath cli client clientid clientsecret " +
+  "architecture are argument arguments arm arn array as aside asked assertions assigned association " +
+  "async at attached attempt audience audiences auth authority authorization authorized auto autoload " +
+  "available aws awssecrets axios az azure azureadtokenexchange azurecli azurekeyvault b back backed " +
+  "bad balancer bare base base64 bash bashcompinit bashopts batcher batchgetsecretvalue be bearing " +
+  "because been before begin belongs between big binary binfmt bit block body boolean both bound break " +
+  "broke broken buffer bug build bundle but by byte bytes c ca cacert cache cafile call came can " +
+  "cannot capabilities carry cas case cause cert certificate chain challenge changes characters check " +
+  "child chmod choose chose chown chrony cipher claims classpath cli client clientid clientsecret " +
   "clientsecretfile clock closed closing cloud cloudsdk cluster cmd cmdline code codes color colours " +
   "com come comes comm comma command commander commandline comp compdef compgen compile compiled " +
   "complete completely completion compreply compromised concurrency conf config configuration " +
@@ -43,7 +43,7 @@ export const VOCABULARY_WORDS =
   "interrupted intl into invalid invalidclienttokenid invalididentitytoken " +
   "invalididentitytokenexception invalidparameterexception invalidrequestexception " +
   "invalidsignatureexception investigate io ip irsa is issue issued issuer issues it its itself java " +
-  "jdk js json jwt jwtfile k8s keep keepenv kept kernel key keys keyvault kib kind kit kms " +
+  "jdk js json jsonc jwt jwtfile k8s keep keepenv kept kernel key keys keyvault kib kind kit kms " +
   "kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger largest last " +
   "later latest latin1 launch ld leading leaf lease least left let letter letters level levels libuv " +
   "lifetime like limit limitexceededexception limits line lines link links list listed live load " +
@@ -62,20 +62,20 @@ export const VOCABULARY_WORDS =
   "please plus pod point pointer policies policy pool port positive ppc ppc64 preaction precedence " +
   "prefer preflight preloads prepare present prev print printable printed priorrequestnotcomplete " +
   "pristine private problem problems proc process processes prod production profile programs project " +
-  "projects promise prompt provider providers proxy ps4 publish published put pythonhome pythonpath " +
-  "pythonstartup quarter quota quote r raise range rate rbac reach reachable reached read readable " +
-  "reading readme reads real really reaped receive recovered redact redacted redirect redirected " +
-  "redirectrefused redirects ref reference references refers refresh refused refuses refusing region " +
-  "regiondisabledexception register registration regular reissue rejected rejection relative relaunch " +
-  "remove removes render renew renewable rep repeatable repl replace replaced replaces replacing reply " +
-  "report reported reports request requestexpired requestlimitexceeded requests requesttimeout " +
-  "requesttimetooskewed require required resolv resolve resolved resolver resolving resource " +
-  "resourceid resourcenotfoundexception response rest restore restored result retries retry retrying " +
-  "return returned revoke revoked revoketoken revoking rewrites right riscv role roleid roleidfile " +
-  "roles root routes rp rubylib rubyopt run runner running runs runtime s s390x safely same say " +
-  "scheduled schema scheme schemes script scripts sdk sea sealed search secret secretaccessor " +
-  "secretbinary secretdisabled secretid secretidfile secretmanager secrets secretsfailederror " +
-  "secretsmanager secretstring secretwrap secretwrapchallengegate secretwraperror " +
+  "projects promise prompt property provider providers proxy ps4 publish published put pythonhome " +
+  "pythonpath pythonstartup quarter quota quote r raise range rate rbac reach reachable reached read " +
+  "readable reading readme reads real really reaped receive recovered redact redacted redirect " +
+  "redirected redirectrefused redirects ref reference references refers refresh refused refuses " +
+  "refusing region regiondisabledexception register registration regular reissue rejected rejection " +
+  "relative relaunch remove removes render renew renewable rep repeatable repl replace replaced " +
+  "replaces replacing reply report reported reports request requestexpired requestlimitexceeded " +
+  "requests requesttimeout requesttimetooskewed require required resolv resolve resolved resolver " +
+  "resolving resource resourceid resourcenotfoundexception response rest restore restored result " +
+  "retries retry retrying return returned revoke revoked revoketoken revoking rewrites right riscv " +
+  "role roleid roleidfile roles root routes rp rubylib rubyopt run runner running runs runtime s s390x " +
+  "safely same say scheduled schema scheme schemes script scripts sdk sea sealed search secret " +
+  "secretaccessor secretbinary secretdisabled secretid secretidfile secretmanager secrets " +
+  "secretsfailederror secretsmanager secretstring secretwrap secretwrapchallengegate secretwraperror " +
   "secretwraptokentraffic see seen segment select self semi send sending separated server servers " +
   "service serviceaccount serviceunavailable serviceunavailableexception session set sets setting " +
   "settings sh shared shell shellopts shm shown sigalrm sigcont sighup sigint sigkill signal signals " +

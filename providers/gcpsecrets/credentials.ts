@@ -5,6 +5,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { checkEndpoint } from "../../src/endpoint.ts";
 import { SecretwrapError } from "../../src/errors.ts";
+import { parseJson } from "../../src/json.ts";
 import type { ProviderContext } from "../../src/provider.ts";
 import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
 import { NAME, type Env, type GcpOptions } from "./options.ts";
@@ -70,7 +71,7 @@ export function readCredentials(
   }
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJson(text);
   } catch {
     throw bad("is not JSON");
   }

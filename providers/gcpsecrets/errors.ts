@@ -1,5 +1,6 @@
 // Error mapping: only codes and statuses reach a message, never an SDK message or body.
 import { SecretwrapError } from "../../src/errors.ts";
+import { parseJson } from "../../src/json.ts";
 import { clockSkewError, mentionsClockSkew } from "../kit/clock-skew.ts";
 import { networkError } from "../kit/network-failure.ts";
 import { headerReader, retryAfterMs } from "../kit/retry-after.ts";
@@ -94,7 +95,7 @@ function factsOf(error: unknown): FailureFacts {
 function jsonBody(data: unknown): unknown {
   if (typeof data !== "string") return data;
   try {
-    return JSON.parse(data);
+    return parseJson(data);
   } catch {
     return undefined;
   }

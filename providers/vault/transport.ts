@@ -8,6 +8,7 @@ import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import type { AxiosStatic } from "axios";
 import { trustingAlso } from "../../src/endpoint.ts";
+import { parseJson } from "../../src/json.ts";
 import { MAX_SECRET_BYTES } from "../../src/limits.ts";
 import { VERSION } from "../../src/version.ts";
 import type { Settings } from "./settings.ts";
@@ -147,7 +148,7 @@ function parseBody(status: number, contentType: string, data: unknown): unknown 
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw);
+    parsed = parseJson(raw);
   } catch {
     if (success) throw new NotJson(status, contentType.slice(0, 60), Buffer.byteLength(raw));
     return undefined;

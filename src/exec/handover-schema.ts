@@ -16,6 +16,7 @@ import {
 } from "zod/mini";
 import { MAX_DURATION_MS } from "../duration.ts";
 import { SecretwrapError } from "../errors.ts";
+import { parseJson } from "../json.ts";
 import { LOG_FORMATS, LOG_LEVELS } from "../log.ts";
 
 const id = int().check(nonnegative());
@@ -42,7 +43,7 @@ export type Handover = Infer<typeof Handover>;
 export function decodeHandover(text: string, argName: string): Handover {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseJson(text);
   } catch {
     data = undefined;
   }

@@ -7,6 +7,7 @@
 // another user can at most delete or replace it, which makes every existing file foreign (refused),
 // never the other way round.
 import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats } from "node:fs";
+import { parseJson } from "../json.ts";
 
 /** Starts with "..": no target file name may (plan.ts), so it never collides with one. */
 export const MANIFEST_NAME = "..secretwrap-manifest";
@@ -65,7 +66,7 @@ export function parseManifest(text: string): Manifest {
   const manifest = new Map<string, Stamp[]>();
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseJson(text);
   } catch {
     return manifest;
   }

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { parseJson } from "../../src/json.ts";
 import { NODE24, REPO, type NodeBuild } from "./nodes.ts";
 import { isDefaultSecretsDir } from "./secrets-dirs.ts";
 
@@ -127,7 +128,7 @@ export function readProbe(outFile: string): ProbeRecord[] {
   return readFileSync(outFile, "utf8")
     .split("\n")
     .filter((l) => l !== "")
-    .map((l) => JSON.parse(l) as ProbeRecord);
+    .map((l) => parseJson(l) as ProbeRecord);
 }
 
 /** Polls the probe's report until `predicate` holds (no sleeps as synchronisation). */

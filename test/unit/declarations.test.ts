@@ -113,7 +113,7 @@ describe("R4: map keys are data", () => {
       expect(parseEnvFile(`${key}=ref+file:///x`).problems).toHaveLength(1);
     }
     // environment
-    const env = JSON.parse(`{${JSON.stringify(key)}: "ref+file:///x"}`) as Record<string, string>;
+    const env: Record<string, string> = Object.fromEntries([[key, "ref+file:///x"]]);
     const fromEnv = await loadDeclarations({ env });
     expect(fromEnv.declarations.map((d) => d.name)).toEqual([key]);
   });

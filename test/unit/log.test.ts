@@ -6,6 +6,7 @@ import { collectVocabulary } from "../../scripts/vocabulary.mjs";
 import { describeRef, parseRef } from "../../src/config/ref.ts";
 import { SecretsFailedError, SecretwrapError } from "../../src/errors.ts";
 import { selectField } from "../../src/field.ts";
+import { parseJson } from "../../src/json.ts";
 import { createLogger, LOG_FORMATS, LOG_LEVELS, type LogFormat } from "../../src/log.ts";
 import { checkFileName, checkName, parseMode } from "../../src/plan.ts";
 import { printable } from "../../src/printable.ts";
@@ -73,7 +74,7 @@ describe("R9: one log record per line", () => {
         expect(line.indexOf("\n")).toBe(line.length - 1);
         expect(UNSAFE_TEXT.test(line.slice(0, -1))).toBe(false);
         expect(isWellFormed(line)).toBe(true);
-        const record = JSON.parse(line) as Record<string, unknown>;
+        const record = parseJson(line) as Record<string, unknown>;
         expect(record["level"]).toBe(level);
         expect(record["msg"]).toBe(msg);
         for (const [k, v] of Object.entries(fields))
@@ -114,7 +115,7 @@ describe("R9: one log record per line", () => {
           for (const line of lines) {
             expect(line.indexOf("\n")).toBe(line.length - 1);
             if (format === "text") expect(line.startsWith("secretwrap:")).toBe(true);
-            else expect(() => JSON.parse(line) as unknown).not.toThrow();
+            else expect(() => parseJson(line) as unknown).not.toThrow();
           }
         },
       ),
@@ -254,7 +255,7 @@ describe("R10: the redactor does not reveal a value by inference", () => {
             `secretwrap: error: ${fixedBefore}${MASK}${fixedAfter} reason=${MASK} ref=ref+vault://secret/app#key code=FETCH_FAILED\n`,
           );
         } else {
-          const record = JSON.parse(line) as Record<string, unknown>;
+          const record = parseJson(line) as Record<string, unknown>;
           expect(record["msg"]).toBe(`${fixedBefore}${MASK}${fixedAfter}`);
           expect(record["reason"]).toBe(MASK);
         }

@@ -3,6 +3,7 @@
 // what secretwrap wrote; file names are data.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { parseJson } from "../../src/json.ts";
 import { parseManifest, serializeManifest, type Stamp } from "../../src/output/manifest.ts";
 
 const stamp = fc.record({
@@ -32,7 +33,7 @@ describe("R16: the output dir's manifest", () => {
           const parsed = parseManifest(text);
           // Only a text of secretwrap's exact shape may claim files.
           if (parsed.size > 0)
-            expect(serializeManifest(parsed)).toBe(`${JSON.stringify(JSON.parse(text))}\n`);
+            expect(serializeManifest(parsed)).toBe(`${JSON.stringify(parseJson(text))}\n`);
         },
       ),
     );
