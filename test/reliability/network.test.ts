@@ -1050,7 +1050,12 @@ describe("B17–B18, B20: credentials during the run", () => {
       "vault login: gave up at the --timeout deadline (last error: vault login: no answer within 0.5s)",
     );
     const logins = since(before, isPath("auth/approle-b20/login"));
-    expect(logins.length).toBeGreaterThanOrEqual(2);
+    expect(logins.length).toBeGreaterThanOrEqual(1);
+    // A second attempt is owed when the first left early enough for its 0.5 s timeout and the first
+    // backoff (full jitter, ≤ 0.5 s) to end before the deadline; on a busy machine start-up alone can
+    // take most of the 2 s, and then one attempt is all the deadline allows.
+    const first = logins[0] as RecordedRequest;
+    if (r.startedAt + 2000 - first.time > 500 + 500 + 250) expect(logins.length).toBeGreaterThanOrEqual(2);
     // Gaps as the server sees them: ≥ the 0.5 s attempt timeout, less a scheduling jitter on 2 busy cores.
     for (const gap of gaps(logins)) expect(gap).toBeGreaterThanOrEqual(350);
     expect(r.result.durationMs).toBeGreaterThanOrEqual(2000);
