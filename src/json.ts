@@ -7,7 +7,8 @@
 // missing or, worse, another field's value. JSON.parse still decides what is valid JSON (so the
 // accepted language and its errors are exactly JSON.parse's); only a text with a backslash in it
 // is then built from jsonc-parser's tree, which never goes through V8's key cache.
-import { parseTree, type Node } from "jsonc-parser";
+// (Its ESM build: the UMD one that "main" names requires its parts at run time, which a bundle cannot.)
+import { parseTree, type Node } from "jsonc-parser/lib/esm/main.js";
 
 /** JSON.parse's result and errors, with every key read as written. */
 export function parseJson(text: string): unknown {
