@@ -115,7 +115,7 @@ describe("R9: one log record per line", () => {
           for (const line of lines) {
             expect(line.indexOf("\n")).toBe(line.length - 1);
             if (format === "text") expect(line.startsWith("secretwrap:")).toBe(true);
-            else expect(() => parseJson(line) as unknown).not.toThrow();
+            else expect(() => parseJson(line)).not.toThrow();
           }
         },
       ),
