@@ -32,8 +32,7 @@ describe("R16: the output dir's manifest", () => {
         (text) => {
           const parsed = parseManifest(text);
           // Only a text of secretwrap's exact shape may claim files.
-          if (parsed.size > 0)
-            expect(serializeManifest(parsed)).toBe(`${JSON.stringify(parseJson(text))}\n`);
+          if (parsed.size > 0) expect(serializeManifest(parsed)).toBe(`${JSON.stringify(parseJson(text))}\n`);
         },
       ),
     );
