@@ -21,6 +21,24 @@ export default tseslint.config(
     },
   },
   {
+    // A provider sees secretwrap only through src/provider-api.ts: the core can change behind it, and
+    // the build gives every provider bundle that one module from ../core.js.
+    files: ["providers/**/*.ts", "test/fixtures/provider-*/**/*.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)src/(?!provider-api\\.ts$)",
+              message: "a provider imports from src/ only src/provider-api.ts",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.mjs", "**/*.js"],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {

@@ -16,7 +16,7 @@
 //   token-errors.ts       a credential's failure → SecretwrapError;  vault-errors.ts  a Key Vault failure
 //   vault-url.ts          vaultUrls / endpoint / dnsSuffix → a vault's URL
 //   connect.ts            the SDKs, the shared credential, one SecretClient per vault, the session's fetch
-import type { Provider } from "../src/provider.ts";
+import type { Provider } from "../src/provider-api.ts";
 import { connect } from "./azurekeyvault/connect.ts";
 import { NAME, validateOptions } from "./azurekeyvault/options.ts";
 

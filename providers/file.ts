@@ -4,11 +4,15 @@
 // never block or read forever. Synchronous fs on purpose: fs/promises costs ~9 ms of start-up, and
 // reading a local file does not benefit from overlapping.
 import { resolve } from "node:path";
-import { toIssues } from "../src/config/issues.ts";
-import { SecretwrapError } from "../src/errors.ts";
-import { MAX_SECRET_BYTES } from "../src/limits.ts";
-import type { Fetched, Provider, Session } from "../src/provider.ts";
-import { readRegularFile } from "../src/regular-file.ts";
+import {
+  type Fetched,
+  MAX_SECRET_BYTES,
+  type Provider,
+  SecretwrapError,
+  type Session,
+  readRegularFile,
+  toIssues,
+} from "../src/provider-api.ts";
 
 function read(path: string): Fetched {
   const read = readRegularFile(path, MAX_SECRET_BYTES);

@@ -14,7 +14,7 @@
 //   crc32c.ts       the payload checksum
 //   session.ts      one client per host, reads checked for size and CRC32C, close
 //   connect.ts      transport + credentials + SDK + first access token
-import type { Provider } from "../src/provider.ts";
+import type { Provider } from "../src/provider-api.ts";
 import { connect } from "./gcpsecrets/connect.ts";
 import { NAME, validateOptions } from "./gcpsecrets/options.ts";
 

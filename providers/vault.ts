@@ -13,7 +13,7 @@
 //   mounts.ts       KV v1/v2 detection per mount;            read.ts    one read → bytes
 //   session.ts      reads, one re-login when the token expires mid-run, revocation on close
 //   connect.ts      settings + client + first login
-import type { Provider } from "../src/provider.ts";
+import type { Provider } from "../src/provider-api.ts";
 import { connect } from "./vault/connect.ts";
 import { PROVIDER, validateOptions } from "./vault/options.ts";
 

@@ -1,7 +1,7 @@
 // Batching: version-less requests for one region that arrive together go out as BatchGetSecretValue
 // calls (20 ids each); per-secret failures inside the 200 are mapped one by one.
 import type { BatchGetSecretValueCommandOutput, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { SecretwrapError } from "../../src/errors.ts";
+import type { SecretwrapError } from "../../src/provider-api.ts";
 import { mapSdkError } from "./errors.ts";
 import { getSingle, type Sdk, type SecretValue } from "./read.ts";
 

@@ -3,9 +3,13 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { Ref } from "../../src/config/ref.ts";
-import { commonJs } from "../../src/interop.ts";
-import type { Fetched, ProviderContext, Session } from "../../src/provider.ts";
+import {
+  type Fetched,
+  type ProviderContext,
+  type Ref,
+  type Session,
+  commonJs,
+} from "../../src/provider-api.ts";
 import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
 import { BATCH_LIMIT, RegionBatcher } from "./batcher.ts";
 import { mapCredentialError } from "./credential-errors.ts";

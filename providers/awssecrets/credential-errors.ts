@@ -1,6 +1,6 @@
 // Failures to obtain credentials from a source → SecretwrapError; an STS answer goes through
 // mapSdkError like any other AWS call.
-import { SecretwrapError } from "../../src/errors.ts";
+import { SecretwrapError } from "../../src/provider-api.ts";
 import type { SourceKind } from "./credentials.ts";
 import { mapSdkError, type SdkErrorShape } from "./errors.ts";
 import { networkError } from "../kit/network-failure.ts";

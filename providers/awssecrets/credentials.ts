@@ -1,7 +1,6 @@
 // Credentials: the SDK's default-chain order (static keys, profile, web identity, container endpoint,
 // default profile, instance metadata), each source read from ctx.env; the first that applies is used.
-import { SecretwrapError } from "../../src/errors.ts";
-import { commonJs } from "../../src/interop.ts";
+import { SecretwrapError, commonJs } from "../../src/provider-api.ts";
 import { mapCredentialError, NO_CREDENTIALS_HINT } from "./credential-errors.ts";
 import { endpointFor, withEndpoint, type HandlerOptions } from "./endpoints.ts";
 import { nonEmpty, truthy, type Env } from "./env.ts";

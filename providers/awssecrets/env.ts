@@ -1,5 +1,5 @@
 // Helpers for ctx.env values (the environment secretwrap started with): empty means unset; "true" flags.
-import type { ProviderContext } from "../../src/provider.ts";
+import type { ProviderContext } from "../../src/provider-api.ts";
 
 export type Env = ProviderContext["env"];
 

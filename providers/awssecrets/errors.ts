@@ -1,6 +1,6 @@
 // Failures of Secrets Manager and STS calls → SecretwrapError: only codes, statuses and names reach a
 // message, never an SDK message or body.
-import { SecretwrapError } from "../../src/errors.ts";
+import { SecretwrapError } from "../../src/provider-api.ts";
 import { clockSkewError, mentionsClockSkew } from "../kit/clock-skew.ts";
 import { networkError } from "../kit/network-failure.ts";
 import { headerReader, retryAfterMs as waitAsked } from "../kit/retry-after.ts";

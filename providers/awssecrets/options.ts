@@ -1,8 +1,7 @@
 // The providers.awssecrets block (strict schema) and its validation.
 import { boolean, optional, safeParse, string, strictObject, type infer as Infer } from "zod/mini";
-import { toIssues } from "../../src/config/issues.ts";
+import { type ProviderOptionsIssue, toIssues } from "../../src/provider-api.ts";
 import { checkEndpoint } from "../../src/endpoint.ts";
-import type { ProviderOptionsIssue } from "../../src/provider.ts";
 
 export const NAME = "awssecrets";
 

@@ -1,8 +1,6 @@
 // One GetSecretValue call, and a secret version → the bytes handed to the core.
 import type { GetSecretValueCommandOutput, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { SecretwrapError } from "../../src/errors.ts";
-import { MAX_SECRET_BYTES } from "../../src/limits.ts";
-import type { Fetched } from "../../src/provider.ts";
+import { type Fetched, MAX_SECRET_BYTES, SecretwrapError } from "../../src/provider-api.ts";
 import { mapSdkError } from "./errors.ts";
 
 export type Sdk = typeof import("@aws-sdk/client-secrets-manager");

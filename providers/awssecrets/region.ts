@@ -1,7 +1,6 @@
 // Which region a secret lives in: ?region, else the region in its ARN, else the default region (from
 // the block, AWS_REGION, AWS_DEFAULT_REGION or the shared config profile).
-import type { Ref } from "../../src/config/ref.ts";
-import { SecretwrapError } from "../../src/errors.ts";
+import { type Ref, SecretwrapError } from "../../src/provider-api.ts";
 import type { Sdk } from "./read.ts";
 
 const ARN_REGION = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):/;

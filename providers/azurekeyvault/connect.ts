@@ -1,11 +1,15 @@
 // connect(): options, the SDKs (loaded here), the shared credential, one SecretClient per vault, and
 // the session's fetch.
 import * as z from "zod/mini";
-import type { Ref } from "../../src/config/ref.ts";
+import {
+  type Fetched,
+  MAX_SECRET_BYTES,
+  type ProviderContext,
+  type Ref,
+  SecretwrapError,
+  type Session,
+} from "../../src/provider-api.ts";
 import { checkEndpoint, readCaFile, trustingAlso } from "../../src/endpoint.ts";
-import { SecretwrapError } from "../../src/errors.ts";
-import { MAX_SECRET_BYTES } from "../../src/limits.ts";
-import type { Fetched, ProviderContext, Session } from "../../src/provider.ts";
 import { ChallengeGate } from "./challenge-gate.ts";
 import { buildCredential } from "./credential.ts";
 import { chooseMethod } from "./method.ts";

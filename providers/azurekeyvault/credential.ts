@@ -3,8 +3,7 @@
 import { readFileSync } from "node:fs";
 import type { TokenCredential } from "@azure/identity";
 import { checkEndpoint } from "../../src/endpoint.ts";
-import { SecretwrapError } from "../../src/errors.ts";
-import type { ProviderContext } from "../../src/provider.ts";
+import { type ProviderContext, SecretwrapError } from "../../src/provider-api.ts";
 import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
 import { NAME, type AuthOptions, type ChosenMethod } from "./options.ts";
 import { observeTokenTraffic, observingHttpClient, type TokenTraffic } from "./token-traffic.ts";

@@ -1,7 +1,7 @@
 // Error mapping: messages name the vault, secret, status and the service's error code, never a body
 // (Entra ID descriptions and Key Vault messages are response bodies), a token or a header.
 // The helpers both mappings share (token-errors.ts, vault-errors.ts).
-import { SecretwrapError } from "../../src/errors.ts";
+import { SecretwrapError } from "../../src/provider-api.ts";
 import { networkError } from "../kit/network-failure.ts";
 import { NAME } from "./options.ts";
 

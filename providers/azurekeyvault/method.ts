@@ -1,5 +1,5 @@
 // Which credential to use: auth.method, else AZURE_TOKEN_CREDENTIALS, else production sources only.
-import type { ProviderContext } from "../../src/provider.ts";
+import type { ProviderContext } from "../../src/provider-api.ts";
 import type { AuthOptions, ChosenMethod } from "./options.ts";
 
 type Env = ProviderContext["env"];

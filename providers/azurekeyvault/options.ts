@@ -1,8 +1,7 @@
 // The providers.azurekeyvault config block (strict schema), which auth keys apply to which method,
 // and the names every other azurekeyvault/ file shares.
 import * as z from "zod/mini";
-import { toIssues } from "../../src/config/issues.ts";
-import type { ProviderOptionsIssue } from "../../src/provider.ts";
+import { type ProviderOptionsIssue, toIssues } from "../../src/provider-api.ts";
 
 export const NAME = "azurekeyvault";
 const METHODS = [

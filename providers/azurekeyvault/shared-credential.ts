@@ -5,7 +5,7 @@
 // 429/5xx and refuses every request to that endpoint for up to 60 s on its own (ThrottlingUtils),
 // which would be a second retry policy behind src/retry.ts.
 import type { AccessToken, GetTokenOptions, TokenCredential } from "@azure/identity";
-import { SecretwrapError } from "../../src/errors.ts";
+import { SecretwrapError } from "../../src/provider-api.ts";
 import { NAME, type ChosenMethod } from "./options.ts";
 import { credentialError } from "./token-errors.ts";
 import type { TokenTraffic } from "./token-traffic.ts";

@@ -1,6 +1,6 @@
 // A credential's failure → SecretwrapError: tenant mismatch, transport, transient (retried) or a
 // refusal, with the HTTP status, OAuth code and AADSTS numbers but never Entra ID's description.
-import { SecretwrapError } from "../../src/errors.ts";
+import { SecretwrapError } from "../../src/provider-api.ts";
 import { clockSkewError } from "../kit/clock-skew.ts";
 import { chain, firstOf, isNumber, isRetryableStatus, isText, transportFailure } from "./errors.ts";
 import { NAME, type ChosenMethod } from "./options.ts";

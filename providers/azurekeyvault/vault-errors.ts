@@ -1,7 +1,6 @@
 // A Key Vault failure → SecretwrapError, by HTTP status and Key Vault's error code (and inner code),
 // never its message.
-import type { Ref } from "../../src/config/ref.ts";
-import { SecretwrapError } from "../../src/errors.ts";
+import { type Ref, SecretwrapError } from "../../src/provider-api.ts";
 import { retryAfterMs } from "../kit/retry-after.ts";
 import { chain, firstOf, isRetryableStatus, isText, transportFailure } from "./errors.ts";
 import { NAME } from "./options.ts";

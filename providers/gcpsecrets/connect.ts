@@ -1,8 +1,6 @@
 // connect(): transport and credentials from the block and the environment, the SDK loaded, the metadata
 // server looked for when it is the source and no host was given, and the first access token taken, once.
-import { SecretwrapError } from "../../src/errors.ts";
-import { commonJs } from "../../src/interop.ts";
-import type { ProviderContext, Session } from "../../src/provider.ts";
+import { type ProviderContext, SecretwrapError, type Session, commonJs } from "../../src/provider-api.ts";
 import { credentialSource, readCredentials, useMetadataEnv } from "./credentials.ts";
 import { mapFailure } from "./errors.ts";
 import { NAME, type GcpOptions } from "./options.ts";

@@ -4,9 +4,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { checkEndpoint } from "../../src/endpoint.ts";
-import { SecretwrapError } from "../../src/errors.ts";
-import { parseJson } from "../../src/json.ts";
-import type { ProviderContext } from "../../src/provider.ts";
+import { type ProviderContext, SecretwrapError, parseJson } from "../../src/provider-api.ts";
 import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
 import { NAME, type Env, type GcpOptions } from "./options.ts";
 

@@ -1,6 +1,5 @@
 // Error mapping: only codes and statuses reach a message, never an SDK message or body.
-import { SecretwrapError } from "../../src/errors.ts";
-import { parseJson } from "../../src/json.ts";
+import { SecretwrapError, parseJson } from "../../src/provider-api.ts";
 import { clockSkewError, mentionsClockSkew } from "../kit/clock-skew.ts";
 import { networkError } from "../kit/network-failure.ts";
 import { headerReader, retryAfterMs } from "../kit/retry-after.ts";

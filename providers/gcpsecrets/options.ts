@@ -1,7 +1,6 @@
 // The providers.gcpsecrets config block (strict schema) and the names every other gcpsecrets/ file shares.
 import { boolean, optional, safeParse, string, strictObject, type infer as Infer } from "zod/mini";
-import { toIssues } from "../../src/config/issues.ts";
-import type { ProviderContext, ProviderOptionsIssue } from "../../src/provider.ts";
+import { type ProviderContext, type ProviderOptionsIssue, toIssues } from "../../src/provider-api.ts";
 
 export const NAME = "gcpsecrets";
 

@@ -9,10 +9,14 @@
 // decides. Retries are also switched off per call for newer gax versions.
 import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import type { GoogleAuth } from "google-gax";
-import type { Ref } from "../../src/config/ref.ts";
-import { SecretwrapError } from "../../src/errors.ts";
-import { MAX_SECRET_BYTES } from "../../src/limits.ts";
-import type { Fetched, ProviderContext, Session } from "../../src/provider.ts";
+import {
+  type Fetched,
+  MAX_SECRET_BYTES,
+  type ProviderContext,
+  type Ref,
+  SecretwrapError,
+  type Session,
+} from "../../src/provider-api.ts";
 import { crc32c } from "./crc32c.ts";
 import { mapFailure } from "./errors.ts";
 import { NAME } from "./options.ts";

@@ -1,5 +1,5 @@
 // Where a request goes: the resource name AccessSecretVersion takes, and the host that serves it.
-import type { Ref } from "../../src/config/ref.ts";
+import type { Ref } from "../../src/provider-api.ts";
 
 export const GLOBAL_HOST = "secretmanager.googleapis.com";
 

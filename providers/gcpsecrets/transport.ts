@@ -4,7 +4,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import { checkEndpoint, readCaFile, trustingAlso } from "../../src/endpoint.ts";
-import { SecretwrapError } from "../../src/errors.ts";
+import { SecretwrapError } from "../../src/provider-api.ts";
 import { NAME, type GcpOptions } from "./options.ts";
 
 /** The abort signal of the attempt a request belongs to, carried through the SDK's promise chain. */

@@ -2,7 +2,7 @@
 // expired"), an Entra ID client assertion outside its validity window (AADSTS700024, AADSTS500133),
 // a Google service-account JWT "in a reasonable timeframe". Each vendor says it differently; the fix is
 // always this machine's clock, and another attempt with the same clock fails the same way.
-import { SecretwrapError, type ErrorSubject } from "../../src/errors.ts";
+import { SecretwrapError, type ErrorSubject } from "../../src/provider-api.ts";
 
 export const CLOCK_SKEW_HINT =
   "this machine's clock is off from the provider's: set it right (NTP, chrony, or the host's time sync for a container); signed requests and assertions are only valid within minutes of the real time; secretwrap does not retry this";

@@ -3,8 +3,7 @@
 // or a libuv thread the exit then waits for) so that neither SIGTERM nor --timeout could end the run.
 // stat(2) does not open, so the check itself never blocks; it runs before the file is read and before
 // the SDK is asked. The same code in every provider: 78, naming the path, never the content.
-import { SecretwrapError } from "../../src/errors.ts";
-import { notARegularFile } from "../../src/regular-file.ts";
+import { SecretwrapError, notARegularFile } from "../../src/provider-api.ts";
 
 /** Throws CONFIG_INVALID (78) unless `path` names a regular file or nothing (the reader reports that). */
 export function refuseIfNotRegularFile(path: string, provider: string, what: string): void {

@@ -1,7 +1,7 @@
 // The one rule for a failure below HTTP (DNS, TCP, TLS), whichever provider and whichever endpoint
 // (secret API, token endpoint, STS, metadata server) met it: the same Node error code gets the same
 // exit code, the same retry decision and the same hint everywhere. Providers only say where they were.
-import { SecretwrapError, type ErrorSubject } from "../../src/errors.ts";
+import { SecretwrapError, type ErrorSubject } from "../../src/provider-api.ts";
 import { causeChain, firstText } from "./cause-chain.ts";
 
 export type NetworkFailureKind =

@@ -1,6 +1,6 @@
 // connect(): settings from the block and the environment, node-vault with our transport, one login.
 import * as z from "zod/mini";
-import type { ProviderContext, Session } from "../../src/provider.ts";
+import type { ProviderContext, Session } from "../../src/provider-api.ts";
 import { login } from "./login.ts";
 import { Options, PROVIDER } from "./options.ts";
 import { VaultSession } from "./session.ts";

@@ -2,7 +2,7 @@
 // attempt, never cached, so a rotated token file (Kubernetes projected service-account tokens, CI
 // OIDC tokens) is picked up by the next attempt.
 import { readFileSync } from "node:fs";
-import type { ProviderContext } from "../../src/provider.ts";
+import type { ProviderContext } from "../../src/provider-api.ts";
 import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
 import { configError, type Source } from "./settings.ts";
 

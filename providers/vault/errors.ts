@@ -1,8 +1,7 @@
 // Errors: node-vault and axios failures → SecretwrapError. A message never quotes a response body or
 // an SDK message (they can echo requests); only statuses, error codes and the Vault error phrases
 // recognised below, each replaced by our own constant text.
-import { SecretwrapError, type ErrorCode } from "../../src/errors.ts";
-import { MAX_SECRET_BYTES } from "../../src/limits.ts";
+import { type ErrorCode, MAX_SECRET_BYTES, SecretwrapError } from "../../src/provider-api.ts";
 import { networkError } from "../kit/network-failure.ts";
 import { PROVIDER, type AuthMethod } from "./options.ts";
 import type { AuthSettings } from "./settings.ts";

@@ -2,8 +2,7 @@
 // (from its file, at every attempt) and trade it for a client token. Used once per run, and once more
 // if Vault rejects the token mid-run (session.ts).
 import type NodeVault from "node-vault";
-import { SecretwrapError } from "../../src/errors.ts";
-import type { ProviderContext } from "../../src/provider.ts";
+import { type ProviderContext, SecretwrapError } from "../../src/provider-api.ts";
 import { readSource } from "./credentials.ts";
 import { mapError } from "./errors.ts";
 import { PROVIDER } from "./options.ts";

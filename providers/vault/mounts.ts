@@ -1,6 +1,6 @@
 // Which mount a reference lives on, and whether it is KV v1, KV v2 or another engine: asked once per
 // mount through sys/internal/ui/mounts, as `vault kv get` does.
-import { SecretwrapError } from "../../src/errors.ts";
+import { SecretwrapError } from "../../src/provider-api.ts";
 import { describeFailure, mapError } from "./errors.ts";
 import type { Client } from "./login.ts";
 import { PROVIDER } from "./options.ts";

@@ -1,7 +1,6 @@
 // The providers.vault config block (strict schema) and the names every other vault/ file shares.
 import * as z from "zod/mini";
-import { toIssues } from "../../src/config/issues.ts";
-import type { ProviderOptionsIssue } from "../../src/provider.ts";
+import { type ProviderOptionsIssue, toIssues } from "../../src/provider-api.ts";
 
 export const PROVIDER = "vault";
 export const AUTH_METHODS = ["token", "approle", "kubernetes", "jwt"] as const;

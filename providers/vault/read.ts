@@ -1,9 +1,12 @@
 // Reading one secret: the API path for its mount kind (KV v2 data/ and ?version), the read itself,
 // and the answer turned into bytes (deleted and destroyed KV v2 versions, dynamic-secret leases).
-import type { Ref } from "../../src/config/ref.ts";
-import { SecretwrapError } from "../../src/errors.ts";
-import { MAX_SECRET_BYTES } from "../../src/limits.ts";
-import type { Fetched, ProviderContext } from "../../src/provider.ts";
+import {
+  type Fetched,
+  MAX_SECRET_BYTES,
+  type ProviderContext,
+  type Ref,
+  SecretwrapError,
+} from "../../src/provider-api.ts";
 import { describeFailure, mapError } from "./errors.ts";
 import type { Client } from "./login.ts";
 import { encodePath, type MountInfo, type Mounts } from "./mounts.ts";

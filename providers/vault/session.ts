@@ -1,8 +1,7 @@
 // A logged-in Vault: reads secrets, logs in again once when Vault rejects an expired token mid-run
 // (only for login methods; a static token cannot be renewed by logging in), and revokes its token on
 // close when asked to.
-import type { Ref } from "../../src/config/ref.ts";
-import type { Fetched, ProviderContext, Session } from "../../src/provider.ts";
+import type { Fetched, ProviderContext, Ref, Session } from "../../src/provider-api.ts";
 import { mapError, TokenRejected } from "./errors.ts";
 import { login, type Client } from "./login.ts";
 import { Mounts } from "./mounts.ts";

@@ -2,7 +2,7 @@
 // VAULT_NAMESPACE, VAULT_TOKEN, VAULT_ROLE_ID, …). Credentials are described here (where they come
 // from), never read: credentials.ts reads them at each login.
 import { checkEndpoint, readCaFile } from "../../src/endpoint.ts";
-import { SecretwrapError } from "../../src/errors.ts";
+import { SecretwrapError } from "../../src/provider-api.ts";
 import { AUTH_METHODS, K8S_TOKEN_FILE, PROVIDER, type AuthMethod, type Options } from "./options.ts";
 
 export type Source =

@@ -8,9 +8,7 @@ import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
 import type { AxiosStatic } from "axios";
 import { trustingAlso } from "../../src/endpoint.ts";
-import { parseJson } from "../../src/json.ts";
-import { MAX_SECRET_BYTES } from "../../src/limits.ts";
-import { VERSION } from "../../src/version.ts";
+import { MAX_SECRET_BYTES, VERSION, parseJson } from "../../src/provider-api.ts";
 import type { Settings } from "./settings.ts";
 import { headerReader, retryAfterMs } from "../kit/retry-after.ts";
 

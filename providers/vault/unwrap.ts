@@ -1,7 +1,6 @@
 // AppRole SecretIDs delivered response-wrapped: look the wrapping token up first (it must have been
 // created by this role's secret-id endpoint), then unwrap it, once.
-import { SecretwrapError } from "../../src/errors.ts";
-import type { ProviderContext } from "../../src/provider.ts";
+import { type ProviderContext, SecretwrapError } from "../../src/provider-api.ts";
 import { readSource } from "./credentials.ts";
 import { mapError } from "./errors.ts";
 import type { Client } from "./login.ts";
