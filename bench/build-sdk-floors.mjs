@@ -7,27 +7,16 @@
 import { build } from "esbuild";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { axiosWithoutWebFetch } from "../scripts/esbuild/axios-without-web-fetch.mjs";
 import { banner } from "../scripts/esbuild/banner.mjs";
 import { builtinsThroughRequire } from "../scripts/esbuild/builtins.mjs";
-import { formDataCheckFirst } from "../scripts/esbuild/form-data-check-first.mjs";
-import { gaxRestOnly } from "../scripts/esbuild/gax-rest.mjs";
-import { lazyPackages } from "../scripts/esbuild/lazy-packages.mjs";
+import { sdkPatchesByProvider } from "../scripts/esbuild/sdk-patches/index.mjs";
 
 const FLOORS = join(dirname(fileURLToPath(import.meta.url)), "floors");
 const outdir = process.argv[2];
 if (outdir === undefined) throw new Error("usage: node bench/build-sdk-floors.mjs OUTDIR");
 
-/** The plugins scripts/build.mjs applies to each provider's SDK (some fail a build that lacks their SDK). */
-const SDK_PLUGINS = {
-  vault: [axiosWithoutWebFetch],
-  awssecrets: [],
-  gcpsecrets: [gaxRestOnly],
-  azurekeyvault: [lazyPackages, formDataCheckFirst],
-};
-
 await Promise.all(
-  Object.entries(SDK_PLUGINS).map(([name, plugins]) =>
+  Object.entries(sdkPatchesByProvider).map(([name, plugins]) =>
     build({
       entryPoints: [join(FLOORS, `${name}.ts`)],
       outfile: join(outdir, `${name}.mjs`),

@@ -34,7 +34,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { buildStamp } from "./esbuild/build-stamp.mjs";
-import { gaxRestOnly } from "./esbuild/gax-rest.mjs";
+import { googleGaxRestOnly } from "./esbuild/sdk-patches/google-gax-rest-only.mjs";
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT_DIR = join(REPO, "dist-sea");
@@ -128,8 +128,8 @@ await build({
   // SDK builds) gets the executable's own path instead.
   define: { "import.meta.url": "__swImportMetaUrl", ...buildStamp(REPO) },
   banner: { js: 'var __swImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-  // The same google-gax module graph as the bundle (scripts/esbuild/gax-rest.mjs).
-  plugins: [wrapTopLevelAwait, gaxRestOnly],
+  // The same google-gax module graph as the bundle (scripts/esbuild/sdk-patches/google-gax-rest-only.mjs).
+  plugins: [wrapTopLevelAwait, googleGaxRestOnly],
   logLevel: "warning",
 });
 

@@ -4,16 +4,15 @@ import { build } from "esbuild";
 import { readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { axiosWithoutWebFetch } from "./esbuild/axios-without-web-fetch.mjs";
 import { banner } from "./esbuild/banner.mjs";
 import { buildStamp } from "./esbuild/build-stamp.mjs";
 import { builtinsThroughRequire } from "./esbuild/builtins.mjs";
 import { externalize } from "./esbuild/externalize.mjs";
-import { formDataCheckFirst } from "./esbuild/form-data-check-first.mjs";
-import { gaxRestOnly } from "./esbuild/gax-rest.mjs";
-import { lazyPackages } from "./esbuild/lazy-packages.mjs";
+import { buildOptions } from "./esbuild/options.mjs";
 
 const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
+// --outdir, --plain, --without: see scripts/esbuild/options.mjs.
+const { outdir, sdkPatches } = buildOptions(process.argv.slice(2));
 const SRC = join(REPO, "src");
 /** Providers with an SDK: each is its own bundle, loaded only by a run that uses it. */
 const PROVIDERS = ["vault", "awssecrets", "gcpsecrets", "azurekeyvault"];
@@ -45,11 +44,11 @@ const common = {
   logLevel: "warning",
 };
 
-rmSync("dist", { recursive: true, force: true });
+rmSync(outdir, { recursive: true, force: true });
 await build({
   ...common,
   entryPoints: { bin: "src/bin.ts" },
-  outdir: "dist",
+  outdir,
   plugins: [
     builtinsThroughRequire,
     externalize("core", /core\.ts$/, (path) => (path === CORE ? "./core.js" : undefined)),
@@ -59,7 +58,7 @@ const core = await build({
   ...common,
   metafile: true,
   entryPoints: { core: CORE },
-  outdir: "dist",
+  outdir,
   plugins: [
     builtinsThroughRequire,
     externalize("providers", /providers\/[a-z]+\.ts$/, (path) => {
@@ -79,23 +78,21 @@ await build({
     resolveDir: REPO,
     sourcefile: "yaml-entry.js",
   },
-  outfile: "dist/yaml.js",
+  outfile: join(outdir, "yaml.js"),
   plugins: [builtinsThroughRequire],
 });
 await build({
   ...common,
   entryPoints: Object.fromEntries(PROVIDERS.map((name) => [name, `providers/${name}.ts`])),
-  outdir: "dist/providers",
+  outdir: join(outdir, "providers"),
   splitting: true,
   // Beside the provider files: an external import ("../core.js") is written as is, so every file
   // that may hold one must sit one level below dist/.
   chunkNames: "[name]-[hash]",
   plugins: [
     builtinsThroughRequire,
-    axiosWithoutWebFetch,
-    gaxRestOnly,
-    lazyPackages,
-    formDataCheckFirst,
+    // Edits of SDK source: scripts/esbuild/sdk-patches/README.md.
+    ...sdkPatches,
     externalize("core", /^\./, (path, args) => {
       if (!path.startsWith(SRC + "/")) return undefined;
       if (sharedWithProviders.has(path)) return "../core.js";

@@ -1,12 +1,15 @@
-// axios (Vault's HTTP client) reads globalThis.fetch, Request, Response and FormData when it loads: its
-// fetch adapter and its FormData checks. In Node those globals are lazy getters that load undici, which
-// costs a Vault run ~30 ms for a client that only ever uses its http adapter here. These two edits
-// remove the reads; the build fails if axios no longer has the code they expect.
+// axios 1.21.1 (lib/adapters/fetch.js, lib/utils.js), as node-vault 0.12.0 and providers/vault use it.
+// What: one copy of axios (its ESM lib/), without its fetch adapter and without its read of the global
+// FormData.
+// Why: axios (Vault's HTTP client) reads globalThis.fetch, Request, Response and FormData when it
+// loads: its fetch adapter and its FormData checks. In Node those globals are lazy getters that load
+// undici, which costs a Vault run time for a client that only ever uses its http adapter here. These
+// two edits remove the reads; the build fails if axios no longer has the code they expect.
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-const AXIOS_ESM = join(dirname(fileURLToPath(import.meta.url)), "../../node_modules/axios/index.js");
+const AXIOS_ESM = join(dirname(fileURLToPath(import.meta.url)), "../../../node_modules/axios/index.js");
 
 const AXIOS_EDITS = [
   {
