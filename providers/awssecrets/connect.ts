@@ -10,6 +10,7 @@ import {
   type Session,
   commonJs,
 } from "../../src/provider-api.ts";
+import { ClientCache } from "../kit/client-cache.ts";
 import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
 import { BATCH_LIMIT, RegionBatcher } from "./batcher.ts";
 import { mapCredentialError } from "./credential-errors.ts";
@@ -97,29 +98,23 @@ export async function connect(rawOptions: unknown, ctx: ProviderContext): Promis
   }
   ctx.log.debug("AWS credentials obtained", { provider: NAME, source: source.kind });
 
-  const clients = new Map<string, RegionClient>();
-  const clientFor = (region: string): RegionClient => {
-    let entry = clients.get(region);
-    if (entry === undefined) {
-      const client = new sdk.SecretsManagerClient({
-        region,
-        credentials,
-        maxAttempts: 1,
-        requestHandler: handler,
-        ...withEndpoint(endpoint),
-      });
-      entry = { client, batcher: new RegionBatcher(client, sdk, endpoint) };
-      clients.set(region, entry);
-    }
-    return entry;
-  };
+  const clients = new ClientCache<RegionClient>((region) => {
+    const client = new sdk.SecretsManagerClient({
+      region,
+      credentials,
+      maxAttempts: 1,
+      requestHandler: handler,
+      ...withEndpoint(endpoint),
+    });
+    return { client, batcher: new RegionBatcher(client, sdk, endpoint) };
+  });
 
   return {
     consumedEnv: source.consumedEnv,
     batchSize: BATCH_LIMIT,
     async fetch(ref: Ref, signal: AbortSignal): Promise<Fetched> {
       const what = ref.locator;
-      const { client, batcher } = clientFor(regionFor(ref, defaultRegion));
+      const { client, batcher } = clients.get(regionFor(ref, defaultRegion));
       const versionId = ref.params["version_id"];
       const versionStage = ref.params["version_stage"];
       // BatchGetSecretValue serves the AWSCURRENT version only.
@@ -141,7 +136,7 @@ export async function connect(rawOptions: unknown, ctx: ProviderContext): Promis
       return toFetched(value, what);
     },
     close(): Promise<void> {
-      for (const { client } of clients.values()) client.destroy();
+      for (const { client } of clients.all()) client.destroy();
       handler.httpsAgent.destroy();
       return Promise.resolve();
     },

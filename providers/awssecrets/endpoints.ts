@@ -1,7 +1,9 @@
 // Endpoints and TLS: the Secrets Manager and STS endpoints (block, AWS_ENDPOINT_URL_*), and the HTTPS
 // agent every SDK client shares (verified TLS, the extra CA of caFile or AWS_CA_BUNDLE, the timeouts).
-import { Agent } from "node:https";
-import { checkEndpoint, readCaFile, trustingAlso } from "../../src/endpoint.ts";
+import type { Agent } from "node:https";
+import { httpsAgent } from "../kit/agents.ts";
+import { checkEndpoint } from "../kit/endpoint.ts";
+import { trustExtraCa } from "../kit/extra-ca.ts";
 import { truthy, type Env } from "./env.ts";
 import { NAME, type AwsOptions } from "./options.ts";
 
@@ -30,11 +32,6 @@ export interface HandlerOptions {
 
 export function requestHandlerOptions(options: AwsOptions, env: Env, timeoutMs: number): HandlerOptions {
   const caPath = options.caFile ?? env["AWS_CA_BUNDLE"];
-  const ca = caPath === undefined || caPath === "" ? undefined : readCaFile(caPath, NAME);
-  const httpsAgent = new Agent({
-    keepAlive: true,
-    rejectUnauthorized: true,
-    ...(ca === undefined ? {} : trustingAlso(ca)),
-  });
-  return { httpsAgent, requestTimeout: timeoutMs, connectionTimeout: timeoutMs };
+  const ca = trustExtraCa(caPath === "" ? undefined : caPath, NAME);
+  return { httpsAgent: httpsAgent(ca), requestTimeout: timeoutMs, connectionTimeout: timeoutMs };
 }

@@ -1,7 +1,7 @@
 // The providers.awssecrets block (strict schema) and its validation.
 import { boolean, optional, safeParse, string, strictObject, type infer as Infer } from "zod/mini";
 import { type ProviderOptionsIssue, toIssues } from "../../src/provider-api.ts";
-import { checkEndpoint } from "../../src/endpoint.ts";
+import { checkEndpoint } from "../kit/endpoint.ts";
 
 export const NAME = "awssecrets";
 

@@ -9,7 +9,9 @@ import {
   SecretwrapError,
   type Session,
 } from "../../src/provider-api.ts";
-import { checkEndpoint, readCaFile, trustingAlso } from "../../src/endpoint.ts";
+import { ClientCache } from "../kit/client-cache.ts";
+import { checkEndpoint } from "../kit/endpoint.ts";
+import { trustExtraCa } from "../kit/extra-ca.ts";
 import { ChallengeGate } from "./challenge-gate.ts";
 import { buildCredential } from "./credential.ts";
 import { chooseMethod } from "./method.ts";
@@ -27,10 +29,8 @@ export async function connect(raw: unknown, ctx: ProviderContext): Promise<Sessi
   // One SecureContext for every client and credential: an explicit `ca` list would make Node parse the
   // ~150 public roots again for each new connection. The SDK's agent options pass it on to tls.connect
   // (its TlsSettings type does not list it).
-  const tlsOptions =
-    options.caFile === undefined
-      ? {}
-      : { tlsOptions: trustingAlso(readCaFile(options.caFile, NAME)) as TlsSettings };
+  const ca = trustExtraCa(options.caFile, NAME);
+  const tlsOptions = ca === undefined ? {} : { tlsOptions: ca as TlsSettings };
   // Checked before the SDKs load: a bad URL is a config error whatever the credential.
   for (const url of [
     ...Object.values(options.vaultUrls ?? {}),
@@ -47,24 +47,18 @@ export async function connect(raw: unknown, ctx: ProviderContext): Promise<Sessi
   const traffic: TokenTraffic = { last: undefined };
   const built = buildCredential(identity, method, auth, ctx, tlsOptions, traffic);
   const credential = new SharedCredential(built.create, method, traffic, ctx.addSecret);
-  const clients = new Map<string, { client: InstanceType<typeof SecretClient>; gate: ChallengeGate }>();
-  const clientFor = (url: string): { client: InstanceType<typeof SecretClient>; gate: ChallengeGate } => {
-    let entry = clients.get(url);
-    if (entry === undefined) {
-      const gate = new ChallengeGate();
-      const client = new SecretClient(url, credential, {
-        retryOptions: { maxRetries: 0 },
-        userAgentOptions: { userAgentPrefix: "secretwrap" },
-        allowInsecureConnection: url.startsWith("http:"),
-        disableChallengeResourceVerification: options.disableChallengeResourceVerification ?? false,
-        additionalPolicies: [{ policy: gate.policy, position: "perRetry" }],
-        ...tlsOptions,
-      });
-      entry = { client, gate };
-      clients.set(url, entry);
-    }
-    return entry;
-  };
+  const clients = new ClientCache((url) => {
+    const gate = new ChallengeGate();
+    const client = new SecretClient(url, credential, {
+      retryOptions: { maxRetries: 0 },
+      userAgentOptions: { userAgentPrefix: "secretwrap" },
+      allowInsecureConnection: url.startsWith("http:"),
+      disableChallengeResourceVerification: options.disableChallengeResourceVerification ?? false,
+      additionalPolicies: [{ policy: gate.policy, position: "perRetry" }],
+      ...tlsOptions,
+    });
+    return { client, gate };
+  });
   // The token the vaults' challenges will ask for is requested now, alongside the first challenge
   // instead of after it (see SharedCredential.prefetch); it is only handed out once a challenge asks.
   const prefetch = new AbortController();
@@ -80,7 +74,7 @@ export async function connect(raw: unknown, ctx: ProviderContext): Promise<Sessi
     async fetch(ref: Ref, signal: AbortSignal): Promise<Fetched> {
       const [vault = "", name = "", version] = ref.locator.split("/");
       const url = vaultUrlFor(vault, options);
-      const { client, gate } = clientFor(url);
+      const { client, gate } = clients.get(url);
       let secret;
       try {
         secret = await gate.send(() =>

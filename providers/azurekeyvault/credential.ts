@@ -2,7 +2,7 @@
 // which credentials are masked in the output, which variables are consumed.
 import { readFileSync } from "node:fs";
 import type { TokenCredential } from "@azure/identity";
-import { checkEndpoint } from "../../src/endpoint.ts";
+import { checkEndpoint } from "../kit/endpoint.ts";
 import { type ProviderContext, SecretwrapError } from "../../src/provider-api.ts";
 import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
 import { NAME, type AuthOptions, type ChosenMethod } from "./options.ts";

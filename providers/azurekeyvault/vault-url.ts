@@ -1,5 +1,5 @@
 // Where a vault name points.
-import { checkEndpoint } from "../../src/endpoint.ts";
+import { checkEndpoint } from "../kit/endpoint.ts";
 import { NAME, type Options } from "./options.ts";
 
 /** `vaultUrls[name]`, else `endpoint`, else https://<name>.<dnsSuffix>. */

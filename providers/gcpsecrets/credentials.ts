@@ -3,7 +3,7 @@
 // handing the metadata server's variables to gcp-metadata.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { checkEndpoint } from "../../src/endpoint.ts";
+import { checkEndpoint } from "../kit/endpoint.ts";
 import { type ProviderContext, SecretwrapError, parseJson } from "../../src/provider-api.ts";
 import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
 import { NAME, type Env, type GcpOptions } from "./options.ts";

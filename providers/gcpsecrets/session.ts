@@ -17,6 +17,7 @@ import {
   SecretwrapError,
   type Session,
 } from "../../src/provider-api.ts";
+import { ClientCache } from "../kit/client-cache.ts";
 import { crc32c } from "./crc32c.ts";
 import { mapFailure } from "./errors.ts";
 import { NAME } from "./options.ts";
@@ -37,7 +38,7 @@ interface AccessResponse {
 
 export class GcpSession implements Session {
   readonly consumedEnv: readonly string[] = [];
-  readonly #clients = new Map<string, SecretManagerServiceClient>();
+  readonly #clients = new ClientCache((host) => this.#create(host));
   readonly #sdk: Sdk;
   readonly #auth: GoogleAuth;
   readonly #transport: Transport;
@@ -51,19 +52,17 @@ export class GcpSession implements Session {
   }
 
   client(location: string | undefined): SecretManagerServiceClient {
-    const host = this.#transport.host ?? defaultHost(location);
-    let client = this.#clients.get(host);
-    if (client === undefined) {
-      client = new this.#sdk.SecretManagerServiceClient({
-        fallback: true,
-        protocol: this.#transport.protocol,
-        apiEndpoint: host,
-        ...(this.#transport.port === undefined ? {} : { port: this.#transport.port }),
-        auth: this.#auth,
-      });
-      this.#clients.set(host, client);
-    }
-    return client;
+    return this.#clients.get(this.#transport.host ?? defaultHost(location));
+  }
+
+  #create(host: string): SecretManagerServiceClient {
+    return new this.#sdk.SecretManagerServiceClient({
+      fallback: true,
+      protocol: this.#transport.protocol,
+      apiEndpoint: host,
+      ...(this.#transport.port === undefined ? {} : { port: this.#transport.port }),
+      auth: this.#auth,
+    });
   }
 
   async fetch(ref: Ref, signal: AbortSignal): Promise<Fetched> {
@@ -110,7 +109,7 @@ export class GcpSession implements Session {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.#clients.values()].map((c) => c.close()));
+    await Promise.all(this.#clients.all().map((c) => c.close()));
     this.#transport.agent.destroy();
   }
 }

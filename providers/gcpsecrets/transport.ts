@@ -1,9 +1,11 @@
 // Transport: one agent per run (extra CA, keep-alive) and the caller's abort signal, put on every
 // request the auth client sends.
 import { AsyncLocalStorage } from "node:async_hooks";
-import { Agent as HttpAgent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
-import { checkEndpoint, readCaFile, trustingAlso } from "../../src/endpoint.ts";
+import type { Agent as HttpAgent } from "node:http";
+import type { Agent as HttpsAgent } from "node:https";
+import { httpAgent, httpsAgent } from "../kit/agents.ts";
+import { checkEndpoint } from "../kit/endpoint.ts";
+import { trustExtraCa } from "../kit/extra-ca.ts";
 import { SecretwrapError } from "../../src/provider-api.ts";
 import { NAME, type GcpOptions } from "./options.ts";
 
@@ -18,13 +20,13 @@ export interface Transport {
 }
 
 export function transportFor(options: GcpOptions): Transport {
-  const ca = options.caFile === undefined ? undefined : trustingAlso(readCaFile(options.caFile, NAME));
+  const ca = trustExtraCa(options.caFile, NAME);
   if (options.endpoint === undefined) {
     return {
       protocol: "https",
       host: undefined,
       port: undefined,
-      agent: new HttpsAgent({ keepAlive: true, ...ca }),
+      agent: httpsAgent(ca),
     };
   }
   const url = checkEndpoint(options.endpoint, NAME, options.allowHttp ?? false);
@@ -42,7 +44,7 @@ export function transportFor(options: GcpOptions): Transport {
     protocol: https ? "https" : "http",
     host: url.hostname.replace(/^\[|\]$/g, ""),
     port: url.port === "" ? (https ? 443 : 80) : Number(url.port),
-    agent: https ? new HttpsAgent({ keepAlive: true, ...ca }) : new HttpAgent({ keepAlive: true }),
+    agent: https ? httpsAgent(ca) : httpAgent(),
   };
 }
 
@@ -66,7 +68,7 @@ export interface InterceptableClient {
  * signal, and follows no redirect.
  */
 export function intercept(client: InterceptableClient, transport: Transport): void {
-  const http = new HttpAgent({ keepAlive: true });
+  const http = httpAgent();
   client.transporter.interceptors.request.add({
     resolved(config) {
       const url =

@@ -1,7 +1,8 @@
 // Settings: the providers.vault block wins over Vault's own variables (VAULT_ADDR, VAULT_CACERT,
 // VAULT_NAMESPACE, VAULT_TOKEN, VAULT_ROLE_ID, …). Credentials are described here (where they come
 // from), never read: credentials.ts reads them at each login.
-import { checkEndpoint, readCaFile } from "../../src/endpoint.ts";
+import { checkEndpoint } from "../kit/endpoint.ts";
+import { trustExtraCa, type ExtraCa } from "../kit/extra-ca.ts";
 import { SecretwrapError } from "../../src/provider-api.ts";
 import { AUTH_METHODS, K8S_TOKEN_FILE, PROVIDER, type AuthMethod, type Options } from "./options.ts";
 
@@ -29,7 +30,7 @@ export type AuthSettings =
 export interface Settings {
   readonly url: URL;
   readonly namespace?: string;
-  readonly caPem?: string;
+  readonly ca?: ExtraCa;
   readonly revokeToken: boolean;
   readonly auth: AuthSettings;
 }
@@ -70,10 +71,11 @@ export function settingsFrom(options: Options, env: Env): Settings {
   const url = checkEndpoint(address, PROVIDER, options.allowHttp ?? false);
   const caFile = options.caFile ?? nonEmpty(env["VAULT_CACERT"]);
   const namespace = options.namespace ?? nonEmpty(env["VAULT_NAMESPACE"]);
+  const ca = trustExtraCa(caFile, PROVIDER);
   return {
     url,
     ...(namespace === undefined ? {} : { namespace }),
-    ...(caFile === undefined ? {} : { caPem: readCaFile(caFile, PROVIDER) }),
+    ...(ca === undefined ? {} : { ca }),
     revokeToken: options.revokeToken ?? false,
     auth: authFrom(options.auth ?? {}, env),
   };

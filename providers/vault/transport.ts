@@ -4,12 +4,10 @@
 // It is axios configured by us: our signal, no proxy (whatever HTTP(S)_PROXY says), verified TLS with
 // the optional extra CA, a size limit, JSON bodies only, and redirects followed only within the
 // configured origin.
-import { Agent as HttpAgent } from "node:http";
-import { Agent as HttpsAgent } from "node:https";
 import type { AxiosStatic } from "axios";
-import { trustingAlso } from "../../src/endpoint.ts";
 import { MAX_SECRET_BYTES, VERSION, parseJson } from "../../src/provider-api.ts";
 import type { Settings } from "./settings.ts";
+import { httpAgent, httpsAgent } from "../kit/agents.ts";
 import { headerReader, retryAfterMs } from "../kit/retry-after.ts";
 
 /** A KV answer is JSON around the value, and JSON escaping can grow it; beyond this it is refused. */
@@ -65,13 +63,7 @@ export interface Transport {
 
 export function createTransport(axios: AxiosStatic, settings: Settings): Transport {
   const origin = settings.url.origin;
-  const httpsAgent = new HttpsAgent({
-    keepAlive: true,
-    // Explicit, so no NODE_TLS_REJECT_UNAUTHORIZED can change it.
-    rejectUnauthorized: true,
-    ...(settings.caPem === undefined ? {} : trustingAlso(settings.caPem)),
-  });
-  const httpAgent = new HttpAgent({ keepAlive: true });
+  const agents = { httpsAgent: httpsAgent(settings.ca), httpAgent: httpAgent() };
   const rp: Transport["rp"] = async (options) => {
     let url = options.uri;
     for (let hops = 0; ; hops++) {
@@ -84,8 +76,7 @@ export function createTransport(axios: AxiosStatic, settings: Settings): Transpo
         // Every HTTP detail is decided here, never by the environment or a server.
         proxy: false,
         maxRedirects: 0,
-        httpAgent,
-        httpsAgent,
+        ...agents,
         maxContentLength: MAX_RESPONSE_BYTES,
         maxBodyLength: MAX_RESPONSE_BYTES,
         validateStatus: () => true,
@@ -120,8 +111,8 @@ export function createTransport(axios: AxiosStatic, settings: Settings): Transpo
   return {
     rp,
     close() {
-      httpsAgent.destroy();
-      httpAgent.destroy();
+      agents.httpsAgent.destroy();
+      agents.httpAgent.destroy();
     },
   };
 }
