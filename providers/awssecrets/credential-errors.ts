@@ -3,6 +3,7 @@
 import { SecretwrapError } from "../../src/provider-api.ts";
 import type { SourceKind } from "./credentials.ts";
 import { mapSdkError, type SdkErrorShape } from "./errors.ts";
+import { isTransientStatus } from "../kit/http-status.ts";
 import { networkError } from "../kit/network-failure.ts";
 
 /** The endpoint each source talks to, for messages. */
@@ -56,7 +57,7 @@ export function mapCredentialError(
   if (source === "container") {
     // fromHttp folds every failure into a message; its status, if any, is all we take from it.
     const status = /status: (\d{3})/.exec(e.message ?? "")?.[1];
-    if (status !== undefined && Number(status) < 500 && Number(status) !== 429 && Number(status) !== 408) {
+    if (status !== undefined && !isTransientStatus(Number(status))) {
       return new SecretwrapError(
         "AUTH_FAILED",
         `login (container): the container credentials endpoint answered HTTP ${status}`,

@@ -2,6 +2,7 @@
 // message, never an SDK message or body.
 import { SecretwrapError } from "../../src/provider-api.ts";
 import { clockSkewError, mentionsClockSkew } from "../kit/clock-skew.ts";
+import { isTransientStatus } from "../kit/http-status.ts";
 import { networkError } from "../kit/network-failure.ts";
 import { headerReader, retryAfterMs as waitAsked } from "../kit/retry-after.ts";
 
@@ -97,10 +98,8 @@ export function mapSdkError(
   }
   if (
     THROTTLED.has(name) ||
-    status === 429 ||
-    status === 408 ||
     SERVER_SIDE.has(name) ||
-    (status !== undefined && status >= 500) ||
+    (status !== undefined && isTransientStatus(status)) ||
     e.$fault === "server"
   ) {
     const retryAfterMs = waitAsked(headerReader(e.$response?.headers));

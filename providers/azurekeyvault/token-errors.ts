@@ -2,7 +2,9 @@
 // refusal, with the HTTP status, OAuth code and AADSTS numbers but never Entra ID's description.
 import { SecretwrapError } from "../../src/provider-api.ts";
 import { clockSkewError } from "../kit/clock-skew.ts";
-import { chain, firstOf, isNumber, isRetryableStatus, isText, transportFailure } from "./errors.ts";
+import { causeChain, firstText } from "../kit/cause-chain.ts";
+import { isTransientStatus } from "../kit/http-status.ts";
+import { isText, transportFailure, type ErrorLike } from "./errors.ts";
 import { NAME, type ChosenMethod } from "./options.ts";
 import type { TokenTraffic } from "./token-traffic.ts";
 
@@ -23,7 +25,7 @@ export function credentialError(
   wire: TokenTraffic["last"],
 ): SecretwrapError {
   if (error instanceof SecretwrapError) return error;
-  const errors = chain(error);
+  const errors = causeChain(error) as readonly ErrorLike[];
   const where = `${NAME}: ${method}`;
   const messages = errors.map((e) => (typeof e.message === "string" ? e.message : ""));
   const tenant = messages.map((m) => TENANT_MISMATCH.exec(m)).find((m) => m !== null);
@@ -45,9 +47,10 @@ export function credentialError(
     wire?.endpoint,
   );
   if (transport !== undefined) return transport;
-  const status = wire?.status ?? firstOf(errors, (e) => e.status ?? e.statusCode, isNumber);
+  const status =
+    wire?.status ?? errors.map((e) => e.status ?? e.statusCode).find((v) => typeof v === "number");
   const parsed = messages.map((m) => MSAL_MESSAGE.exec(m)).find((m) => m !== null) ?? undefined;
-  const oauth = firstOf(errors, (e) => e.errorCode, isText) ?? parsed?.[1];
+  const oauth = firstText(errors, "errorCode") ?? parsed?.[1];
   const numbers =
     parsed?.[2]
       ?.split(",")
@@ -64,7 +67,7 @@ export function credentialError(
   if (skew !== undefined)
     return clockSkewError(`${where}: token endpoint`, `AADSTS${skew}`, { provider: NAME });
   if (
-    (status !== undefined && isRetryableStatus(status)) ||
+    (status !== undefined && isTransientStatus(status)) ||
     (oauth !== undefined && TRANSIENT_OAUTH.has(oauth))
   ) {
     return new SecretwrapError("FETCH_FAILED", `${where}: the token endpoint is unavailable (${detail})`, {

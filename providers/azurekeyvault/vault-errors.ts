@@ -2,18 +2,20 @@
 // never its message.
 import { type Ref, SecretwrapError } from "../../src/provider-api.ts";
 import { retryAfterMs } from "../kit/retry-after.ts";
-import { chain, firstOf, isRetryableStatus, isText, transportFailure } from "./errors.ts";
+import { causeChain, firstText } from "../kit/cause-chain.ts";
+import { isTransientStatus } from "../kit/http-status.ts";
+import { isText, transportFailure, type ErrorLike } from "./errors.ts";
 import { NAME } from "./options.ts";
 
 export function vaultError(error: unknown, ref: Ref, vaultUrl: string): SecretwrapError {
   if (error instanceof SecretwrapError) return error;
-  const errors = chain(error);
+  const errors = causeChain(error) as readonly ErrorLike[];
   const [vault, secret, version] = ref.locator.split("/");
   const what = `secret ${secret ?? "?"}${version === undefined ? "" : ` version ${version}`} in vault ${vault ?? "?"}`;
   const first = errors[0];
   const status = typeof first?.statusCode === "number" ? first.statusCode : undefined;
   if (status === undefined) {
-    const message = firstOf(errors, (e) => e.message, isText) ?? "";
+    const message = firstText(errors, "message") ?? "";
     if (message.startsWith("The challenge resource")) {
       return new SecretwrapError(
         "AUTH_FAILED",
@@ -61,7 +63,7 @@ export function vaultError(error: unknown, ref: Ref, vaultUrl: string): Secretwr
           : 'grant the identity the "Key Vault Secrets User" role on the vault or secret (RBAC), or a Get secret permission (access policy); check the vault\'s firewall',
     });
   }
-  if (isRetryableStatus(status)) {
+  if (isTransientStatus(status)) {
     const headers = first?.response?.headers;
     const wait = headers === undefined ? undefined : retryAfterMs((name) => headers.get(name));
     return new SecretwrapError("FETCH_FAILED", `${NAME}: ${what}: Key Vault answered ${tag}`, {

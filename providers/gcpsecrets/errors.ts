@@ -1,6 +1,8 @@
 // Error mapping: only codes and statuses reach a message, never an SDK message or body.
 import { SecretwrapError, parseJson } from "../../src/provider-api.ts";
 import { clockSkewError, mentionsClockSkew } from "../kit/clock-skew.ts";
+import { causeChain } from "../kit/cause-chain.ts";
+import { isTransientStatus } from "../kit/http-status.ts";
 import { networkError } from "../kit/network-failure.ts";
 import { headerReader, retryAfterMs } from "../kit/retry-after.ts";
 import { NAME } from "./options.ts";
@@ -51,13 +53,7 @@ function factsOf(error: unknown): FailureFacts {
     oauth?: string;
     oauthDescription?: string;
   } = {};
-  const seen = new Set<unknown>();
-  for (
-    let e: unknown = error;
-    typeof e === "object" && e !== null && !seen.has(e);
-    e = (e as { cause?: unknown }).cause
-  ) {
-    seen.add(e);
+  for (const e of causeChain(error)) {
     const o = e as {
       code?: unknown;
       status?: unknown;
@@ -163,10 +159,7 @@ export function mapFailure(
   }
   if (
     code !== undefined &&
-    (code === 408 ||
-      code === 429 ||
-      code >= 500 ||
-      (facts.grpc !== undefined && TRANSIENT_GRPC.has(facts.grpc)))
+    (isTransientStatus(code) || (facts.grpc !== undefined && TRANSIENT_GRPC.has(facts.grpc)))
   ) {
     return new SecretwrapError("FETCH_FAILED", `${what}: Secret Manager unavailable (${status})`, {
       subject,

@@ -2,6 +2,7 @@
 // an SDK message (they can echo requests); only statuses, error codes and the Vault error phrases
 // recognised below, each replaced by our own constant text.
 import { type ErrorCode, MAX_SECRET_BYTES, SecretwrapError } from "../../src/provider-api.ts";
+import { isTransientStatus } from "../kit/http-status.ts";
 import { networkError } from "../kit/network-failure.ts";
 import { PROVIDER, type AuthMethod } from "./options.ts";
 import type { AuthSettings } from "./settings.ts";
@@ -79,6 +80,8 @@ export interface ErrorContext {
   readonly call?: CallInfo;
 }
 
+type Make = (code: ErrorCode, message: string, extra?: { hint?: string }) => SecretwrapError;
+
 export function mapError(error: unknown, ctx: ErrorContext): SecretwrapError {
   if (error instanceof SecretwrapError) return error;
   const failure = describeFailure(error);
@@ -113,7 +116,8 @@ export function mapError(error: unknown, ctx: ErrorContext): SecretwrapError {
   const phrase = vaultPhrase(failure.body);
   const said = phrase === undefined ? "" : ` (${phrase})`;
   const where = `${ctx.stage === "login" || ctx.stage === "unwrap" ? "" : "reading "}${ctx.path}`;
-  if (status === 408 || status === 412 || status === 429 || status >= 500) {
+  // 412: a performance standby that has not caught up with a write yet (Vault Enterprise).
+  if (status === 412 || isTransientStatus(status)) {
     const retryAfterMs = ctx.call?.retryAfterMs;
     return make("FETCH_FAILED", `Vault answered ${status}${said} for ${where}`, {
       transient: true,
@@ -161,7 +165,7 @@ function loginError(
   said: string,
   phrase: string | undefined,
   ctx: ErrorContext,
-  make: (code: ErrorCode, message: string, extra?: { hint?: string }) => SecretwrapError,
+  make: Make,
 ): SecretwrapError {
   const auth = ctx.login;
   if (ctx.stage === "unwrap") {
@@ -195,7 +199,7 @@ function transportError(
   error: unknown,
   code: string | undefined,
   ctx: ErrorContext,
-  make: (code: ErrorCode, message: string, extra?: { hint?: string; transient?: boolean }) => SecretwrapError,
+  make: Make,
 ): SecretwrapError {
   const what =
     ctx.stage === "login" || ctx.stage === "unwrap"
@@ -207,6 +211,7 @@ function transportError(
     where: `${PROVIDER}: ${what}`,
     endpoint: ctx.origin,
     subject: { provider: PROVIDER },
+    fromMessage: true,
   });
   if (network !== undefined) return network;
   if (code === "TOO_LARGE") {
@@ -218,13 +223,10 @@ function transportError(
       },
     );
   }
-  // Not a socket or TLS code (an axios-level failure such as a body cut short): worth another attempt.
+  // Not a socket or TLS failure the kit knows: like every provider, not retried.
   return make(
     "FETCH_FAILED",
     `cannot reach Vault at ${ctx.origin} while ${what} (${code ?? "connection error"})`,
-    {
-      transient: true,
-      hint: "check VAULT_ADDR / address and that Vault is up; secretwrap retries until --timeout",
-    },
+    { hint: "check VAULT_ADDR / address and that Vault is up" },
   );
 }
