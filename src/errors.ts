@@ -112,6 +112,7 @@ export class SecretwrapError extends Error {
       cause: this.cause,
       transient: this.transient,
       ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }),
+      ...(this.#exitCode === undefined ? {} : { exitCode: this.#exitCode }),
     });
   }
 }

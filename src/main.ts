@@ -1,6 +1,7 @@
 // load → plan → resolve → output → exec. Every failure becomes one message and one exit code; the
 // command is started only when every declared secret resolved.
 import { parseCommandLine, unknownSettings, type Command, type CommonOptions } from "./cli.ts";
+import { runCancellation } from "./cancellation.ts";
 import { declare } from "./config/declare.ts";
 import { deliver, filesToWrite } from "./deliver.ts";
 import { asSecretwrapError, SecretsFailedError, SecretwrapError } from "./errors.ts";
@@ -22,6 +23,7 @@ import {
 } from "./output/files.ts";
 import { Redactor } from "./redact.ts";
 import { auditLine, consequenceOf, printCheck, reportError, type CheckProblem } from "./report.ts";
+import { loadProvider } from "./provider.ts";
 import { resolvePlan } from "./resolve.ts";
 import { DEFAULT_RETRY } from "./retry.ts";
 import { stoppedBy, type SignalRouter } from "./signals.ts";
@@ -133,29 +135,20 @@ async function execute(command: Resolvable, io: MainIo, log: Logger, redactor: R
     }
   }
   try {
-    const stop = new AbortController();
-    const unsubscribe = io.router.onStop(() => stop.abort());
-    const interrupted = (): SecretwrapError | undefined => {
-      const signal = io.router.stopRequested;
-      return signal === undefined ? undefined : stoppedBy(signal);
-    };
+    const cancellation = runCancellation(io.router, options.timeoutMs);
     const resolution = await resolvePlan(plan, {
+      loadProvider,
       env: appView,
       providerOptions: loaded.providerOptions,
       log,
       redactor,
-      deadline: {
-        signal: AbortSignal.any([stop.signal, AbortSignal.timeout(options.timeoutMs)]),
-        at: Date.now() + options.timeoutMs,
-        interrupted,
-      },
+      cancellation,
       retry: { ...DEFAULT_RETRY, attemptTimeoutMs: options.attemptTimeoutMs },
       concurrency: options.concurrency,
       stopOnFailure: command.kind !== "check",
-    });
-    unsubscribe();
-    const stopped = interrupted();
-    if (stopped !== undefined) throw stopped;
+    }).finally(cancellation.dispose);
+    // A stop signal ends the run whatever the fetches reported (one may have ended by the deadline first).
+    if (io.router.stopRequested !== undefined) throw stoppedBy(io.router.stopRequested);
 
     const { values, reports, failures, notFetched } = deliver(
       plan,

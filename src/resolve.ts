@@ -1,24 +1,32 @@
 // Loads the providers a plan needs (lazily), logs in once each, and fetches every distinct secret in
-// parallel under a per-provider concurrency limit, a per-attempt timeout and one overall deadline.
-// Failures are collected per secret; deciding what a failure means for the run is main's job.
+// parallel under a per-provider concurrency limit, a per-attempt timeout and one cancellation signal.
+// What every provider would otherwise repeat is done here, once: each error a provider throws names
+// its provider, and every fetched value is held to the size cap. Failures are collected per secret;
+// deciding what a failure means for the run is the command's job.
+import { Cancelled, type Cancellation } from "./cancellation.ts";
 import { describeRef, type Ref } from "./config/ref.ts";
 import { SecretwrapError } from "./errors.ts";
+import { MAX_SECRET_BYTES } from "./limits.ts";
 import type { Logger } from "./log.ts";
 import type { Plan } from "./plan.ts";
-import { loadProvider, type Fetched, type Scheme, type Session } from "./provider.ts";
+import type { Scheme } from "./provider.ts";
+import type { Fetched, Provider, Session } from "./provider-api.ts";
 import type { Redactor } from "./redact.ts";
-import { wasAbandoned, withRetry, type Deadline, type RetryPolicy } from "./retry.ts";
+import { FetchAbandoned, withRetry, type RetryPolicy } from "./retry.ts";
 
 export type FetchOutcome =
   | { readonly ok: true; readonly fetched: Fetched; readonly durationMs: number }
   | { readonly ok: false; readonly error: SecretwrapError; readonly abandoned: boolean };
 
 export interface ResolveOptions {
+  /** scheme → its provider (src/provider.ts loadProvider; a fake one in tests). */
+  readonly loadProvider: (scheme: Scheme) => Promise<Provider>;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly providerOptions: Readonly<Partial<Record<Scheme, unknown>>>;
   readonly log: Logger;
   readonly redactor: Redactor;
-  readonly deadline: Deadline;
+  /** The run's deadline and stop signals (src/cancellation.ts). */
+  readonly cancellation: Cancellation;
   readonly retry: RetryPolicy;
   readonly concurrency: number;
   /** run/get/render stop early once a secret failed for good; check wants every secret's own answer. */
@@ -34,15 +42,14 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
   const outcomes = new Map<string, FetchOutcome>();
   const consumedEnv: string[] = [];
   // Once one secret has failed for good the command will not start: requests still in flight for
-  // the others are abandoned rather than left to run to their timeouts.
+  // the others are abandoned rather than left to run to their timeouts, and none is retried.
   const giveUp = new AbortController();
   const failForGood = (): void => {
-    if (options.stopOnFailure) giveUp.abort();
+    if (options.stopOnFailure) giveUp.abort(new Cancelled({ why: "abandoned" }));
   };
-  const deadline = {
-    ...options.deadline,
-    signal: AbortSignal.any([options.deadline.signal, giveUp.signal]),
-    abandoned: () => giveUp.signal.aborted,
+  const cancellation: Cancellation = {
+    signal: AbortSignal.any([options.cancellation.signal, giveUp.signal]),
+    deadlineAt: options.cancellation.deadlineAt,
   };
   const byScheme = new Map<Scheme, [string, Ref][]>();
   for (const [key, ref] of plan.fetches) {
@@ -50,16 +57,14 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
     list.push([key, ref]);
     byScheme.set(ref.scheme, list);
   }
-  const hooks = (what: string) => ({
-    // Once one secret has failed for good the command will not start: stop retrying the others.
-    shouldRetry: () => !giveUp.signal.aborted,
-    onRetry: (attempt: number, delayMs: number, error: SecretwrapError) =>
-      options.log.debug(`retrying ${what}`, { attempt, delayMs, reason: error.message }),
-  });
+  const onRetry =
+    (what: string) =>
+    (attempt: number, delayMs: number, error: SecretwrapError): void =>
+      options.log.debug(`retrying ${what}`, { attempt, delayMs, reason: error.message });
   const runScheme = async (scheme: Scheme, fetches: [string, Ref][]): Promise<void> => {
     let session: Session;
     try {
-      const provider = await loadProvider(scheme);
+      const provider = await options.loadProvider(scheme);
       const ctx = {
         env: options.env,
         log: options.log,
@@ -70,9 +75,9 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
       session = await withRetry(
         `${scheme} login`,
         (signal) => provider.connect(options.providerOptions[scheme] ?? {}, ctx, signal),
-        deadline,
+        cancellation,
         options.retry,
-        hooks(`${scheme} login`),
+        onRetry(`${scheme} login`),
       );
       options.log.debug("logged in", { provider: scheme, durationMs: Date.now() - started });
     } catch (error) {
@@ -80,7 +85,7 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
         error instanceof SecretwrapError
           ? error
           : new SecretwrapError("INTERNAL", "provider failed to load", { cause: error });
-      const abandoned = wasAbandoned(failure);
+      const abandoned = failure instanceof FetchAbandoned;
       if (!abandoned) failForGood();
       for (const [key, ref] of fetches)
         outcomes.set(key, {
@@ -99,18 +104,19 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
           const fetched = await withRetry(
             what,
             (signal) => session.fetch(ref, signal),
-            deadline,
+            cancellation,
             options.retry,
-            hooks(what),
+            onRetry(what),
           );
           options.redactor.add(fetched.bytes);
+          if (fetched.bytes.byteLength > MAX_SECRET_BYTES) throw tooLarge(what);
           outcomes.set(key, { ok: true, fetched, durationMs: Date.now() - started });
         } catch (error) {
           const failure =
             error instanceof SecretwrapError
               ? error
               : new SecretwrapError("INTERNAL", "fetch failed unexpectedly", { cause: error });
-          const abandoned = wasAbandoned(failure);
+          const abandoned = failure instanceof FetchAbandoned;
           if (failure.code !== "SECRET_NOT_FOUND" && !abandoned) failForGood();
           outcomes.set(key, { ok: false, error: failure.about({ provider: scheme, ref: what }), abandoned });
         }
@@ -126,6 +132,13 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
   };
   await Promise.all([...byScheme].map(([scheme, fetches]) => runScheme(scheme, fetches)));
   return { outcomes, consumedEnv };
+}
+
+/** One rule and one message for every provider: a larger answer is refused, never truncated. */
+function tooLarge(what: string): SecretwrapError {
+  return new SecretwrapError("FETCH_FAILED", `${what}: the value is larger than ${MAX_SECRET_BYTES} bytes`, {
+    hint: `a secret may hold at most ${MAX_SECRET_BYTES} bytes`,
+  });
 }
 
 async function mapLimit<T>(

@@ -1,7 +1,9 @@
 // The one retry layer: full-jitter exponential backoff for transient failures only, a per-attempt
 // timeout, Retry-After honoured, and an overall deadline that nothing outlives. SDKs' own retries are
 // turned down in each provider so that this is the layer that decides.
+import { cancelReason, type CancelReason, type Cancellation } from "./cancellation.ts";
 import { SecretwrapError } from "./errors.ts";
+import { stoppedBy } from "./signals.ts";
 
 export interface RetryPolicy {
   readonly attemptTimeoutMs: number;
@@ -18,52 +20,41 @@ export const DEFAULT_RETRY: RetryPolicy = {
   random: Math.random,
 };
 
-export interface Deadline {
-  readonly signal: AbortSignal;
-  readonly at: number;
-  /** Set when the run is being stopped from outside (a signal), not by the clock. */
-  readonly interrupted: () => SecretwrapError | undefined;
-  /** Set when the run no longer needs this result (another secret failed for good). */
-  readonly abandoned?: () => boolean;
-}
-
-export interface RetryHooks {
-  /** Asked before each retry; false stops retrying (a sibling already failed for good). */
-  readonly shouldRetry?: () => boolean;
-  readonly onRetry?: (attempt: number, delayMs: number, error: SecretwrapError) => void;
-}
+/** Told before each wait for the next attempt (debug logging). */
+export type OnRetry = (attempt: number, delayMs: number, error: SecretwrapError) => void;
 
 export function backoffDelay(attempt: number, policy: RetryPolicy): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
   return Math.floor(policy.random() * ceiling);
 }
 
+/**
+ * Runs `operation` until it succeeds, fails for good, or `cancellation` ends it; the error thrown then
+ * says why (cancelledError).
+ */
 export async function withRetry<T>(
   what: string,
   operation: (signal: AbortSignal) => Promise<T>,
-  deadline: Deadline,
+  cancellation: Cancellation,
   policy: RetryPolicy,
-  hooks: RetryHooks = {},
+  onRetry?: OnRetry,
 ): Promise<T> {
+  const { signal: runSignal, deadlineAt } = cancellation;
   let last: SecretwrapError | undefined;
   for (let attempt = 0; ; attempt++) {
-    const stopped = deadline.interrupted();
-    if (stopped !== undefined) throw stopped;
-    if (deadline.abandoned?.() === true) throw abandoned(what, last);
-    if (deadline.signal.aborted || Date.now() >= deadline.at) throw timedOut(what, last);
+    const reason = cancelReason(runSignal) ?? (Date.now() >= deadlineAt ? TIMEOUT : undefined);
+    if (reason !== undefined) throw cancelledError(reason, what, last);
     const attemptTimer = AbortSignal.timeout(policy.attemptTimeoutMs);
-    const signal = AbortSignal.any([deadline.signal, attemptTimer]);
+    const signal = AbortSignal.any([runSignal, attemptTimer]);
     try {
       return await raceAbort(operation(signal), signal);
     } catch (error) {
-      const interrupted = deadline.interrupted();
-      if (interrupted !== undefined) throw interrupted;
-      if (deadline.abandoned?.() === true) throw abandoned(what, last);
-      if (deadline.signal.aborted) throw timedOut(what, last);
+      const cancelled = cancelReason(runSignal);
+      if (cancelled !== undefined) throw cancelledError(cancelled, what, last);
       last = attemptTimer.aborted ? attemptTimedOut(what, policy) : classify(error);
     }
-    if (!last.transient || hooks.shouldRetry?.() === false) throw last;
-    const remaining = deadline.at - Date.now();
+    if (!last.transient) throw last;
+    const remaining = deadlineAt - Date.now();
     if (last.retryAfterMs !== undefined && last.retryAfterMs > remaining) {
       throw new SecretwrapError(
         "FETCH_FAILED",
@@ -75,8 +66,26 @@ export async function withRetry<T>(
       );
     }
     const delay = Math.min(last.retryAfterMs ?? backoffDelay(attempt, policy), Math.max(0, remaining));
-    hooks.onRetry?.(attempt + 1, delay, last);
-    await sleep(delay, deadline.signal);
+    onRetry?.(attempt + 1, delay, last);
+    await sleep(delay, runSignal);
+  }
+}
+
+const TIMEOUT: CancelReason = { why: "timeout" };
+
+/** The error for an operation that cancellation ended: a stop signal's 128+N, abandonment or the deadline. */
+function cancelledError(
+  reason: CancelReason,
+  what: string,
+  last: SecretwrapError | undefined,
+): SecretwrapError {
+  switch (reason.why) {
+    case "interrupted":
+      return stoppedBy(reason.by);
+    case "abandoned":
+      return new FetchAbandoned(what, last);
+    case "timeout":
+      return timedOut(what, last);
   }
 }
 
@@ -128,24 +137,15 @@ function timedOut(what: string, last: SecretwrapError | undefined): SecretwrapEr
   });
 }
 
-const ABANDONED = new WeakSet<SecretwrapError>();
-
 /** The fetch was given up because another secret failed for good: not a failure of its own. */
-export function wasAbandoned(error: SecretwrapError): boolean {
-  return ABANDONED.has(error);
-}
-
-function abandoned(what: string, last: SecretwrapError | undefined): SecretwrapError {
-  const error = new SecretwrapError(
-    "FETCH_FAILED",
-    `${what}: not fetched, because another secret failed for good`,
-    {
+export class FetchAbandoned extends SecretwrapError {
+  constructor(what: string, last: SecretwrapError | undefined) {
+    super("FETCH_FAILED", `${what}: not fetched, because another secret failed for good`, {
       cause: last,
       hint: "fix the other failures listed; this one may well be fine",
-    },
-  );
-  ABANDONED.add(error);
-  return error;
+    });
+    this.name = "FetchAbandoned";
+  }
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -50,7 +50,7 @@ function harness(env: Record<string, string>, attemptTimeoutMs = 5_000): Harness
 const FAST: RetryPolicy = { attemptTimeoutMs: 400, baseDelayMs: 20, maxDelayMs: 200, random: () => 0.5 };
 
 function deadline(ms: number) {
-  return { signal: AbortSignal.timeout(ms), at: Date.now() + ms, interrupted: () => undefined };
+  return { signal: AbortSignal.timeout(ms), deadlineAt: Date.now() + ms };
 }
 
 /** connect and fetch through the product's one retry layer, as resolve.ts does. */

@@ -59,7 +59,7 @@ export async function connect(
       decode(await session.fetch(parseRef(raw), AbortSignal.timeout(FAST.attemptTimeoutMs))),
     fetchWithRetry: async (raw, deadlineMs = 8_000) => {
       const signal = AbortSignal.timeout(deadlineMs);
-      const deadline = { signal, at: Date.now() + deadlineMs, interrupted: () => undefined };
+      const deadline = { signal, deadlineAt: Date.now() + deadlineMs };
       return decode(await withRetry(raw, (s) => session.fetch(parseRef(raw), s), deadline, FAST));
     },
   };

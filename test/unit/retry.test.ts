@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { Cancelled, type Cancellation } from "../../src/cancellation.ts";
 import { SecretwrapError } from "../../src/errors.ts";
-import { backoffDelay, withRetry, type Deadline, type RetryPolicy } from "../../src/retry.ts";
+import { backoffDelay, FetchAbandoned, withRetry, type RetryPolicy } from "../../src/retry.ts";
 
 const policy: RetryPolicy = { attemptTimeoutMs: 200, baseDelayMs: 10, maxDelayMs: 40, random: () => 0.5 };
-const deadline = (ms: number): Deadline => ({
+const deadline = (ms: number): Cancellation => ({
   signal: AbortSignal.timeout(ms),
-  at: Date.now() + ms,
-  interrupted: () => undefined,
+  deadlineAt: Date.now() + ms,
 });
 const transient = () => new SecretwrapError("FETCH_FAILED", "503", { transient: true });
 
@@ -79,25 +79,32 @@ describe("withRetry", () => {
     expect(Date.now() - started).toBeLessThan(300);
   });
 
-  it("stops retrying when told a sibling failed for good", async () => {
+  it("stops retrying once a sibling failed for good (the signal's reason is abandonment)", async () => {
+    const giveUp = new AbortController();
     let calls = 0;
     await expect(
-      withRetry("x", () => (calls++, Promise.reject(transient())), deadline(2000), policy, {
-        shouldRetry: () => false,
-      }),
-    ).rejects.toMatchObject({ code: "FETCH_FAILED" });
+      withRetry(
+        "x",
+        () => {
+          calls++;
+          // The sibling fails while this one waits to retry.
+          setTimeout(() => giveUp.abort(new Cancelled({ why: "abandoned" })), 1);
+          return Promise.reject(transient());
+        },
+        { signal: giveUp.signal, deadlineAt: Date.now() + 2000 },
+        { ...policy, baseDelayMs: 1000, maxDelayMs: 1000 },
+      ),
+    ).rejects.toBeInstanceOf(FetchAbandoned);
     expect(calls).toBe(1);
   });
 
   it("B15: an attempt in flight is abandoned at once when another secret failed for good", async () => {
     const giveUp = new AbortController();
-    const d: Deadline = {
+    const d: Cancellation = {
       signal: AbortSignal.any([AbortSignal.timeout(5000), giveUp.signal]),
-      at: Date.now() + 5000,
-      interrupted: () => undefined,
-      abandoned: () => giveUp.signal.aborted,
+      deadlineAt: Date.now() + 5000,
     };
-    setTimeout(() => giveUp.abort(), 50);
+    setTimeout(() => giveUp.abort(new Cancelled({ why: "abandoned" })), 50);
     const started = Date.now();
     await expect(
       withRetry("x", () => new Promise<string>(() => {}), d, { ...policy, attemptTimeoutMs: 4000 }),
@@ -105,10 +112,24 @@ describe("withRetry", () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
-  it("an interruption wins over everything", async () => {
-    const stopped = new SecretwrapError("INTERRUPTED", "stopped", { exitCode: 143 });
-    const d: Deadline = { ...deadline(2000), interrupted: () => stopped };
-    await expect(withRetry("x", () => Promise.resolve(1), d, policy)).rejects.toBe(stopped);
+  it("an interruption ends the work with the stop signal's exit code", async () => {
+    const stop = new AbortController();
+    stop.abort(new Cancelled({ why: "interrupted", by: "SIGTERM" }));
+    const d: Cancellation = { signal: stop.signal, deadlineAt: Date.now() + 2000 };
+    await expect(withRetry("x", () => Promise.resolve(1), d, policy)).rejects.toMatchObject({
+      code: "INTERRUPTED",
+      exitCode: 143,
+    });
+  });
+
+  it("an attempt in flight ends at once when a stop signal comes in", async () => {
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(new Cancelled({ why: "interrupted", by: "SIGINT" })), 50);
+    const d: Cancellation = { signal: stop.signal, deadlineAt: Date.now() + 5000 };
+    await expect(withRetry("x", () => new Promise<string>(() => {}), d, policy)).rejects.toMatchObject({
+      code: "INTERRUPTED",
+      exitCode: 130,
+    });
   });
 });
 
