@@ -1,6 +1,12 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
+import { bundleCoreFromSource } from "./test/helpers/bundle-core-from-source.ts";
 
 export default defineConfig({
+  plugins: bundleCoreFromSource(
+    fileURLToPath(new URL(".", import.meta.url)),
+    process.env["SECRETWRAP_TEST_PROVIDERS_FROM"],
+  ),
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: ["test/global/shm-leftovers.ts"],
