@@ -6,7 +6,7 @@ import { mapFailure } from "./errors.ts";
 import { NAME, type GcpOptions } from "./options.ts";
 import { GcpSession, type Sdk } from "./session.ts";
 import { GLOBAL_HOST } from "./target.ts";
-import { attemptSignal, intercept, transportFor, type InterceptableClient } from "./transport.ts";
+import { intercept, transportFor, type InterceptableClient } from "./transport.ts";
 
 const SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 
@@ -44,9 +44,9 @@ export async function connect(raw: unknown, ctx: ProviderContext, signal: AbortS
   // as in production); only then is the auth client made, and its first token taken here, once.
   session.client(undefined);
   try {
-    const client = await attemptSignal.run(signal, () => auth.getClient());
+    const client = await transport.attemptSignal.run(signal, () => auth.getClient());
     intercept(client as unknown as InterceptableClient, transport);
-    const headers = await attemptSignal.run(signal, () =>
+    const headers = await transport.attemptSignal.run(signal, () =>
       client.getRequestHeaders(`https://${GLOBAL_HOST}/`),
     );
     const authorization = headers.get("authorization");

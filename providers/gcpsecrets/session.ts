@@ -22,7 +22,7 @@ import { crc32c } from "./crc32c.ts";
 import { mapFailure } from "./errors.ts";
 import { NAME } from "./options.ts";
 import { defaultHost, targetOf } from "./target.ts";
-import { attemptSignal, type Transport } from "./transport.ts";
+import type { Transport } from "./transport.ts";
 
 /** The v1 API alone: the package's index also loads v1beta2 and its static protos (~570 KB of code
  * that the REST client, which reads its JSON protos, never uses). */
@@ -70,7 +70,7 @@ export class GcpSession implements Session {
     const client = this.client(location);
     let response: AccessResponse;
     try {
-      [response] = await attemptSignal.run(signal, () =>
+      [response] = await this.#transport.attemptSignal.run(signal, () =>
         client.accessSecretVersion(
           { name },
           { timeout: this.#ctx.attemptTimeoutMs, retry: { retryCodes: [] }, maxRetries: 0 },

@@ -9,14 +9,16 @@ import { trustExtraCa } from "../kit/extra-ca.ts";
 import { SecretwrapError } from "../../src/provider-api.ts";
 import { NAME, type GcpOptions } from "./options.ts";
 
-/** The abort signal of the attempt a request belongs to, carried through the SDK's promise chain. */
-export const attemptSignal = new AsyncLocalStorage<AbortSignal>();
-
 export interface Transport {
   readonly protocol: "http" | "https";
   readonly host: string | undefined;
   readonly port: number | undefined;
   readonly agent: HttpAgent | HttpsAgent;
+  /**
+   * The abort signal of the attempt a request belongs to, carried through the SDK's promise chain to
+   * the session's interceptor (the SDK's calls take no signal of their own).
+   */
+  readonly attemptSignal: AsyncLocalStorage<AbortSignal>;
 }
 
 export function transportFor(options: GcpOptions): Transport {
@@ -27,6 +29,7 @@ export function transportFor(options: GcpOptions): Transport {
       host: undefined,
       port: undefined,
       agent: httpsAgent(ca),
+      attemptSignal: new AsyncLocalStorage(),
     };
   }
   const url = checkEndpoint(options.endpoint, NAME, options.allowHttp ?? false);
@@ -45,6 +48,7 @@ export function transportFor(options: GcpOptions): Transport {
     host: url.hostname.replace(/^\[|\]$/g, ""),
     port: url.port === "" ? (https ? 443 : 80) : Number(url.port),
     agent: https ? httpsAgent(ca) : httpAgent(),
+    attemptSignal: new AsyncLocalStorage(),
   };
 }
 
@@ -81,7 +85,7 @@ export function intercept(client: InterceptableClient, transport: Transport): vo
       // A redirect is an answer, never followed: node-fetch would send the Authorization header to
       // wherever Location points, another host or plain http included (docs/security.md).
       config.redirect = "manual";
-      const signal = attemptSignal.getStore();
+      const signal = transport.attemptSignal.getStore();
       if (signal !== undefined)
         config.signal = config.signal === undefined ? signal : AbortSignal.any([config.signal, signal]);
       return config;

@@ -6,6 +6,7 @@ import { Options, PROVIDER } from "./options.ts";
 import { VaultSession } from "./session.ts";
 import { configError, nonEmpty, settingsFrom } from "./settings.ts";
 import { createTransport } from "./transport.ts";
+import { SecretIds } from "./unwrap.ts";
 
 export async function connect(options: unknown, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
   const parsed = z.safeParse(Options, options ?? {});
@@ -35,8 +36,9 @@ export async function connect(options: unknown, ctx: ProviderContext, signal: Ab
     client.token = "";
     if (settings.namespace === undefined) (client as { namespace?: string }).namespace = "";
     (client as { pathPrefix?: string }).pathPrefix = "";
-    await login(client, settings, ctx, signal);
-    return new VaultSession(client, transport, settings, ctx);
+    const secretIds = SecretIds.of(ctx);
+    await login(client, settings, ctx, secretIds, signal);
+    return new VaultSession(client, transport, settings, ctx, secretIds);
   } catch (error) {
     transport.close();
     throw error;

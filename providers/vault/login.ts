@@ -8,7 +8,7 @@ import { mapError } from "./errors.ts";
 import { PROVIDER } from "./options.ts";
 import type { AuthSettings, Settings } from "./settings.ts";
 import type { CallInfo } from "./transport.ts";
-import { secretIdFrom } from "./unwrap.ts";
+import type { SecretIds } from "./unwrap.ts";
 
 export type Client = NodeVault.client;
 
@@ -24,6 +24,7 @@ export async function login(
   client: Client,
   settings: Settings,
   ctx: ProviderContext,
+  secretIds: SecretIds,
   signal: AbortSignal,
 ): Promise<void> {
   const auth = settings.auth;
@@ -45,7 +46,7 @@ export async function login(
     const secretId =
       auth.secretId === undefined
         ? undefined
-        : await secretIdFrom(auth.secretId, client, settings, auth, ctx, signal);
+        : await secretIds.from(auth.secretId, client, settings, auth, ctx, signal);
     response = (await client
       .approleLogin({
         role_id: roleId,

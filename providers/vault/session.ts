@@ -9,6 +9,7 @@ import { PROVIDER } from "./options.ts";
 import { readSecret } from "./read.ts";
 import { consumedVariables, type Settings } from "./settings.ts";
 import type { CallInfo, Transport } from "./transport.ts";
+import type { SecretIds } from "./unwrap.ts";
 
 /** Bounds the best-effort token revocation in close(). */
 const REVOKE_TIMEOUT_MS = 5_000;
@@ -20,11 +21,19 @@ export class VaultSession implements Session {
   readonly #settings: Settings;
   readonly #ctx: ProviderContext;
   readonly #mounts: Mounts;
+  readonly #secretIds: SecretIds;
   /** The re-login in progress, shared by every read that met the same rejected token. */
   #relogin: { readonly stale: string; readonly done: Promise<void> } | undefined;
 
-  constructor(client: Client, transport: Transport, settings: Settings, ctx: ProviderContext) {
+  constructor(
+    client: Client,
+    transport: Transport,
+    settings: Settings,
+    ctx: ProviderContext,
+    secretIds: SecretIds,
+  ) {
     this.#client = client;
+    this.#secretIds = secretIds;
     this.#transport = transport;
     this.#settings = settings;
     this.#ctx = ctx;
@@ -56,7 +65,7 @@ export class VaultSession implements Session {
   async #loginAgain(stale: string, signal: AbortSignal): Promise<void> {
     if (this.#client.token !== stale) return; // another read already logged in again
     if (this.#relogin?.stale !== stale) {
-      const done = login(this.#client, this.#settings, this.#ctx, signal);
+      const done = login(this.#client, this.#settings, this.#ctx, this.#secretIds, signal);
       const attempt = { stale, done };
       this.#relogin = attempt;
       // Every waiting read sees a failure through `done`; a later retry may then start a new login.

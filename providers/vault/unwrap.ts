@@ -8,21 +8,56 @@ import { PROVIDER } from "./options.ts";
 import type { AuthSettings, SecretIdSource, Settings } from "./settings.ts";
 import type { CallInfo } from "./transport.ts";
 
-/** Wrapping tokens are single-use: a login retried after a successful unwrap reuses its SecretID. */
-const unwrapped = new Map<string, string>();
+/**
+ * A run's SecretIDs: wrapping tokens are single-use, so a login retried after a successful unwrap (a
+ * new connect attempt, or the re-login after the token expired mid-run) reuses the SecretID its
+ * wrapping token gave; another run (a test, a later run in the same process) unwraps its own token.
+ */
+export class SecretIds {
+  readonly #unwrapped = new Map<string, string>();
 
-export async function secretIdFrom(
-  source: SecretIdSource,
+  /**
+   * The SecretIDs of the run `ctx` belongs to. The core retries connect with the same ctx, and a
+   * session exists only once a login succeeded, so the run's ctx is the one owner that outlives a failed
+   * attempt; the WeakMap holds nothing once the run lets go of its ctx.
+   */
+  static of(ctx: ProviderContext): SecretIds {
+    let ids = RUNS.get(ctx);
+    if (ids === undefined) {
+      ids = new SecretIds();
+      RUNS.set(ctx, ids);
+    }
+    return ids;
+  }
+
+  async from(
+    source: SecretIdSource,
+    client: Client,
+    settings: Settings,
+    auth: Extract<AuthSettings, { method: "approle" }>,
+    ctx: ProviderContext,
+    signal: AbortSignal,
+  ): Promise<string> {
+    if (source.kind !== "wrapped") return readSource(source, "secret_id", ctx);
+    const wrappingToken = readSource({ kind: "file", path: source.path }, "wrapped secret_id", ctx);
+    const known = this.#unwrapped.get(wrappingToken);
+    if (known !== undefined) return known;
+    const secretId = await unwrap(wrappingToken, client, settings, auth, signal);
+    ctx.addSecret(secretId);
+    this.#unwrapped.set(wrappingToken, secretId);
+    return secretId;
+  }
+}
+
+const RUNS = new WeakMap<ProviderContext, SecretIds>();
+
+async function unwrap(
+  wrappingToken: string,
   client: Client,
   settings: Settings,
   auth: Extract<AuthSettings, { method: "approle" }>,
-  ctx: ProviderContext,
   signal: AbortSignal,
 ): Promise<string> {
-  if (source.kind !== "wrapped") return readSource(source, "secret_id", ctx);
-  const wrappingToken = readSource({ kind: "file", path: source.path }, "wrapped secret_id", ctx);
-  const known = unwrapped.get(wrappingToken);
-  if (known !== undefined) return known;
   const call: CallInfo = {};
   const errorContext = {
     stage: "unwrap" as const,
@@ -62,8 +97,6 @@ export async function secretIdFrom(
       subject: { provider: PROVIDER },
     });
   }
-  ctx.addSecret(secretId);
-  unwrapped.set(wrappingToken, secretId);
   return secretId;
 }
 
