@@ -9,12 +9,15 @@ import { SecretwrapError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
 import { Redactor } from "../../src/redact.ts";
 import type { Session } from "../../src/provider.ts";
-import { provider } from "../../providers/awssecrets.ts";
 import { canary } from "../helpers/canary.ts";
 import { failureWithout, fetchRef, text, unique } from "../helpers/provider.ts";
+import { providerUnderTest } from "../helpers/provider-under-test.ts";
 import { AwsFake, requestedIds } from "../servers/aws.ts";
 import { reply } from "../servers/harness.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
+
+// The source, or the built bundle with SECRETWRAP_TEST_PROVIDERS_FROM (scripts/test.mjs runs both).
+const provider = await providerUnderTest("awssecrets");
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-aws-provider-"));
 const EXTRA = canary("ECHO");

@@ -12,12 +12,16 @@ import { SecretwrapError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
 import type { Session } from "../../src/provider.ts";
 import { Redactor } from "../../src/redact.ts";
-import { crc32c, credentialSource, defaultHost, provider } from "../../providers/gcpsecrets.ts";
+import { crc32c, credentialSource, defaultHost } from "../../providers/gcpsecrets.ts";
 import { canary } from "../helpers/canary.ts";
 import { failureWithout, fetchRef, text, unique } from "../helpers/provider.ts";
+import { providerUnderTest } from "../helpers/provider-under-test.ts";
 import { FakeGcp, googleError } from "../servers/gcp.ts";
 import { reply, type Fault } from "../servers/harness.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
+
+// The source, or the built bundle with SECRETWRAP_TEST_PROVIDERS_FROM (scripts/test.mjs runs both).
+const provider = await providerUnderTest("gcpsecrets");
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-gcp-provider-"));
 const EXTRA = canary("ECHO");

@@ -5,16 +5,19 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { provider } from "../../providers/vault.ts";
 import { parseRef } from "../../src/config/ref.ts";
 import { SecretwrapError } from "../../src/errors.ts";
 import type { Logger } from "../../src/log.ts";
 import type { Fetched, ProviderContext, Session } from "../../src/provider.ts";
 import { withRetry, type RetryPolicy } from "../../src/retry.ts";
 import { canary } from "../helpers/canary.ts";
+import { providerUnderTest } from "../helpers/provider-under-test.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 import { TestServer } from "../servers/harness.ts";
 import { FakeVault, RealVault, vaultError, type VaultBackend } from "../servers/vault.ts";
+
+// The source, or the built bundle with SECRETWRAP_TEST_PROVIDERS_FROM (scripts/test.mjs runs both).
+const provider = await providerUnderTest("vault");
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-vault-provider-"));
 let files = 0;

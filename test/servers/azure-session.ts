@@ -2,14 +2,17 @@
 // (validated options, a context that records what gets masked), and fetch directly or through the
 // real retry layer with a short backoff.
 import { expect } from "vitest";
-import { provider } from "../../providers/azurekeyvault.ts";
 import { parseRef } from "../../src/config/ref.ts";
 import { SecretwrapError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
 import type { Session } from "../../src/provider.ts";
 import { Redactor } from "../../src/redact.ts";
 import { withRetry, type RetryPolicy } from "../../src/retry.ts";
+import { providerUnderTest } from "../helpers/provider-under-test.ts";
 import type { AzureSetup } from "./azure-client.ts";
+
+// The source, or the built bundle with SECRETWRAP_TEST_PROVIDERS_FROM (scripts/test.mjs runs both).
+const provider = await providerUnderTest("azurekeyvault");
 
 // Managed identity settings are read by msal-node from the process environment (see the provider);
 // set them for the test and take them away after.
