@@ -12,6 +12,7 @@ import {
 } from "../../src/provider-api.ts";
 import { ClientCache } from "../kit/client-cache.ts";
 import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
+import { overrideProcessEnv } from "../kit/process-env.ts";
 import { BATCH_LIMIT, RegionBatcher } from "./batcher.ts";
 import { mapCredentialError } from "./credential-errors.ts";
 import { pickCredentialSource, type AwsCredentialIdentity } from "./credentials.ts";
@@ -51,10 +52,19 @@ export async function connect(rawOptions: unknown, ctx: ProviderContext): Promis
   const options = rawOptions as AwsOptions;
   const env = ctx.env;
   refuseSdkFiles(env);
-  // The SDK warns on stderr about Node < 22 from every client constructor; this is secretwrap's own
-  // process (the app's environment was copied before any provider ran), and the user gets nothing
-  // from that warning in an ENTRYPOINT.
-  process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] = "true";
+  // The SDK warns on stderr about Node < 22 from every client constructor, unless this variable says
+  // not to (it takes no option); the user gets nothing from that warning in an ENTRYPOINT.
+  const restoreEnv = overrideProcessEnv({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" });
+  try {
+    return await open(options, ctx, restoreEnv);
+  } catch (error) {
+    restoreEnv();
+    throw error;
+  }
+}
+
+async function open(options: AwsOptions, ctx: ProviderContext, restoreEnv: () => void): Promise<Session> {
+  const env = ctx.env;
   const sdk = commonJs(await import("@aws-sdk/client-secrets-manager"));
   const logger = quietLogger(ctx);
   const handler = requestHandlerOptions(options, env, ctx.attemptTimeoutMs);
@@ -138,6 +148,7 @@ export async function connect(rawOptions: unknown, ctx: ProviderContext): Promis
     close(): Promise<void> {
       for (const { client } of clients.all()) client.destroy();
       handler.httpsAgent.destroy();
+      restoreEnv();
       return Promise.resolve();
     },
   };

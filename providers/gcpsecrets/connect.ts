@@ -1,7 +1,8 @@
 // connect(): transport and credentials from the block and the environment, the SDK loaded, the metadata
 // server looked for when it is the source and no host was given, and the first access token taken, once.
 import { type ProviderContext, SecretwrapError, type Session, commonJs } from "../../src/provider-api.ts";
-import { credentialSource, readCredentials, useMetadataEnv } from "./credentials.ts";
+import { overrideProcessEnv } from "../kit/process-env.ts";
+import { credentialSource, metadataVariables, readCredentials } from "./credentials.ts";
 import { mapFailure } from "./errors.ts";
 import { NAME, type GcpOptions } from "./options.ts";
 import { GcpSession, type Sdk } from "./session.ts";
@@ -13,12 +14,25 @@ const SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 type Gax = typeof import("google-gax");
 
 export async function connect(raw: unknown, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
-  const options = raw as GcpOptions;
+  const restoreEnv = overrideProcessEnv(metadataVariables(ctx.env));
+  try {
+    return await open(raw as GcpOptions, ctx, signal, restoreEnv);
+  } catch (error) {
+    restoreEnv();
+    throw error;
+  }
+}
+
+async function open(
+  options: GcpOptions,
+  ctx: ProviderContext,
+  signal: AbortSignal,
+  restoreEnv: () => void,
+): Promise<Session> {
   const transport = transportFor(options);
   const source = credentialSource(options, ctx.env);
   const credentials =
     source.kind === "file" ? readCredentials(source.path, source.from, options, ctx) : undefined;
-  useMetadataEnv(ctx.env);
   const [sdk, gax]: [Sdk, Gax] = await Promise.all([
     import("@google-cloud/secret-manager/build/src/v1/index.js").then(commonJs), // see Sdk
     import("google-gax").then(commonJs),
@@ -39,7 +53,7 @@ export async function connect(raw: unknown, ctx: ProviderContext, signal: AbortS
     credentials === undefined
       ? new gal.GoogleAuth({ authClient: new gal.Compute({ scopes: [SCOPE] }) })
       : new gal.GoogleAuth({ credentials, scopes: [SCOPE] });
-  const session = new GcpSession(sdk, auth, transport, ctx);
+  const session = new GcpSession(sdk, auth, transport, ctx, restoreEnv);
   // The generated client marks the auth as a GAPIC one (service account keys then sign their own JWTs,
   // as in production); only then is the auth client made, and its first token taken here, once.
   session.client(undefined);

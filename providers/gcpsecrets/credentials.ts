@@ -1,6 +1,6 @@
 // Application Default Credentials, from the environment secretwrap started with: which source applies
 // (credentials file, gcloud's ADC file, metadata server), reading and checking a credentials file, and
-// handing the metadata server's variables to gcp-metadata.
+// which of the metadata server's variables gcp-metadata is to see.
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { checkEndpoint } from "../kit/endpoint.ts";
@@ -94,10 +94,7 @@ export function readCredentials(
 /** gcp-metadata reads these from process.env on every call and takes no option for them. */
 const METADATA_VARIABLES = ["GCE_METADATA_HOST", "GCE_METADATA_IP", "METADATA_SERVER_DETECTION"] as const;
 
-export function useMetadataEnv(env: Env): void {
-  for (const name of METADATA_VARIABLES) {
-    const value = env[name];
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+/** The metadata server's variables as the run's environment has them (undefined: unset). */
+export function metadataVariables(env: Env): Record<string, string | undefined> {
+  return Object.fromEntries(METADATA_VARIABLES.map((name) => [name, env[name]]));
 }

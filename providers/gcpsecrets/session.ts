@@ -43,8 +43,17 @@ export class GcpSession implements Session {
   readonly #auth: GoogleAuth;
   readonly #transport: Transport;
   readonly #ctx: ProviderContext;
+  /** Puts back the process.env values connect set for gcp-metadata (providers/kit/process-env.ts). */
+  readonly #restoreEnv: () => void;
 
-  constructor(sdk: Sdk, auth: GoogleAuth, transport: Transport, ctx: ProviderContext) {
+  constructor(
+    sdk: Sdk,
+    auth: GoogleAuth,
+    transport: Transport,
+    ctx: ProviderContext,
+    restoreEnv: () => void,
+  ) {
+    this.#restoreEnv = restoreEnv;
     this.#sdk = sdk;
     this.#auth = auth;
     this.#transport = transport;
@@ -111,5 +120,6 @@ export class GcpSession implements Session {
   async close(): Promise<void> {
     await Promise.all(this.#clients.all().map((c) => c.close()));
     this.#transport.agent.destroy();
+    this.#restoreEnv();
   }
 }
