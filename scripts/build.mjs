@@ -1,28 +1,23 @@
 // ESM bundles with a lazily loaded bundle per provider (and chunks per SDK), so a run loads only what
 // it uses and the published package needs no runtime dependencies.
 import { build } from "esbuild";
-import { readFileSync, rmSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { banner } from "./esbuild/banner.mjs";
 import { buildStamp } from "./esbuild/build-stamp.mjs";
 import { builtinsThroughRequire } from "./esbuild/builtins.mjs";
 import { externalize } from "./esbuild/externalize.mjs";
 import { buildOptions } from "./esbuild/options.mjs";
+import { ownBundles, providersOutsideCore, registryWithExtra } from "./providers.mjs";
 
 const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
 // --outdir, --plain, --without: see scripts/esbuild/options.mjs.
 const { outdir, sdkPatches } = buildOptions(process.argv.slice(2));
 const SRC = join(REPO, "src");
-/** Providers with an SDK: each is its own bundle, loaded only by a run that uses it. */
-const PROVIDERS = ["vault", "awssecrets", "gcpsecrets", "azurekeyvault"];
 const CORE = join(SRC, "core.ts");
-/** The src/ modules src/core.ts re-exports for the providers (`export * from "./x.ts"`). */
-const sharedWithProviders = new Set(
-  [...readFileSync(CORE, "utf8").matchAll(/^export \* from "(\.\/[^"]+)";$/gm)].map((m) =>
-    resolve(SRC, m[1] ?? ""),
-  ),
-);
+/** The one src/ module a provider imports (eslint.config.js); core.ts re-exports it. */
+const PROVIDER_API = join(SRC, "provider-api.ts");
 
 // Three kinds of output, so that a run loads two files (bin.js, core.js) before its first provider
 // instead of a dozen small shared chunks (each costs the ESM loader ~0.6 ms):
@@ -61,12 +56,8 @@ const core = await build({
   outdir,
   plugins: [
     builtinsThroughRequire,
-    externalize("providers", /providers\/[a-z]+\.ts$/, (path) => {
-      const name = basename(path, ".ts");
-      return PROVIDERS.includes(name) && path === join(REPO, "providers", `${name}.ts`)
-        ? `./providers/${name}.js`
-        : undefined;
-    }),
+    registryWithExtra,
+    providersOutsideCore,
     externalize("yaml", /^yaml$/, () => "./yaml.js"),
   ],
 });
@@ -83,7 +74,7 @@ await build({
 });
 await build({
   ...common,
-  entryPoints: Object.fromEntries(PROVIDERS.map((name) => [name, `providers/${name}.ts`])),
+  entryPoints: Object.fromEntries(ownBundles.map((p) => [p.scheme, join(p.dir, "index.ts")])),
   outdir: join(outdir, "providers"),
   splitting: true,
   // Beside the provider files: an external import ("../core.js") is written as is, so every file
@@ -95,12 +86,10 @@ await build({
     ...sdkPatches,
     externalize("core", /^\./, (path, args) => {
       if (!path.startsWith(SRC + "/")) return undefined;
-      if (sharedWithProviders.has(path)) return "../core.js";
-      // Code only providers use (endpoint.ts) is bundled with them, so that its builtins
-      // (net, tls) load with the first provider that needs them; a copy of anything core.js holds
-      // would be a second SecretwrapError class, or a second cache.
+      if (path === PROVIDER_API) return "../core.js";
+      // A copy of anything core.js holds would be a second SecretwrapError class, or a second cache.
       if (coreInputs.has(path)) {
-        throw new Error(`${args.importer} imports ${path}: add it to src/core.ts's re-exports`);
+        throw new Error(`${args.importer} imports ${path}: a provider imports src/ only through provider-api.ts`);
       }
       return undefined;
     }),

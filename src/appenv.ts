@@ -4,10 +4,16 @@
 // secretwrap's own process before any provider loads, and handed back to the app unchanged. The
 // knobs Node acts on at start-up never reach secretwrap's process at all: its first code
 // (src/launch/relaunch.ts) moves them into SECRETWRAP_APP_<NAME> and starts Node again.
-import { LAUNCH_KNOBS, RUNTIME_KNOBS } from "./launch/node-knobs.ts";
+import { LAUNCH_KNOBS, LAUNCHER_PREFIX, RUNTIME_KNOBS } from "./launch/node-knobs.ts";
+import { allDescriptors } from "./provider.ts";
 
-/** Read by the SDKs (not by Node) when they are used: taking them out of process.env is enough. */
-const SDK_KNOBS = [
+export { LAUNCHER_PREFIX };
+
+/**
+ * Read by the SDKs (not by Node) when they are used: taking them out of process.env is enough. The
+ * proxies and DEBUG are read by HTTP libraries any SDK may use; each provider names its SDK's own.
+ */
+const SDK_KNOBS: readonly string[] = [
   "HTTP_PROXY",
   "HTTPS_PROXY",
   "ALL_PROXY",
@@ -16,16 +22,11 @@ const SDK_KNOBS = [
   "https_proxy",
   "all_proxy",
   "no_proxy",
-  "grpc_proxy",
-  "GRPC_TRACE",
-  "GRPC_VERBOSITY",
-  "AZURE_LOG_LEVEL",
+  ...allDescriptors().flatMap((d) => d.appOnlyVariables),
   "DEBUG",
-] as const;
+];
 
 export const APP_ONLY_VARIABLES: readonly string[] = [...LAUNCH_KNOBS, ...RUNTIME_KNOBS, ...SDK_KNOBS];
-
-export const LAUNCHER_PREFIX = "SECRETWRAP_APP_";
 
 /** Removes app-only variables from `env` (secretwrap's own process.env) and returns them for the app. */
 export function takeAppOnlyVariables(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -5,6 +5,7 @@ import { LAUNCHER_PREFIX } from "./appenv.ts";
 import { completionScript } from "./completion.ts";
 import { SecretwrapError } from "./errors.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
+import { helpExamples } from "./provider.ts";
 import {
   applyVariables,
   BOOLEAN,
@@ -20,6 +21,9 @@ import {
   type Completion,
 } from "./settings.ts";
 import { VERSION, versionReport } from "./version.ts";
+
+/** References in help text, taken from the providers of this build. */
+const EXAMPLES = helpExamples();
 
 export interface CommonOptions {
   readonly config?: string;
@@ -177,9 +181,9 @@ export function buildProgram(io: CliIo, onCommand: (command: Command) => void, o
     "after",
     `
 Examples:
-  DB_PASSWORD_FILE=ref+vault://secret/myapp/db#password secretwrap run -- node server.js
+  DB_PASSWORD_FILE=${EXAMPLES.first} secretwrap run -- node server.js
   secretwrap check --json
-  secretwrap get ref+file://./dev/token
+  secretwrap get ${EXAMPLES.local}
 
 Exit codes: the command's own (128+N if it died from signal N); 64 usage, 78 config, 77 auth denied,
 69 fetch failed, 73 file output failed, 70 internal, 126/127 command not executable/not found.`,
@@ -226,7 +230,7 @@ Exit codes: the command's own (128+N if it died from signal N); 64 usage, 78 con
           "after",
           `
 Example:
-  DB_PASSWORD_FILE=ref+vault://secret/myapp/db#password secretwrap run -- node server.js`,
+  DB_PASSWORD_FILE=${EXAMPLES.first} secretwrap run -- node server.js`,
         )
         .action(
           (
@@ -280,12 +284,12 @@ Example:
     get: () =>
       addCommonOptions(new Program("get"))
         .description("print one secret's value to stdout")
-        .argument("<ref>", "a reference, e.g. ref+vault://secret/myapp/db#password")
+        .argument("<ref>", `a reference, e.g. ${EXAMPLES.first}`)
         .addHelpText(
           "after",
           `
 Example:
-  secretwrap get 'ref+awssecrets://prod/myapp#api_key' > /run/build-secret`,
+  secretwrap get '${EXAMPLES.second}' > /run/build-secret`,
         )
         .action((ref: string, raw: RawCommon) => onCommand({ kind: "get", options: common(raw), ref })),
     render: () =>

@@ -47,7 +47,8 @@ const DEFAULT_HINT: Record<ErrorCode, string> = {
   USAGE: "see `secretwrap --help`",
   CONFIG_INVALID: "fix the configuration at the path shown",
   REF_INVALID: "references look like ref+<scheme>://<locator>[?params][#field]; see README#reference-syntax",
-  PROVIDER_UNKNOWN: "use one of the supported schemes: vault, awssecrets, gcpsecrets, azurekeyvault, file",
+  // The list of schemes is the build's (providers/registry.ts); src/config/ref.ts gives it as the hint.
+  PROVIDER_UNKNOWN: "use one of the supported schemes",
   TARGET_INVALID: "names must match ^[A-Za-z_][A-Za-z0-9_]*$; file names must stay inside the secrets dir",
   AUTH_FAILED: "check the credentials secretwrap logs in with (see README#auth_failed)",
   ACCESS_DENIED: "grant the identity read access to this secret (see README#access_denied)",

@@ -3,7 +3,7 @@
 import { SecretwrapError } from "./errors.ts";
 import { parseJson } from "./json.ts";
 import { printable as printableText } from "./printable.ts";
-import type { Fetched } from "./provider.ts";
+import type { Fetched } from "./provider-api.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 

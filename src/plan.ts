@@ -3,7 +3,7 @@
 import { SecretsFailedError, SecretwrapError } from "./errors.ts";
 import { describeRef, fetchKey, type Ref } from "./config/ref.ts";
 import { printable as printableText } from "./printable.ts";
-import type { Scheme } from "./provider.ts";
+import { descriptorOf, type Scheme } from "./provider.ts";
 
 export type Output =
   { readonly kind: "env" } | { readonly kind: "file"; readonly fileName: string; readonly mode: number };
@@ -73,16 +73,10 @@ const DANGEROUS_NAMES = new Set([
 ]);
 const DANGEROUS_PREFIXES = ["LD_", "DYLD_"];
 
-// A provider reads its ecosystem's variables (VAULT_TOKEN, AWS_*, …) from the environment; a target
+// A provider reads its ecosystem's variables (credentials, endpoints) from the environment; a target
 // with such a name, in a run that uses that provider, would either be read back as a credential or
-// collide with one the provider consumes.
-const PROVIDER_PREFIXES: Readonly<Record<Scheme, readonly string[]>> = {
-  vault: ["VAULT_"],
-  awssecrets: ["AWS_"],
-  gcpsecrets: ["GOOGLE_", "GCE_", "CLOUDSDK_"],
-  azurekeyvault: ["AZURE_", "IDENTITY_", "MSI_", "IMDS_"],
-  file: [],
-};
+// collide with one the provider consumes. Each provider names its prefixes (ProviderDescriptor.envPrefixes).
+const providerPrefixes = (scheme: Scheme): readonly string[] => descriptorOf(scheme).envPrefixes;
 
 export function isDangerousName(name: string): boolean {
   return DANGEROUS_NAMES.has(name) || DANGEROUS_PREFIXES.some((p) => name.startsWith(p));
@@ -242,7 +236,7 @@ export function collectPlan(
   }
   const schemes = [...new Set([...fetches.values()].map((ref) => ref.scheme))];
   for (const target of targets) {
-    const owner = schemes.find((scheme) => PROVIDER_PREFIXES[scheme].some((p) => target.name.startsWith(p)));
+    const owner = schemes.find((scheme) => providerPrefixes(scheme).some((p) => target.name.startsWith(p)));
     if (owner !== undefined && !allowedNames.has(target.name)) {
       problems.push(
         new SecretwrapError(

@@ -1,7 +1,15 @@
-// The only module of src/ that a provider may import (eslint.config.js enforces it). In the build,
-// every provider bundle imports it from ../core.js, so SecretwrapError and every cache here exist once;
-// whatever a provider needs from secretwrap's own code is exported here and nowhere else.
-export type { Fetched, Provider, ProviderContext, ProviderOptionsIssue, Session } from "./provider.ts";
+// The provider contract, and the only module of src/ that a provider may import (eslint.config.js
+// enforces it). In the build every provider bundle imports it from ../core.js, so SecretwrapError and
+// every cache behind it exist once; whatever a provider needs from secretwrap's own code is exported
+// here and nowhere else.
+//
+// A provider is one folder, providers/<scheme>/, plus one line in providers/registry.ts:
+//   descriptor.ts  what the core knows without loading anything: a ProviderDescriptor (no SDK import)
+//   index.ts       the implementation, loaded on first use: `export const provider: Provider<Options>`
+//   options.ts     its config block's schema, loaded only for a run whose config has that block
+import type { Logger } from "./log.ts";
+import type { Ref } from "./config/ref.ts";
+
 export { SecretwrapError, type ErrorCode, type ErrorSubject } from "./errors.ts";
 export { describeRef, fetchKey, type Ref } from "./config/ref.ts";
 export { toIssues } from "./config/issues.ts";
@@ -10,3 +18,141 @@ export { parseJson } from "./json.ts";
 export { commonJs } from "./interop.ts";
 export { VERSION } from "./version.ts";
 export { notARegularFile, readRegularFile } from "./regular-file.ts";
+
+export interface ProviderContext {
+  /** The environment secretwrap started with (a copy; providers read their ecosystem's variables here). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly log: Logger;
+  /** Every credential a provider reads or obtains must be given to this, so output masks it. */
+  readonly addSecret: (value: string | Uint8Array) => void;
+  /** Per-attempt timeout in milliseconds, for SDKs that take one. */
+  readonly attemptTimeoutMs: number;
+}
+
+/**
+ * A lease the provider granted with a secret (e.g. a dynamic database credential): the lifecycle work
+ * renews it before `durationSec` runs out, or revokes it when the app ends. Nothing reads it yet.
+ */
+export interface Lease {
+  readonly id: string;
+  readonly durationSec: number;
+  readonly renewable: boolean;
+}
+
+export interface Fetched {
+  readonly bytes: Uint8Array;
+  /** The value is a key/value map (a KV secret): without #field it must hold exactly one key. */
+  readonly keyValueMap?: boolean;
+  /** The version the provider actually served: for the audit line, and to compare on a later check. */
+  readonly version?: string;
+  /** Set when the secret comes with a lease. */
+  readonly lease?: Lease;
+  /** Extra audit facts (e.g. a lease id and duration), never a value. */
+  readonly audit?: Readonly<Record<string, string>>;
+}
+
+export interface Session {
+  /** Fetch one secret. Throws SecretwrapError; `transient: true` lets the engine retry it. */
+  fetch(ref: Ref, signal: AbortSignal): Promise<Fetched>;
+  /** Called once after every fetch settled (revoke tokens, close sockets). */
+  close(): Promise<void>;
+  /** Environment variables this session consumed as bootstrap credentials; removed from the child. */
+  readonly consumedEnv: readonly string[];
+  /**
+   * A session that sends several secrets in one request (a batch read API) says how many: the
+   * concurrency limit bounds requests, so this many times more fetches may be in flight.
+   */
+  readonly batchSize?: number;
+  // Lifecycle capabilities (DESIGN.md §10, `--watch`). Each is optional: a provider implements the
+  // ones its service has and declares them in its descriptor's `capabilities`. Nothing calls them yet.
+  /** The version a fetch would serve now, cheaper than fetching: a changed version means refresh. */
+  checkVersion?(ref: Ref, signal: AbortSignal): Promise<string | undefined>;
+  /** Extends the session's own login token before it expires. */
+  renewToken?(signal: AbortSignal): Promise<void>;
+  /** Gives up a lease granted with a fetched secret (e.g. when the app ends). */
+  revoke?(lease: Lease, signal: AbortSignal): Promise<void>;
+}
+
+/** Which of the Session's optional lifecycle capabilities a provider implements. */
+export interface Capabilities {
+  readonly checkVersion?: boolean;
+  readonly renewToken?: boolean;
+  readonly revoke?: boolean;
+}
+
+export interface ProviderOptionsIssue {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+/**
+ * A provider's implementation. `Options` is its config block's type, with every key optional: a run
+ * whose config has no block for it passes `{}` (so zod is never loaded for nothing).
+ */
+export interface Provider<Options = unknown> {
+  /** Log in (once per run). The options were checked against the provider's schema before. */
+  connect(options: Options, ctx: ProviderContext, signal: AbortSignal): Promise<Session>;
+}
+
+/** The outcome of checking a config block: the block itself typed, or every problem in it. */
+export type OptionsCheck<Options> =
+  { readonly options: Options } | { readonly issues: readonly ProviderOptionsIssue[] };
+
+/** A provider's config block schema (strict): every problem at once. */
+export interface OptionSchema<Options = unknown> {
+  check(block: unknown): OptionsCheck<Options>;
+}
+
+/**
+ * The schema of a block that `validate` judges. The block handed on is the user's own object, not a
+ * copy rebuilt by zod: rebuilding by assignment would turn a `__proto__` key into a prototype change.
+ */
+export function optionSchema<Options>(
+  validate: (block: unknown) => readonly ProviderOptionsIssue[],
+): OptionSchema<Options> {
+  return {
+    check(block) {
+      const issues = validate(block);
+      return issues.length === 0 ? { options: block as Options } : { issues };
+    },
+  };
+}
+
+/** A reference's locator and parameters, checked without I/O (src/config/ref.ts applies it). */
+export interface LocatorGrammar {
+  /** The accepted ?parameters. */
+  readonly params: readonly string[];
+  /** Why the locator or a parameter is not valid, or undefined. */
+  check(locator: string, params: Readonly<Record<string, string>>): string | undefined;
+}
+
+/** What the core knows of a provider without loading it (providers/<scheme>/descriptor.ts). */
+export interface ProviderDescriptor<Options = unknown> {
+  /** ref+<scheme>://, and the provider's key under `providers:` in the config file. */
+  readonly scheme: string;
+  /** One line: what the provider reads. */
+  readonly summary: string;
+  /** A whole reference, for help text and hints. */
+  readonly example: string;
+  readonly locator: LocatorGrammar;
+  /**
+   * Prefixes of the environment variables the provider reads (credentials, endpoints): a secret may
+   * not be delivered under such a name in a run that uses the provider.
+   */
+  readonly envPrefixes: readonly string[];
+  /**
+   * Variables the provider's SDK acts on (debug logs, proxies) that are meant for the app: taken out of
+   * secretwrap's own environment before any provider loads, and handed back to the app.
+   */
+  readonly appOnlyVariables: readonly string[];
+  /**
+   * The implementation is its own bundle (dist/providers/<scheme>.js, with its SDK), loaded only by a
+   * run that uses it; otherwise it is part of core.js.
+   */
+  readonly ownBundle: boolean;
+  readonly capabilities: Capabilities;
+  /** Its config block's schema; loaded only when the config file has a block for the provider. */
+  options(): Promise<OptionSchema<Options>>;
+  /** The implementation, loaded on first use. */
+  load(): Promise<Provider<Options>>;
+}

@@ -1,84 +1,57 @@
-// The contract every provider module under providers/ implements, and the lazy registry.
-// A provider only logs in and turns one reference into bytes; field extraction, retries, deadlines,
-// concurrency and redaction live once, in src/.
-import type { Logger } from "./log.ts";
-import type { Ref } from "./config/ref.ts";
-import { SecretwrapError } from "./errors.ts";
+// The providers this build knows, as the core sees them: their descriptors (providers/registry.ts),
+// and the lazy loading of a provider's schema and implementation. No provider is ever loaded from a
+// user-supplied path: only a registered descriptor's own load().
+import type { OptionSchema, Provider, ProviderDescriptor } from "./provider-api.ts";
 import { keepYoungGenerationSmall } from "./young-generation.ts";
+import { DESCRIPTORS } from "../providers/registry.ts";
 
-export interface ProviderContext {
-  /** The environment secretwrap started with (a copy; providers read their ecosystem's variables here). */
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly log: Logger;
-  /** Every credential a provider reads or obtains must be given to this, so output masks it. */
-  readonly addSecret: (value: string | Uint8Array) => void;
-  /** Per-attempt timeout in milliseconds, for SDKs that take one. */
-  readonly attemptTimeoutMs: number;
-}
+/** A registered provider's scheme (ref+<scheme>://). */
+export type Scheme = string;
 
-export interface Fetched {
-  readonly bytes: Uint8Array;
-  /** The value is a key/value map (a Vault KV secret): without #field it must hold exactly one key. */
-  readonly keyValueMap?: boolean;
-  /** The version the provider actually served, for the audit line. */
-  readonly version?: string;
-  /** Extra audit facts (e.g. a lease id and duration), never a value. */
-  readonly audit?: Readonly<Record<string, string>>;
-}
+export const SCHEMES: readonly Scheme[] = DESCRIPTORS.map((d) => d.scheme);
 
-export interface Session {
-  /** Fetch one secret. Throws SecretwrapError; `transient: true` lets the engine retry it. */
-  fetch(ref: Ref, signal: AbortSignal): Promise<Fetched>;
-  /** Called once after every fetch settled (revoke tokens, close sockets). */
-  close(): Promise<void>;
-  /** Environment variables this session consumed as bootstrap credentials; removed from the child. */
-  readonly consumedEnv: readonly string[];
-  /**
-   * A session that sends several secrets in one request (AWS BatchGetSecretValue) says how many: the
-   * concurrency limit bounds requests, so this many times more fetches may be in flight.
-   */
-  readonly batchSize?: number;
-}
-
-export interface ProviderOptionsIssue {
-  readonly path: readonly (string | number)[];
-  readonly message: string;
-}
-
-export interface Provider {
-  readonly scheme: string;
-  /** Validates this provider's block of the config file (strict); returns every problem at once. */
-  validateOptions(options: unknown): ProviderOptionsIssue[];
-  /** Log in (once per run). The options were validated before. */
-  connect(options: unknown, ctx: ProviderContext, signal: AbortSignal): Promise<Session>;
-}
-
-export const SCHEMES = ["vault", "awssecrets", "gcpsecrets", "azurekeyvault", "file"] as const;
-export type Scheme = (typeof SCHEMES)[number];
-
-// A static map, so the bundler gives each provider its own chunk and a run that uses only Vault never
-// loads the AWS, GCP or Azure SDKs. No provider is ever loaded from a user-supplied path.
-const LOADERS: Partial<Record<Scheme, () => Promise<{ provider: Provider }>>> = {
-  file: () => import("../providers/file.ts"),
-  awssecrets: () => import("../providers/awssecrets.ts"),
-  vault: () => import("../providers/vault.ts"),
-  azurekeyvault: () => import("../providers/azurekeyvault.ts"),
-  gcpsecrets: () => import("../providers/gcpsecrets.ts"),
-};
+const BY_SCHEME: ReadonlyMap<Scheme, ProviderDescriptor> = new Map(DESCRIPTORS.map((d) => [d.scheme, d]));
 
 export function isScheme(value: string): value is Scheme {
-  return (SCHEMES as readonly string[]).includes(value);
+  return BY_SCHEME.has(value);
 }
 
-export async function loadProvider(scheme: Scheme): Promise<Provider> {
-  const load = LOADERS[scheme];
-  if (load === undefined) {
-    throw new SecretwrapError("PROVIDER_UNKNOWN", `the ${scheme} provider is not available in this build`, {
-      subject: { provider: scheme },
-      hint: `supported now: ${Object.keys(LOADERS).join(", ")}`,
-    });
+export function descriptorOf(scheme: Scheme): ProviderDescriptor {
+  const descriptor = BY_SCHEME.get(scheme);
+  if (descriptor === undefined) throw new Error(`no provider is registered for ${scheme}`);
+  return descriptor;
+}
+
+export function allDescriptors(): readonly ProviderDescriptor[] {
+  return DESCRIPTORS;
+}
+
+/** Loads what `load` gives; an own bundle is an SDK, whose loading is secretwrap's peak memory. */
+function loading<T>(descriptor: ProviderDescriptor, load: () => Promise<T>): Promise<T> {
+  // Before an SDK allocates (src/young-generation.ts).
+  if (descriptor.ownBundle) keepYoungGenerationSmall();
+  return load();
+}
+
+export function loadProvider(scheme: Scheme): Promise<Provider> {
+  const descriptor = descriptorOf(scheme);
+  return loading(descriptor, () => descriptor.load());
+}
+
+export function loadOptionSchema(scheme: Scheme): Promise<OptionSchema> {
+  const descriptor = descriptorOf(scheme);
+  return loading(descriptor, () => descriptor.options());
+}
+
+/**
+ * The references help text shows: the examples of the registry's first two providers, and of its
+ * first provider without an SDK (one that works on any machine).
+ */
+export function helpExamples(): { readonly first: string; readonly second: string; readonly local: string } {
+  const [first, second] = DESCRIPTORS;
+  const local = DESCRIPTORS.find((d) => !d.ownBundle);
+  if (first === undefined || second === undefined || local === undefined) {
+    throw new Error("the registry needs two providers, one of them without an own bundle, for help text");
   }
-  // Before an SDK allocates: its loading is secretwrap's peak memory (src/young-generation.ts).
-  if (scheme !== "file") keepYoungGenerationSmall();
-  return (await load()).provider;
+  return { first: first.example, second: second.example, local: local.example };
 }

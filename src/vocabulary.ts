@@ -5,8 +5,8 @@ export const VOCABULARY_WORDS =
   "additionallyallowedtenants additionalpolicies addr address adds after again against agent agents " +
   "aks alias aliases all allow allowed allowhttp allownames allows alone already altname always an " +
   "anchor anchors and annotation another answer answered answering answers any api app append appenv " +
-  "application applies approle appview architecture are argument arguments arm arn array as aside " +
-  "asked assertions assigned association async at attached attempt audience audiences auth authority " +
+  "application applies approle architecture are argument arguments arm arn array as aside asked " +
+  "assertions assigned association async at attached attempt audience audiences auth authority " +
   "authorization authorized auto autoload aws awssecrets axios az azure azureadtokenexchange azurecli " +
   "azurekeyvault b back backed bad balancer bare base base64 bash bashcompinit bashopts batcher " +
   "batchgetsecretvalue be bearing because been before begin belongs between big binary binfmt bit " +
@@ -15,10 +15,10 @@ export const VOCABULARY_WORDS =
   "cert certificate chain challenge changes characters check child chmod choose chose chown chrony " +
   "cipher claims classpath cli client clientid clientsecret clientsecretfile clock closed closing " +
   "cloud cloudsdk cluster cmd cmdline code codes color colours com come comes comm comma command " +
-  "commander commandline comp compdef compgen compile compiled complete completely completion " +
-  "compreply compromised concurrency conf config configuration configured connect connection " +
-  "consumedenv contain container containerenv containers contains content continue control copy core " +
-  "coredump corrupted could count coverage crc32c create created creates creation credential " +
+  "commander commandline commands comp compdef compgen compile compiled complete completely completion " +
+  "compreply compromised concurrency conf config configpath configuration configured connect " +
+  "connection contain container containerenv containers contains content context continue control copy " +
+  "core coredump corrupted could count coverage crc32c create created creates creation credential " +
   "credentials credentialsfile cur current custom cword d data db deadline debug declaration " +
   "declarations declare declared decrypt decryptionfailure deeper deeply default defined delayms " +
   "deleted deletion deliver denied dependency deprecation depth descriptor destroyed details detection " +
@@ -26,7 +26,7 @@ export const VOCABULARY_WORDS =
   "disablechallengeresourceverification disabled disk dns do docker dockerenv docs document does done " +
   "dotenv double drop dropped drops duration durationms dyld dynamic e eacces each eagain earlier ec2 " +
   "econnreset ecs eexist eisdir either eks elf eloop else emitted empty emulators enable enabled " +
-  "endpoint endpoints engines enoent enospc enotdir entra entries entry env envfile environ " +
+  "endpoint endpoints engines enoent enospc enotdir entra entries entry env envfile envfiles environ " +
   "environment eperm eq err error errorcode errors esac escape esm etc etxtbsy europe even every " +
   "example examples exceeded excessive exec executable execute execve exist existing exists exit " +
   "exitcode exited exits exp expand expected expired expiredtoken expiredtokenexception expires " +
@@ -44,60 +44,59 @@ export const VOCABULARY_WORDS =
   "internalserviceerror interop interpreter interpreters interrupted intl into invalid " +
   "invalidclienttokenid invalididentitytoken invalididentitytokenexception invalidparameterexception " +
   "invalidrequestexception invalidsignatureexception investigate io ip irsa is issue issued issuer " +
-  "issues it its itself java jdk js json jsonc jwt jwtfile k8s keep keepenv kept kernel key keys " +
-  "keyvault kib kind kit kms kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang " +
-  "large larger largest last later latest latin1 launch ld leading leaf lease least left let letter " +
-  "letters level levels lib libuv lifetime like limit limitexceededexception limits line lines link " +
-  "links list listed live load loaded loader loads local localhost locally location locations locator " +
-  "locpath log logged logger logging login logs long longer look lookup loongarch loop loopback lt m " +
-  "machine magic main make managed managedidentity manager manifest manual many map mapping mask match " +
-  "matches may md memory message metadata method mib microsoft millisecond mini minutes mips misc " +
-  "missing missingauthenticationtoken mode module modules more most mount mounted mountinfo mounts " +
-  "moved ms msg msi much must my myapp n name named names namespace namespaces native need needs " +
-  "neither nested net network never new nlspath no node noexec non none nor normalisation not nothing " +
-  "notjson npm ntp nul null number numeric o object obtain obtained octal of off offset oidc ok on " +
-  "once one only opc open openbao opened openssl option optional options opts or orchestrator order " +
-  "orphaned os other others out output outputs over own owner owns packaging " +
-  "packedpolicytoolargeexception parallel parameter parameters params parent parsed parser part pass " +
-  "passed passwd password past path paths payload pem per percall perl5lib perl5opt perllib permission " +
-  "perretry pick pid pin pipe pipeline pipes plain plan planted platform please plus pod point pointer " +
-  "policies policy pool port positive ppc ppc64 preaction precedence prefer preflight preloads prepare " +
-  "present prev print printable printed priorrequestnotcomplete pristine private problem problems proc " +
-  "process processes prod production profile programs proj project projects promise prompt property " +
-  "provider providers proxy ps4 publish published put pythonhome pythonpath pythonstartup quarter " +
-  "quota quote r raise range rate rbac reach reachable reached read readable reading readme reads real " +
-  "really reaped receive recovered redact redacted redirect redirected redirectrefused redirects ref " +
-  "reference references refers refresh refused refuses refusing region regiondisabledexception " +
-  "register registered registration registry regular reissue rejected rejection relative relaunch " +
-  "remove removes render renew renewable rep repeatable repl replace replaced replaces replacing reply " +
-  "report reported reports request requestexpired requestlimitexceeded requests requesttimeout " +
-  "requesttimetooskewed require required resolv resolve resolved resolver resolving resource " +
-  "resourceid resourcenotfoundexception response rest restore restored result retries retry retrying " +
-  "return returned revoke revoked revoketoken revoking rewrites right riscv role roleid roleidfile " +
-  "roles root routes rp rubylib rubyopt run runner running runs runtime s s390x safely same say " +
-  "scheduled schema scheme schemes script scripts sdk sea sealed search secret secretaccessor " +
-  "secretbinary secretdisabled secretid secretidfile secretmanager secrets secretsfailederror " +
-  "secretsmanager secretstring secretwrap secretwrapchallengegate secretwraperror " +
-  "secretwraptokentraffic see seen segment select self semi send sending separated server servers " +
-  "service serviceaccount serviceunavailable serviceunavailableexception session set sets setting " +
-  "settings sh shared shell shellopts shm shown sigalrm sigcont sighup sigint sigkill signal signals " +
-  "signature signaturedoesnotmatch signed sigpipe sigquit sigterm sigusr1 sigusr2 sigwinch sigxfsz " +
-  "silences single size skew skip skips slim slow small so socket someone something source space " +
-  "speaks speed src ssl stack stage staging standby start started starting starts status stay stays " +
-  "stderr stdin stdout sticky stop stopped store str string sts stsendpoint subcommand subject " +
-  "subjectaltname succeed such suffix supervise supervised supervises supervisor support supported " +
-  "symbolic symlink symlinks sync syntax sys system t tag taken takes target targets task team " +
-  "temporarily tenant tenantid term test text than that the them then there these they this thread " +
-  "throttling throttlingexception through time timed timeout timeouterror timestamps tini tls " +
-  "tlsoptions tmpdir tmpfs to together toisostring token tokenfile tokenrejected too tool " +
-  "toomanyrequestsexception top trace traffic trailing transit transport travel treat tries " +
-  "troubleshooting true trust trusted trusts ts ttl tty turn turned turns twice type typo u ui uid " +
-  "ulimit unable unavailable undelete under unencrypted unexpected unexpectedly unit unknown " +
-  "unknownerror unless unlimited unreachable unreadable unrecognized unrecognizedclientexception " +
-  "unresolved unseal unset unsupported until untrusted unusable unwrap unwrapped unwrapping up uri url " +
-  "urls usable usage use used user users uses utc utf utf8 v v1 v2 v8 valid validationexception value " +
-  "values var variable variables vars vault verbosity verification verifies verify version versionid " +
-  "versions vm vocabulary volume w wait warn warning warnings was way web well were west1 when where " +
-  "which while who whole why will windows wins with within without word words workload " +
-  "workloadidentity would wrap wrapped wrappedsecretidfile wrapping writable write writes writing " +
-  "written wrong wrote www x x86 xxxxxx yaml yes yet young z z0 za zero zod zone zsh";
+  "issues it its itself java jdk js json jsonc jwt jwtfile k8s keep kept kernel key keys keyvault kib " +
+  "kind kit kms kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger " +
+  "largest last later latest latin1 launch ld leading leaf lease least left let letter letters level " +
+  "levels lib libuv lifetime like limit limitexceededexception limits line lines link links list " +
+  "listed live load loaded loader loads local localhost locally location locations locator locpath log " +
+  "logged logger logging login logs long longer look lookup loongarch loop loopback lt m machine magic " +
+  "main make managed managedidentity manager manifest manual many map mapping mask match matches may " +
+  "md memory message metadata method mib microsoft millisecond mini minutes mips misc missing " +
+  "missingauthenticationtoken mode module modules more most mount mounted mountinfo mounts moved ms " +
+  "msg msi much must my myapp n name named names namespace namespaces native need needs neither nested " +
+  "net network never new nlspath no node noexec non none nor normalisation not nothing notjson npm ntp " +
+  "nul null number numeric o object obtain obtained octal of off offset oidc ok on once one only opc " +
+  "open openbao opened openssl option optional options opts or orchestrator order orphaned os other " +
+  "others out output outputs over own owner owns packaging packedpolicytoolargeexception parallel " +
+  "parameter parameters params parent parsed parser part pass passed passwd password past path payload " +
+  "pem per percall perl5lib perl5opt perllib permission perretry pick pid pin pipe pipeline pipes " +
+  "plain plan planted platform please plus pod point pointer policies policy pool port positive ppc " +
+  "ppc64 preaction precedence prefer preflight preloads prepare present prev print printable printed " +
+  "priorrequestnotcomplete pristine private problem problems proc process processes prod production " +
+  "profile programs proj project projects promise prompt property provider providers proxy ps4 publish " +
+  "published put pythonhome pythonpath pythonstartup quarter quota quote r raise range rate rbac reach " +
+  "reachable reached read readable reading readme reads real really reaped receive recovered redact " +
+  "redacted redirect redirected redirectrefused redirects ref reference references refers refresh " +
+  "refused refuses refusing region regiondisabledexception register registered registration registry " +
+  "regular reissue rejected rejection relative relaunch remove removes render renew renewable rep " +
+  "repeatable repl replace replaced replaces replacing reply report reported reports request " +
+  "requestexpired requestlimitexceeded requests requesttimeout requesttimetooskewed require required " +
+  "resolv resolve resolved resolver resolving resource resourceid resourcenotfoundexception response " +
+  "rest restore restored result retries retry retrying return returned revoke revoked revoketoken " +
+  "revoking rewrites right riscv role roleid roleidfile roles root routes rp rubylib rubyopt run " +
+  "runner running runs runtime s s390x safely same say scheduled schema scheme schemes script scripts " +
+  "sdk sea sealed search secret secretaccessor secretbinary secretdisabled secretid secretidfile " +
+  "secretmanager secrets secretsfailederror secretsmanager secretstring secretwrap " +
+  "secretwrapchallengegate secretwraperror secretwraptokentraffic see seen segment select self semi " +
+  "send sending separated server servers service serviceaccount serviceunavailable " +
+  "serviceunavailableexception session set sets setting settings sh shared shell shellopts shm shown " +
+  "sigalrm sigcont sighup sigint sigkill signal signals signature signaturedoesnotmatch signed sigpipe " +
+  "sigquit sigterm sigusr1 sigusr2 sigwinch sigxfsz silences single size skew skip skips slim slow " +
+  "small so socket someone something source space speaks speed src ssl stack stage staging standby " +
+  "start started starting starts status stay stays stderr stdin stdout steps sticky stop stopped store " +
+  "str string sts stsendpoint subcommand subject subjectaltname succeed such suffix supervise " +
+  "supervised supervises supervisor supported symbolic symlink symlinks sync syntax sys system t tag " +
+  "taken takes target targets task team temporarily tenant tenantid term test text than that the them " +
+  "then there these they this thread throttling throttlingexception through time timed timeout " +
+  "timeouterror timestamps tini tls tlsoptions tmpdir tmpfs to together toisostring token tokenfile " +
+  "tokenrejected too tool toomanyrequestsexception top trace traffic trailing transit transport travel " +
+  "treat tries troubleshooting true trust trusted trusts ts ttl tty turn turned turns twice two type " +
+  "typo u ui uid ulimit unable unavailable undelete under unencrypted unexpected unexpectedly unit " +
+  "unknown unknownerror unless unlimited unreachable unreadable unrecognized " +
+  "unrecognizedclientexception unresolved unseal unset unsupported until untrusted unusable unwrap " +
+  "unwrapped unwrapping up uri url urls usable usage use used user users uses utc utf utf8 v v1 v2 v8 " +
+  "valid validationexception value values var variable variables vars vault verbosity verification " +
+  "verifies verify version versionid versions vm vocabulary volume w wait warn warning warnings was " +
+  "way web well were west1 when where which while who whole why will windows wins with within without " +
+  "word words workload workloadidentity would wrap wrapped wrappedsecretidfile wrapping writable write " +
+  "writes writing written wrong wrote www x x86 xxxxxx yaml yes yet young z z0 za zero zod zone zsh";

@@ -1,6 +1,6 @@
 // The providers.awssecrets block (strict schema) and its validation.
 import { boolean, optional, safeParse, string, strictObject, type infer as Infer } from "zod/mini";
-import { type ProviderOptionsIssue, toIssues } from "../../src/provider-api.ts";
+import { optionSchema, type ProviderOptionsIssue, toIssues } from "../../src/provider-api.ts";
 import { checkEndpoint } from "../kit/endpoint.ts";
 
 export const NAME = "awssecrets";
@@ -34,3 +34,5 @@ export function validateOptions(options: unknown): ProviderOptionsIssue[] {
   }
   return issues;
 }
+
+export const schema = optionSchema<AwsOptions>(validateOptions);

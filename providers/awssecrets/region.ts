@@ -1,13 +1,12 @@
 // Which region a secret lives in: ?region, else the region in its ARN, else the default region (from
 // the block, AWS_REGION, AWS_DEFAULT_REGION or the shared config profile).
 import { type Ref, SecretwrapError } from "../../src/provider-api.ts";
+import { parseSecretArn } from "./arn.ts";
 import type { Sdk } from "./read.ts";
-
-const ARN_REGION = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):/;
 
 export function regionFor(ref: Ref, defaultRegion: string | undefined): string {
   const what = ref.locator;
-  const region = ref.params["region"] ?? ARN_REGION.exec(ref.locator)?.[1] ?? defaultRegion;
+  const region = ref.params["region"] ?? parseSecretArn(ref.locator)?.region ?? defaultRegion;
   if (region === undefined) {
     throw new SecretwrapError("CONFIG_INVALID", `${what}: no AWS region is known for this secret`, {
       hint: "add ?region=<region> to the reference, use the secret's ARN, set AWS_REGION, or set providers.awssecrets.region",

@@ -1,7 +1,7 @@
 // The providers.azurekeyvault config block (strict schema), which auth keys apply to which method,
 // and the names every other azurekeyvault/ file shares.
 import * as z from "zod/mini";
-import { type ProviderOptionsIssue, toIssues } from "../../src/provider-api.ts";
+import { optionSchema, type ProviderOptionsIssue, toIssues } from "../../src/provider-api.ts";
 
 export const NAME = "azurekeyvault";
 const METHODS = [
@@ -74,3 +74,5 @@ export function validateOptions(options: unknown): ProviderOptionsIssue[] {
   }
   return issues;
 }
+
+export const schema = optionSchema<Options>(validateOptions);

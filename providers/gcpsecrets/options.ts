@@ -1,6 +1,6 @@
 // The providers.gcpsecrets config block (strict schema) and the names every other gcpsecrets/ file shares.
 import { boolean, optional, safeParse, string, strictObject, type infer as Infer } from "zod/mini";
-import { type ProviderContext, type ProviderOptionsIssue, toIssues } from "../../src/provider-api.ts";
+import { optionSchema, type ProviderContext, type ProviderOptionsIssue, toIssues } from "../../src/provider-api.ts";
 
 export const NAME = "gcpsecrets";
 
@@ -19,3 +19,5 @@ export function validateOptions(options: unknown): ProviderOptionsIssue[] {
   const result = safeParse(Options, options);
   return result.success ? [] : toIssues(result.error.issues);
 }
+
+export const schema = optionSchema<GcpOptions>(validateOptions);

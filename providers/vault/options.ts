@@ -1,6 +1,6 @@
 // The providers.vault config block (strict schema) and the names every other vault/ file shares.
 import * as z from "zod/mini";
-import { type ProviderOptionsIssue, toIssues } from "../../src/provider-api.ts";
+import { optionSchema, type ProviderOptionsIssue, toIssues } from "../../src/provider-api.ts";
 
 export const PROVIDER = "vault";
 export const AUTH_METHODS = ["token", "approle", "kubernetes", "jwt"] as const;
@@ -61,3 +61,5 @@ export function validateOptions(options: unknown): ProviderOptionsIssue[] {
       issues.push({ path: ["auth", b], message: `give ${a} or ${b}, not both` });
   return issues;
 }
+
+export const schema = optionSchema<Options>(validateOptions);

@@ -1,7 +1,7 @@
 // zod issues → our issue list. zod/mini ships no messages (its strings are all "Invalid input"), so
 // the few kinds a config file can have are phrased here, from paths and expectations only: never
 // from the input, which may hold a secret.
-import type { ProviderOptionsIssue } from "../provider.ts";
+import type { ProviderOptionsIssue } from "../provider-api.ts";
 
 export interface ZodIssueLike {
   readonly code?: string;

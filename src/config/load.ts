@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { SecretwrapError } from "../errors.ts";
 import type { Declaration, TargetShape } from "../plan.ts";
-import { loadProvider, type Scheme } from "../provider.ts";
+import { loadOptionSchema, type Scheme } from "../provider.ts";
 import { parseEnvFile } from "./envfile.ts";
 import { formatPath } from "./issues.ts";
 import { ENVIRONMENT, settleValues, type Inheritance, type PlainValue } from "./precedence.ts";
@@ -56,6 +56,7 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
     if (!(error instanceof SecretwrapError)) throw error;
     problems.push(
       new SecretwrapError(error.code, `${error.message} (${source})`, {
+        hint: error.hint,
         subject: { secret: name, ref: error.subject.ref ?? "" },
       }),
     );
@@ -149,9 +150,9 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
           ...(fields.fileNotText === true ? { fileNotText: true } : {}),
         });
       }
-      for (const [scheme, options] of parts.providers) {
-        providerOptions[scheme] = options;
-        await checkProviderOptions(configPath, scheme, options, problems);
+      for (const [scheme, block] of parts.providers) {
+        // A block with problems stops the run before any provider connects.
+        providerOptions[scheme] = (await checkProviderOptions(configPath, scheme, block, problems)) ?? block;
       }
     }
   }
@@ -188,15 +189,17 @@ async function readConfig(path: string, problems: SecretwrapError[]): Promise<Co
   return parts;
 }
 
+/** The provider's options, typed, when its block passes the provider's schema (which loads now). */
 async function checkProviderOptions(
   configPath: string,
   scheme: Scheme,
-  options: unknown,
+  block: unknown,
   problems: SecretwrapError[],
-): Promise<void> {
+): Promise<unknown> {
   try {
-    const issues = (await loadProvider(scheme)).validateOptions(options ?? {});
-    for (const issue of issues) {
+    const checked = (await loadOptionSchema(scheme)).check(block ?? {});
+    if ("options" in checked) return checked.options;
+    for (const issue of checked.issues) {
       problems.push(
         configProblem(configPath, `${formatPath(["providers", scheme, ...issue.path])}: ${issue.message}`),
       );
@@ -205,4 +208,5 @@ async function checkProviderOptions(
     if (!(error instanceof SecretwrapError)) throw error;
     problems.push(configProblem(configPath, `providers.${scheme}: ${error.message}`));
   }
+  return undefined;
 }

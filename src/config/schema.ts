@@ -8,8 +8,8 @@
 // User keys are data: zod's output rebuilds objects by assignment, which turns a `__proto__` key into
 // a prototype change and drops it. So zod only judges; the values handed on are the caller's own,
 // read with Object.entries (own keys only) into arrays of pairs.
-import type { ProviderOptionsIssue } from "../provider.ts";
-import { SCHEMES, type Scheme } from "../provider.ts";
+import type { ProviderOptionsIssue } from "../provider-api.ts";
+import { isScheme, type Scheme } from "../provider.ts";
 import { toIssues } from "./issues.ts";
 import {
   array,
@@ -87,7 +87,7 @@ export function validateConfig(data: unknown): ConfigValidation {
     else {
       const unknownSchemes: string[] = [];
       for (const [scheme, options] of ownEntries(providerBlock)) {
-        if ((SCHEMES as readonly string[]).includes(scheme)) providers.push([scheme as Scheme, options]);
+        if (isScheme(scheme)) providers.push([scheme, options]);
         else unknownSchemes.push(scheme);
       }
       if (unknownSchemes.length > 0) {

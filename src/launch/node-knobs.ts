@@ -127,3 +127,6 @@ function named(handling: KnobHandling): readonly NodeKnobName[] {
 export const LAUNCH_KNOBS = named("launch");
 /** Taken out of process.env before any provider loads. */
 export const RUNTIME_KNOBS = named("runtime");
+
+/** Where a knob kept out of secretwrap waits for the app: SECRETWRAP_APP_<NAME> (src/appenv.ts). */
+export const LAUNCHER_PREFIX = "SECRETWRAP_APP_";

@@ -6,12 +6,11 @@
 // process remains), else as a child this process waits for, forwarding signals and exiting as it did.
 // Nothing has been read or fetched yet, so what they did here (a NODE_OPTIONS preload runs once, in
 // this launch phase) met no secret. Without such a variable nothing happens: start-up time matters.
-import { LAUNCHER_PREFIX } from "../appenv.ts";
 import { SecretwrapError, type ErrorCode } from "../errors.ts";
 import { checkExecLimits } from "../exec/exec-limits.ts";
 import { nodeReadAnEnvFile } from "./env-file-flag.ts";
 import { environmentObject, readRawEnviron, removeAddedByNode, unrepresentable } from "./environ.ts";
-import { LAUNCH_KNOBS } from "./node-knobs.ts";
+import { LAUNCH_KNOBS, LAUNCHER_PREFIX } from "./node-knobs.ts";
 import { superviseRelaunch } from "./supervise-relaunch.ts";
 
 /** Why Node could not be started again, as data: bin.js and core.js are separate bundles, each with

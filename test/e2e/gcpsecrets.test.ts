@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
 import { PROBE, probeStart, readProbe, reportedSecretsDirs, runCli, type CliResult } from "../helpers/cli.ts";
-import { crc32c } from "../../providers/gcpsecrets.ts";
+import { crc32c } from "../../providers/gcpsecrets/crc32c.ts";
 import { FakeGcp, googleError } from "../servers/gcp.ts";
 import { fakeBackend, REAL_GCP_PROJECT, realBackend, type GcpBackend } from "../servers/gcp-real.ts";
 import { reply } from "../servers/harness.ts";

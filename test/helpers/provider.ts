@@ -3,7 +3,7 @@
 import { expect } from "vitest";
 import { parseRef } from "../../src/config/ref.ts";
 import { SecretwrapError } from "../../src/errors.ts";
-import type { Session } from "../../src/provider.ts";
+import type { Session } from "../../src/provider-api.ts";
 
 export const fetchRef = (session: Session, raw: string, signal = AbortSignal.timeout(10_000)) =>
   session.fetch(parseRef(raw), signal);

@@ -8,9 +8,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SecretwrapError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
 import { Redactor } from "../../src/redact.ts";
-import type { Session } from "../../src/provider.ts";
+import type { Session } from "../../src/provider-api.ts";
 import { canary } from "../helpers/canary.ts";
 import { failureWithout, fetchRef, text, unique } from "../helpers/provider.ts";
+import { validateOptions } from "../../providers/awssecrets/options.ts";
 import { providerUnderTest } from "../helpers/provider-under-test.ts";
 import { AwsFake, requestedIds } from "../servers/aws.ts";
 import { reply } from "../servers/harness.ts";
@@ -79,7 +80,7 @@ async function connect(
     redactor: new Redactor(),
     write: (line) => log.push(line),
   });
-  expect(provider.validateOptions(options)).toEqual([]);
+  expect(validateOptions(options)).toEqual([]);
   const session = await provider.connect(
     options,
     { env, log: logger, addSecret: (v) => secrets.push(String(v)), attemptTimeoutMs },
@@ -429,8 +430,8 @@ describe("TLS and endpoints", () => {
       connect(staticEnv({ AWS_ENDPOINT_URL_SECRETS_MANAGER: "http://198.51.100.7:4566" })),
     );
     expect(e.code).toBe("CONFIG_INVALID");
-    expect(provider.validateOptions({ endpoint: "http://198.51.100.7" })[0]?.path).toEqual(["endpoint"]);
-    expect(provider.validateOptions({ endpoint: "http://198.51.100.7", allowHttp: true })).toEqual([]);
-    expect(provider.validateOptions({ regoin: "eu-west-1" }).length).toBe(1);
+    expect(validateOptions({ endpoint: "http://198.51.100.7" })[0]?.path).toEqual(["endpoint"]);
+    expect(validateOptions({ endpoint: "http://198.51.100.7", allowHttp: true })).toEqual([]);
+    expect(validateOptions({ regoin: "eu-west-1" }).length).toBe(1);
   });
 });

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { chooseMethod, provider, vaultUrlFor } from "../../providers/azurekeyvault.ts";
+import { chooseMethod, vaultUrlFor } from "../../providers/azurekeyvault/index.ts";
+import { validateOptions } from "../../providers/azurekeyvault/options.ts";
 import type { SecretwrapError } from "../../src/errors.ts";
 import { reply } from "../servers/harness.ts";
 import {
@@ -314,17 +315,17 @@ describe("azurekeyvault failures (workload identity)", () => {
 
 describe("azurekeyvault configuration", () => {
   it("rejects unknown keys and keys the chosen auth method cannot use", () => {
-    expect(provider.validateOptions({ vaultUrl: "https://x" })[0]?.path).toEqual([]);
-    expect(provider.validateOptions({ auth: { method: "managedIdentity", clientSecretFile: "/x" } })).toEqual(
-      [{ path: ["auth", "clientSecretFile"], message: 'not used by auth method "managedIdentity"' }],
-    );
-    expect(provider.validateOptions({ auth: { method: "password" } })[0]?.path).toEqual(["auth", "method"]);
-    expect(provider.validateOptions({ auth: { clientId: "a", resourceId: "b" } })[0]?.path).toEqual([
+    expect(validateOptions({ vaultUrl: "https://x" })[0]?.path).toEqual([]);
+    expect(validateOptions({ auth: { method: "managedIdentity", clientSecretFile: "/x" } })).toEqual([
+      { path: ["auth", "clientSecretFile"], message: 'not used by auth method "managedIdentity"' },
+    ]);
+    expect(validateOptions({ auth: { method: "password" } })[0]?.path).toEqual(["auth", "method"]);
+    expect(validateOptions({ auth: { clientId: "a", resourceId: "b" } })[0]?.path).toEqual([
       "auth",
       "resourceId",
     ]);
     expect(
-      provider.validateOptions({
+      validateOptions({
         dnsSuffix: "vault.azure.cn",
         auth: { method: "workloadIdentity", tokenFile: "/t" },
       }),

@@ -10,11 +10,12 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SecretwrapError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
-import type { Session } from "../../src/provider.ts";
+import type { Session } from "../../src/provider-api.ts";
 import { Redactor } from "../../src/redact.ts";
-import { crc32c, credentialSource, defaultHost } from "../../providers/gcpsecrets.ts";
+import { crc32c, credentialSource, defaultHost } from "../../providers/gcpsecrets/index.ts";
 import { canary } from "../helpers/canary.ts";
 import { failureWithout, fetchRef, text, unique } from "../helpers/provider.ts";
+import { validateOptions } from "../../providers/gcpsecrets/options.ts";
 import { providerUnderTest } from "../helpers/provider-under-test.ts";
 import { FakeGcp, googleError } from "../servers/gcp.ts";
 import { reply, type Fault } from "../servers/harness.ts";
@@ -81,7 +82,7 @@ async function connect(
   const secrets: string[] = [];
   const redactor = new Redactor();
   const log = createLogger({ level: "debug", format: "text", redactor, write: () => undefined });
-  expect(provider.validateOptions(options)).toEqual([]);
+  expect(validateOptions(options)).toEqual([]);
   const session = await provider.connect(
     options,
     { env, log, addSecret: (v) => secrets.push(String(v)), attemptTimeoutMs },
@@ -438,10 +439,10 @@ describe("TLS and endpoints", () => {
   it("plain http to a non-loopback endpoint is refused unless allowHttp; options are strict", async () => {
     const e = await failure(connect(metadataEnv(), { endpoint: "http://10.1.2.3:8080" }));
     expect([e.code, e.exitCode]).toEqual(["CONFIG_INVALID", 78]);
-    const unknown = provider.validateOptions({ endpoint: "x", region: "y" });
+    const unknown = validateOptions({ endpoint: "x", region: "y" });
     expect(unknown.map((i) => i.message).join(" ")).toContain("region");
     expect(
-      provider.validateOptions({
+      validateOptions({
         endpoint: "http://10.1.2.3",
         allowHttp: true,
         caFile: "/ca.pem",

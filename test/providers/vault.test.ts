@@ -8,9 +8,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRef } from "../../src/config/ref.ts";
 import { SecretwrapError } from "../../src/errors.ts";
 import type { Logger } from "../../src/log.ts";
-import type { Fetched, ProviderContext, Session } from "../../src/provider.ts";
+import type { Fetched, ProviderContext, Session } from "../../src/provider-api.ts";
 import { withRetry, type RetryPolicy } from "../../src/retry.ts";
 import { canary } from "../helpers/canary.ts";
+import { validateOptions } from "../../providers/vault/options.ts";
 import { providerUnderTest } from "../helpers/provider-under-test.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 import { TestServer } from "../servers/harness.ts";
@@ -63,7 +64,7 @@ async function connect(
   policy: RetryPolicy = FAST,
   ms = 5_000,
 ): Promise<Session> {
-  expect(provider.validateOptions(options)).toEqual([]);
+  expect(validateOptions(options)).toEqual([]);
   return withRetry("vault login", (signal) => provider.connect(options, h.ctx, signal), deadline(ms), policy);
 }
 
@@ -399,9 +400,9 @@ describe("vault provider against the fake Vault: logins", () => {
     expect(both.hint).toContain("VAULT_AUTH_METHOD");
     const none = await failure(connect({}, harness({ VAULT_ADDR: vault.url })));
     expect(none.message).toContain("no Vault credentials");
-    expect(provider.validateOptions({ adress: "x" })[0]?.path).toEqual([]);
-    expect(provider.validateOptions({ auth: { method: "ldap" } })[0]?.path).toEqual(["auth", "method"]);
-    expect(provider.validateOptions({ auth: { secretId: "a", secretIdFile: "b" } })).toEqual([
+    expect(validateOptions({ adress: "x" })[0]?.path).toEqual([]);
+    expect(validateOptions({ auth: { method: "ldap" } })[0]?.path).toEqual(["auth", "method"]);
+    expect(validateOptions({ auth: { secretId: "a", secretIdFile: "b" } })).toEqual([
       { path: ["auth", "secretIdFile"], message: "give secretId or secretIdFile, not both" },
     ]);
   });

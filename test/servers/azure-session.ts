@@ -5,9 +5,10 @@ import { expect } from "vitest";
 import { parseRef } from "../../src/config/ref.ts";
 import { SecretwrapError } from "../../src/errors.ts";
 import { createLogger } from "../../src/log.ts";
-import type { Session } from "../../src/provider.ts";
+import type { Session } from "../../src/provider-api.ts";
 import { Redactor } from "../../src/redact.ts";
 import { withRetry, type RetryPolicy } from "../../src/retry.ts";
+import { validateOptions } from "../../providers/azurekeyvault/options.ts";
 import { providerUnderTest } from "../helpers/provider-under-test.ts";
 import type { AzureSetup } from "./azure-client.ts";
 
@@ -38,7 +39,7 @@ export async function connect(
   env: Record<string, string> = setup.env,
 ): Promise<Connected> {
   for (const name of MSI_VARIABLES) if (env[name] !== undefined) process.env[name] = env[name];
-  expect(provider.validateOptions(setup.options)).toEqual([]);
+  expect(validateOptions(setup.options)).toEqual([]);
   const masked: string[] = [];
   const logs: string[] = [];
   const redactor = new Redactor();

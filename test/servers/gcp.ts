@@ -4,7 +4,7 @@
 // a self-signed JWT of a registered service account key, as Google checks it. Each part is a TestServer,
 // so faults, latency and the request log come from the shared harness.
 import { createVerify, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
-import { crc32c } from "../../providers/gcpsecrets.ts";
+import { crc32c } from "../../providers/gcpsecrets/crc32c.ts";
 import { TestServer, type RecordedRequest, type Reply } from "./harness.ts";
 import type { ServerCert } from "./tls.ts";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { provider } from "../../providers/file.ts";
+import { validateOptions } from "../../providers/file/options.ts";
 
 describe("the file provider's options", () => {
   it.each([
@@ -9,10 +9,10 @@ describe("the file provider's options", () => {
     ["an unknown key", { path: "/x" }, ['unknown key "path"']],
     ["unknown keys", { a: 1, b: 2 }, ['unknown keys "a", "b"']],
   ])("refuses %s", (_what, options, messages) => {
-    expect(provider.validateOptions(options).map((issue) => issue.message)).toEqual(messages);
+    expect(validateOptions(options).map((issue) => issue.message)).toEqual(messages);
   });
 
   it("accepts an empty object: it takes no options", () => {
-    expect(provider.validateOptions({})).toEqual([]);
+    expect(validateOptions({})).toEqual([]);
   });
 });

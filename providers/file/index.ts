@@ -11,8 +11,8 @@ import {
   SecretwrapError,
   type Session,
   readRegularFile,
-  toIssues,
-} from "../src/provider-api.ts";
+} from "../../src/provider-api.ts";
+import type { FileOptions } from "./options.ts";
 
 function read(path: string): Fetched {
   const read = readRegularFile(path, MAX_SECRET_BYTES);
@@ -54,15 +54,4 @@ function openError(errno: string | undefined, path: string): SecretwrapError {
   }
 }
 
-export const provider: Provider = {
-  scheme: "file",
-  // It takes no options. Checked by hand: zod's start-up cost would be paid by every file run.
-  validateOptions: (options) => {
-    if (typeof options !== "object" || options === null || Array.isArray(options)) {
-      return toIssues([{ code: "invalid_type", expected: "object", path: [], message: "" }]);
-    }
-    const keys = Object.keys(options);
-    return keys.length === 0 ? [] : toIssues([{ code: "unrecognized_keys", keys, path: [], message: "" }]);
-  },
-  connect: () => Promise.resolve(session),
-};
+export const provider: Provider<FileOptions> = { connect: () => Promise.resolve(session) };

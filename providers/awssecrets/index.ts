@@ -17,8 +17,10 @@
 //   read.ts               one GetSecretValue call, and a secret version → bytes
 //   batcher.ts            BatchGetSecretValue for version-less secrets requested together
 //   connect.ts            credentials once, one client and batcher per region; fetch and close
-import type { Provider } from "../src/provider-api.ts";
-import { connect } from "./awssecrets/connect.ts";
-import { NAME, validateOptions } from "./awssecrets/options.ts";
+import type { Provider } from "../../src/provider-api.ts";
+import { connect } from "./connect.ts";
+import type { AwsOptions } from "./options.ts";
 
-export const provider: Provider = { scheme: NAME, validateOptions, connect };
+export { schema } from "./options.ts";
+
+export const provider: Provider<AwsOptions> = { connect };

@@ -13,10 +13,10 @@
 //   mounts.ts       KV v1/v2 detection per mount;            read.ts    one read → bytes
 //   session.ts      reads, one re-login when the token expires mid-run, revocation on close
 //   connect.ts      settings + client + first login
-import type { Provider } from "../src/provider-api.ts";
-import { connect } from "./vault/connect.ts";
-import { PROVIDER, validateOptions } from "./vault/options.ts";
+import type { Provider } from "../../src/provider-api.ts";
+import { connect } from "./connect.ts";
+import type { Options } from "./options.ts";
 
-export { K8S_TOKEN_FILE } from "./vault/options.ts";
+export { K8S_TOKEN_FILE, schema } from "./options.ts";
 
-export const provider: Provider = { scheme: PROVIDER, validateOptions, connect };
+export const provider: Provider<Options> = { connect };

@@ -16,15 +16,12 @@
 //   token-errors.ts       a credential's failure → SecretwrapError;  vault-errors.ts  a Key Vault failure
 //   vault-url.ts          vaultUrls / endpoint / dnsSuffix → a vault's URL
 //   connect.ts            the SDKs, the shared credential, one SecretClient per vault, the session's fetch
-import type { Provider } from "../src/provider-api.ts";
-import { connect } from "./azurekeyvault/connect.ts";
-import { NAME, validateOptions } from "./azurekeyvault/options.ts";
+import type { Provider } from "../../src/provider-api.ts";
+import { connect } from "./connect.ts";
+import type { Options } from "./options.ts";
 
-export { chooseMethod } from "./azurekeyvault/method.ts";
-export { vaultUrlFor } from "./azurekeyvault/vault-url.ts";
+export { schema } from "./options.ts";
+export { chooseMethod } from "./method.ts";
+export { vaultUrlFor } from "./vault-url.ts";
 
-export const provider: Provider = {
-  scheme: NAME,
-  validateOptions,
-  connect: (options, ctx) => connect(options, ctx),
-};
+export const provider: Provider<Options> = { connect: (options, ctx) => connect(options, ctx) };

@@ -14,12 +14,13 @@
 //   crc32c.ts       the payload checksum
 //   session.ts      one client per host, reads checked for size and CRC32C, close
 //   connect.ts      transport + credentials + SDK + first access token
-import type { Provider } from "../src/provider-api.ts";
-import { connect } from "./gcpsecrets/connect.ts";
-import { NAME, validateOptions } from "./gcpsecrets/options.ts";
+import type { Provider } from "../../src/provider-api.ts";
+import { connect } from "./connect.ts";
+import type { GcpOptions } from "./options.ts";
 
-export { crc32c } from "./gcpsecrets/crc32c.ts";
-export { credentialSource } from "./gcpsecrets/credentials.ts";
-export { defaultHost } from "./gcpsecrets/target.ts";
+export { schema } from "./options.ts";
+export { crc32c } from "./crc32c.ts";
+export { credentialSource } from "./credentials.ts";
+export { defaultHost } from "./target.ts";
 
-export const provider: Provider = { scheme: NAME, validateOptions, connect };
+export const provider: Provider<GcpOptions> = { connect };

@@ -1,0 +1,32 @@
+// What the core knows of the vault provider without loading it (src/provider-api.ts).
+import type { ProviderDescriptor } from "../../src/provider-api.ts";
+import type { Options } from "./options.ts";
+
+const POSITIVE_INT = /^[1-9][0-9]{0,9}$/;
+const SEGMENT = /^[^/\s?#]+$/;
+
+export const descriptor: ProviderDescriptor<Options> = {
+  scheme: "vault",
+  summary: "HashiCorp Vault and OpenBao: KV v1/v2 and other engines",
+  example: "ref+vault://secret/myapp/db#password",
+  locator: {
+    params: ["version"],
+    check(locator, params) {
+      const segments = locator.split("/");
+      if (segments.length < 2 || !segments.every((s) => SEGMENT.test(s))) {
+        return "a Vault locator is <mount>/<path> with no empty segment, e.g. secret/myapp/db";
+      }
+      if (segments.some((s) => s === "." || s === "..")) return "a Vault path may not contain . or ..";
+      if (params["version"] !== undefined && !POSITIVE_INT.test(params["version"])) {
+        return "version must be a positive whole number (KV v2)";
+      }
+      return undefined;
+    },
+  },
+  envPrefixes: ["VAULT_"],
+  appOnlyVariables: [],
+  ownBundle: true,
+  capabilities: {},
+  options: async () => (await import("./options.ts")).schema,
+  load: async () => (await import("./index.ts")).provider,
+};
