@@ -1,5 +1,5 @@
 // --supervise on Node ≥ 22.15: once every secret is resolved, secretwrap replaces itself (execve,
-// same PID) with a slim supervisor, the same Node running only src/exec/supervisor.ts. The SDKs,
+// same PID) with a slim supervisor, the same Node running only src/exec/slim-supervisor.ts. The SDKs,
 // parsed config and buffers of the resolving process would otherwise stay resident for the app's
 // whole lifetime (~90 MB with a cloud SDK), and so would the bootstrap credentials in
 // /proc/<pid>/environ. What is handed over is one JSON argument after SUPERVISOR_ARG, holding no

@@ -1,11 +1,7 @@
-// Hand over to the command: build its environment, then replace secretwrap with it (execve) or
-// supervise it as a child.
-import type { RunOptions } from "../cli.ts";
-import type { Loaded } from "../config/load.ts";
-import type { Logger } from "../log.ts";
-import { buildChildEnv, envValue } from "../output/env.ts";
+// Start the app with the environment the run built: replace secretwrap with it (execve), hand over
+// to the slim supervisor, or supervise it as a child in this process. Which one is decided here.
+import type { Logger, LogFormat, LogLevel } from "../log.ts";
 import { removeSecretsDir, type Owner, type SecretsDir } from "../output/files.ts";
-import type { Plan } from "../plan.ts";
 import { stoppedBy, type SignalRouter } from "../signals.ts";
 import { containerMark } from "./container.ts";
 import { setCoreDumpFilter } from "./coredump.ts";
@@ -16,104 +12,85 @@ import { handOverToSupervisor } from "./handover.ts";
 import { dropPrivileges } from "./user.ts";
 import { which } from "./which.ts";
 
-export interface StartContext {
+export interface StartInput {
+  /** The command and its arguments; the first word is looked up on the app's PATH. */
+  readonly command: readonly string[];
+  /** The app's environment (app-environment.ts). */
+  readonly env: Readonly<Record<string, string>>;
+  /** The environment secretwrap started with, as the app sees it: where credentials were read. */
+  readonly appView: Readonly<Record<string, string | undefined>>;
+  /** Bootstrap credentials the providers read from the environment. */
+  readonly consumedEnv: readonly string[];
+  /** The variables that hold secret values: the slim supervisor masks them in its output. */
+  readonly secretNames: readonly string[];
+  /** --supervise and --stop-timeout. */
+  readonly supervise: boolean;
+  readonly stopTimeoutMs: number;
+  /** How the slim supervisor logs (--log-level, --log-format). */
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  readonly dir: SecretsDir | undefined;
+  /** --user: the account the app runs as. */
+  readonly owner: Owner | undefined;
   readonly router: SignalRouter;
   readonly terminal: () => boolean;
   readonly log: Logger;
-  readonly plan: Plan;
-  readonly loaded: Loaded;
-  readonly appView: Readonly<Record<string, string | undefined>>;
-  readonly values: ReadonlyMap<string, Uint8Array>;
-  readonly paths: ReadonlyMap<string, string>;
-  readonly consumedEnv: readonly string[];
-  readonly dir: SecretsDir | undefined;
-  readonly owner: Owner | undefined;
 }
 
-/** The environment the app starts with: `run` execs with it, `check` measures it (exec-limits.ts). */
-export function appEnvironment(
-  options: Pick<RunOptions, "pristine" | "keepEnv">,
-  ctx: Pick<StartContext, "plan" | "loaded" | "appView" | "values" | "paths" | "consumedEnv">,
-): Record<string, string> {
-  const assigned = new Map<string, string>();
-  for (const target of ctx.plan.targets) {
-    const path = ctx.paths.get(target.name);
-    const bytes = ctx.values.get(target.name);
-    if (target.output.kind === "file" && path !== undefined) assigned.set(target.name, path);
-    else if (target.output.kind === "env" && bytes !== undefined)
-      assigned.set(target.name, envValue(bytes, target.name));
-  }
-  return buildChildEnv({
-    inherited: ctx.appView,
-    pristine: options.pristine,
-    keepEnv: options.keepEnv,
-    envFileValues: ctx.loaded.envFileValues,
-    declaredNames: new Set(ctx.plan.targets.map((t) => t.name)),
-    assigned,
-    consumedEnv: ctx.consumedEnv,
-  });
-}
-
-export async function startCommand(
-  options: RunOptions,
-  command: readonly string[],
-  ctx: StartContext,
-): Promise<number> {
-  const env = appEnvironment(options, ctx);
-  const [program, ...args] = command as [string, ...string[]];
+export async function startCommand(input: StartInput): Promise<number> {
+  const { env, router, log, owner, dir } = input;
+  const [program, ...args] = input.command as [string, ...string[]];
   const path = which(program, env["PATH"]);
   checkExecLimits(path, [program, ...args], env);
   // What the kernel would refuse (format, #! chain, permission for --user, a writer): 126/127 now,
   // never Node 24's abort at process.execve with the caller's core filter back (exec-check.ts).
-  checkExec(path, program, ctx.owner);
+  checkExec(path, program, owner);
   // A secrets dir this run created outlives an exec'd app. In a container its tmpfs dies with the
   // container; on a workstation it would stay until reboot, so there a supervisor stays to remove it
   // when the app exits (container.ts).
   const removeDirAfter =
-    ctx.dir?.created === true &&
-    containerMark({ root: "/", env: ctx.appView, pid: process.pid }) === undefined;
+    dir?.created === true && containerMark({ root: "/", env: input.appView, pid: process.pid }) === undefined;
   // Where Node can exec: replace secretwrap with the command, or with --supervise become the slim
   // supervisor (handover.ts). Not as PID 1, where a TERM during the new image's start-up would be
   // discarded by the kernel instead of ending the run: there secretwrap supervises in-process.
   // Outside a container secretwrap supervises in its own process, not through the slim supervisor: a
   // stop signal during the supervisor's own Node start-up (~40 ms, default dispositions) would kill it
   // before it could remove the dir, and leave the secrets in /dev/shm until reboot.
-  const replace = !options.supervise && !removeDirAfter && execveAvailable();
-  const handOver = options.supervise && !removeDirAfter && execveAvailable() && process.pid !== 1;
+  const replace = !input.supervise && !removeDirAfter && execveAvailable();
+  const handOver = input.supervise && !removeDirAfter && execveAvailable() && process.pid !== 1;
   // child_process is loaded only for in-process supervision, and before the last check: from that
   // check to the exec or spawn nothing may await, so a stop signal either arrived already (and the
   // command is not started), or kills secretwrap by default (exec paths), or goes to the child.
-  const supervise = replace || handOver ? undefined : (await import("./supervise.ts")).supervise;
-  const stopped = await ctx.router.lastCheck({ disarm: replace || handOver });
+  const superviseChild =
+    replace || handOver ? undefined : (await import("./supervise-child.ts")).superviseChild;
+  const stopped = await router.lastCheck({ disarm: replace || handOver });
   if (stopped !== undefined) throw stoppedBy(stopped);
   if (handOver) {
-    ctx.log.debug("handing over to a slim supervisor", { command: program });
+    log.debug("handing over to a slim supervisor", { command: program });
     return handOverToSupervisor(
       {
         path,
         argv: [program, ...args],
-        stopTimeoutMs: options.stopTimeoutMs,
-        terminal: ctx.terminal(),
-        ...(ctx.dir?.created === true ? { secretsDir: ctx.dir.path } : {}),
+        stopTimeoutMs: input.stopTimeoutMs,
+        terminal: input.terminal(),
+        ...(dir?.created === true ? { secretsDir: dir.path } : {}),
         // Only the ids travel: the account's HOME is already in the app's environment.
-        ...(ctx.owner === undefined ? {} : { owner: { uid: ctx.owner.uid, gid: ctx.owner.gid } }),
-        logLevel: options.logLevel,
-        logFormat: options.logFormat,
-        secretNames: ctx.plan.targets.filter((t) => t.output.kind === "env").map((t) => t.name),
+        ...(owner === undefined ? {} : { owner: { uid: owner.uid, gid: owner.gid } }),
+        logLevel: input.logLevel,
+        logFormat: input.logFormat,
+        secretNames: [...input.secretNames],
         // The filter stays 0 across this exec; the supervisor gives the caller's to the app.
-        ...(ctx.router.appCoreDumpFilter === undefined
-          ? {}
-          : { coreDumpFilter: ctx.router.appCoreDumpFilter }),
+        ...(router.appCoreDumpFilter === undefined ? {} : { coreDumpFilter: router.appCoreDumpFilter }),
       },
       env,
     );
   }
-  if (supervise === undefined) {
-    ctx.log.debug("replacing secretwrap with the command", { command: program });
+  if (superviseChild === undefined) {
+    log.debug("replacing secretwrap with the command", { command: program });
     // Before the privilege drop: a process whose uid changed can no longer write its own /proc files.
-    setCoreDumpFilter(ctx.router.appCoreDumpFilter);
+    setCoreDumpFilter(router.appCoreDumpFilter);
     try {
-      if (ctx.owner !== undefined) dropPrivileges(ctx.owner);
+      if (owner !== undefined) dropPrivileges(owner);
       return replaceProcess(path, [program, ...args], env);
     } catch (error) {
       setCoreDumpFilter("0");
@@ -121,36 +98,36 @@ export async function startCommand(
     }
   }
   if (process.pid === 1) {
-    ctx.log.warn(
+    log.warn(
       "running as PID 1 in --supervise mode: orphaned processes will not be reaped; use tini or `docker run --init` as PID 1",
     );
   }
-  if (ctx.consumedEnv.some((name) => ctx.appView[name] !== undefined)) {
+  if (input.consumedEnv.some((name) => input.appView[name] !== undefined)) {
     // The kernel keeps a process's initial environment in /proc/<pid>/environ whatever Node deletes.
-    ctx.log.warn(
-      `credentials were read from the environment (${ctx.consumedEnv.join(", ")}); while secretwrap supervises the command they stay readable in /proc/${process.pid}/environ by this user for the app's lifetime: prefer credential files, exec mode, or --user`,
+    log.warn(
+      `credentials were read from the environment (${input.consumedEnv.join(", ")}); while secretwrap supervises the command they stay readable in /proc/${process.pid}/environ by this user for the app's lifetime: prefer credential files, exec mode, or --user`,
     );
   }
-  ctx.log.debug(
+  log.debug(
     removeDirAfter
       ? "not in a container: secretwrap supervises the command and removes the secrets dir when it exits"
       : "starting the command as a supervised child",
     { command: program },
   );
   try {
-    return await supervise({
+    return await superviseChild({
       path,
       argv: [program, ...args],
       env,
-      stopTimeoutMs: options.stopTimeoutMs,
-      router: ctx.router,
-      log: ctx.log,
-      terminal: ctx.terminal(),
-      appCoreDumpFilter: ctx.router.appCoreDumpFilter,
-      ...(ctx.owner === undefined ? {} : { owner: ctx.owner }),
+      stopTimeoutMs: input.stopTimeoutMs,
+      router,
+      log,
+      terminal: input.terminal(),
+      appCoreDumpFilter: router.appCoreDumpFilter,
+      ...(owner === undefined ? {} : { owner }),
     });
   } finally {
     // The app has exited: its secret files are no longer needed by anyone.
-    if (ctx.dir !== undefined) removeSecretsDir(ctx.dir);
+    if (dir !== undefined) removeSecretsDir(dir);
   }
 }

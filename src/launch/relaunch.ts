@@ -14,7 +14,7 @@ import { LAUNCH_KNOBS, LAUNCHER_PREFIX } from "./node-knobs.ts";
 import { superviseRelaunch } from "./supervise-relaunch.ts";
 
 /** Why Node could not be started again, as data: bin.js and core.js are separate bundles, each with
- *  its own SecretwrapError class. The run is refused with it (src/entry.ts). */
+ *  its own SecretwrapError class. The run is refused with it (src/supervisor-or-cli.ts). */
 export interface LaunchRefusal {
   readonly code: ErrorCode;
   readonly message: string;
@@ -34,7 +34,8 @@ const OWN: Launch = { child: false };
 export function relaunchWithoutNodeKnobs(): Launch {
   const raw = readRawEnviron();
   // A variable Node could not represent cannot be handed on: stay, so that the run is refused
-  // (src/entry.ts) from the environment that still shows it, before anything is read or fetched.
+  // (src/supervisor-or-cli.ts) from the environment that still shows it, before anything is read or
+  // fetched.
   if (raw !== undefined && unrepresentable(raw).length > 0) return OWN;
   // The knobs Node acted on. An `--env-file` that Node read out of secretwrap's own arguments may
   // have held a NODE_OPTIONS it applied without showing it in process.env: that starts Node again too.
@@ -66,7 +67,7 @@ export function relaunchWithoutNodeKnobs(): Launch {
   const argv = relaunchArgv(isSea);
   // The new names and the `--` add bytes: an environment that just fit Node's first start can be too
   // large for this one (Node 24's execve aborts with a native stack, Node 20's spawn fails E2BIG).
-  // Stay, and the run is refused (src/entry.ts) before anything is read or fetched.
+  // Stay, and the run is refused (src/supervisor-or-cli.ts) before anything is read or fetched.
   const refusal = relaunchLimitProblem(argv, env, acted);
   if (refusal !== undefined) return { child: false, refusal };
   // Node copies some of its own (NODE_V8_COVERAGE) from process.env into a child's environment.

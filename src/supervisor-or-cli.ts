@@ -1,5 +1,6 @@
-// What bin.ts runs once the signal handlers are in: the slim supervisor of a --supervise run that has
-// handed over (src/exec/handover.ts), or the CLI.
+// What the process runs once bin.ts has its signal handlers in: the slim supervisor, when this is a
+// --supervise run that has handed over (src/exec/handover.ts), or else the CLI (main.ts), given the
+// caller's environment as the kernel holds it.
 import { takeAppOnlyVariables } from "./appenv.ts";
 import { SUPERVISOR_ARG } from "./exec/handover.ts";
 import { environmentObject } from "./launch/environ.ts";
@@ -10,10 +11,10 @@ import { writeStderr, writeStdout } from "./log.ts";
 import { main } from "./main.ts";
 import type { SignalRouter } from "./signals.ts";
 
-export async function runEntry(router: SignalRouter, refusal?: LaunchRefusal): Promise<number> {
+export async function runSupervisorOrCli(router: SignalRouter, refusal?: LaunchRefusal): Promise<number> {
   if (process.argv[2] === SUPERVISOR_ARG) {
-    const { runSupervisor } = await import("./exec/supervisor.ts");
-    return await runSupervisor(process.argv[3] ?? "", router);
+    const { runSlimSupervisor } = await import("./exec/slim-supervisor.ts");
+    return await runSlimSupervisor(process.argv[3] ?? "", router);
   }
   // The caller's environment from the kernel's copy: process.env hides names such as "0" (R1).
   const env = environmentObject();

@@ -1,5 +1,7 @@
-// Where the process cannot be replaced (Node < 22.15, or --supervise): run the app as a child with
-// the same stdio, forward signals, and exit as it did (its code, or 128+N if signal N killed it).
+// Supervising the app as a child process, where secretwrap's process is not replaced by it (Node <
+// 22.15, or --supervise): the same stdio, every forwarded signal passed on, a SIGKILL when it does not
+// stop in time, and its exit as secretwrap's (its code, or 128+N if signal N killed it). Used by the
+// resolving process itself (exec/start.ts) and by the slim supervisor (exec/slim-supervisor.ts).
 import { spawn } from "node:child_process";
 import type { Logger } from "../log.ts";
 import type { Owner } from "../output/files.ts";
@@ -7,7 +9,7 @@ import { signalNumber, type ForwardedSignal, type SignalRouter } from "../signal
 import { withAppCoreDumpFilter } from "./coredump.ts";
 import { execFailure } from "./which.ts";
 
-export interface SuperviseOptions {
+export interface SuperviseChildOptions {
   readonly path: string;
   readonly argv: readonly string[];
   readonly env: Readonly<Record<string, string>>;
@@ -24,7 +26,7 @@ export interface SuperviseOptions {
 // SIGCONT too: `fg` (and `bg`) make the shell send it to the whole job's process group.
 const FROM_TERMINAL: readonly ForwardedSignal[] = ["SIGINT", "SIGQUIT", "SIGWINCH", "SIGCONT"];
 
-export function supervise(options: SuperviseOptions): Promise<number> {
+export function superviseChild(options: SuperviseChildOptions): Promise<number> {
   return new Promise((resolve, reject) => {
     const [argv0, ...args] = options.argv;
     let child: ReturnType<typeof spawn>;

@@ -1,5 +1,5 @@
-// The slim supervisor: what a --supervise run becomes once every secret is resolved (see
-// handover.ts). It loads no provider, SDK or config code, so what stays resident for the app's
+// The slim supervisor's main: the process a --supervise run becomes (execve, same PID) once every
+// secret is resolved (see handover.ts); it supervises the app through supervise-child.ts. It loads no provider, SDK or config code, so what stays resident for the app's
 // lifetime is little more than Node itself; its environment is the app's, with the variables Node
 // applies at start-up moved aside (appenv.ts) and handed back to the app.
 import { rmSync } from "node:fs";
@@ -12,9 +12,9 @@ import { consequenceOf, reportError } from "../report.ts";
 import { stoppedBy, type SignalRouter } from "../signals.ts";
 import { SUPERVISOR_ARG } from "./handover.ts";
 import { decodeHandover } from "./handover-schema.ts";
-import { supervise } from "./supervise.ts";
+import { superviseChild } from "./supervise-child.ts";
 
-export async function runSupervisor(argument: string, router: SignalRouter): Promise<number> {
+export async function runSlimSupervisor(argument: string, router: SignalRouter): Promise<number> {
   const redactor = new Redactor();
   let log = createLogger({ level: "info", format: "text", redactor });
   let secretsDir: string | undefined;
@@ -37,7 +37,7 @@ export async function runSupervisor(argument: string, router: SignalRouter): Pro
     const appOnly = takeAppOnlyVariables(env);
     const stopped = await router.lastCheck({ disarm: false });
     if (stopped !== undefined) throw stoppedBy(stopped);
-    return await supervise({
+    return await superviseChild({
       path: handover.path,
       argv: handover.argv,
       env: { ...env, ...appOnly },

@@ -1,5 +1,5 @@
-// Outcomes per fetch → bytes per target: #field applied, optional absences tolerated, env values
-// checked, and one report per secret for the audit line and `check`.
+// What each target receives: outcomes per fetch → bytes per target, #field applied, optional
+// absences tolerated, env values checked, and one report per secret for the audit line and `check`.
 import { describeRef } from "./config/ref.ts";
 import { asSecretwrapError, SecretwrapError } from "./errors.ts";
 import { selectField } from "./field.ts";
@@ -10,7 +10,7 @@ import type { Redactor } from "./redact.ts";
 import type { SecretReport } from "./report.ts";
 import type { FetchOutcome } from "./resolve.ts";
 
-export interface Delivery {
+export interface TargetValues {
   /** Target name → bytes it receives (only targets that resolved). */
   readonly values: Map<string, Uint8Array>;
   readonly reports: SecretReport[];
@@ -23,12 +23,12 @@ export interface Delivery {
 export type DeliveryMode = "run" | "render" | "get";
 
 /** Outcomes per fetch → bytes per target, with #field applied and optional absences tolerated. */
-export function deliver(
+export function targetValues(
   plan: Plan,
   outcomes: ReadonlyMap<string, FetchOutcome>,
   mode: DeliveryMode,
   redactor: Redactor,
-): Delivery {
+): TargetValues {
   const values = new Map<string, Uint8Array>();
   const reports: SecretReport[] = [];
   const failures: SecretwrapError[] = [];

@@ -1,0 +1,74 @@
+// `secretwrap run -- CMD`: resolve everything, write the file outputs, build the app's environment
+// and start CMD; nothing is started unless every declared secret resolved.
+import type { RunOptions } from "../cli.ts";
+import { appEnvironment } from "../exec/app-environment.ts";
+import { startCommand } from "../exec/start.ts";
+import { withAccountHome } from "../output/env.ts";
+import type { CommandContext } from "./context.ts";
+import {
+  audit,
+  declaring,
+  fetchSecrets,
+  loadPlan,
+  openSecretsDir,
+  ownerFor,
+  removingDirOnFailure,
+  requireAll,
+  writeFiles,
+} from "./steps.ts";
+
+export async function run(
+  command: { readonly options: RunOptions; readonly command: readonly string[] },
+  ctx: CommandContext,
+): Promise<number> {
+  const { options } = command;
+  const owner = ownerFor(options.user);
+  const declared = await loadPlan(ctx, {
+    command: "run",
+    env: ctx.appView,
+    ...declaring(options),
+    inheritance: { pristine: options.pristine, keepEnv: options.keepEnv },
+    allowEmpty: false,
+  });
+  const { plan, loaded } = declared;
+  const fileTargets = plan.targets.filter((t) => t.output.kind === "file");
+  const dir = openSecretsDir(ctx, fileTargets, {
+    dir: options.secretsDir,
+    allowDisk: options.allowDisk,
+    owner,
+    shared: false,
+  });
+  return await removingDirOnFailure(dir, async () => {
+    const fetched = await fetchSecrets(ctx, declared, options, { mode: "run", stopOnFailure: true });
+    requireAll(fetched, plan);
+    const paths = writeFiles(ctx, dir, fileTargets, fetched.values, { owner, remove: true });
+    audit(ctx, fetched.reports);
+    const appView =
+      owner === undefined ? ctx.appView : withAccountHome(ctx.appView, owner.home, options.keepEnv);
+    return await startCommand({
+      command: command.command,
+      env: appEnvironment({
+        plan,
+        envFileValues: loaded.envFileValues,
+        appView,
+        values: fetched.values,
+        paths,
+        consumedEnv: fetched.consumedEnv,
+        pristine: options.pristine,
+        keepEnv: options.keepEnv,
+      }),
+      appView,
+      consumedEnv: fetched.consumedEnv,
+      secretNames: plan.targets.filter((t) => t.output.kind === "env").map((t) => t.name),
+      supervise: options.supervise,
+      stopTimeoutMs: options.stopTimeoutMs,
+      logLevel: options.logLevel,
+      logFormat: options.logFormat,
+      dir,
+      owner,
+      router: ctx.router,
+      terminal: ctx.stdinIsTerminal,
+      log: ctx.log,
+    });
+  });
+}

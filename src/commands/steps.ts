@@ -1,0 +1,156 @@
+// The named steps the commands are made of: load → plan, open the secrets dir, fetch (resolve and
+// turn outcomes into values per target), fail closed, write the files, audit. Each command
+// (run.ts, check.ts, get.ts, render.ts) is a short list of these.
+import type { CommonOptions } from "../cli.ts";
+import { runCancellation } from "../cancellation.ts";
+import { declare, type DeclareInput, type Declared } from "../config/declare.ts";
+import { SecretsFailedError } from "../errors.ts";
+import { parseUser, requireRoot, type Account } from "../exec/user.ts";
+import {
+  prepareSecretsDir,
+  publishFiles,
+  removeSecretsDir,
+  type Owner,
+  type SecretsDir,
+} from "../output/files.ts";
+import type { Plan, Target } from "../plan.ts";
+import { loadProvider } from "../provider.ts";
+import { auditLine, type SecretReport } from "../report.ts";
+import { resolvePlan } from "../resolve.ts";
+import { DEFAULT_RETRY } from "../retry.ts";
+import { stoppedBy } from "../signals.ts";
+import { filesToWrite, targetValues, type DeliveryMode, type TargetValues } from "../target-values.ts";
+import type { CommandContext } from "./context.ts";
+
+/** --user: the account (root only), checked before anything is read. */
+export function ownerFor(user: string | undefined): Account | undefined {
+  if (user === undefined) return undefined;
+  const owner = parseUser(user);
+  requireRoot();
+  return owner;
+}
+
+/** Load every declaration and plan the fetches, with every problem in one error. */
+export async function loadPlan(ctx: CommandContext, input: DeclareInput): Promise<Declared> {
+  const declared = await declare(input);
+  for (const warning of declared.loaded.warnings) ctx.log.warn(warning);
+  return declared;
+}
+
+/** The declaring inputs every command takes from the common options. */
+export function declaring(
+  options: CommonOptions,
+): Pick<DeclareInput, "configPath" | "envFiles" | "allowNames"> {
+  return {
+    ...(options.config === undefined ? {} : { configPath: options.config }),
+    envFiles: options.envFiles,
+    allowNames: options.allowNames,
+  };
+}
+
+/**
+ * Prepare the secrets dir before any request (a wrong dir is a fast, local failure): only when some
+ * target is a file.
+ */
+export function openSecretsDir(
+  ctx: CommandContext,
+  fileTargets: readonly Target[],
+  options: {
+    readonly dir: string | undefined;
+    readonly allowDisk: boolean;
+    readonly owner: Owner | undefined;
+    readonly shared: boolean;
+  },
+): SecretsDir | undefined {
+  if (fileTargets.length === 0) return undefined;
+  const dir = prepareSecretsDir({
+    ...(options.dir === undefined ? {} : { dir: options.dir }),
+    allowDisk: options.allowDisk,
+    ...(options.owner === undefined ? {} : { owner: options.owner }),
+    shared: options.shared,
+  });
+  if (dir.warning !== undefined) ctx.log.warn(dir.warning);
+  return dir;
+}
+
+/** Runs the rest of a command; a secrets dir this run created is removed if it fails. */
+export async function removingDirOnFailure<T>(
+  dir: SecretsDir | undefined,
+  rest: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await rest();
+  } catch (error) {
+    if (dir !== undefined && dir.created) removeSecretsDir(dir);
+    throw error;
+  }
+}
+
+export interface Fetched extends TargetValues {
+  readonly consumedEnv: readonly string[];
+}
+
+/**
+ * Resolve every secret of the plan under the run's one cancellation signal, then turn the outcomes
+ * into values per target. A stop signal ends the run here, whatever the fetches reported (one may
+ * have ended by the deadline first).
+ */
+export async function fetchSecrets(
+  ctx: CommandContext,
+  declared: Declared,
+  options: CommonOptions,
+  how: { readonly mode: DeliveryMode; readonly stopOnFailure: boolean },
+): Promise<Fetched> {
+  const { plan, loaded } = declared;
+  const cancellation = runCancellation(ctx.router, options.timeoutMs);
+  const resolution = await resolvePlan(plan, {
+    loadProvider,
+    env: ctx.appView,
+    providerOptions: loaded.providerOptions,
+    log: ctx.log,
+    redactor: ctx.redactor,
+    cancellation,
+    retry: { ...DEFAULT_RETRY, attemptTimeoutMs: options.attemptTimeoutMs },
+    concurrency: options.concurrency,
+    stopOnFailure: how.stopOnFailure,
+  }).finally(cancellation.dispose);
+  if (ctx.router.stopRequested !== undefined) throw stoppedBy(ctx.router.stopRequested);
+  return {
+    ...targetValues(plan, resolution.outcomes, how.mode, ctx.redactor),
+    consumedEnv: resolution.consumedEnv,
+  };
+}
+
+/** Fail closed: a secret that was not fetched is missing, whatever the reason. */
+export function requireAll(fetched: TargetValues, plan: Plan): void {
+  const { failures, notFetched } = fetched;
+  if (failures.length === 0 && notFetched.length === 0) return;
+  const skipped =
+    notFetched.length === 0
+      ? ""
+      : ` (${notFetched.length} more not fetched after that: ${notFetched.join(", ")})`;
+  throw new SecretsFailedError(
+    failures,
+    `${failures.length} of ${plan.targets.length} secrets could not be resolved${skipped}`,
+  );
+}
+
+/** Write the targets' files into the secrets dir; target name → its path. */
+export function writeFiles(
+  ctx: CommandContext,
+  dir: SecretsDir | undefined,
+  targets: readonly Target[],
+  values: ReadonlyMap<string, Uint8Array>,
+  options: { readonly owner: Owner | undefined; readonly remove: boolean },
+): Map<string, string> {
+  if (dir === undefined) return new Map();
+  return publishFiles(dir.path, filesToWrite(targets, values), options.owner, {
+    remove: options.remove,
+    warn: (message) => ctx.log.warn(message),
+  });
+}
+
+/** Audit lines say a secret was delivered: only once it is (a full tmpfs may still fail the run). */
+export function audit(ctx: CommandContext, reports: readonly SecretReport[]): void {
+  reports.forEach((report) => auditLine(ctx.log, report));
+}
