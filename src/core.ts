@@ -2,5 +2,5 @@
 // once its signal handlers are in, and each provider bundle imports src/provider-api.ts from it rather
 // than carrying a copy, so a class such as SecretwrapError exists once and a run loads two files before
 // its first provider.
-export { runEntry } from "./entry.ts";
+export { runSupervisorOrCli } from "./supervisor-or-cli.ts";
 export * from "./provider-api.ts";
