@@ -12,12 +12,12 @@ import {
 } from "../../src/provider-api.ts";
 import { ClientCache } from "../kit/client-cache.ts";
 import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
+import { nonEmpty } from "../kit/env-values.ts";
 import { overrideProcessEnv } from "../kit/process-env.ts";
 import { BATCH_LIMIT, RegionBatcher } from "./batcher.ts";
 import { mapCredentialError } from "./credential-errors.ts";
 import { pickCredentialSource, type AwsCredentialIdentity } from "./credentials.ts";
 import { endpointFor, requestHandlerOptions, withEndpoint } from "./endpoints.ts";
-import { nonEmptyOr } from "./env.ts";
 import { quietLogger } from "./logger.ts";
 import { NAME, type AwsOptions } from "./options.ts";
 import { getSingle, toFetched } from "./read.ts";
@@ -37,13 +37,13 @@ const SDK_FILES = [
 ] as const;
 
 function refuseSdkFiles(env: ProviderContext["env"]): void {
-  const home = nonEmptyOr(env["HOME"]) ?? homedir();
+  const home = nonEmpty(env["HOME"]) ?? homedir();
   const defaults: Record<string, string> = {
     AWS_SHARED_CREDENTIALS_FILE: join(home, ".aws", "credentials"),
     AWS_CONFIG_FILE: join(home, ".aws", "config"),
   };
   for (const name of SDK_FILES) {
-    const path = nonEmptyOr(env[name]) ?? defaults[name];
+    const path = nonEmpty(env[name]) ?? defaults[name];
     if (path !== undefined) refuseIfNotRegularFile(path, NAME, `the file of ${name}`);
   }
 }
@@ -77,8 +77,8 @@ async function open(options: AwsOptions, ctx: ProviderContext, restoreEnv: () =>
   const profile = options.profile ?? env["AWS_PROFILE"];
   const defaultRegion =
     options.region ??
-    nonEmptyOr(env["AWS_REGION"]) ??
-    nonEmptyOr(env["AWS_DEFAULT_REGION"]) ??
+    nonEmpty(env["AWS_REGION"]) ??
+    nonEmpty(env["AWS_DEFAULT_REGION"]) ??
     (await profileRegion(sdk, profile));
 
   const source = await pickCredentialSource({

@@ -3,7 +3,8 @@
 import { SecretwrapError, commonJs } from "../../src/provider-api.ts";
 import { mapCredentialError, NO_CREDENTIALS_HINT } from "./credential-errors.ts";
 import { endpointFor, withEndpoint, type HandlerOptions } from "./endpoints.ts";
-import { nonEmpty, truthy, type Env } from "./env.ts";
+import { isSet, type Env } from "../kit/env-values.ts";
+import { truthy } from "./env.ts";
 import type { SdkLogger } from "./logger.ts";
 import type { AwsOptions } from "./options.ts";
 
@@ -65,12 +66,12 @@ export async function pickCredentialSource(input: ChainInput): Promise<Credentia
   const accessKeyId = env["AWS_ACCESS_KEY_ID"];
   const secretAccessKey = env["AWS_SECRET_ACCESS_KEY"];
   // 1. Static keys, unless a profile is named (the SDK prefers the profile then, too).
-  if (profile === undefined && nonEmpty(accessKeyId) && nonEmpty(secretAccessKey)) {
+  if (profile === undefined && isSet(accessKeyId) && isSet(secretAccessKey)) {
     const sessionToken = env["AWS_SESSION_TOKEN"];
     const identity: AwsCredentialIdentity = {
       accessKeyId,
       secretAccessKey,
-      ...(nonEmpty(sessionToken) ? { sessionToken } : {}),
+      ...(isSet(sessionToken) ? { sessionToken } : {}),
     };
     return {
       kind: "environment",
@@ -78,7 +79,7 @@ export async function pickCredentialSource(input: ChainInput): Promise<Credentia
       consumedEnv: [
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
-        ...(nonEmpty(sessionToken) ? ["AWS_SESSION_TOKEN"] : []),
+        ...(isSet(sessionToken) ? ["AWS_SESSION_TOKEN"] : []),
       ],
     };
   }
@@ -95,14 +96,14 @@ export async function pickCredentialSource(input: ChainInput): Promise<Credentia
   // 3. Web identity (EKS IRSA): the token file is re-read on every login attempt.
   const tokenFile = env["AWS_WEB_IDENTITY_TOKEN_FILE"];
   const roleArn = env["AWS_ROLE_ARN"];
-  if (nonEmpty(tokenFile) && nonEmpty(roleArn)) {
+  if (isSet(tokenFile) && isSet(roleArn)) {
     const sessionName = env["AWS_ROLE_SESSION_NAME"];
     return {
       kind: "web identity",
       provider: providers.fromTokenFile({
         webIdentityTokenFile: tokenFile,
         roleArn,
-        ...(nonEmpty(sessionName) ? { roleSessionName: sessionName } : {}),
+        ...(isSet(sessionName) ? { roleSessionName: sessionName } : {}),
         logger: input.logger,
         clientConfig: stsConfig,
       }),
@@ -114,29 +115,28 @@ export async function pickCredentialSource(input: ChainInput): Promise<Credentia
   // 4. Container credentials (ECS task role, EKS Pod Identity).
   const relative = env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"];
   const full = env["AWS_CONTAINER_CREDENTIALS_FULL_URI"];
-  if (nonEmpty(relative) || nonEmpty(full)) {
+  if (isSet(relative) || isSet(full)) {
     const token = env["AWS_CONTAINER_AUTHORIZATION_TOKEN"];
     const tokenFileForHttp = env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"];
     return {
       kind: "container",
       provider: providers.fromHttp({
-        ...(nonEmpty(relative)
+        ...(isSet(relative)
           ? { awsContainerCredentialsRelativeUri: relative }
           : { awsContainerCredentialsFullUri: full ?? "" }),
-        ...(nonEmpty(tokenFileForHttp)
+        ...(isSet(tokenFileForHttp)
           ? { awsContainerAuthorizationTokenFile: tokenFileForHttp }
-          : nonEmpty(token)
+          : isSet(token)
             ? { awsContainerAuthorizationToken: token }
             : {}),
         timeout: input.timeoutMs,
         maxRetries: 0,
         logger: input.logger,
       }),
-      consumedEnv:
-        nonEmpty(token) && !nonEmpty(tokenFileForHttp) ? ["AWS_CONTAINER_AUTHORIZATION_TOKEN"] : [],
-      credentialPaths: nonEmpty(tokenFileForHttp) ? [tokenFileForHttp] : [],
-      credentialValues: nonEmpty(token) ? [token] : [],
-      ...containerOrigin(nonEmpty(relative) ? `http://169.254.170.2${relative}` : (full ?? "")),
+      consumedEnv: isSet(token) && !isSet(tokenFileForHttp) ? ["AWS_CONTAINER_AUTHORIZATION_TOKEN"] : [],
+      credentialPaths: isSet(tokenFileForHttp) ? [tokenFileForHttp] : [],
+      credentialValues: isSet(token) ? [token] : [],
+      ...containerOrigin(isSet(relative) ? `http://169.254.170.2${relative}` : (full ?? "")),
     };
   }
   // 5. The default profile of the shared files, else 6. EC2 instance metadata (IMDSv2, then v1), as
@@ -169,7 +169,7 @@ export async function pickCredentialSource(input: ChainInput): Promise<Credentia
         return await imds();
       } catch (error) {
         const imdsEndpoint = env["AWS_EC2_METADATA_SERVICE_ENDPOINT"];
-        throw mapCredentialError(error, "instance metadata", !nonEmpty(imdsEndpoint), imdsEndpoint);
+        throw mapCredentialError(error, "instance metadata", !isSet(imdsEndpoint), imdsEndpoint);
       }
     },
     consumedEnv: [],

@@ -4,7 +4,8 @@ import type { Agent } from "node:https";
 import { httpsAgent } from "../kit/agents.ts";
 import { checkEndpoint } from "../kit/endpoint.ts";
 import { trustExtraCa } from "../kit/extra-ca.ts";
-import { truthy, type Env } from "./env.ts";
+import type { Env } from "../kit/env-values.ts";
+import { truthy } from "./env.ts";
 import { NAME, type AwsOptions } from "./options.ts";
 
 export function endpointFor(

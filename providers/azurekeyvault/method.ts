@@ -1,8 +1,6 @@
 // Which credential to use: auth.method, else AZURE_TOKEN_CREDENTIALS, else production sources only.
-import type { ProviderContext } from "../../src/provider-api.ts";
+import type { Env } from "../kit/env-values.ts";
 import type { AuthOptions, ChosenMethod } from "./options.ts";
-
-type Env = ProviderContext["env"];
 
 /** AZURE_TOKEN_CREDENTIALS is the Azure SDKs' own switch; only its production value maps to "auto". */
 const TOKEN_CREDENTIALS: Readonly<Record<string, ChosenMethod | "auto">> = {

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { checkEndpoint } from "../kit/endpoint.ts";
 import { type ProviderContext, SecretwrapError, parseJson } from "../../src/provider-api.ts";
 import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
-import { NAME, type Env, type GcpOptions } from "./options.ts";
+import { isSet, nonEmpty, type Env } from "../kit/env-values.ts";
+import { NAME, type GcpOptions } from "./options.ts";
 
 /** A credentials file is a few KiB; anything much larger is not one. */
 const MAX_CREDENTIALS_BYTES = 256 * 1024;
@@ -19,9 +20,8 @@ export type CredentialSource =
 export function credentialSource(options: GcpOptions, env: Env): CredentialSource {
   if (options.credentialsFile !== undefined)
     return { kind: "file", path: options.credentialsFile, from: "credentialsFile" };
-  const fromEnv = env["GOOGLE_APPLICATION_CREDENTIALS"];
-  if (fromEnv !== undefined && fromEnv !== "")
-    return { kind: "file", path: fromEnv, from: "GOOGLE_APPLICATION_CREDENTIALS" };
+  const fromEnv = nonEmpty(env["GOOGLE_APPLICATION_CREDENTIALS"]);
+  if (fromEnv !== undefined) return { kind: "file", path: fromEnv, from: "GOOGLE_APPLICATION_CREDENTIALS" };
   const gcloudDir =
     env["CLOUDSDK_CONFIG"] ??
     (env["HOME"] === undefined ? undefined : join(env["HOME"], ".config", "gcloud"));
@@ -29,9 +29,7 @@ export function credentialSource(options: GcpOptions, env: Env): CredentialSourc
     const adc = join(gcloudDir, "application_default_credentials.json");
     if (existsSync(adc)) return { kind: "file", path: adc, from: "gcloud application-default credentials" };
   }
-  const explicitHost = [env["GCE_METADATA_HOST"], env["GCE_METADATA_IP"]].some(
-    (v) => v !== undefined && v !== "",
-  );
+  const explicitHost = [env["GCE_METADATA_HOST"], env["GCE_METADATA_IP"]].some(isSet);
   return { kind: "metadata", explicitHost };
 }
 

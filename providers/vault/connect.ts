@@ -4,7 +4,8 @@ import type { ProviderContext, Session } from "../../src/provider-api.ts";
 import { login } from "./login.ts";
 import { Options, PROVIDER } from "./options.ts";
 import { VaultSession } from "./session.ts";
-import { configError, nonEmpty, settingsFrom } from "./settings.ts";
+import { nonEmpty } from "../kit/env-values.ts";
+import { configError, settingsFrom } from "./settings.ts";
 import { createTransport } from "./transport.ts";
 import { SecretIds } from "./unwrap.ts";
 

@@ -2,6 +2,7 @@
 // VAULT_NAMESPACE, VAULT_TOKEN, VAULT_ROLE_ID, …). Credentials are described here (where they come
 // from), never read: credentials.ts reads them at each login.
 import { checkEndpoint } from "../kit/endpoint.ts";
+import { nonEmpty, type Env } from "../kit/env-values.ts";
 import { trustExtraCa, type ExtraCa } from "../kit/extra-ca.ts";
 import { SecretwrapError } from "../../src/provider-api.ts";
 import { AUTH_METHODS, K8S_TOKEN_FILE, PROVIDER, type AuthMethod, type Options } from "./options.ts";
@@ -35,17 +36,11 @@ export interface Settings {
   readonly auth: AuthSettings;
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 export function configError(message: string, hint?: string): SecretwrapError {
   return new SecretwrapError("CONFIG_INVALID", `vault: ${message}`, {
     subject: { provider: PROVIDER },
     ...(hint === undefined ? {} : { hint }),
   });
-}
-
-export function nonEmpty(value: string | undefined): string | undefined {
-  return value === undefined || value === "" ? undefined : value;
 }
 
 function fromValue(value: string | undefined, env?: string): Source | undefined {
