@@ -89,7 +89,9 @@ await build({
       if (path === PROVIDER_API) return "../core.js";
       // A copy of anything core.js holds would be a second SecretwrapError class, or a second cache.
       if (coreInputs.has(path)) {
-        throw new Error(`${args.importer} imports ${path}: a provider imports src/ only through provider-api.ts`);
+        throw new Error(
+          `${args.importer} imports ${path}: a provider imports src/ only through provider-api.ts`,
+        );
       }
       return undefined;
     }),

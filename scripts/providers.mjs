@@ -36,7 +36,9 @@ export const providersOutsideCore = {
   setup(build) {
     build.onResolve({ filter: /\/(index|options)\.ts$/ }, (args) => {
       const path = resolve(args.resolveDir, args.path);
-      const owner = ownBundles.find((p) => path === join(p.dir, "index.ts") || path === join(p.dir, "options.ts"));
+      const owner = ownBundles.find(
+        (p) => path === join(p.dir, "index.ts") || path === join(p.dir, "options.ts"),
+      );
       return owner === undefined ? undefined : { path: `./providers/${owner.scheme}.js`, external: true };
     });
   },

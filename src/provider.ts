@@ -12,7 +12,7 @@ export const SCHEMES: readonly Scheme[] = DESCRIPTORS.map((d) => d.scheme);
 
 const BY_SCHEME: ReadonlyMap<Scheme, ProviderDescriptor> = new Map(DESCRIPTORS.map((d) => [d.scheme, d]));
 
-export function isScheme(value: string): value is Scheme {
+export function isScheme(value: string): boolean {
   return BY_SCHEME.has(value);
 }
 

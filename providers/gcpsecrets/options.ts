@@ -1,6 +1,11 @@
 // The providers.gcpsecrets config block (strict schema) and the names every other gcpsecrets/ file shares.
 import { boolean, optional, safeParse, string, strictObject, type infer as Infer } from "zod/mini";
-import { optionSchema, type ProviderContext, type ProviderOptionsIssue, toIssues } from "../../src/provider-api.ts";
+import {
+  optionSchema,
+  type ProviderContext,
+  type ProviderOptionsIssue,
+  toIssues,
+} from "../../src/provider-api.ts";
 
 export const NAME = "gcpsecrets";
 

@@ -26,7 +26,9 @@ export function parseRef(raw: string): Ref {
   const fail = (why: string, code: "REF_INVALID" | "PROVIDER_UNKNOWN" = "REF_INVALID"): never => {
     throw new SecretwrapError(code, `invalid reference ${describeRef(raw)}: ${why}`, {
       subject: { ref: describeRef(raw) },
-      ...(code === "PROVIDER_UNKNOWN" ? { hint: `use one of the supported schemes: ${SCHEMES.join(", ")}` } : {}),
+      ...(code === "PROVIDER_UNKNOWN"
+        ? { hint: `use one of the supported schemes: ${SCHEMES.join(", ")}` }
+        : {}),
     });
   };
   if (!isRef(raw)) fail("it must start with ref+");
