@@ -39,7 +39,7 @@ export const NODE_KNOBS = {
   },
   NODE_DEBUG: {
     handling: "launch",
-    why: "core modules (net, http, tls, fetch) print request headers (X-Vault-Token, authorization) to stderr; parsed at start-up",
+    why: "core modules (net, http, tls, fetch) print request headers (a provider token header, authorization) to stderr; parsed at start-up",
   },
   NODE_DEBUG_NATIVE: { handling: "launch", why: "C++ debug output on stderr; parsed at start-up" },
   NODE_EXTRA_CA_CERTS: {
