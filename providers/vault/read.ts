@@ -2,6 +2,7 @@
 // and the answer turned into bytes (deleted and destroyed KV v2 versions, dynamic-secret leases).
 import {
   type Fetched,
+  type Lease,
   MAX_SECRET_BYTES,
   type ProviderContext,
   type Ref,
@@ -128,12 +129,21 @@ function toFetched(ref: Ref, plan: ReadPlan, body: ReadBody, ctx: ProviderContex
     if (typeof body.lease_duration === "number") audit["lease_duration"] = `${body.lease_duration}s`;
     if (typeof body.renewable === "boolean") audit["renewable"] = String(body.renewable);
   }
+  const lease = leaseOf(body);
   return {
     bytes,
     keyValueMap: true,
     ...(version === undefined ? {} : { version }),
+    ...(lease === undefined ? {} : { lease }),
     ...(Object.keys(audit).length === 0 ? {} : { audit }),
   };
+}
+
+/** A dynamic secret's lease, for the lifecycle work (Fetched.lease); a KV read has none. */
+function leaseOf(body: ReadBody): Lease | undefined {
+  if (typeof body.lease_id !== "string" || body.lease_id === "") return undefined;
+  if (typeof body.lease_duration !== "number") return undefined;
+  return { id: body.lease_id, durationSec: body.lease_duration, renewable: body.renewable === true };
 }
 
 export async function readSecret(

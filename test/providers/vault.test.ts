@@ -415,7 +415,7 @@ describe("vault provider against the fake Vault: engines and namespaces", () => 
   });
   afterAll(() => vault.close());
 
-  it("database/creds is read as is; its lease goes to the audit facts", async () => {
+  it("database/creds is read as is; its lease goes to the audit facts and Fetched.lease", async () => {
     const password = canary("DYNAMIC");
     vault.mountDatabase().set("app", () => ({ username: "v-app-1", password }));
     const h = harness({
@@ -429,6 +429,7 @@ describe("vault provider against the fake Vault: engines and namespaces", () => 
     expect(fetched.keyValueMap).toBe(true);
     expect(fetched.audit?.["lease_id"]).toMatch(/^database\/creds\/app\/.+/);
     expect(fetched.audit?.["lease_duration"]).toBe("3600s");
+    expect(fetched.lease).toEqual({ id: fetched.audit?.["lease_id"], durationSec: 3600, renewable: true });
     expect(h.masked).toContain(password);
   });
 
