@@ -2,7 +2,9 @@
 // once with none (--plain) and once without each patch, then times `secretwrap run -- /bin/true`
 // (50 secrets in 10 paths, the bench's set-up) against each patched provider's local fake with no
 // injected latency, every variant once per round in rotating order (bench/interleave.ts). Prints
-// medians, and per variant the median over rounds of (variant − all patches) of the same round.
+// medians, and per variant the median over rounds of (variant − all patches) of the same round; then
+// the same for CPU time (user + sys, from GNU time in 10 ms steps, so a mean), which other processes
+// on the machine disturb less than wall time.
 //   node_modules/node/bin/node scripts/esbuild/sdk-patches/measure.ts [rounds]
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync } from "node:fs";
@@ -15,7 +17,7 @@ import { gcpTarget } from "../../../bench/providers/gcp.ts";
 import type { NetworkTarget } from "../../../bench/providers/target.ts";
 import { vaultTarget } from "../../../bench/providers/vault.ts";
 import { summarize } from "../../../bench/stats.ts";
-import { timeCommand } from "../../../bench/spawn.ts";
+import { timeCommand, type Command } from "../../../bench/spawn.ts";
 import { removeWorkdirs, scratch } from "../../../bench/workdir.ts";
 import { createTestPki } from "../../../test/servers/tls.ts";
 import { sdkPatchesByProvider } from "./index.mjs";
@@ -38,11 +40,26 @@ function buildVariant(label: string, flags: string[]): string {
 }
 
 const ms = (n: number): string => n.toFixed(1);
+const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+const CPU_MARK = "sdk-patches-cpu-s=";
+
+/** Wall milliseconds of one run under GNU time; its CPU milliseconds go to `cpu`. */
+async function timed(command: Command, cpu: number[]): Promise<number> {
+  let stderr = "";
+  const wall = await timeCommand(
+    { ...command, file: "/usr/bin/time", args: ["-f", `${CPU_MARK}%U %S`, command.file, ...command.args] },
+    (text) => (stderr = text),
+  );
+  const [user = "", sys = ""] = new RegExp(`${CPU_MARK}(\\S+) (\\S+)`).exec(stderr)?.slice(1) ?? [];
+  cpu.push((Number(user) + Number(sys)) * 1000);
+  return wall;
+}
+
 const all = buildVariant("all", []);
 const plain = buildVariant("plain", ["--plain"]);
 console.log(`Node ${process.version}, ${rounds} rounds, load average ${loadAverage()}`);
-console.log("| provider | build | median ms | p90 ms | median of (build − all) per round |");
-console.log("| --- | --- | --- | --- | --- |");
+console.log("| provider | build | wall median ms | p90 | median (build − all) | CPU mean ms | build − all |");
+console.log("| --- | --- | --- | --- | --- | --- | --- |");
 try {
   for (const [provider, make] of Object.entries(targets)) {
     const builds = [
@@ -55,18 +72,31 @@ try {
     ];
     const target = await make(scratch(provider));
     const spec = { env: target.env, args: target.args, cwd: target.cwd };
+    const cpu = new Map(builds.map(({ label }) => [label, [] as number[]]));
     const samples = await interleave(
-      builds.map(({ label, bin }) => ({ label, run: () => timeCommand(secretwrapRun({ ...spec, bin })) })),
+      builds.map(({ label, bin }) => ({
+        label,
+        run: async (round) => {
+          const own: number[] = [];
+          const wall = await timed(secretwrapRun({ ...spec, bin }), own);
+          if (round >= 0) cpu.get(label)?.push(...own);
+          return wall;
+        },
+      })),
       rounds,
       { warmup: 2 },
     );
     await target.close();
     const base = samples.get("all patches") ?? [];
+    const baseCpu = mean(cpu.get("all patches") ?? []);
     for (const { label } of builds) {
       const own = samples.get(label) ?? [];
       const s = summarize(own);
       const saved = summarize(own.map((x, i) => x - (base[i] ?? Number.NaN)));
-      console.log(`| ${provider} | ${label} | ${ms(s.median)} | ${ms(s.p90)} | ${ms(saved.median)} |`);
+      const ownCpu = mean(cpu.get(label) ?? []);
+      console.log(
+        `| ${provider} | ${label} | ${ms(s.median)} | ${ms(s.p90)} | ${ms(saved.median)} | ${ms(ownCpu)} | ${ms(ownCpu - baseCpu)} |`,
+      );
     }
   }
 } finally {
