@@ -3,7 +3,7 @@
 // With SECRETWRAP_TEST_AWS_ENDPOINT set, the cases that need no fault injection or request log run
 // against that endpoint (e.g. LocalStack) instead.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +20,7 @@ import {
   type AwsBackend,
 } from "../servers/aws.ts";
 import { reply } from "../servers/harness.ts";
+import { scratchDirs } from "../helpers/scratch.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-aws-"));
 const shmDirs = new Set<string>();
@@ -43,12 +44,7 @@ afterAll(async () => {
 });
 afterEach(() => fake.server.clearFaults());
 
-let counter = 0;
-function scratch(): string {
-  const dir = join(work, String(++counter));
-  mkdirSync(dir);
-  return dir;
-}
+const scratch = scratchDirs(work);
 /** Secret names unique per run, so a real endpoint can be reused. */
 const unique = (label: string): string => `sw-e2e/${label}-${randomBytes(4).toString("hex")}`;
 

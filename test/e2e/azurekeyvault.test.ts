@@ -3,7 +3,7 @@
 // Issue 6 acceptance: (1) workload and managed identity resolve 20 secrets with one token request;
 // (2) not found / forbidden / wrong tenant / throttled / hung end with the documented exit codes
 // within the deadline, and no credential or value appears in any output.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -14,15 +14,17 @@ import { reply } from "../servers/harness.ts";
 import { AzureFake, isAuthorizedSecretGet, isSecretGet, randomGuid } from "../servers/azure.ts";
 import { azureSetup, fakeAzureCli, type AzureMethod } from "../servers/azure-client.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
+import { scratchDirs } from "../helpers/scratch.ts";
 
 let pki: TestPki;
 let fake: AzureFake;
 let work: string;
-let counter = 0;
+let scratch: () => string;
 
 beforeAll(() => {
   pki = createTestPki();
   work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-azure-"));
+  scratch = scratchDirs(work);
 });
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
@@ -31,12 +33,6 @@ afterAll(() => {
 afterEach(async () => {
   await fake?.close();
 });
-
-function scratch(): string {
-  const dir = join(work, String(++counter));
-  mkdirSync(dir);
-  return dir;
-}
 
 interface Run {
   readonly result: CliResult;

@@ -3,7 +3,7 @@
 // Workload Identity, Cloud Run) or a service account key file. With SECRETWRAP_TEST_GCP_PROJECT set,
 // the resolution case runs against Google with this process's credentials; the fault cases need the
 // fake's fault injection and request log and are skipped.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -13,6 +13,7 @@ import { crc32c } from "../../providers/gcpsecrets/crc32c.ts";
 import { FakeGcp, googleError } from "../servers/gcp.ts";
 import { fakeBackend, REAL_GCP_PROJECT, realBackend, type GcpBackend } from "../servers/gcp-real.ts";
 import { reply } from "../servers/harness.ts";
+import { scratchDirs } from "../helpers/scratch.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-gcp-"));
 const REAL = REAL_GCP_PROJECT !== undefined;
@@ -40,12 +41,7 @@ afterEach(() => {
   fake.metadata.clearFaults();
 });
 
-let counter = 0;
-function scratch(): string {
-  const dir = join(work, String(++counter));
-  mkdirSync(dir);
-  return dir;
-}
+const scratch = scratchDirs(work);
 
 const home = (): string => join(work, "home");
 const metadataEnv = (): Record<string, string> => ({

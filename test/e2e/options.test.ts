@@ -4,7 +4,6 @@ import { execFileSync } from "node:child_process";
 import {
   chmodSync,
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -16,18 +15,14 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { PROBE, probeStart, readProbe, runCli, startCli, waitForProbe } from "../helpers/cli.ts";
 import { NODES, REPO } from "../helpers/nodes.ts";
+import { scratchDirs } from "../helpers/scratch.ts";
 
 // Not /tmp: the disk-refusal tests need a directory that is not tmpfs (the repo's disk is one).
 const work = mkdtempSync(join(REPO, ".cache", "e2e-options-"));
 chmodSync(work, 0o755); // the --user tests' app runs as another uid
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-let counter = 0;
-function scratch(): string {
-  const dir = join(work, String(++counter));
-  mkdirSync(dir);
-  return dir;
-}
+const scratch = scratchDirs(work);
 
 describe.each(NODES)("R2 under $name", (node) => {
   it.each([

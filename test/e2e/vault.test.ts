@@ -1,6 +1,6 @@
 // secretwrap run with Vault, end to end: the built CLI, node-vault over HTTPS to the fake Vault, and
 // the probe app reporting what it really received. Issue 3's acceptance items 1-5.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,15 +17,11 @@ import {
 import { NODES } from "../helpers/nodes.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 import { FakeVault, type AppRoleHandle } from "../servers/vault.ts";
+import { scratchDirs } from "../helpers/scratch.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-vault-"));
 const shmDirs = new Set<string>();
-let counter = 0;
-function scratch(): string {
-  const dir = join(work, String(++counter));
-  mkdirSync(dir);
-  return dir;
-}
+const scratch = scratchDirs(work);
 
 const K8S_SA = "kubernetes.io/serviceaccount/service-account.name";
 const V = {

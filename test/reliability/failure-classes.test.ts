@@ -3,7 +3,7 @@
 // metadata server, token endpoint). The built CLI with the real SDKs over real HTTP(S), on 127.0.0.1
 // or a name under .invalid; every case at a small --timeout.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { AzureFake } from "../servers/azure.ts";
 import { FakeGcp } from "../servers/gcp.ts";
 import { reply, TestServer } from "../servers/harness.ts";
 import { createTestPki, type ServerCert, type TestPki } from "../servers/tls.ts";
+import { scratchDirs } from "../helpers/scratch.ts";
 
 // The attempt timeout leaves room for a cold SDK load on a busy machine (2 cores, many suites).
 const TIMEOUT_MS = 3000;
@@ -88,12 +89,7 @@ afterAll(async () => {
   rmSync(pki.dir, { recursive: true, force: true });
 });
 
-let counter = 0;
-function scratch(): string {
-  const dir = join(work, String(++counter));
-  mkdirSync(dir);
-  return dir;
-}
+const scratch = scratchDirs(work);
 
 /** A port that was free a moment ago and has no listener now. */
 async function closedPort(): Promise<number> {

@@ -3,7 +3,7 @@
 // resolves secrets, while every one of them still reaches the app unchanged (R6). Every case runs the
 // built CLI through bin/secretwrap under Node 24 (execve) and Node 20 (a launch parent supervises),
 // with and without a knob that makes the first code start Node again.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { isUtf8 } from "node:buffer";
 import { dirname, join } from "node:path";
@@ -18,14 +18,10 @@ import { NODE24, NODES } from "../helpers/nodes.ts";
 import { SEA, ensureSea } from "../container/images.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 import { FakeVault } from "../servers/vault.ts";
+import { scratchDirs } from "../helpers/scratch.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-rel-launcher-"));
-let counter = 0;
-function scratch(): string {
-  const dir = join(work, String(++counter));
-  mkdirSync(dir);
-  return dir;
-}
+const scratch = scratchDirs(work);
 
 let vault: FakeVault;
 let pki: TestPki;

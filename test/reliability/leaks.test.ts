@@ -1,7 +1,7 @@
 // Group D of reliability.md: no value or credential anywhere it does not belong — logs at every level
 // and format, error paths, argv, the environ of both processes, and NODE_OPTIONS kept out of secretwrap.
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,17 +13,13 @@ import { NODE24, NODES } from "../helpers/nodes.ts";
 import { listeningSockets } from "../helpers/procfs.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 import { FakeVault } from "../servers/vault.ts";
+import { scratchDirs } from "../helpers/scratch.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-rel-leaks-"));
 // Secrets dirs of exec-mode runs whose app does not report them: nobody else removes them.
 const shm = mkdtempSync("/dev/shm/secretwrap-rel-leaks-");
 execFileSync("chmod", ["755", work]);
-let counter = 0;
-function scratch(): string {
-  const dir = join(work, String(++counter));
-  mkdirSync(dir, { mode: 0o755 });
-  return dir;
-}
+const scratch = scratchDirs(work, 0o755);
 
 let vault: FakeVault;
 let pki: TestPki;

@@ -5,7 +5,7 @@
 // generous because other suites share the two cores.
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,15 +16,11 @@ import { NODE24 } from "../helpers/nodes.ts";
 import type { Fault, RecordedRequest } from "../servers/harness.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 import { apiPath, FakeVault, vaultError } from "../servers/vault.ts";
+import { scratchDirs } from "../helpers/scratch.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-network-"));
 const shm = mkdtempSync("/dev/shm/secretwrap-network-");
-let counter = 0;
-function scratch(): string {
-  const dir = join(work, String(++counter));
-  mkdirSync(dir);
-  return dir;
-}
+const scratch = scratchDirs(work);
 
 const FAST = ["--timeout", "2s", "--attempt-timeout", "500ms"];
 const POLICY = ["secret/data/net/*"];

@@ -3,7 +3,6 @@
 import { execFileSync, spawn } from "node:child_process";
 import {
   existsSync,
-  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -27,17 +26,13 @@ import {
 import { NODE24, NODES } from "../helpers/nodes.ts";
 import { listeningSockets } from "../helpers/procfs.ts";
 import { ptyDriver } from "../helpers/pty.ts";
+import { scratchDirs } from "../helpers/scratch.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-rel-proc-"));
 // --user tests run the probe as uid 1000, which must reach its report file.
 execFileSync("chmod", ["755", work]);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-let counter = 0;
-function scratch(): string {
-  const dir = join(work, String(++counter));
-  mkdirSync(dir, { mode: 0o755 });
-  return dir;
-}
+const scratch = scratchDirs(work, 0o755);
 
 const canUnshare = (() => {
   try {
