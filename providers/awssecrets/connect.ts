@@ -48,8 +48,8 @@ function refuseSdkFiles(env: ProviderContext["env"]): void {
   }
 }
 
-export async function connect(rawOptions: unknown, ctx: ProviderContext): Promise<Session> {
-  const options = rawOptions as AwsOptions;
+/** `options` passed the block's schema (options.ts) in the core. */
+export async function connect(options: AwsOptions, ctx: ProviderContext): Promise<Session> {
   const env = ctx.env;
   refuseSdkFiles(env);
   // The SDK warns on stderr about Node < 22 from every client constructor, unless this variable says

@@ -1,6 +1,5 @@
 // connect(): options, the SDKs (loaded here), the shared credential, one SecretClient per vault, and
 // the session's fetch.
-import * as z from "zod/mini";
 import {
   type Fetched,
   MAX_SECRET_BYTES,
@@ -15,7 +14,7 @@ import { trustExtraCa } from "../kit/extra-ca.ts";
 import { ChallengeGate } from "./challenge-gate.ts";
 import { buildCredential } from "./credential.ts";
 import { chooseMethod } from "./method.ts";
-import { NAME, Options } from "./options.ts";
+import { NAME, type Options } from "./options.ts";
 import { SharedCredential } from "./shared-credential.ts";
 import type { TokenTraffic } from "./token-traffic.ts";
 import { vaultError } from "./vault-errors.ts";
@@ -23,8 +22,8 @@ import { vaultUrlFor } from "./vault-url.ts";
 
 type TlsSettings = NonNullable<import("@azure/identity").TokenCredentialOptions["tlsOptions"]>;
 
-export async function connect(raw: unknown, ctx: ProviderContext): Promise<Session> {
-  const options = z.parse(Options, raw);
+/** `options` passed the block's schema (options.ts) in the core. */
+export async function connect(options: Options, ctx: ProviderContext): Promise<Session> {
   const auth = options.auth ?? {};
   // One SecureContext for every client and credential: an explicit `ca` list would make Node parse the
   // ~150 public roots again for each new connection. The SDK's agent options pass it on to tls.connect

@@ -24,4 +24,4 @@ export { schema } from "./options.ts";
 export { chooseMethod } from "./method.ts";
 export { vaultUrlFor } from "./vault-url.ts";
 
-export const provider: Provider<Options> = { connect: (options, ctx) => connect(options, ctx) };
+export const provider: Provider<Options> = { connect };

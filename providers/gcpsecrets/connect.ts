@@ -13,10 +13,15 @@ const SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 
 type Gax = typeof import("google-gax");
 
-export async function connect(raw: unknown, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
+/** `options` passed the block's schema (options.ts) in the core. */
+export async function connect(
+  options: GcpOptions,
+  ctx: ProviderContext,
+  signal: AbortSignal,
+): Promise<Session> {
   const restoreEnv = overrideProcessEnv(metadataVariables(ctx.env));
   try {
-    return await open(raw as GcpOptions, ctx, signal, restoreEnv);
+    return await open(options, ctx, signal, restoreEnv);
   } catch (error) {
     restoreEnv();
     throw error;

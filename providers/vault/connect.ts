@@ -1,19 +1,16 @@
 // connect(): settings from the block and the environment, node-vault with our transport, one login.
-import * as z from "zod/mini";
 import type { ProviderContext, Session } from "../../src/provider-api.ts";
 import { login } from "./login.ts";
-import { Options, PROVIDER } from "./options.ts";
+import { PROVIDER, type Options } from "./options.ts";
 import { VaultSession } from "./session.ts";
 import { nonEmpty } from "../kit/env-values.ts";
-import { configError, settingsFrom } from "./settings.ts";
+import { settingsFrom } from "./settings.ts";
 import { createTransport } from "./transport.ts";
 import { SecretIds } from "./unwrap.ts";
 
-export async function connect(options: unknown, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
-  const parsed = z.safeParse(Options, options ?? {});
-  if (!parsed.success)
-    throw configError("the providers.vault block is invalid (run `secretwrap check` for details)");
-  const settings = settingsFrom(parsed.data, ctx.env);
+/** `options` passed the block's schema (options.ts) in the core. */
+export async function connect(options: Options, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
+  const settings = settingsFrom(options, ctx.env);
   if (nonEmpty(ctx.env["VAULT_SKIP_VERIFY"]) !== undefined) {
     ctx.log.warn(
       "VAULT_SKIP_VERIFY is ignored: secretwrap always verifies Vault's certificate (give its CA with VAULT_CACERT or caFile)",
