@@ -1,6 +1,6 @@
 // One GetSecretValue call, and a secret version → the bytes handed to the core.
 import type { GetSecretValueCommandOutput, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import { type Fetched, MAX_SECRET_BYTES, SecretwrapError } from "../../src/provider-api.ts";
+import { type Fetched, SecretwrapError } from "../../src/provider-api.ts";
 import { mapSdkError } from "./errors.ts";
 
 export type Sdk = typeof import("@aws-sdk/client-secrets-manager");
@@ -30,8 +30,5 @@ export function toFetched(value: SecretValue, what: string): Fetched {
   if (value.SecretBinary !== undefined) bytes = value.SecretBinary;
   else if (value.SecretString !== undefined) bytes = new TextEncoder().encode(value.SecretString);
   else throw new SecretwrapError("FETCH_FAILED", `${what}: the secret version holds no value`);
-  if (bytes.length > MAX_SECRET_BYTES) {
-    throw new SecretwrapError("FETCH_FAILED", `${what}: the value is larger than ${MAX_SECRET_BYTES} bytes`);
-  }
   return value.VersionId === undefined ? { bytes } : { bytes, version: value.VersionId };
 }

@@ -2,7 +2,6 @@
 // the session's fetch.
 import {
   type Fetched,
-  MAX_SECRET_BYTES,
   type ProviderContext,
   type Ref,
   SecretwrapError,
@@ -88,15 +87,8 @@ export async function connect(options: Options, ctx: ProviderContext): Promise<S
           `${NAME}: secret ${name} in vault ${vault} came back without a value`,
         );
       }
-      const bytes = Buffer.from(secret.value, "utf8");
-      if (bytes.length > MAX_SECRET_BYTES) {
-        throw new SecretwrapError(
-          "FETCH_FAILED",
-          `${NAME}: secret ${name} in vault ${vault} is larger than ${MAX_SECRET_BYTES} bytes`,
-        );
-      }
       return {
-        bytes,
+        bytes: Buffer.from(secret.value, "utf8"),
         ...(secret.properties.version === undefined ? {} : { version: secret.properties.version }),
       };
     },

@@ -11,7 +11,6 @@ import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import type { GoogleAuth } from "google-gax";
 import {
   type Fetched,
-  MAX_SECRET_BYTES,
   type ProviderContext,
   type Ref,
   SecretwrapError,
@@ -97,13 +96,6 @@ export class GcpSession implements Session {
     }
     const data = response.payload.data;
     const bytes = typeof data === "string" ? Buffer.from(data, "base64") : (data ?? new Uint8Array());
-    if (bytes.byteLength > MAX_SECRET_BYTES) {
-      throw new SecretwrapError(
-        "FETCH_FAILED",
-        `${name}: the value is larger than ${MAX_SECRET_BYTES} bytes`,
-        { subject: { provider: NAME } },
-      );
-    }
     const expected = response.payload?.dataCrc32c;
     // Versions written without a checksum carry none; a checksum that is there must match.
     if (expected !== undefined && expected !== null && String(expected) !== String(crc32c(bytes))) {

@@ -3,7 +3,6 @@
 import {
   type Fetched,
   type Lease,
-  MAX_SECRET_BYTES,
   type ProviderContext,
   type Ref,
   SecretwrapError,
@@ -117,11 +116,6 @@ function toFetched(ref: Ref, plan: ReadPlan, body: ReadBody, ctx: ProviderContex
   }
   maskLeaves(map, ctx);
   const bytes = Buffer.from(JSON.stringify(map), "utf8");
-  if (bytes.length > MAX_SECRET_BYTES) {
-    throw new SecretwrapError("FETCH_FAILED", `${ref.locator} is larger than ${MAX_SECRET_BYTES} bytes`, {
-      subject: { provider: PROVIDER },
-    });
-  }
   const audit: Record<string, string> = {};
   // Dynamic secrets: the lease is what an operator needs to find or revoke these credentials.
   if (typeof body.lease_id === "string" && body.lease_id !== "") {

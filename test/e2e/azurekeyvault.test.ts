@@ -156,6 +156,16 @@ describe("azurekeyvault acceptance 2 (failures)", () => {
     expectNoLeak(result, [value]);
   });
 
+  // The cap is the core's (src/resolve.ts), for every provider: checked here through the built CLI.
+  it("refuses a value over 1 MiB", async () => {
+    fake = await AzureFake.start({ pki });
+    fake.putSecret("huge", "x".repeat(1024 * 1024 + 1));
+    const { result, probeEnv } = await run("workloadIdentity", { HUGE: "ref+azurekeyvault://kv-test/huge" });
+    expect(result.code).toBe(69);
+    expect(probeEnv).toBeUndefined();
+    expect(result.stderr).toContain("larger than 1048576 bytes");
+  });
+
   it("exits 77 when RBAC denies a secret, without retrying it", async () => {
     fake = await AzureFake.start({ pki });
     fake.putSecret("locked", canary("LOCKED"));

@@ -303,14 +303,6 @@ describe("azurekeyvault failures (workload identity)", () => {
     expect(fake.vault.count(isSecretGet)).toBe(1);
     expect(fake.vault.count(isAuthorizedSecretGet)).toBe(0);
   });
-
-  it("refuses a value over 1 MiB", async () => {
-    const c = await world();
-    fake.putSecret("huge", "x".repeat(1024 * 1024 + 1));
-    const error = await failure(c.fetchWithRetry("ref+azurekeyvault://kv-test/huge"));
-    expect(error.code).toBe("FETCH_FAILED");
-    expect(error.message).toContain("larger than 1048576 bytes");
-  });
 });
 
 describe("azurekeyvault configuration", () => {
