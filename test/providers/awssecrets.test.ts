@@ -6,10 +6,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SecretwrapError } from "../../src/errors.ts";
-import { createLogger } from "../../src/log.ts";
-import { Redactor } from "../../src/redact.ts";
 import type { Session } from "../../src/provider-api.ts";
 import { canary } from "../helpers/canary.ts";
+import { providerContext } from "../helpers/context.ts";
 import { failureWithout, fetchRef, text, unique } from "../helpers/provider.ts";
 import { validateOptions } from "../../providers/awssecrets/options.ts";
 import { providerUnderTest } from "../helpers/provider-under-test.ts";
@@ -72,20 +71,9 @@ async function connect(
   options: object = {},
   attemptTimeoutMs = 5000,
 ): Promise<Harness> {
-  const secrets: string[] = [];
-  const log: string[] = [];
-  const logger = createLogger({
-    level: "debug",
-    format: "text",
-    redactor: new Redactor(),
-    write: (line) => log.push(line),
-  });
+  const { ctx, masked: secrets, logs: log } = providerContext(env, attemptTimeoutMs);
   expect(validateOptions(options)).toEqual([]);
-  const session = await provider.connect(
-    options,
-    { env, log: logger, addSecret: (v) => secrets.push(String(v)), attemptTimeoutMs },
-    AbortSignal.timeout(10_000),
-  );
+  const session = await provider.connect(options, ctx, AbortSignal.timeout(10_000));
   return { session, secrets, log };
 }
 

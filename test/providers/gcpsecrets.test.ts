@@ -9,11 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { SecretwrapError } from "../../src/errors.ts";
-import { createLogger } from "../../src/log.ts";
 import type { Session } from "../../src/provider-api.ts";
-import { Redactor } from "../../src/redact.ts";
 import { crc32c, credentialSource, defaultHost } from "../../providers/gcpsecrets/index.ts";
 import { canary } from "../helpers/canary.ts";
+import { providerContext } from "../helpers/context.ts";
 import { failureWithout, fetchRef, text, unique } from "../helpers/provider.ts";
 import { validateOptions } from "../../providers/gcpsecrets/options.ts";
 import { providerUnderTest } from "../helpers/provider-under-test.ts";
@@ -79,15 +78,9 @@ async function connect(
   options: object = { endpoint: fake.api.url },
   attemptTimeoutMs = 5000,
 ): Promise<Harness> {
-  const secrets: string[] = [];
-  const redactor = new Redactor();
-  const log = createLogger({ level: "debug", format: "text", redactor, write: () => undefined });
+  const { ctx, masked: secrets } = providerContext(env, attemptTimeoutMs);
   expect(validateOptions(options)).toEqual([]);
-  const session = await provider.connect(
-    options,
-    { env, log, addSecret: (v) => secrets.push(String(v)), attemptTimeoutMs },
-    AbortSignal.timeout(10_000),
-  );
+  const session = await provider.connect(options, ctx, AbortSignal.timeout(10_000));
   return { session, secrets };
 }
 

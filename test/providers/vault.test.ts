@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRef } from "../../src/config/ref.ts";
 import { SecretwrapError } from "../../src/errors.ts";
-import type { Logger } from "../../src/log.ts";
-import type { Fetched, ProviderContext, Session } from "../../src/provider-api.ts";
+import type { Fetched, Session } from "../../src/provider-api.ts";
+import { providerContext, type TestContext } from "../helpers/context.ts";
 import { withRetry, type RetryPolicy } from "../../src/retry.ts";
 import { canary } from "../helpers/canary.ts";
 import { validateOptions } from "../../providers/vault/options.ts";
@@ -28,28 +28,8 @@ function file(content: string): string {
   return path;
 }
 
-interface Harness {
-  readonly ctx: ProviderContext;
-  readonly masked: string[];
-  readonly logs: string[];
-}
-
-function harness(env: Record<string, string>, attemptTimeoutMs = 5_000): Harness {
-  const masked: string[] = [];
-  const logs: string[] = [];
-  const push = (msg: string): void => void logs.push(msg);
-  const log: Logger = { error: push, warn: push, info: push, debug: push, enabled: () => true };
-  return {
-    ctx: {
-      env,
-      log,
-      addSecret: (v) => masked.push(typeof v === "string" ? v : Buffer.from(v).toString()),
-      attemptTimeoutMs,
-    },
-    masked,
-    logs,
-  };
-}
+type Harness = TestContext;
+const harness = providerContext;
 
 const FAST: RetryPolicy = { attemptTimeoutMs: 400, baseDelayMs: 20, maxDelayMs: 200, random: () => 0.5 };
 

@@ -4,11 +4,10 @@
 import { expect } from "vitest";
 import { parseRef } from "../../src/config/ref.ts";
 import { SecretwrapError } from "../../src/errors.ts";
-import { createLogger } from "../../src/log.ts";
 import type { Session } from "../../src/provider-api.ts";
-import { Redactor } from "../../src/redact.ts";
 import { withRetry, type RetryPolicy } from "../../src/retry.ts";
 import { validateOptions } from "../../providers/azurekeyvault/options.ts";
+import { providerContext } from "../helpers/context.ts";
 import { providerUnderTest } from "../helpers/provider-under-test.ts";
 import type { AzureSetup } from "./azure-client.ts";
 
@@ -40,16 +39,7 @@ export async function connect(
 ): Promise<Connected> {
   for (const name of MSI_VARIABLES) if (env[name] !== undefined) process.env[name] = env[name];
   expect(validateOptions(setup.options)).toEqual([]);
-  const masked: string[] = [];
-  const logs: string[] = [];
-  const redactor = new Redactor();
-  const ctx = {
-    env,
-    log: createLogger({ level: "debug", format: "text", redactor, write: (l: string) => void logs.push(l) }),
-    addSecret: (v: string | Uint8Array) =>
-      void masked.push(typeof v === "string" ? v : Buffer.from(v).toString()),
-    attemptTimeoutMs: FAST.attemptTimeoutMs,
-  };
+  const { ctx, masked, logs } = providerContext(env, FAST.attemptTimeoutMs);
   const session = await provider.connect(setup.options, ctx, AbortSignal.timeout(5_000));
   const decode = (f: { bytes: Uint8Array; version?: string }) => ({
     text: Buffer.from(f.bytes).toString("utf8"),
