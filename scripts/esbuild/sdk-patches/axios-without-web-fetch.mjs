@@ -3,8 +3,9 @@
 // FormData.
 // Why: axios (Vault's HTTP client) reads globalThis.fetch, Request, Response and FormData when it
 // loads: its fetch adapter and its FormData checks. In Node those globals are lazy getters that load
-// undici, which costs a Vault run time for a client that only ever uses its http adapter here. These
-// two edits remove the reads; the build fails if axios no longer has the code they expect.
+// undici (README.md here: what that costs a Vault run), for a client that only ever uses its http
+// adapter here. These two edits remove the reads; the build fails if axios no longer has the code they
+// expect.
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
