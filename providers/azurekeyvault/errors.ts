@@ -25,14 +25,17 @@ export const isText = (v: unknown): v is string => typeof v === "string" && v !=
 /**
  * A failure below HTTP (DNS, refused, reset, TLS), by the one rule every provider uses
  * (providers/kit/network-failure.ts); an abort without one is an attempt cut short, worth another.
+ * `fromMessage`: the pipeline's own words count too (see networkFailureOf), for Key Vault's requests
+ * only: the token endpoint's errors carry Entra ID's text.
  */
 export function transportFailure(
   error: unknown,
   aborted: boolean,
   where: string,
   endpoint: string | undefined,
+  fromMessage = false,
 ): SecretwrapError | undefined {
-  const network = networkError(error, { where, endpoint, subject: { provider: NAME } });
+  const network = networkError(error, { where, endpoint, subject: { provider: NAME }, fromMessage });
   if (network !== undefined) return network;
   if (aborted) return new SecretwrapError("FETCH_FAILED", `${where}: request aborted`, { transient: true });
   return undefined;

@@ -31,13 +31,14 @@ export function vaultError(error: unknown, ref: Ref, vaultUrl: string): Secretwr
         errors.some((e) => e.name === "AbortError"),
         `${NAME}: ${what}`,
         vaultUrl,
+        true,
       ) ??
+      // Retried, unlike the other providers' unknown failures: @azure/keyvault-secrets throws a
+      // TypeError of its own for a 5xx without a body, and the status is lost with it.
       new SecretwrapError(
         "FETCH_FAILED",
         `${NAME}: ${what}: unexpected ${isText(first?.name) ? first.name : "error"}`,
-        {
-          transient: true,
-        },
+        { transient: true },
       )
     );
   }

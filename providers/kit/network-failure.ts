@@ -142,8 +142,8 @@ function kindOf(code: string): NetworkFailureKind | undefined {
 /**
  * The network/TLS failure anywhere in `error`'s cause chain, or undefined if there is none.
  * `fromMessage`: for an SDK that keeps only the socket error's text (AWS fromHttp) or says a reply
- * broke off in words of its own (axios), read Node's and that client's fixed wording too; never for
- * errors whose messages a server may have written.
+ * broke off in words of its own (axios, Azure's pipeline), read Node's and that client's fixed
+ * wording too; never for errors whose messages a server may have written.
  */
 export function networkFailureOf(error: unknown, fromMessage = false): NetworkFailure | undefined {
   const chain = causeChain(error);
@@ -175,10 +175,14 @@ const TLS_TEXTS: readonly (readonly [RegExp, string])[] = [
   [/does not match certificate's altnames/, "ERR_TLS_CERT_ALTNAME_INVALID"],
 ];
 /**
- * axios's words for a reply whose body broke off after its headers; its code, ERR_BAD_RESPONSE, also
- * stands for its size limit, so the code alone does not say it.
+ * HTTP clients' words for a reply whose body broke off after its headers, where the error's code alone
+ * does not say it: axios's ERR_BAD_RESPONSE also stands for its size limit, @azure/core-rest-pipeline's
+ * PARSE_ERROR for a body that is not JSON (its text ends with Node's "aborted").
  */
-const AXIOS_CUT_SHORT = /^stream has been aborted$/;
+const CUT_SHORT: readonly (readonly [RegExp, string])[] = [
+  [/^stream has been aborted$/, "ERR_BAD_RESPONSE"],
+  [/^Error reading response as text: aborted$/, "PARSE_ERROR"],
+];
 
 function failureInNodeMessage(message: string): NetworkFailure | undefined {
   const system = NODE_SYSTEM_MESSAGE.exec(message);
@@ -188,7 +192,9 @@ function failureInNodeMessage(message: string): NetworkFailure | undefined {
     if (kind !== undefined) return { kind, code, host: system?.[2] };
   }
   if (/\bsocket hang up\b/.test(message)) return { kind: "broken", code: "ECONNRESET", host: undefined };
-  if (AXIOS_CUT_SHORT.test(message)) return { kind: "broken", code: "ERR_BAD_RESPONSE", host: undefined };
+  for (const [text, clientCode] of CUT_SHORT) {
+    if (text.test(message)) return { kind: "broken", code: clientCode, host: undefined };
+  }
   for (const [text, tlsCode] of TLS_TEXTS) {
     if (text.test(message)) return { kind: kindOf(tlsCode) ?? "tls-failed", code: tlsCode, host: undefined };
   }

@@ -191,6 +191,28 @@ describe("R18: one classification of network and TLS failures", () => {
     }
   });
 
+  it("a body cut off after the headers, in the HTTP client's own words, is a broken connection (fromMessage)", () => {
+    const table: readonly [object, string][] = [
+      [Object.assign(new Error("stream has been aborted"), { code: "ERR_BAD_RESPONSE" }), "ERR_BAD_RESPONSE"],
+      [
+        Object.assign(new Error("Error reading response as text: aborted"), {
+          name: "RestError",
+          code: "PARSE_ERROR",
+        }),
+        "PARSE_ERROR",
+      ],
+    ];
+    for (const [error, code] of table) {
+      expect(networkFailureOf(error), code).toBeUndefined();
+      expect(networkFailureOf(error, true), code).toEqual({ kind: "broken", code, host: undefined });
+    }
+    // The same codes for other failures (axios's size limit, a body that is not JSON) are not network.
+    const limit = Object.assign(new Error("maxContentLength size of 10 exceeded"), {
+      code: "ERR_BAD_RESPONSE",
+    });
+    expect(networkFailureOf(limit, true)).toBeUndefined();
+  });
+
   it("R18: real sockets: a refused port, a reset and each broken certificate classify as their kind", async () => {
     const pki = createTestPki();
     const failures: [string, NetworkFailureKind][] = [];
