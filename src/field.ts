@@ -2,7 +2,7 @@
 // reference, the field and (for KV maps) the key names, never a value.
 import { SecretwrapError } from "./errors.ts";
 import { parseJson } from "./json.ts";
-import { printable as printableText } from "./printable.ts";
+import { printable as printableText, SHOWN_CHARS } from "./printable.ts";
 import type { Fetched } from "./provider-api.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -94,7 +94,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** A key or field name in a message: the one rule of printable.ts, cut shorter (a list may hold many). */
+/** A key or field name in a message: the one rule of printable.ts, at a key's length. */
 function printable(text: string): string {
-  return printableText(text, 80);
+  return printableText(text, SHOWN_CHARS.key);
 }

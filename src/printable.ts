@@ -30,11 +30,34 @@ export function escapeUnsafeJson(json: string): string {
   return json.replace(UNSAFE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
-/** The longest user-supplied text put into a message: a reference needs about this much. */
-export const PRINTABLE_MAX_CHARS = 200;
+/**
+ * How much of a user-supplied text a message shows, by what the text is: enough to recognise it,
+ * and shorter where one message may hold several.
+ */
+export const SHOWN_CHARS = {
+  /** A reference needs about this much. */
+  reference: 200,
+  /** A variable name, file name or mode: a message may name two (a clash). */
+  name: 100,
+  /** A key or #field of a secret: a message may list all of a secret's keys. */
+  key: 80,
+  /** An option's value in a usage error, quoted: the option's name already says what it is. */
+  optionValue: 40,
+} as const;
 
 /** User-supplied text inside a message: escaped, and cut to one short line. */
-export function printable(text: string, maxChars: number = PRINTABLE_MAX_CHARS): string {
-  const shown = text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
-  return escapeUnsafe(shown);
+export function printable(text: string, maxChars: number = SHOWN_CHARS.reference): string {
+  return escapeUnsafe(cut(text, maxChars));
+}
+
+/**
+ * An option's value in a usage error, cut short and quoted as JSON (the quotes show where it starts
+ * and ends; the logger escapes what JSON leaves, as for every message).
+ */
+export function quotedOptionValue(text: string): string {
+  return JSON.stringify(cut(text, SHOWN_CHARS.optionValue));
+}
+
+function cut(text: string, maxChars: number): string {
+  return text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
 }

@@ -7,6 +7,7 @@
 import { Help, InvalidArgumentError, Option, type Command as Program } from "commander";
 import { parseDuration } from "./duration.ts";
 import { SecretwrapError } from "./errors.ts";
+import { quotedOptionValue } from "./printable.ts";
 
 export type Parsed<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
@@ -139,10 +140,9 @@ export class Setting<T = unknown> extends Option {
   fromVariable(value: string): T {
     const parsed = this.kind.parse(value);
     if (parsed.ok) return parsed.value;
-    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
     throw new SecretwrapError(
       "USAGE",
-      `${this.variable}: ${parsed.reason} (got ${JSON.stringify(shown)}; it sets ${this.long ?? this.flags})`,
+      `${this.variable}: ${parsed.reason} (got ${quotedOptionValue(value)}; it sets ${this.long ?? this.flags})`,
       { hint: `fix ${this.variable}, or unset it to use the default` },
     );
   }

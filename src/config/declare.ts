@@ -2,7 +2,7 @@
 // error: fixing a config never reveals a new batch of problems that were there all along.
 import { SecretsFailedError, SecretwrapError } from "../errors.ts";
 import { collectPlan, planForGet, targetProblems, type Plan } from "../plan.ts";
-import { printable } from "../printable.ts";
+import { printable, SHOWN_CHARS } from "../printable.ts";
 import { loadDeclarations, type Loaded, type LoadInput } from "./load.ts";
 import { parseRef } from "./ref.ts";
 
@@ -47,7 +47,7 @@ export async function declare(input: DeclareInput): Promise<Declared> {
       for (const message of targetProblems(shape, allowed)) {
         problems.push(
           new SecretwrapError("TARGET_INVALID", `${message} (declared in ${shape.source})`, {
-            subject: { secret: printable(shape.name, 100) },
+            subject: { secret: printable(shape.name, SHOWN_CHARS.name) },
           }),
         );
       }

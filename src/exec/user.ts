@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { SecretwrapError } from "../errors.ts";
 import type { Owner } from "../output/files.ts";
+import { quotedOptionValue } from "../printable.ts";
 
 export interface Account extends Owner {
   /** The user's home from /etc/passwd, or "/" when the uid has no entry (what docker and su use). */
@@ -73,8 +74,6 @@ export function parseGroup(text: string): GroupEntry[] {
 const usage = (message: string, hint?: string): SecretwrapError =>
   new SecretwrapError("USAGE", `--user: ${message}`, hint === undefined ? {} : { hint });
 
-const shown = (text: string): string => JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
-
 /**
  * USER[:GROUP] → uid, gid and home. USER is a uid or a name in /etc/passwd; GROUP a gid or a name in
  * /etc/group. Without GROUP: the user's primary group from /etc/passwd, or gid = uid when the uid has
@@ -84,19 +83,26 @@ export function resolveUser(spec: string, files: AccountFiles): Account {
   const parts = spec.split(":");
   const [userText = "", groupText] = parts;
   if (parts.length > 2 || userText === "" || groupText === "") {
-    throw usage(`expected USER[:GROUP], names or numeric ids (got ${shown(spec)})`);
+    throw usage(`expected USER[:GROUP], names or numeric ids (got ${quotedOptionValue(spec)})`);
   }
   const users = files.passwd === undefined ? [] : parsePasswd(files.passwd);
   let entry: PasswdEntry | undefined;
   let uid = id(userText);
-  if (uid === undefined && ID.test(userText)) throw usage(`id out of range (got ${shown(userText)})`);
+  if (uid === undefined && ID.test(userText))
+    throw usage(`id out of range (got ${quotedOptionValue(userText)})`);
   if (uid === undefined) {
     if (files.passwd === undefined) {
-      throw usage(`no /etc/passwd to look up the user ${shown(userText)}`, "give a numeric UID[:GID]");
+      throw usage(
+        `no /etc/passwd to look up the user ${quotedOptionValue(userText)}`,
+        "give a numeric UID[:GID]",
+      );
     }
     entry = users.find((u) => u.name === userText);
     if (entry === undefined) {
-      throw usage(`no user ${shown(userText)} in /etc/passwd`, "give a numeric UID[:GID], or add the user");
+      throw usage(
+        `no user ${quotedOptionValue(userText)} in /etc/passwd`,
+        "give a numeric UID[:GID], or add the user",
+      );
     }
     uid = entry.uid;
   } else {
@@ -109,12 +115,13 @@ function resolveGroup(text: string | undefined, fallback: number, files: Account
   if (text === undefined) return fallback;
   const gid = id(text);
   if (gid !== undefined) return gid;
-  if (ID.test(text)) throw usage(`id out of range (got ${shown(text)})`);
+  if (ID.test(text)) throw usage(`id out of range (got ${quotedOptionValue(text)})`);
   if (files.group === undefined) {
-    throw usage(`no /etc/group to look up the group ${shown(text)}`, "give a numeric GID");
+    throw usage(`no /etc/group to look up the group ${quotedOptionValue(text)}`, "give a numeric GID");
   }
   const group = parseGroup(files.group).find((g) => g.name === text);
-  if (group === undefined) throw usage(`no group ${shown(text)} in /etc/group`, "give a numeric GID");
+  if (group === undefined)
+    throw usage(`no group ${quotedOptionValue(text)} in /etc/group`, "give a numeric GID");
   return group.gid;
 }
 
