@@ -2,7 +2,7 @@
 // name and mode is validated here, before any provider is loaded or any request is sent.
 import { SecretsFailedError, SecretwrapError } from "./errors.ts";
 import { describeRef, fetchKey, type Ref } from "./config/ref.ts";
-import { printable as printableText } from "./printable.ts";
+import { printable as printableText, SHOWN_CHARS } from "./printable.ts";
 import { descriptorOf, type Scheme } from "./provider.ts";
 
 export type Output =
@@ -267,7 +267,7 @@ export function planForGet(ref: Ref): Plan {
   return { fetches: new Map([[key, ref]]), targets: [target], schemes: [ref.scheme] };
 }
 
-/** A name, file name or mode in a message: the one rule of printable.ts. */
+/** A name, file name or mode in a message: the one rule of printable.ts, at a name's length. */
 function printable(text: string): string {
-  return printableText(text, 100);
+  return printableText(text, SHOWN_CHARS.name);
 }
