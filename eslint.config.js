@@ -39,6 +39,26 @@ export default tseslint.config(
     },
   },
   {
+    // A descriptor is read by every run: it may load no package (an SDK comes with the implementation)
+    // and reaches its implementation and option schema only through load() and options().
+    files: ["providers/*/descriptor.ts", "test/fixtures/provider-*/descriptor.ts"],
+    rules: {
+      "@typescript-eslint/no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { regex: "^[^.]", message: "a descriptor imports no package" },
+            {
+              regex: "^\\./(index|options)\\.ts$",
+              allowTypeImports: true,
+              message: "a descriptor loads its implementation and schema lazily (load(), options())",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["**/*.mjs", "**/*.js"],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: {
