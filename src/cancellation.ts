@@ -40,7 +40,7 @@ export interface Cancellation {
  * that came before this was made). `dispose` stops listening; the timer never holds the process.
  */
 export function runCancellation(
-  router: SignalRouter,
+  router: Pick<SignalRouter, "onStop" | "stopRequested">,
   timeoutMs: number,
 ): Cancellation & { readonly dispose: () => void } {
   const controller = new AbortController();
