@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { loadDeclarations } from "../../src/config/load.ts";
 import { fetchKey, isRef, parseRef } from "../../src/config/ref.ts";
 import { SecretwrapError } from "../../src/errors.ts";
 
@@ -102,5 +103,12 @@ describe("A3, A4: parseRef", () => {
     const c = parseRef("ref+vault://secret/db#password");
     expect(fetchKey(a)).toBe(fetchKey(b));
     expect(fetchKey(a)).not.toBe(fetchKey(c));
+  });
+
+  it("an unknown scheme's hint lists the schemes of the registry, also once it is a declaration's problem", async () => {
+    const hint = "use one of the supported schemes: vault, awssecrets, gcpsecrets, azurekeyvault, file";
+    expect(() => parseRef("ref+vualt://secret/a")).toThrow(expect.objectContaining({ hint }));
+    const loaded = await loadDeclarations({ env: { X: "ref+vualt://secret/a" } });
+    expect(loaded.problems.map((p) => [p.code, p.hint])).toEqual([["PROVIDER_UNKNOWN", hint]]);
   });
 });
