@@ -3,14 +3,14 @@
 // the code run would fail with (the secrets dir first, as run checks it first).
 import { join } from "node:path";
 import type { CommonOptions } from "../cli.ts";
+import type { Declared } from "../config/declare.ts";
 import { asSecretwrapError } from "../errors.ts";
 import { appEnvironment } from "../exec/app-environment.ts";
 import { checkEnvironmentLimits } from "../exec/exec-limits.ts";
 import { DEFAULT_SECRETS_PARENT, DEFAULT_SECRETS_PREFIX, validateSecretsDir } from "../output/files.ts";
 import { printCheck, type CheckProblem } from "../report.ts";
 import type { CommandContext } from "./context.ts";
-import { declaring, fetchSecrets, loadPlan, requireAll, type Fetched } from "./steps.ts";
-import type { Declared } from "../config/declare.ts";
+import { declaring, fetchSecrets, loadPlan, requireAll, type FetchedSecrets } from "./steps.ts";
 
 export async function check(
   command: { readonly options: CommonOptions; readonly json: boolean; readonly allowEmpty: boolean },
@@ -55,7 +55,7 @@ export async function check(
 function environmentProblem(
   options: CommonOptions,
   { plan, loaded }: Declared,
-  fetched: Fetched,
+  fetched: FetchedSecrets,
   appView: Readonly<Record<string, string | undefined>>,
 ): CheckProblem | undefined {
   const dirPath = options.secretsDir ?? join(DEFAULT_SECRETS_PARENT, `${DEFAULT_SECRETS_PREFIX}XXXXXX`);

@@ -86,7 +86,9 @@ export async function removingDirOnFailure<T>(
   }
 }
 
-export interface Fetched extends TargetValues {
+/** What fetchSecrets gives a command: each target's value and report, and the credentials read. */
+export interface FetchedSecrets extends TargetValues {
+  /** Bootstrap credentials the providers read from the environment (kept from the app). */
   readonly consumedEnv: readonly string[];
 }
 
@@ -100,7 +102,7 @@ export async function fetchSecrets(
   declared: Declared,
   options: CommonOptions,
   how: { readonly mode: DeliveryMode; readonly stopOnFailure: boolean },
-): Promise<Fetched> {
+): Promise<FetchedSecrets> {
   const { plan, loaded } = declared;
   const cancellation = runCancellation(ctx.router, options.timeoutMs);
   const resolution = await resolvePlan(plan, {
