@@ -55,49 +55,49 @@ export const VOCABULARY_WORDS =
   "missingauthenticationtoken mode module modules more most mount mounted mountinfo mounts moved ms " +
   "msg msi much must my myapp n name named names namespace namespaces native need needs neither nested " +
   "net network never new nlspath no node noexec non none nor normalisation not nothing notjson npm ntp " +
-  "nul null number numeric o object obtain obtained octal of off offset oidc ok on once one only opc " +
-  "open openbao opened openssl option optional options opts or orchestrator order orphaned os other " +
-  "others out output outputs over own owner owns packaging packedpolicytoolargeexception parallel " +
-  "parameter parameters params parent parse parsed parser part pass passed passwd password past path " +
-  "payload pem per percall perl5lib perl5opt perllib permission perretry pick pid pin pipe pipeline " +
-  "pipes plain plan planted platform please plus pod point pointer policies policy pool port positive " +
-  "ppc ppc64 preaction precedence prefer preflight preloads prepare present prev print printable " +
-  "printed priorrequestnotcomplete pristine private problem problems proc process processes prod " +
-  "production profile programs proj project projects promise prompt property provider providers proxy " +
-  "ps4 publish published put pythonhome pythonpath pythonstartup quarter quota quote r raise range " +
-  "rate rbac reach reachable reached read readable reading readme reads real really reaped receive " +
-  "recovered redact redacted redirect redirected redirectrefused redirects ref reference references " +
-  "refers refresh refused refuses refusing region regiondisabledexception register registered " +
-  "registration registry regular reissue rejected rejection relative relaunch remove removes render " +
-  "renew renewable rep repeatable repl replace replaced replaces replacing reply report reported " +
-  "reports request requestexpired requestlimitexceeded requests requesttimeout requesttimetooskewed " +
-  "require required resolv resolve resolved resolver resolving resource resourceid " +
-  "resourcenotfoundexception response rest restore restored result retries retry retrying return " +
-  "returned revoke revoked revoketoken revoking rewrites right riscv role roleid roleidfile roles root " +
-  "routes rp rubylib rubyopt run runner running runs runtime s s390x safely same say scheduled schema " +
-  "scheme schemes script scripts sdk sea sealed search secret secretaccessor secretbinary " +
-  "secretdisabled secretid secretidfile secretmanager secrets secretsfailederror secretsmanager " +
-  "secretstring secretwrap secretwrapchallengegate secretwraperror secretwraptokentraffic see seen " +
-  "segment select self semi send sending separated server servers service serviceaccount " +
-  "serviceunavailable serviceunavailableexception session set sets setting settings sh shared shell " +
-  "shellopts shm shown sigalrm sigcont sighup sigint sigkill signal signals signature " +
-  "signaturedoesnotmatch signed sigpipe sigquit sigterm sigusr1 sigusr2 sigwinch sigxfsz silences " +
-  "single size skew skip skips slim slow small so socket someone something source space speaks speed " +
-  "src ssl stack stage staging standby start started starting starts status stay stays stderr stdin " +
-  "stdout steps sticky stop stopped store str string sts stsendpoint subcommand subject subjectaltname " +
-  "succeed such suffix supervise supervised supervises supervisor supported symbolic symlink symlinks " +
-  "sync syntax sys system t tag taken takes target targets task team temporarily tenant tenantid term " +
-  "test text than that the them then there these they this thread throttling throttlingexception " +
-  "through time timed timeout timeouterror timestamps tini tls tlsoptions tmpdir tmpfs to together " +
-  "toisostring token tokenfile tokenrejected too tool toomanyrequestsexception top trace traffic " +
-  "trailing transit transport travel treat tries troubleshooting true trust trusted trusts ts ttl tty " +
-  "turn turned turns twice two type typo u ui uid ulimit unable unavailable undelete under unencrypted " +
-  "unexpected unexpectedly unit unknown unknownerror unless unlimited unreachable unreadable " +
-  "unrecognized unrecognizedclientexception unresolved unseal unset unsupported until untrusted " +
-  "unusable unwrap unwrapped unwrapping up uri url urls usable usage use used user users uses utc utf " +
-  "utf8 v v1 v2 v8 valid validationexception value values var variable variables vars vault verbosity " +
-  "verification verifies verify version versionid versions vm vocabulary volume w wait warn warning " +
-  "warnings was way web well were west1 when where which while who whole why will windows wins with " +
-  "within without word words workload workloadidentity would wrap wrapped wrappedsecretidfile wrapping " +
-  "writable write writes writing written wrong wrote www x x86 xxxxxx yaml yes yet young z z0 za zero " +
-  "zod zone zsh";
+  "nul null number numeric o object obtain obtained octal of off offset oidc ok on once one only " +
+  "onstop opc open openbao opened openssl option optional options opts or orchestrator order orphaned " +
+  "os other others out output outputs over own owner owns packaging packedpolicytoolargeexception " +
+  "parallel parameter parameters params parent parse parsed parser part pass passed passwd password " +
+  "past path payload pem per percall perl5lib perl5opt perllib permission perretry pick pid pin pipe " +
+  "pipeline pipes plain plan planted platform please plus pod point pointer policies policy pool port " +
+  "positive ppc ppc64 preaction precedence prefer preflight preloads prepare present prev print " +
+  "printable printed priorrequestnotcomplete pristine private problem problems proc process processes " +
+  "prod production profile programs proj project projects promise prompt property provider providers " +
+  "proxy ps4 publish published put pythonhome pythonpath pythonstartup quarter quota quote r raise " +
+  "range rate rbac reach reachable reached read readable reading readme reads real really reaped " +
+  "receive recovered redact redacted redirect redirected redirectrefused redirects ref reference " +
+  "references refers refresh refused refuses refusing region regiondisabledexception register " +
+  "registered registration registry regular reissue rejected rejection relative relaunch remove " +
+  "removes render renew renewable rep repeatable repl replace replaced replaces replacing reply report " +
+  "reported reports request requestexpired requestlimitexceeded requests requesttimeout " +
+  "requesttimetooskewed require required resolv resolve resolved resolver resolving resource " +
+  "resourceid resourcenotfoundexception response rest restore restored result retries retry retrying " +
+  "return returned revoke revoked revoketoken revoking rewrites right riscv role roleid roleidfile " +
+  "roles root routes rp rubylib rubyopt run runner running runs runtime s s390x safely same say " +
+  "scheduled schema scheme schemes script scripts sdk sea sealed search secret secretaccessor " +
+  "secretbinary secretdisabled secretid secretidfile secretmanager secrets secretsfailederror " +
+  "secretsmanager secretstring secretwrap secretwrapchallengegate secretwraperror " +
+  "secretwraptokentraffic see seen segment select self semi send sending separated server servers " +
+  "service serviceaccount serviceunavailable serviceunavailableexception session set sets setting " +
+  "settings sh shared shell shellopts shm shown sigalrm sigcont sighup sigint sigkill signal signals " +
+  "signature signaturedoesnotmatch signed sigpipe sigquit sigterm sigusr1 sigusr2 sigwinch sigxfsz " +
+  "silences single size skew skip skips slim slow small so socket someone something source space " +
+  "speaks speed src ssl stack stage staging standby start started starting starts status stay stays " +
+  "stderr stdin stdout steps sticky stop stopped stoprequested store str string sts stsendpoint " +
+  "subcommand subject subjectaltname succeed such suffix supervise supervised supervises supervisor " +
+  "supported symbolic symlink symlinks sync syntax sys system t tag taken takes target targets task " +
+  "team temporarily tenant tenantid term test text than that the them then there these they this " +
+  "thread throttling throttlingexception through time timed timeout timeouterror timestamps tini tls " +
+  "tlsoptions tmpdir tmpfs to together toisostring token tokenfile tokenrejected too tool " +
+  "toomanyrequestsexception top trace traffic trailing transit transport travel treat tries " +
+  "troubleshooting true trust trusted trusts ts ttl tty turn turned turns twice two type typo u ui uid " +
+  "ulimit unable unavailable undelete under unencrypted unexpected unexpectedly unit unknown " +
+  "unknownerror unless unlimited unreachable unreadable unrecognized unrecognizedclientexception " +
+  "unresolved unseal unset unsupported until untrusted unusable unwrap unwrapped unwrapping up uri url " +
+  "urls usable usage use used user users uses utc utf utf8 v v1 v2 v8 valid validationexception value " +
+  "values var variable variables vars vault verbosity verification verifies verify version versionid " +
+  "versions vm vocabulary volume w wait warn warning warnings was way web well were west1 when where " +
+  "which while who whole why will windows wins with within without word words workload " +
+  "workloadidentity would wrap wrapped wrappedsecretidfile wrapping writable write writes writing " +
+  "written wrong wrote www x x86 xxxxxx yaml yes yet young z z0 za zero zod zone zsh";
