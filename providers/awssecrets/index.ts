@@ -21,6 +21,7 @@ import type { Provider } from "../../src/provider-api.ts";
 import { connect } from "./connect.ts";
 import type { AwsOptions } from "./options.ts";
 
+// The schema too: in the build, the core's options() reaches it through this bundle (scripts/providers.mjs).
 export { schema } from "./options.ts";
 
 export const provider: Provider<AwsOptions> = { connect };

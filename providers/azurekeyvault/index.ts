@@ -20,8 +20,7 @@ import type { Provider } from "../../src/provider-api.ts";
 import { connect } from "./connect.ts";
 import type { Options } from "./options.ts";
 
+// The schema too: in the build, the core's options() reaches it through this bundle (scripts/providers.mjs).
 export { schema } from "./options.ts";
-export { chooseMethod } from "./method.ts";
-export { vaultUrlFor } from "./vault-url.ts";
 
 export const provider: Provider<Options> = { connect };

@@ -18,9 +18,7 @@ import type { Provider } from "../../src/provider-api.ts";
 import { connect } from "./connect.ts";
 import type { GcpOptions } from "./options.ts";
 
+// The schema too: in the build, the core's options() reaches it through this bundle (scripts/providers.mjs).
 export { schema } from "./options.ts";
-export { crc32c } from "./crc32c.ts";
-export { credentialSource } from "./credentials.ts";
-export { defaultHost } from "./target.ts";
 
 export const provider: Provider<GcpOptions> = { connect };

@@ -17,6 +17,7 @@ import type { Provider } from "../../src/provider-api.ts";
 import { connect } from "./connect.ts";
 import type { Options } from "./options.ts";
 
-export { K8S_TOKEN_FILE, schema } from "./options.ts";
+// The schema too: in the build, the core's options() reaches it through this bundle (scripts/providers.mjs).
+export { schema } from "./options.ts";
 
 export const provider: Provider<Options> = { connect };
