@@ -349,6 +349,26 @@ describe("vault provider against the fake Vault: logins", () => {
     expect(vault.count("sys/wrapping/lookup")).toBe(1);
   });
 
+  it("an unwrapped SecretID is the run's: another run with the same used wrapping token does not get it", async () => {
+    const role = await vault.addAppRole("reuse", policy);
+    const options = {
+      auth: {
+        method: "approle",
+        roleId: role.roleId,
+        wrappedSecretIdFile: file(await role.wrappedSecretId()),
+      },
+    };
+    await (await connect(options, harness({ VAULT_ADDR: vault.url }))).close();
+    const looked = vault.count("sys/wrapping/lookup");
+    const again = await failure(connect(options, harness({ VAULT_ADDR: vault.url })));
+    expect([again.code, again.hint]).toEqual([
+      "AUTH_FAILED",
+      expect.stringContaining("someone else may have unwrapped it"),
+    ]);
+    // Asked Vault again (the token is spent), instead of logging in with the first run's SecretID.
+    expect(vault.count("sys/wrapping/lookup")).toBe(looked + 1);
+  });
+
   it("a wrapping token not made by the AppRole's secret-id endpoint is refused before unwrapping", async () => {
     const role = await vault.addAppRole("checked", policy);
     const forged = vault.wrap(vault.ns(), "sys/wrapping/wrap", { data: { secret_id: "attacker-chosen" } });
