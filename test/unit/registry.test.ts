@@ -56,6 +56,14 @@ describe("the provider registry", () => {
     }
   });
 
+  it.each(DESCRIPTORS.filter((d) => d.ownBundle).map((d) => [d.scheme, d] as const))(
+    "%s: its index.ts exports its schema too, which the build serves options() from",
+    async (scheme, d) => {
+      const entry = (await import(`../../providers/${scheme}/index.ts`)) as { schema?: unknown };
+      expect(entry.schema).toBe(await d.options());
+    },
+  );
+
   it.each(DESCRIPTORS.map((d) => [d.scheme, d] as const))(
     "%s: its example parses and its summary is one line",
     (scheme, d) => {
