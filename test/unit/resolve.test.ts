@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { Cancelled, cancelReason, type CancelReason, type Cancellation } from "../../src/cancellation.ts";
 import { parseRef, type Ref } from "../../src/config/ref.ts";
-import { SecretwrapError } from "../../src/errors.ts";
+import { requireAll } from "../../src/commands/steps.ts";
+import { SecretsFailedError, SecretwrapError } from "../../src/errors.ts";
 import { MAX_SECRET_BYTES } from "../../src/limits.ts";
 import { createLogger } from "../../src/log.ts";
 import type { Plan } from "../../src/plan.ts";
@@ -12,6 +13,7 @@ import type { Fetched, Provider, Session } from "../../src/provider-api.ts";
 import type { Scheme } from "../../src/provider.ts";
 import { Redactor } from "../../src/redact.ts";
 import { resolvePlan, type FetchOutcome, type ResolveOptions } from "../../src/resolve.ts";
+import { targetValues } from "../../src/target-values.ts";
 
 /** What the fake does for one fetch of `ref`: its `attempt`th (from 1), under `signal`. */
 type Answer = (ref: Ref, signal: AbortSignal, attempt: number) => Promise<Fetched>;
@@ -67,8 +69,21 @@ const hang = (signal: AbortSignal): Promise<never> =>
   new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason as Error)));
 const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** One fetch per reference, each delivered to an env variable named T0, T1, … */
 function planOf(...raws: string[]): Plan {
-  return { fetches: new Map(raws.map((raw) => [raw, parseRef(raw)])), targets: [], schemes: [] };
+  const refs = raws.map((raw) => parseRef(raw));
+  return {
+    fetches: new Map(refs.map((ref) => [ref.raw, ref])),
+    targets: refs.map((ref, i) => ({
+      name: `T${i}`,
+      ref,
+      key: ref.raw,
+      output: { kind: "env" },
+      optional: false,
+      source: "test",
+    })),
+    schemes: [],
+  };
 }
 
 function cancellation(ms: number, signal: AbortSignal = AbortSignal.timeout(ms)): Cancellation {
@@ -128,6 +143,31 @@ describe("resolvePlan", () => {
     const retriesOfB = provider.attempts.get(B) ?? 0;
     await later(100);
     expect(provider.attempts.get(B)).toBe(retriesOfB);
+  });
+
+  it("the run then fails with the real error alone; the abandoned secrets are named as not fetched", async () => {
+    const provider = fake(async (ref, signal) => {
+      if (ref.raw !== A) return hang(signal);
+      await later(20);
+      throw new SecretwrapError("ACCESS_DENIED", "denied");
+    });
+    const plan = planOf(A, B, C);
+    const { outcomes } = await resolve(plan, { file: provider });
+    const values = targetValues(plan, outcomes, "run", new Redactor());
+    expect(values.notFetched).toEqual(["T1", "T2"]);
+    let error: unknown;
+    try {
+      requireAll(values, plan);
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(SecretsFailedError);
+    const failed = error as SecretsFailedError;
+    expect(failed.message).toBe(
+      "1 of 3 secrets could not be resolved (2 more not fetched after that: T1, T2)",
+    );
+    expect(failed.failures.map((f) => [f.subject.secret, f.code])).toEqual([["T0", "ACCESS_DENIED"]]);
+    expect(failed.exitCode).toBe(77);
   });
 
   it("check (stopOnFailure off) gives every secret its own answer", async () => {
