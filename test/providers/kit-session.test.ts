@@ -30,7 +30,7 @@ describe("providers/kit", () => {
       const ca = trustExtraCa(pki.caFile, "p");
       expect(ca?.secureContext).toBeDefined();
       const agent = httpsAgent(ca);
-      expect([agent.options.rejectUnauthorized, agent.keepAlive]).toEqual([true, true]);
+      expect([agent.options.rejectUnauthorized, agent.options.keepAlive]).toEqual([true, true]);
       agent.destroy();
     } finally {
       rmSync(pki.dir, { recursive: true, force: true });
