@@ -63,10 +63,12 @@ export interface Session {
    * concurrency limit bounds requests, so this many times more fetches may be in flight.
    */
   readonly batchSize?: number;
-  // Lifecycle capabilities (DESIGN.md §10, `--watch`). Each is optional: a provider implements the
+  // Lifecycle capabilities, for `run --watch` (not built yet). Each is optional: a provider implements the
   // ones its service has and declares them in its descriptor's `capabilities`. Nothing calls them yet.
   /** The version a fetch would serve now, cheaper than fetching: a changed version means refresh. */
   checkVersion?(ref: Ref, signal: AbortSignal): Promise<string | undefined>;
+  /** Extends a renewable lease granted with a fetched secret; the answer is the lease as now granted. */
+  renew?(lease: Lease, signal: AbortSignal): Promise<Lease>;
   /** Extends the session's own login token before it expires. */
   renewToken?(signal: AbortSignal): Promise<void>;
   /** Gives up a lease granted with a fetched secret (e.g. when the app ends). */
@@ -76,6 +78,7 @@ export interface Session {
 /** Which of the Session's optional lifecycle capabilities a provider implements. */
 export interface Capabilities {
   readonly checkVersion?: boolean;
+  readonly renew?: boolean;
   readonly renewToken?: boolean;
   readonly revoke?: boolean;
 }
