@@ -5,6 +5,7 @@ import type { TokenCredential } from "@azure/identity";
 import { checkEndpoint } from "../kit/endpoint.ts";
 import { type ProviderContext, SecretwrapError } from "../../src/provider-api.ts";
 import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
+import { isSet } from "../kit/env-values.ts";
 import { NAME, type AuthOptions, type ChosenMethod } from "./options.ts";
 import { observeTokenTraffic, observingHttpClient, type TokenTraffic } from "./token-traffic.ts";
 
@@ -148,7 +149,7 @@ export function buildCredential(
       if (tokenFile !== undefined) ctx.addSecret(readCredentialFile(tokenFile, "the federated token file"));
       // EnvironmentCredential opens the certificate itself: a FIFO would block its read.
       const certificate = env["AZURE_CLIENT_CERTIFICATE_PATH"];
-      if (certificate !== undefined && certificate !== "") {
+      if (isSet(certificate)) {
         refuseIfNotRegularFile(certificate, NAME, "the client certificate file");
       }
       return {
@@ -172,7 +173,7 @@ export function buildCredential(
 function maskIfSet(ctx: ProviderContext, names: readonly string[]): void {
   for (const name of names) {
     const value = ctx.env[name];
-    if (value !== undefined && value !== "") ctx.addSecret(value);
+    if (isSet(value)) ctx.addSecret(value);
   }
 }
 
