@@ -9,22 +9,21 @@ const REGISTRY = join(REPO, "providers", "registry.ts");
 const PROVIDER_MODULE = join(REPO, "src", "provider.ts");
 const EXTRA = process.env["SECRETWRAP_BUILD_EXTRA_PROVIDER"];
 
-async function folderOf(descriptorPath) {
-  const { descriptor } = await import(descriptorPath);
-  return { scheme: descriptor.scheme, ownBundle: descriptor.ownBundle, dir: resolve(descriptorPath, "..") };
-}
+/** A provider as the build sees it: its scheme, whether it is its own bundle, and its folder. */
+const built = (descriptor, dir) => ({ scheme: descriptor.scheme, ownBundle: descriptor.ownBundle, dir });
 
 const { DESCRIPTORS } = await import(REGISTRY);
-const registered = DESCRIPTORS.map((d) => d.scheme);
-const folders = await Promise.all(
-  registered.map((scheme) => folderOf(join(REPO, "providers", scheme, "descriptor.ts"))),
-);
-const extra = EXTRA === undefined ? undefined : await folderOf(resolve(EXTRA, "descriptor.ts"));
+// A registered provider lives in providers/<scheme>/ (test/unit/registry.test.ts checks it).
+const registered = DESCRIPTORS.map((d) => built(d, join(REPO, "providers", d.scheme)));
+const extra =
+  EXTRA === undefined
+    ? undefined
+    : built((await import(resolve(EXTRA, "descriptor.ts"))).descriptor, resolve(EXTRA));
 
-/** Every provider of this build: scheme, whether it is its own bundle, its folder. */
-export const providers = extra === undefined ? folders : [...folders, extra];
+/** Every provider of this build. */
+const providers = extra === undefined ? registered : [...registered, extra];
 
-/** Providers with an SDK: each is its own bundle (dist/providers/<scheme>.js), loaded only when used. */
+/** Providers with a bundle of their own (dist/providers/<scheme>.js, an SDK's), loaded only when used. */
 export const ownBundles = providers.filter((p) => p.ownBundle);
 
 /**
