@@ -1,5 +1,5 @@
 // A logged-in Secret Manager: one generated client per host, reads that check size and checksum, and
-// closing the clients and the agent.
+// closing the clients and the agents.
 //
 // Transport: the REST fallback (HTTP/1.1 + JSON), not gRPC. Its first connection was as fast or faster
 // (see docs/providers/gcpsecrets.md), and the bundle then loads google-gax's REST-only entry point
@@ -112,6 +112,7 @@ export class GcpSession implements Session {
   async close(): Promise<void> {
     await Promise.all(this.#clients.all().map((c) => c.close()));
     this.#transport.agent.destroy();
+    this.#transport.plainAgent.destroy();
     this.#restoreEnv();
   }
 }

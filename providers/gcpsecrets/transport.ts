@@ -1,4 +1,4 @@
-// Transport: one agent per run (extra CA, keep-alive) and the caller's abort signal, put on every
+// Transport: the session's agents (extra CA, keep-alive) and the caller's abort signal, put on every
 // request the auth client sends.
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Agent as HttpAgent } from "node:http";
@@ -13,7 +13,10 @@ export interface Transport {
   readonly protocol: "http" | "https";
   readonly host: string | undefined;
   readonly port: number | undefined;
+  /** For every request to the endpoint's protocol (https unless an http:// endpoint was allowed). */
   readonly agent: HttpAgent | HttpsAgent;
+  /** For requests to http:// URLs (the metadata server; the endpoint itself when it is http://). */
+  readonly plainAgent: HttpAgent;
   /**
    * The abort signal of the attempt a request belongs to, carried through the SDK's promise chain to
    * the session's interceptor (the SDK's calls take no signal of their own).
@@ -23,16 +26,23 @@ export interface Transport {
 
 export function transportFor(options: GcpOptions): Transport {
   const ca = trustExtraCa(options.caFile, NAME);
-  if (options.endpoint === undefined) {
-    return {
-      protocol: "https",
-      host: undefined,
-      port: undefined,
-      agent: httpsAgent(ca),
-      attemptSignal: new AsyncLocalStorage(),
-    };
-  }
-  const url = checkEndpoint(options.endpoint, NAME, options.allowHttp ?? false);
+  const url =
+    options.endpoint === undefined ? undefined : baseUrl(options.endpoint, options.allowHttp ?? false);
+  const https = url === undefined || url.protocol === "https:";
+  const plainAgent = httpAgent();
+  return {
+    protocol: https ? "https" : "http",
+    host: url?.hostname.replace(/^\[|\]$/g, ""),
+    port: url === undefined ? undefined : url.port === "" ? (https ? 443 : 80) : Number(url.port),
+    agent: https ? httpsAgent(ca) : plainAgent,
+    plainAgent,
+    attemptSignal: new AsyncLocalStorage(),
+  };
+}
+
+/** The endpoint option: Google's REST client takes a host and port, so a path cannot be honoured. */
+function baseUrl(endpoint: string, allowHttp: boolean): URL {
+  const url = checkEndpoint(endpoint, NAME, allowHttp);
   if (url.pathname !== "/" || url.search !== "") {
     throw new SecretwrapError(
       "CONFIG_INVALID",
@@ -42,14 +52,7 @@ export function transportFor(options: GcpOptions): Transport {
       },
     );
   }
-  const https = url.protocol === "https:";
-  return {
-    protocol: https ? "https" : "http",
-    host: url.hostname.replace(/^\[|\]$/g, ""),
-    port: url.port === "" ? (https ? 443 : 80) : Number(url.port),
-    agent: https ? httpsAgent(ca) : httpAgent(),
-    attemptSignal: new AsyncLocalStorage(),
-  };
+  return url;
 }
 
 interface GaxiosLikeConfig {
@@ -72,16 +75,11 @@ export interface InterceptableClient {
  * signal, and follows no redirect.
  */
 export function intercept(client: InterceptableClient, transport: Transport): void {
-  const http = httpAgent();
   client.transporter.interceptors.request.add({
     resolved(config) {
       const url =
         typeof config.url === "string" ? config.url : config.url instanceof URL ? config.url.href : "";
-      config.agent = url.startsWith("http:")
-        ? transport.protocol === "http"
-          ? transport.agent
-          : http
-        : transport.agent;
+      config.agent = url.startsWith("http:") ? transport.plainAgent : transport.agent;
       // A redirect is an answer, never followed: node-fetch would send the Authorization header to
       // wherever Location points, another host or plain http included (docs/security.md).
       config.redirect = "manual";
