@@ -3,10 +3,10 @@
 //
 // Transport: the REST fallback (HTTP/1.1 + JSON), not gRPC. Its first connection was as fast or faster
 // (see docs/providers/gcpsecrets.md), and the bundle then loads google-gax's REST-only entry point
-// without grpc-js (scripts/esbuild/sdk-patches/google-gax-rest-only.mjs); REST also carries a bearer token to a loopback http://
-// endpoint (grpc-js refuses call credentials on insecure channels), takes an extra CA per client through
-// a plain https.Agent, and gax 5 never retries REST calls, so the one retry layer (src/retry.ts)
-// decides. Retries are also switched off per call for newer gax versions.
+// without grpc-js (scripts/esbuild/sdk-patches/google-gax-rest-only.mjs); REST also carries a bearer
+// token to a loopback http:// endpoint (grpc-js refuses call credentials on insecure channels), takes
+// an extra CA per client through a plain https.Agent, and gax 5 never retries REST calls, so the one
+// retry layer (src/retry.ts) decides. Retries are also switched off per call for newer gax versions.
 import type { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import type { GoogleAuth } from "google-gax";
 import {
