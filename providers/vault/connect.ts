@@ -3,7 +3,7 @@ import type { ProviderContext, Session } from "../../src/provider-api.ts";
 import { login } from "./login.ts";
 import { PROVIDER, type Options } from "./options.ts";
 import { VaultSession } from "./session.ts";
-import { nonEmpty } from "../kit/env-values.ts";
+import { isSet } from "../kit/env-values.ts";
 import { settingsFrom } from "./settings.ts";
 import { createTransport } from "./transport.ts";
 import { SecretIds } from "./unwrap.ts";
@@ -11,7 +11,7 @@ import { SecretIds } from "./unwrap.ts";
 /** `options` passed the block's schema (options.ts) in the core. */
 export async function connect(options: Options, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
   const settings = settingsFrom(options, ctx.env);
-  if (nonEmpty(ctx.env["VAULT_SKIP_VERIFY"]) !== undefined) {
+  if (isSet(ctx.env["VAULT_SKIP_VERIFY"])) {
     ctx.log.warn(
       "VAULT_SKIP_VERIFY is ignored: secretwrap always verifies Vault's certificate (give its CA with VAULT_CACERT or caFile)",
       { provider: PROVIDER },
