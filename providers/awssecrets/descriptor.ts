@@ -12,6 +12,12 @@ export const descriptor: ProviderDescriptor<AwsOptions> = {
   scheme: "awssecrets",
   summary: "AWS Secrets Manager",
   example: "ref+awssecrets://prod/myapp#api_key",
+  ownBundle: true,
+  capabilities: {},
+  options: async () => (await import("./options.ts")).schema,
+  load: async () => (await import("./index.ts")).provider,
+  envPrefixes: ["AWS_"],
+  appOnlyVariables: [],
   locator: {
     params: ["version_id", "version_stage", "region"],
     check(locator, params) {
@@ -35,10 +41,4 @@ export const descriptor: ProviderDescriptor<AwsOptions> = {
       return undefined;
     },
   },
-  envPrefixes: ["AWS_"],
-  appOnlyVariables: [],
-  ownBundle: true,
-  capabilities: {},
-  options: async () => (await import("./options.ts")).schema,
-  load: async () => (await import("./index.ts")).provider,
 };

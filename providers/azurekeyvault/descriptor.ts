@@ -10,6 +10,13 @@ export const descriptor: ProviderDescriptor<Options> = {
   scheme: "azurekeyvault",
   summary: "Azure Key Vault",
   example: "ref+azurekeyvault://my-kv/db-pass",
+  ownBundle: true,
+  capabilities: {},
+  options: async () => (await import("./options.ts")).schema,
+  load: async () => (await import("./index.ts")).provider,
+  envPrefixes: ["AZURE_", "IDENTITY_", "MSI_", "IMDS_"],
+  // @azure/logger's level: it prints request details.
+  appOnlyVariables: ["AZURE_LOG_LEVEL"],
   locator: {
     params: [],
     check(locator) {
@@ -24,11 +31,4 @@ export const descriptor: ProviderDescriptor<Options> = {
       return undefined;
     },
   },
-  envPrefixes: ["AZURE_", "IDENTITY_", "MSI_", "IMDS_"],
-  // @azure/logger's level: it prints request details.
-  appOnlyVariables: ["AZURE_LOG_LEVEL"],
-  ownBundle: true,
-  capabilities: {},
-  options: async () => (await import("./options.ts")).schema,
-  load: async () => (await import("./index.ts")).provider,
 };

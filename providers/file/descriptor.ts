@@ -7,6 +7,12 @@ export const descriptor: ProviderDescriptor<FileOptions> = {
   scheme: "file",
   summary: "local files (development, secrets mounted by an orchestrator)",
   example: "ref+file://./dev/token",
+  ownBundle: false,
+  capabilities: {},
+  options: async () => (await import("./options.ts")).schema,
+  load: async () => (await import("./index.ts")).provider,
+  envPrefixes: [],
+  appOnlyVariables: [],
   locator: {
     params: [],
     check(locator) {
@@ -14,10 +20,4 @@ export const descriptor: ProviderDescriptor<FileOptions> = {
       return undefined;
     },
   },
-  envPrefixes: [],
-  appOnlyVariables: [],
-  ownBundle: false,
-  capabilities: {},
-  options: async () => (await import("./options.ts")).schema,
-  load: async () => (await import("./index.ts")).provider,
 };

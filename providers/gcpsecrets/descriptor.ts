@@ -11,6 +11,13 @@ export const descriptor: ProviderDescriptor<GcpOptions> = {
   scheme: "gcpsecrets",
   summary: "Google Secret Manager",
   example: "ref+gcpsecrets://my-proj/db-pass?version=5",
+  ownBundle: true,
+  capabilities: {},
+  options: async () => (await import("./options.ts")).schema,
+  load: async () => (await import("./index.ts")).provider,
+  envPrefixes: ["GOOGLE_", "GCE_", "CLOUDSDK_"],
+  // The gRPC stack's proxy and debug output variables.
+  appOnlyVariables: ["grpc_proxy", "GRPC_TRACE", "GRPC_VERBOSITY"],
   locator: {
     params: ["version", "location"],
     check(locator, params) {
@@ -30,11 +37,4 @@ export const descriptor: ProviderDescriptor<GcpOptions> = {
       return undefined;
     },
   },
-  envPrefixes: ["GOOGLE_", "GCE_", "CLOUDSDK_"],
-  // The gRPC stack's proxy and debug output variables.
-  appOnlyVariables: ["grpc_proxy", "GRPC_TRACE", "GRPC_VERBOSITY"],
-  ownBundle: true,
-  capabilities: {},
-  options: async () => (await import("./options.ts")).schema,
-  load: async () => (await import("./index.ts")).provider,
 };

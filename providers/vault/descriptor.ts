@@ -9,6 +9,12 @@ export const descriptor: ProviderDescriptor<Options> = {
   scheme: "vault",
   summary: "HashiCorp Vault and OpenBao: KV v1/v2 and other engines",
   example: "ref+vault://secret/myapp/db#password",
+  ownBundle: true,
+  capabilities: {},
+  options: async () => (await import("./options.ts")).schema,
+  load: async () => (await import("./index.ts")).provider,
+  envPrefixes: ["VAULT_"],
+  appOnlyVariables: [],
   locator: {
     params: ["version"],
     check(locator, params) {
@@ -23,10 +29,4 @@ export const descriptor: ProviderDescriptor<Options> = {
       return undefined;
     },
   },
-  envPrefixes: ["VAULT_"],
-  appOnlyVariables: [],
-  ownBundle: true,
-  capabilities: {},
-  options: async () => (await import("./options.ts")).schema,
-  load: async () => (await import("./index.ts")).provider,
 };
