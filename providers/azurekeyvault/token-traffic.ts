@@ -1,6 +1,6 @@
 // A pipeline policy on the credential's requests that records what the token endpoint answered (and,
 // for managed identity, the same policy wrapped round the HTTP client).
-import { retryAfterMs } from "../kit/retry-after.ts";
+import { headerReader, retryAfterMs } from "../kit/retry-after.ts";
 
 /**
  * What the token endpoint last answered. @azure/identity turns MSAL's failures into errors that keep
@@ -21,7 +21,7 @@ export function observeTokenTraffic(traffic: TokenTraffic): PipelinePolicy {
     async sendRequest(request, next) {
       try {
         const response = await next(request);
-        const wait = retryAfterMs((name) => response.headers.get(name));
+        const wait = retryAfterMs(headerReader(response.headers));
         traffic.last = { status: response.status, ...(wait === undefined ? {} : { retryAfterMs: wait }) };
         return response;
       } catch (error) {

@@ -1,7 +1,7 @@
 // A Key Vault failure → SecretwrapError, by HTTP status and Key Vault's error code (and inner code),
 // never its message.
 import { type Ref, SecretwrapError } from "../../src/provider-api.ts";
-import { retryAfterMs } from "../kit/retry-after.ts";
+import { headerReader, retryAfterMs } from "../kit/retry-after.ts";
 import { causeChain, firstText } from "../kit/cause-chain.ts";
 import { isTransientStatus } from "../kit/http-status.ts";
 import { isText, transportFailure, type ErrorLike } from "./errors.ts";
@@ -65,8 +65,7 @@ export function vaultError(error: unknown, ref: Ref, vaultUrl: string): Secretwr
     });
   }
   if (isTransientStatus(status)) {
-    const headers = first?.response?.headers;
-    const wait = headers === undefined ? undefined : retryAfterMs((name) => headers.get(name));
+    const wait = retryAfterMs(headerReader(first?.response?.headers));
     return new SecretwrapError("FETCH_FAILED", `${NAME}: ${what}: Key Vault answered ${tag}`, {
       transient: true,
       ...(wait === undefined ? {} : { retryAfterMs: wait }),
