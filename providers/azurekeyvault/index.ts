@@ -18,9 +18,9 @@
 //   connect.ts            the SDKs, the shared credential, one SecretClient per vault, the session's fetch
 import type { Provider } from "../../src/provider-api.ts";
 import { connect } from "./connect.ts";
-import type { Options } from "./options.ts";
+import type { Options as AzureOptions } from "./options.ts";
 
 // The schema too: in the build, the core's options() reaches it through this bundle (scripts/providers.mjs).
 export { schema } from "./options.ts";
 
-export const provider: Provider<Options> = { connect };
+export const provider: Provider<AzureOptions> = { connect };

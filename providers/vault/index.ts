@@ -15,9 +15,9 @@
 //   connect.ts      settings + client + first login
 import type { Provider } from "../../src/provider-api.ts";
 import { connect } from "./connect.ts";
-import type { Options } from "./options.ts";
+import type { Options as VaultOptions } from "./options.ts";
 
 // The schema too: in the build, the core's options() reaches it through this bundle (scripts/providers.mjs).
 export { schema } from "./options.ts";
 
-export const provider: Provider<Options> = { connect };
+export const provider: Provider<VaultOptions> = { connect };
