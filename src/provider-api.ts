@@ -27,6 +27,23 @@ export interface ProviderContext {
   readonly addSecret: (value: string | Uint8Array) => void;
   /** Per-attempt timeout in milliseconds, for SDKs that take one. */
   readonly attemptTimeoutMs: number;
+  /** What this provider keeps between connect attempts of this run (see RunState). */
+  readonly runState: RunState;
+}
+
+/**
+ * A provider's store for one run: the core makes one with each ProviderContext, so it lives as long as
+ * the run and dies with it, and neither another provider nor another run ever sees it. It is for what
+ * must outlive a failed connect attempt (the core retries connect with the same ctx but a new session),
+ * such as a single-use credential already spent: Vault keeps the SecretIDs it unwrapped here. A provider
+ * keeps state here instead of at module level.
+ */
+export interface RunState {
+  /**
+   * The run's one instance of `kind`, constructed the first time it is asked for. Keyed by the class
+   * itself, so a provider uses a class of its own and only code that imports it reaches the instance.
+   */
+  get<T extends object>(kind: new () => T): T;
 }
 
 /**

@@ -34,7 +34,7 @@ export async function connect(options: Options, ctx: ProviderContext, signal: Ab
     client.token = "";
     if (settings.namespace === undefined) (client as { namespace?: string }).namespace = "";
     (client as { pathPrefix?: string }).pathPrefix = "";
-    const secretIds = SecretIds.of(ctx);
+    const secretIds = ctx.runState.get(SecretIds);
     await login(client, settings, ctx, secretIds, signal);
     return new VaultSession(client, transport, settings, ctx, secretIds);
   } catch (error) {

@@ -12,23 +12,11 @@ import type { CallInfo } from "./transport.ts";
  * A run's SecretIDs: wrapping tokens are single-use, so a login retried after a successful unwrap (a
  * new connect attempt, or the re-login after the token expired mid-run) reuses the SecretID its
  * wrapping token gave; another run (a test, a later run in the same process) unwraps its own token.
+ * A session exists only once a login succeeded, so the run's SecretIds live in ctx.runState, which
+ * outlives a failed attempt: `ctx.runState.get(SecretIds)`.
  */
 export class SecretIds {
   readonly #unwrapped = new Map<string, string>();
-
-  /**
-   * The SecretIDs of the run `ctx` belongs to. The core retries connect with the same ctx, and a
-   * session exists only once a login succeeded, so the run's ctx is the one owner that outlives a failed
-   * attempt; the WeakMap holds nothing once the run lets go of its ctx.
-   */
-  static of(ctx: ProviderContext): SecretIds {
-    let ids = RUNS.get(ctx);
-    if (ids === undefined) {
-      ids = new SecretIds();
-      RUNS.set(ctx, ids);
-    }
-    return ids;
-  }
 
   async from(
     source: SecretIdSource,
@@ -48,8 +36,6 @@ export class SecretIds {
     return secretId;
   }
 }
-
-const RUNS = new WeakMap<ProviderContext, SecretIds>();
 
 async function unwrap(
   wrappingToken: string,

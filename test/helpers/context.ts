@@ -1,9 +1,11 @@
 // The one ProviderContext the provider suites connect with: the environment given, a debug-level
-// logger whose lines are kept, and every value the provider hands to addSecret kept as text, so a
-// test can check what would be masked and what was logged.
+// logger whose lines are kept, every value the provider hands to addSecret kept as text, so a test
+// can check what would be masked and what was logged, and a RunState of its own, as the core gives
+// each run.
 import { createLogger } from "../../src/log.ts";
 import type { ProviderContext } from "../../src/provider-api.ts";
 import { Redactor } from "../../src/redact.ts";
+import { createRunState } from "../../src/run-state.ts";
 
 export interface TestContext {
   readonly ctx: ProviderContext;
@@ -29,6 +31,7 @@ export function providerContext(env: Record<string, string>, attemptTimeoutMs = 
       addSecret: (value) =>
         void masked.push(typeof value === "string" ? value : Buffer.from(value).toString()),
       attemptTimeoutMs,
+      runState: createRunState(),
     },
     masked,
     logs,
