@@ -13,6 +13,7 @@ import type { Scheme } from "./provider.ts";
 import type { Fetched, Provider, Session } from "./provider-api.ts";
 import type { Redactor } from "./redact.ts";
 import { FetchAbandoned, withRetry, type RetryPolicy } from "./retry.ts";
+import { createRunState } from "./run-state.ts";
 
 export type FetchOutcome =
   | { readonly ok: true; readonly fetched: Fetched; readonly durationMs: number }
@@ -70,6 +71,7 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
         log: options.log,
         addSecret: (value: string | Uint8Array) => options.redactor.add(value),
         attemptTimeoutMs: options.retry.attemptTimeoutMs,
+        runState: createRunState(),
       };
       const started = Date.now();
       session = await withRetry(
