@@ -49,21 +49,30 @@ function refuseSdkFiles(env: ProviderContext["env"]): void {
 }
 
 /** `options` passed the block's schema (options.ts) in the core. */
-export async function connect(options: AwsOptions, ctx: ProviderContext): Promise<Session> {
+export async function connect(
+  options: AwsOptions,
+  ctx: ProviderContext,
+  signal: AbortSignal,
+): Promise<Session> {
   const env = ctx.env;
   refuseSdkFiles(env);
   // The SDK warns on stderr about Node < 22 from every client constructor, unless this variable says
   // not to (it takes no option); the user gets nothing from that warning in an ENTRYPOINT.
   const restoreEnv = overrideProcessEnv({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" });
   try {
-    return await open(options, ctx, restoreEnv);
+    return await open(options, ctx, signal, restoreEnv);
   } catch (error) {
     restoreEnv();
     throw error;
   }
 }
 
-async function open(options: AwsOptions, ctx: ProviderContext, restoreEnv: () => void): Promise<Session> {
+async function open(
+  options: AwsOptions,
+  ctx: ProviderContext,
+  signal: AbortSignal,
+  restoreEnv: () => void,
+): Promise<Session> {
   const env = ctx.env;
   const sdk = commonJs(await import("@aws-sdk/client-secrets-manager"));
   const logger = quietLogger(ctx);
@@ -97,12 +106,23 @@ async function open(options: AwsOptions, ctx: ProviderContext, restoreEnv: () =>
       // unreadable: the SDK's own read fails the login with a clear message
     }
   }
+  // The SDK's credential providers take no AbortSignal, but their STS and SSO requests go through the
+  // handler's HTTPS agent: an aborted login destroys it, which closes their sockets (the login has
+  // failed, so no session will use the agent). The container endpoint and instance metadata go
+  // through the SDK's own agents and end at their own timeouts.
+  signal.throwIfAborted();
+  const closeAgent = (): void => handler.httpsAgent.destroy();
+  signal.addEventListener("abort", closeAgent, { once: true });
   let credentials: AwsCredentialIdentity;
   try {
     credentials = await source.provider();
   } catch (error) {
     throw mapCredentialError(error, source.kind, false, source.endpoint);
+  } finally {
+    signal.removeEventListener("abort", closeAgent);
   }
+  // Obtained as the login was given up: the caller has stopped waiting, so no one would close a session.
+  signal.throwIfAborted();
   for (const value of [credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken]) {
     if (value !== undefined && value !== "") ctx.addSecret(value);
   }

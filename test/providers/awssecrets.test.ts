@@ -4,16 +4,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { SecretwrapError } from "../../src/errors.ts";
 import type { Session } from "../../src/provider-api.ts";
+import { withRetry } from "../../src/retry.ts";
 import { canary } from "../helpers/canary.ts";
 import { providerContext } from "../helpers/context.ts";
 import { failureWithout, fetchRef, text, unique } from "../helpers/provider.ts";
 import { validateOptions } from "../../providers/awssecrets/options.ts";
 import { providerUnderTest } from "../helpers/provider-under-test.ts";
 import { AwsFake, requestedIds } from "../servers/aws.ts";
-import { reply } from "../servers/harness.ts";
+import { reply, type RecordedRequest } from "../servers/harness.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 
 // The source, or the built bundle with SECRETWRAP_TEST_PROVIDERS_FROM (scripts/test.mjs runs both).
@@ -147,6 +148,49 @@ describe("credentials", () => {
     );
     const busy = await failure(connect(env));
     expect([busy.code, busy.transient]).toEqual(["FETCH_FAILED", true]);
+  });
+
+  it("an aborted login closes its hung STS request's socket; the run reports the attempt timeouts as before", async () => {
+    const tlsFake = await AwsFake.start({ tls: pki.valid });
+    try {
+      const tokenFile = join(work, "hung-token");
+      writeFileSync(tokenFile, "the-token");
+      tlsFake.webIdentity = { roleArn: "arn:aws:iam::123456789012:role/app", token: "the-token" };
+      const isSts = (r: RecordedRequest) => r.body.includes("AssumeRoleWithWebIdentity");
+      tlsFake.server.script(isSts, [{ kind: "hang" }], { forever: true });
+      // The SDK's own request timeout is ctx.attemptTimeoutMs, 10 s: only the login's signal, which
+      // the retry layer aborts after 300 ms, can close the socket sooner.
+      const { ctx } = providerContext(
+        {
+          ...isolation,
+          AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+          AWS_ROLE_ARN: tlsFake.webIdentity.roleArn,
+          AWS_REGION: "eu-west-1",
+          AWS_ENDPOINT_URL_STS: tlsFake.url,
+          AWS_CA_BUNDLE: pki.caFile,
+        },
+        10_000,
+      );
+      const policy = { attemptTimeoutMs: 300, baseDelayMs: 20, maxDelayMs: 20, random: () => 0.5 };
+      const run = { signal: AbortSignal.timeout(1_000), deadlineAt: Date.now() + 1_000 };
+      const e = await failure(
+        withRetry("awssecrets login", (signal) => provider.connect({}, ctx, signal), run, policy),
+      );
+      expect([e.code, e.message]).toEqual([
+        "FETCH_TIMEOUT",
+        "awssecrets login: gave up at the --timeout deadline (last error: awssecrets login: no answer within 0.3s)",
+      ]);
+      const attempts = tlsFake.server.count(isSts);
+      expect(attempts).toBeGreaterThanOrEqual(2);
+      // Every attempt's request was given up by the client (its socket closed), each within about
+      // an attempt's time of being sent, not at the SDK's 10 s.
+      await vi.waitFor(() => expect(tlsFake.server.openConnections).toBe(0), { timeout: 2_000 });
+      const spans = tlsFake.server.spans.filter((span) => isSts(span.request));
+      expect(spans).toHaveLength(attempts);
+      for (const span of spans) expect(span.end - span.request.time).toBeLessThan(1_500);
+    } finally {
+      await tlsFake.close();
+    }
   });
 
   it("container credentials: sends the authorization token, consumes it, signs with the issued keys", async () => {
