@@ -74,8 +74,10 @@ export class SignalRouter {
    * Node runs a signal listener only when the event loop reads libuv's signal pipe (its poll
    * phase). A signal that arrives during the synchronous work after the last await (writing files,
    * building the env) is caught by libuv's C handler, and so consumed, but its listener would run
-   * only after execve, that is never. So the check first lets one loop turn pass (the check runs in
-   * a setImmediate callback, after the poll phase has dispatched every signal caught so far).
+   * only after execve, that is never. So the check first lets the loop poll once more: it runs in a
+   * setImmediate callback queued from a setImmediate callback. One would not do: when that work ran
+   * in the poll phase (the last await resumed from an I/O callback), the check phase that follows
+   * comes before the next poll, and a signal caught meanwhile would still sit in the pipe.
    *
    * With `disarm` (the paths that execve), the stopping signals' listeners are then removed in the
    * same callback: libuv puts back SIG_DFL when a signal's last handle stops, so from here to the
@@ -86,11 +88,13 @@ export class SignalRouter {
    */
   lastCheck(options: { readonly disarm: boolean }): Promise<ForwardedSignal | undefined> {
     return new Promise((resolve) => {
-      setImmediate(() => {
-        const stopped = this.#stopRequested;
-        if (stopped === undefined && options.disarm && process.pid !== 1) this.#disarmStops();
-        resolve(stopped);
-      });
+      setImmediate(() =>
+        setImmediate(() => {
+          const stopped = this.#stopRequested;
+          if (stopped === undefined && options.disarm && process.pid !== 1) this.#disarmStops();
+          resolve(stopped);
+        }),
+      );
     });
   }
 
