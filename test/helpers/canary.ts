@@ -4,8 +4,20 @@ import { randomBytes } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, lstatSync } from "node:fs";
 import { join } from "node:path";
 
+/**
+ * Set by the suite's global set-up (test/global/shm-leftovers.ts): 8 hex digits naming this run of
+ * the suite, so what its canaries end up in can be told from another suite's on the same machine.
+ */
+export const SUITE_TOKEN_VARIABLE = "SECRETWRAP_TEST_SUITE_TOKEN";
+
+/** A canary of the suite run with this token. */
+export const suiteCanaryPattern = (token: string): RegExp =>
+  new RegExp(`CANARY_[A-Za-z0-9_]+_${token}[0-9a-f]{10}`);
+
+/** `CANARY_<label>_<suite token><random>`: 18 hex digits in all (test/helpers/cli.ts looks for them). */
 export function canary(label = "SECRET"): string {
-  return `CANARY_${label}_${randomBytes(9).toString("hex")}`;
+  const suite = process.env[SUITE_TOKEN_VARIABLE] ?? randomBytes(4).toString("hex");
+  return `CANARY_${label}_${suite}${randomBytes(5).toString("hex")}`;
 }
 
 /** Token-shaped canaries, so masking that keys on shapes is exercised too. */

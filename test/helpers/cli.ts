@@ -67,7 +67,7 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Run
       clearTimeout(timer);
       // Every CLI run of every test: secretwrap never prints a canary value (test/helpers/canary.ts) on
       // stderr, whatever the test itself checks. (stdout is the app's, and `get`'s.)
-      const leaked = /CANARY_[A-Za-z0-9]+_[0-9a-f]{18}/.exec(stderr);
+      const leaked = /CANARY_[A-Za-z0-9_]+_[0-9a-f]{18}/.exec(stderr);
       if (leaked !== null && options.stderrMayHoldCanaries !== true) {
         reject(
           new Error(`secretwrap ${args.join(" ")} printed a canary value on stderr: ${leaked[0]}\n${stderr}`),
