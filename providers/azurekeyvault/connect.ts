@@ -22,7 +22,7 @@ import { vaultUrlFor } from "./vault-url.ts";
 type TlsSettings = NonNullable<import("@azure/identity").TokenCredentialOptions["tlsOptions"]>;
 
 /** `options` passed the block's schema (options.ts) in the core. */
-export async function connect(options: Options, ctx: ProviderContext): Promise<Session> {
+export async function connect(options: Options, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
   const auth = options.auth ?? {};
   // One SecureContext for every client and credential: an explicit `ca` list would make Node parse the
   // ~150 public roots again for each new connection. The SDK's agent options pass it on to tls.connect
@@ -40,9 +40,11 @@ export async function connect(options: Options, ctx: ProviderContext): Promise<S
     import("@azure/keyvault-secrets"),
     import("@azure/identity"),
   ]);
+  // Given up while the SDKs loaded: the caller has stopped waiting, so no one would close a session.
+  signal.throwIfAborted();
   const method = chooseMethod(auth, ctx.env);
   ctx.log.debug("azurekeyvault credential", { method });
-  const traffic: TokenTraffic = { last: undefined };
+  const traffic: TokenTraffic = { last: undefined, signal: undefined };
   const built = buildCredential(identity, method, auth, ctx, tlsOptions, traffic);
   const credential = new SharedCredential(built.create, method, traffic, ctx.addSecret);
   const clients = new ClientCache((url) => {
@@ -59,12 +61,13 @@ export async function connect(options: Options, ctx: ProviderContext): Promise<S
   });
   // The token the vaults' challenges will ask for is requested now, alongside the first challenge
   // instead of after it (see SharedCredential.prefetch); it is only handed out once a challenge asks.
+  // It is the login's request, so the login's signal ends it too (and closes its socket: token-abort.ts).
   const prefetch = new AbortController();
   if (built.early !== undefined) {
     credential.prefetch(
       `https://${options.dnsSuffix ?? "vault.azure.net"}/.default`,
       built.early.tenantId,
-      AbortSignal.any([prefetch.signal, AbortSignal.timeout(ctx.attemptTimeoutMs)]),
+      AbortSignal.any([prefetch.signal, signal, AbortSignal.timeout(ctx.attemptTimeoutMs)]),
     );
   }
   return {

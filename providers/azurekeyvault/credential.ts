@@ -7,6 +7,7 @@ import { type ProviderContext, SecretwrapError } from "../../src/provider-api.ts
 import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
 import { isSet } from "../kit/env-values.ts";
 import { NAME, type AuthOptions, type ChosenMethod } from "./options.ts";
+import { abortWithTokenRequest } from "./token-abort.ts";
 import { observeTokenTraffic, observingHttpClient, type TokenTraffic } from "./token-traffic.ts";
 
 interface Built {
@@ -37,7 +38,10 @@ export function buildCredential(
   const common = {
     // One attempt per call: src/retry.ts is the retry layer.
     retryOptions: { maxRetries: 0 },
-    additionalPolicies: [{ policy: observeTokenTraffic(traffic), position: "perCall" as const }],
+    additionalPolicies: [
+      { policy: observeTokenTraffic(traffic), position: "perCall" as const },
+      { policy: abortWithTokenRequest(traffic), position: "perCall" as const },
+    ],
     ...tlsOptions,
     ...(authorityHost === undefined ? {} : { authorityHost }),
     ...(auth.disableInstanceDiscovery === undefined

@@ -96,6 +96,7 @@ export class SharedCredential implements TokenCredential {
 
   async #request(scopes: string | string[], options: GetTokenOptions): Promise<AccessToken> {
     this.#traffic.last = undefined;
+    this.#traffic.signal = options.abortSignal;
     let token: AccessToken | null;
     try {
       token = await untilAborted(this.#inner.getToken(scopes, options), options.abortSignal, this.#method);

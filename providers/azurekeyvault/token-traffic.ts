@@ -8,9 +8,13 @@ import { headerReader, retryAfterMs } from "../kit/retry-after.ts";
  */
 export interface TokenTraffic {
   last: { status?: number; retryAfterMs?: number; transportCode?: string; endpoint?: string } | undefined;
+  /** The abort signal of the token request in progress (getToken's): see token-abort.ts. */
+  signal: AbortSignalLike | undefined;
 }
 
-type PipelinePolicy = NonNullable<
+export type AbortSignalLike = NonNullable<import("@azure/identity").GetTokenOptions["abortSignal"]>;
+
+export type PipelinePolicy = NonNullable<
   import("@azure/identity").TokenCredentialOptions["additionalPolicies"]
 >[number]["policy"];
 type HttpClient = NonNullable<import("@azure/identity").TokenCredentialOptions["httpClient"]>;

@@ -5,11 +5,16 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { chooseMethod } from "../../providers/azurekeyvault/method.ts";
 import { vaultUrlFor } from "../../providers/azurekeyvault/vault-url.ts";
 import { validateOptions } from "../../providers/azurekeyvault/options.ts";
+import { Cancelled } from "../../src/cancellation.ts";
+import { parseRef } from "../../src/config/ref.ts";
 import type { SecretwrapError } from "../../src/errors.ts";
+import { withRetry } from "../../src/retry.ts";
+import { providerContext } from "../helpers/context.ts";
+import { providerUnderTest } from "../helpers/provider-under-test.ts";
 import { reply } from "../servers/harness.ts";
 import {
   AzureFake,
@@ -21,6 +26,9 @@ import {
 import { azureSetup, type AzureMethod } from "../servers/azure-client.ts";
 import { connect, expectClean, failure, type Connected } from "../servers/azure-session.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
+
+// The source, or the built bundle with SECRETWRAP_TEST_PROVIDERS_FROM, as in azure-session.ts.
+const azure = await providerUnderTest("azurekeyvault");
 
 let pki: TestPki;
 let fake: AzureFake;
@@ -274,6 +282,39 @@ describe("azurekeyvault failures (workload identity)", () => {
       text: "CANARY_a",
     });
     expect(fake.login.count(isTokenRequest)).toBe(3);
+  });
+
+  it("an interrupted run's login signal closes the hung token request; the run reports the interruption as before", async () => {
+    fake = await AzureFake.start({ pki });
+    fake.putSecret("a", "CANARY_a");
+    fake.login.script(isTokenRequest, [{ kind: "hang" }]);
+    const setup = azureSetup(fake, pki, "workloadIdentity", dir);
+    // As src/resolve.ts does: connect and fetch through the retry layer under one run signal. The
+    // attempt timeout (and the token request's own, ctx.attemptTimeoutMs) is 10 s, and the session
+    // is not closed: only the login's signal can close the token request's socket sooner.
+    const policy = { attemptTimeoutMs: 10_000, baseDelayMs: 20, maxDelayMs: 200, random: () => 0.5 };
+    const { ctx } = providerContext(setup.env, policy.attemptTimeoutMs);
+    const run = new AbortController();
+    const cancellation = { signal: run.signal, deadlineAt: Date.now() + 20_000 };
+    const session = await withRetry(
+      "azurekeyvault login",
+      (signal) => azure.connect(setup.options, ctx, signal),
+      cancellation,
+      policy,
+    );
+    const ref = parseRef("ref+azurekeyvault://kv-test/a");
+    const fetched = withRetry("a", (signal) => session.fetch(ref, signal), cancellation, policy);
+    await vi.waitFor(() => expect(fake.login.count(isTokenRequest)).toBe(1));
+    run.abort(new Cancelled({ why: "interrupted", by: "SIGTERM" }));
+    const error = await failure(fetched);
+    expect([error.code, error.exitCode]).toEqual(["INTERRUPTED", 143]);
+    await vi.waitFor(() => expect(fake.login.openConnections).toBe(0), { timeout: 2_000 });
+    const spans = fake.login.spans
+      .filter((s) => isTokenRequest(s.request))
+      .map((s) => s.end - s.request.time);
+    expect(spans).toHaveLength(1);
+    expect(spans[0]).toBeLessThan(1_500);
+    await session.close();
   });
 
   it("fails closed on TLS it cannot verify, without retrying", async () => {
