@@ -5,9 +5,13 @@
 // BatchGetSecretValue (20 per call); BatchGetSecretValue reports per-secret failures inside a 200, so
 // each one is mapped on its own. The SDK makes one attempt per call: src/retry.ts decides on retries.
 //
-// The pieces, one idea each, live in awssecrets/:
+// The pieces, one idea each, live in awssecrets/; what every provider shares (agents, extra CA,
+// endpoint check, credential files, ctx.env reading, HTTP status and network classification,
+// Retry-After, clock skew, the client cache, process.env overrides) is in providers/kit/:
+//   descriptor.ts         what the core knows without loading this: reference grammar, env prefixes
 //   options.ts            the providers.awssecrets block (strict schema) and its validation
-//   env.ts                reading ctx.env values (empty counts as unset, "true" flags)
+//   arn.ts                a Secrets Manager ARN, parsed once for the grammar and for a secret's region
+//   env.ts                AWS's "true" flags in ctx.env, read as the AWS SDK reads them
 //   endpoints.ts          Secrets Manager / STS endpoints, the shared HTTPS agent (CA file, timeouts)
 //   logger.ts             the SDK's logger: nothing printed, warnings noted at debug level
 //   credentials.ts        the credential source, picked in the SDK's default-chain order
@@ -16,7 +20,8 @@
 //   region.ts             a secret's region: ?region, its ARN, the default region
 //   read.ts               one GetSecretValue call, and a secret version → bytes
 //   batcher.ts            BatchGetSecretValue for version-less secrets requested together
-//   connect.ts            credentials once, one client and batcher per region; fetch and close
+//   connect.ts            credentials once (an aborted login closes their requests), one client and
+//                         batcher per region; fetch and close
 import type { Provider } from "../../src/provider-api.ts";
 import { connect } from "./connect.ts";
 import type { AwsOptions } from "./options.ts";

@@ -4,7 +4,7 @@
 // an aborted login stops waiting but its request, and socket, stay open until the server answers.
 // Not for managed identity: msal-node keeps the HTTP client of the process's first
 // ManagedIdentityCredential for all later ones (a static), so a later connect's requests would read
-// the first connect's signal, aborted long ago. Its requests end at their attempt's timeout as before.
+// the first connect's signal, aborted long ago. Its requests are given up at the attempt's end, as before.
 import type { AbortSignalLike, PipelinePolicy, TokenTraffic } from "./token-traffic.ts";
 
 export function abortWithTokenRequest(traffic: TokenTraffic): PipelinePolicy {
