@@ -77,14 +77,14 @@ export const VOCABULARY_WORDS =
   "roles root routes rp rubylib rubyopt run runner running runs runtime s s390x safely same say " +
   "scheduled schema scheme schemes script scripts sdk sea sealed search secret secretaccessor " +
   "secretbinary secretdisabled secretid secretidfile secretmanager secrets secretsfailederror " +
-  "secretsmanager secretstring secretwrap secretwrapchallengegate secretwraperror " +
+  "secretsmanager secretstring secretwrap secretwrapchallengegate secretwraperror secretwraptokenabort " +
   "secretwraptokentraffic see seen segment select self semi send sending separated server servers " +
   "service serviceaccount serviceunavailable serviceunavailableexception session set sets setting " +
   "settings sh shared shell shellopts shm shown sigalrm sigcont sighup sigint sigkill signal signals " +
   "signature signaturedoesnotmatch signed sigpipe sigquit sigterm sigusr1 sigusr2 sigwinch sigxfsz " +
   "silences single size skew skip skips slim slow small so socket someone something source space " +
-  "speaks speed src ssl stack stage staging standby start started starting starts status stay stays " +
-  "stderr stdin stdout steps sticky stop stopped stoprequested store str string sts stsendpoint " +
+  "speaks speed src ssl stack stage staging standby start started starting starts state status stay " +
+  "stays stderr stdin stdout steps sticky stop stopped stoprequested store str string sts stsendpoint " +
   "subcommand subject subjectaltname succeed such suffix supervise supervised supervises supervisor " +
   "supported symbolic symlink symlinks sync syntax sys system t tag taken takes target targets task " +
   "team temporarily tenant tenantid term test text than that the them then there these they this " +
