@@ -181,7 +181,7 @@ describe("credentials", () => {
         "awssecrets login: gave up at the --timeout deadline (last error: awssecrets login: no answer within 0.3s)",
       ]);
       const attempts = tlsFake.server.count(isSts);
-      expect(attempts).toBeGreaterThanOrEqual(2);
+      expect(attempts).toBeGreaterThanOrEqual(1);
       // Every attempt's request was given up by the client (its socket closed), each within about
       // an attempt's time of being sent, not at the SDK's 10 s.
       await vi.waitFor(() => expect(tlsFake.server.openConnections).toBe(0), { timeout: 2_000 });
