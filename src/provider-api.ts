@@ -35,8 +35,8 @@ export interface ProviderContext {
  * A provider's store for one run: the core makes one with each ProviderContext, so it lives as long as
  * the run and dies with it, and neither another provider nor another run ever sees it. It is for what
  * must outlive a failed connect attempt (the core retries connect with the same ctx but a new session),
- * such as a single-use credential already spent: Vault keeps the SecretIDs it unwrapped here. A provider
- * keeps state here instead of at module level.
+ * such as what a single-use credential gave once it is spent (a response-wrapped login secret, once
+ * unwrapped). A provider keeps state here instead of at module level.
  */
 export interface RunState {
   /**
