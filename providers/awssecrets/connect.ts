@@ -13,7 +13,7 @@ import {
 import { ClientCache } from "../kit/client-cache.ts";
 import { refuseIfNotRegularFile } from "../kit/credential-file.ts";
 import { nonEmpty } from "../kit/env-values.ts";
-import { overrideProcessEnv } from "../kit/process-env.ts";
+import { connectWithProcessEnv } from "../kit/process-env.ts";
 import { BATCH_LIMIT, RegionBatcher } from "./batcher.ts";
 import { mapCredentialError } from "./credential-errors.ts";
 import { pickCredentialSource, type AwsCredentialIdentity } from "./credentials.ts";
@@ -58,13 +58,9 @@ export async function connect(
   refuseSdkFiles(env);
   // The SDK warns on stderr about Node < 22 from every client constructor, unless this variable says
   // not to (it takes no option); the user gets nothing from that warning in an ENTRYPOINT.
-  const restoreEnv = overrideProcessEnv({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" });
-  try {
-    return await open(options, ctx, signal, restoreEnv);
-  } catch (error) {
-    restoreEnv();
-    throw error;
-  }
+  return connectWithProcessEnv({ AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" }, (restoreEnv) =>
+    open(options, ctx, signal, restoreEnv),
+  );
 }
 
 async function open(

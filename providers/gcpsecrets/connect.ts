@@ -1,7 +1,7 @@
 // connect(): transport and credentials from the block and the environment, the SDK loaded, the metadata
 // server looked for when it is the source and no host was given, and the first access token taken, once.
 import { type ProviderContext, SecretwrapError, type Session, commonJs } from "../../src/provider-api.ts";
-import { overrideProcessEnv } from "../kit/process-env.ts";
+import { connectWithProcessEnv } from "../kit/process-env.ts";
 import { credentialSource, metadataVariables, readCredentials } from "./credentials.ts";
 import { mapFailure } from "./errors.ts";
 import { NAME, type GcpOptions } from "./options.ts";
@@ -19,13 +19,9 @@ export async function connect(
   ctx: ProviderContext,
   signal: AbortSignal,
 ): Promise<Session> {
-  const restoreEnv = overrideProcessEnv(metadataVariables(ctx.env));
-  try {
-    return await open(options, ctx, signal, restoreEnv);
-  } catch (error) {
-    restoreEnv();
-    throw error;
-  }
+  return connectWithProcessEnv(metadataVariables(ctx.env), (restoreEnv) =>
+    open(options, ctx, signal, restoreEnv),
+  );
 }
 
 async function open(

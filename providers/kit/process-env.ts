@@ -16,6 +16,23 @@ export function overrideProcessEnv(values: Readonly<Record<string, string | unde
   };
 }
 
+/**
+ * Connects with `values` set: `open` gets the restore function for its session's close; a connect that
+ * fails puts the values back itself.
+ */
+export async function connectWithProcessEnv<T>(
+  values: Readonly<Record<string, string | undefined>>,
+  open: (restoreEnv: () => void) => Promise<T>,
+): Promise<T> {
+  const restoreEnv = overrideProcessEnv(values);
+  try {
+    return await open(restoreEnv);
+  } catch (error) {
+    restoreEnv();
+    throw error;
+  }
+}
+
 function setAll(entries: readonly (readonly [string, string | undefined])[]): void {
   for (const [name, value] of entries) {
     if (value === undefined) delete process.env[name];
