@@ -1,6 +1,6 @@
 // Every environment variable Node documents (`node --help`, "Environment variables:", and the node(1)
 // man page, for each supported Node version), and what secretwrap does about it. They are set for the
-// app; none may act inside the process that holds every secret. test/unit/node-knobs.test.ts reads the
+// app; none may act inside the process that holds every secret. test/unit/launch/node-knobs.test.ts reads the
 // lists from each Node and fails when one is missing here.
 //
 //   launch    Node acts on it before any JavaScript runs (or at start-up, once): the first code of

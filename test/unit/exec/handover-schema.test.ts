@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeHandover, type Handover } from "../../src/exec/handover-schema.ts";
+import { decodeHandover, type Handover } from "../../../src/exec/handover-schema.ts";
 
 const valid: Handover = {
   path: "/usr/bin/node",

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { loadDeclarations } from "../../src/config/load.ts";
-import { fetchKey, isRef, parseRef } from "../../src/config/ref.ts";
-import { SecretwrapError } from "../../src/errors.ts";
+import { loadDeclarations } from "../../../src/config/load.ts";
+import { fetchKey, isRef, parseRef } from "../../../src/config/ref.ts";
+import { SecretwrapError } from "../../../src/errors.ts";
 
 const invalid: [string, string, RegExp][] = [
   ["no ref+ prefix", "vault://secret/a", /must start with ref\+/],

@@ -9,10 +9,10 @@ import { dirname, join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { APP_ONLY_VARIABLES } from "../../src/appenv.ts";
-import { parseEnviron, printableName, unrepresentable } from "../../src/launch/environ.ts";
-import { LAUNCH_KNOBS, NODE_KNOBS, RUNTIME_KNOBS } from "../../src/launch/node-knobs.ts";
-import { NODES } from "../helpers/nodes.ts";
+import { APP_ONLY_VARIABLES } from "../../../src/appenv.ts";
+import { parseEnviron, printableName, unrepresentable } from "../../../src/launch/environ.ts";
+import { LAUNCH_KNOBS, NODE_KNOBS, RUNTIME_KNOBS } from "../../../src/launch/node-knobs.ts";
+import { NODES } from "../../helpers/nodes.ts";
 
 function fromHelp(bin: string): string[] {
   const help = execFileSync(bin, ["--help"], { encoding: "utf8" });

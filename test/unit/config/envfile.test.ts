@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseEnvFile } from "../../src/config/envfile.ts";
+import { parseEnvFile } from "../../../src/config/envfile.ts";
 
 describe("parseEnvFile", () => {
   it("reports malformed lines with their numbers instead of skipping them", () => {

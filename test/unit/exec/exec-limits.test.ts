@@ -5,9 +5,9 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SecretwrapError } from "../../src/errors.ts";
-import { argumentSpace, checkExecLimits, execSize, stackLimitFrom } from "../../src/exec/exec-limits.ts";
-import { MAX_ARG_STRLEN } from "../../src/limits.ts";
+import { SecretwrapError } from "../../../src/errors.ts";
+import { argumentSpace, checkExecLimits, execSize, stackLimitFrom } from "../../../src/exec/exec-limits.ts";
+import { MAX_ARG_STRLEN } from "../../../src/limits.ts";
 
 const TRUE = "/bin/true";
 const space = argumentSpace(stackLimitFrom(readFileSync("/proc/self/limits", "utf8")));

@@ -6,12 +6,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { declare, type DeclareInput } from "../../src/config/declare.ts";
-import { loadDeclarations } from "../../src/config/load.ts";
-import { parseEnvFile } from "../../src/config/envfile.ts";
-import { parseRef } from "../../src/config/ref.ts";
-import { SecretsFailedError, SecretwrapError } from "../../src/errors.ts";
-import { buildChildEnv } from "../../src/output/env.ts";
+import { declare, type DeclareInput } from "../../../src/config/declare.ts";
+import { loadDeclarations } from "../../../src/config/load.ts";
+import { parseEnvFile } from "../../../src/config/envfile.ts";
+import { parseRef } from "../../../src/config/ref.ts";
+import { SecretsFailedError, SecretwrapError } from "../../../src/errors.ts";
+import { buildChildEnv } from "../../../src/output/env.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-decl-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildChildEnv, envValue, type ChildEnvInput } from "../../src/output/env.ts";
-import { SecretwrapError } from "../../src/errors.ts";
+import { buildChildEnv, envValue, type ChildEnvInput } from "../../../src/output/env.ts";
+import { SecretwrapError } from "../../../src/errors.ts";
 
 const base: ChildEnvInput = {
   inherited: {

@@ -2,9 +2,9 @@
 // the HOME the app gets.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { SecretwrapError } from "../../src/errors.ts";
-import { parseGroup, parsePasswd, readAccountFiles, resolveUser } from "../../src/exec/user.ts";
-import { withAccountHome } from "../../src/output/env.ts";
+import { SecretwrapError } from "../../../src/errors.ts";
+import { parseGroup, parsePasswd, readAccountFiles, resolveUser } from "../../../src/exec/user.ts";
+import { withAccountHome } from "../../../src/output/env.ts";
 
 const PASSWD = `root:x:0:0:root:/root:/bin/bash
 # a comment

@@ -3,8 +3,8 @@
 // what secretwrap wrote; file names are data.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseJson } from "../../src/json.ts";
-import { parseManifest, serializeManifest, type Stamp } from "../../src/output/manifest.ts";
+import { parseJson } from "../../../src/json.ts";
+import { parseManifest, serializeManifest, type Stamp } from "../../../src/output/manifest.ts";
 
 const stamp = fc.record({
   ino: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String),
