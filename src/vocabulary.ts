@@ -5,53 +5,53 @@ export const VOCABULARY_WORDS =
   "additionallyallowedtenants additionalpolicies addr address adds after again against agent agents " +
   "aks alias aliases all allow allowed allowhttp allownames allows alone already altname always an " +
   "anchor anchors and annotation another answer answered answering answers any api app append appenv " +
-  "application applies approle architecture are argument arguments arm arn array as aside asked " +
-  "assertions assigned association async at attached attempt audience audiences auth authority " +
-  "authorization authorized auto autoload aws awssecrets axios az azure azureadtokenexchange azurecli " +
-  "azurekeyvault b back backed bad balancer bare base base64 bash bashcompinit bashopts batcher " +
-  "batchgetsecretvalue be bearing because been before begin belongs between big binary binfmt bit " +
-  "block body boolean both bound break broke broken buffer bug build bundle but by byte bytes c ca " +
-  "cacert cache cafile call came can cancellation cancelled cannot capabilities carry cas case cause " +
-  "cert certificate chain challenge changes characters check child chmod choose chose chown chrony " +
-  "cipher claims classpath cli client clientid clientsecret clientsecretfile clock closed closing " +
-  "cloud cloudsdk cluster cmd cmdline code codes color colours com come comes comm comma command " +
-  "commander commandline commands comp compdef compgen compile compiled complete completely completion " +
-  "compreply compromised concurrency conf config configpath configuration configured connect " +
-  "connection contain container containerenv containers contains content context continue control copy " +
-  "core coredump corrupted could count coverage crc32c create created creates creation credential " +
-  "credentials credentialsfile cur current custom cword d data db deadline debug declaration " +
-  "declarations declare declared decrypt decryptionfailure deeper deeply default defined delayms " +
-  "deleted deletion deliver denied dependency deprecation depth descriptor destroyed details detection " +
-  "dev development device did died different digits dir directly directory " +
-  "disablechallengeresourceverification disabled disk dns do docker dockerenv docs document does done " +
-  "dotenv double drop dropped drops duration durationms dyld dynamic e eacces each eagain earlier ec2 " +
-  "econnreset ecs eexist eisdir either eks elf eloop else emitted empty emulators enable enabled " +
-  "endpoint endpoints engines enoent enospc enotdir entra entries entry env envfile envfiles environ " +
-  "environment eperm eq err error errorcode errors esac escape esm etc etxtbsy europe even every " +
-  "example examples exceeded excessive exec executable execute execve exist existing exists exit " +
-  "exitcode exited exits exp expand expected expired expiredtoken expiredtokenexception expires " +
-  "explicit export extension external extra f factor failed failing fails failure failures false fd " +
-  "fdinfo federated federation fetch fetchabandoned fetched fetches ff fi field fifo file files filter " +
-  "fine finer finish firewall firewalls first fish fit fix fixed flag flatter followed follows for " +
-  "force format formats found fresh from front fs full function g gate gave gax gce gcloud gconv gcp " +
-  "gcpsecrets generation generic get gets getsecretvalue gid give given good google googleapis got " +
-  "grant group growth grpc gt hand handing handover handshake harmless has hashicorp have header " +
-  "headers health help here hex hexadecimal hold holds home hooks host hostaliases hostname how http " +
-  "httpclient https hyphens i i386 iam iat id identity idpcommunicationerrorexception idprejectedclaim " +
-  "idprejectedclaimexception ids if ifs ignore ignored ignores image imds impersonated impersonation " +
-  "import in include incompletesignature index info inherit inherited init ino input inside inspect " +
-  "inspection inspector instance instead int intended internal internalerror internalfailure " +
-  "internalserviceerror interop interpreter interpreters interrupted intl into invalid " +
-  "invalidclienttokenid invalididentitytoken invalididentitytokenexception invalidparameterexception " +
-  "invalidrequestexception invalidsignatureexception investigate io ip irsa is issue issued issuer " +
-  "issues it its itself java jdk js json jsonc jwt jwtfile k8s keep kept kernel key keys keyvault kib " +
-  "kind kit kms kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger " +
-  "largest last later latest latin1 launch ld leading leaf lease least left let letter letters level " +
-  "levels lib libuv lifetime like limit limitexceededexception limits line lines link links list " +
-  "listed live load loaded loader loads local localhost locally location locations locator locpath log " +
-  "logged logger logging login logs long longer look lookup loongarch loop loopback lt m machine magic " +
-  "main make managed managedidentity manager manifest manual many map mapping mask match matches may " +
-  "md memory message metadata method mib microsoft millisecond mini minutes mips misc missing " +
+  "application applies approle architecture are argument arguments arm arn as aside asked assertions " +
+  "assigned association async at attached attempt audience audiences auth authority authorization " +
+  "authorized auto autoload aws awssecrets axios az azure azureadtokenexchange azurecli azurekeyvault " +
+  "b back backed bad balancer bare base base64 bash bashcompinit bashopts batcher batchgetsecretvalue " +
+  "be bearing because been before begin belongs between big binary binfmt bit block body boolean both " +
+  "bound break broke broken buffer bug build bundle but by byte bytes c ca cacert cache cafile call " +
+  "came can cancellation cancelled cannot capabilities carry cas case cause cert certificate chain " +
+  "challenge changes characters check child chmod choose chose chown chrony cipher claims classpath " +
+  "cli client clientid clientsecret clientsecretfile clock closed closing cloud cloudsdk cluster cmd " +
+  "cmdline code codes color colours com come comes comm comma command commander commandline commands " +
+  "comp compdef compgen compile compiled complete completely completion compreply compromised " +
+  "concurrency conf config configpath configuration configured connect connection contain container " +
+  "containerenv containers contains content context continue control copy core coredump corrupted " +
+  "could count coverage crc32c create created creates creation credential credentials credentialsfile " +
+  "cur current custom cword d data db deadline debug declaration declarations declare declared decrypt " +
+  "decryptionfailure deeper deeply default defined delayms deleted deletion deliver denied dependency " +
+  "deprecation depth descriptor destroyed details detection dev development device did died different " +
+  "digits dir directly directory disablechallengeresourceverification disabled disk dns do docker " +
+  "dockerenv docs document does done dotenv double drop dropped drops duration durationms dyld dynamic " +
+  "e eacces each eagain earlier ec2 econnreset ecs eexist eisdir either eks elf eloop else emitted " +
+  "empty emulators enable enabled endpoint endpoints engines enoent enospc enotdir entra entries entry " +
+  "env envfile envfiles environ environment eperm eq err error errorcode errors esac escape etc " +
+  "etxtbsy europe even every example examples exceeded excessive exec executable execute execve exist " +
+  "existing exists exit exitcode exited exits exp expand expected expired expiredtoken " +
+  "expiredtokenexception expires explicit export extension external extra f factor failed failing " +
+  "fails failure failures false fd fdinfo federated federation fetch fetchabandoned fetched fetches ff " +
+  "fi field fifo file files filter fine finer finish firewall firewalls first fish fit fix fixed flag " +
+  "flatter followed follows for force format formats found fresh from front fs full function g gate " +
+  "gave gax gce gcloud gconv gcp gcpsecrets generation generic get gets getsecretvalue gid give given " +
+  "good google googleapis got grant group growth grpc gt hand handing handover handshake harmless has " +
+  "hashicorp have header headers health help here hex hexadecimal hold holds home hooks host " +
+  "hostaliases hostname how http httpclient https hyphens i i386 iam iat id identity " +
+  "idpcommunicationerrorexception idprejectedclaim idprejectedclaimexception ids if ifs ignore ignored " +
+  "ignores image imds impersonated impersonation import in include incompletesignature index info " +
+  "inherit inherited init ino input inside inspect inspection inspector instance instead int intended " +
+  "internal internalerror internalfailure internalserviceerror interop interpreter interpreters " +
+  "interrupted intl into invalid invalidclienttokenid invalididentitytoken " +
+  "invalididentitytokenexception invalidparameterexception invalidrequestexception " +
+  "invalidsignatureexception investigate io ip irsa is issue issued issuer issues it its itself java " +
+  "jdk js json jwt jwtfile k8s keep kept kernel key keys keyvault kib kind kit kms " +
+  "kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger largest last " +
+  "later latest latin1 launch ld leading leaf lease least left let letter letters level levels libuv " +
+  "lifetime like limit limitexceededexception limits line lines link links list listed live load " +
+  "loaded loader loads local localhost locally location locations locator locpath log logged logger " +
+  "logging login logs long longer look lookup loongarch loop loopback lt m machine magic main make " +
+  "managed managedidentity manager manifest manual many map mapping mask match matches may md memory " +
+  "message metadata method mib microsoft millisecond mini minutes mips misc missing " +
   "missingauthenticationtoken mode module modules more most mount mounted mountinfo mounts moved ms " +
   "msg msi much must my myapp n name named names namespace namespaces native need needs neither nested " +
   "net network never new nlspath no node noexec non none nor normalisation not nothing notjson npm ntp " +
@@ -63,21 +63,21 @@ export const VOCABULARY_WORDS =
   "pipeline pipes plain plan planted platform please plus pod point pointer policies policy pool port " +
   "positive ppc ppc64 preaction precedence prefer preflight preloads prepare present prev print " +
   "printable printed priorrequestnotcomplete pristine private problem problems proc process processes " +
-  "prod production profile programs proj project projects promise prompt property provider providers " +
-  "proxy ps4 publish published put pythonhome pythonpath pythonstartup quarter quota quote r raise " +
-  "range rate rbac reach reachable reached read readable reading readme reads real really reaped " +
-  "receive recovered redact redacted redirect redirected redirectrefused redirects ref reference " +
-  "references refers refresh refused refuses refusing region regiondisabledexception register " +
-  "registered registration registry regular reissue rejected rejection relative relaunch remove " +
-  "removes render renew renewable rep repeatable repl replace replaced replaces replacing reply report " +
-  "reported reports request requestexpired requestlimitexceeded requests requesttimeout " +
-  "requesttimetooskewed require required resolv resolve resolved resolver resolving resource " +
-  "resourceid resourcenotfoundexception response rest restore restored result retries retry retrying " +
-  "return returned revoke revoked revoketoken revoking rewrites right riscv role roleid roleidfile " +
-  "roles root routes rp rubylib rubyopt run runner running runs runtime s s390x safely same say " +
-  "scheduled schema scheme schemes script scripts sdk sea sealed search secret secretaccessor " +
-  "secretbinary secretdisabled secretid secretidfile secretmanager secrets secretsfailederror " +
-  "secretsmanager secretstring secretwrap secretwrapchallengegate secretwraperror secretwraptokenabort " +
+  "prod production profile programs proj project projects promise prompt provider providers proxy ps4 " +
+  "publish published put pythonhome pythonpath pythonstartup quarter quota quote r raise range rate " +
+  "rbac reach reachable reached read readable reading readme reads real really reaped receive " +
+  "recovered redact redacted redirect redirected redirectrefused redirects ref reference references " +
+  "refers refresh refused refuses refusing region regiondisabledexception register registered " +
+  "registration registry regular reissue rejected rejection relative relaunch remove removes render " +
+  "renew renewable rep repeatable repl replace replaced replaces replacing reply report reported " +
+  "reports request requestexpired requestlimitexceeded requests requesttimeout requesttimetooskewed " +
+  "require required resolv resolve resolved resolver resolving resource resourceid " +
+  "resourcenotfoundexception response rest restore restored result retries retry retrying return " +
+  "returned revoke revoked revoketoken revoking rewrites right riscv role roleid roleidfile roles root " +
+  "routes rp rubylib rubyopt run runner running runs runtime s s390x safely same say scheduled schema " +
+  "scheme schemes script scripts sdk sea sealed search secret secretaccessor secretbinary " +
+  "secretdisabled secretid secretidfile secretmanager secrets secretsfailederror secretsmanager " +
+  "secretstring secretwrap secretwrapchallengegate secretwraperror secretwraptokenabort " +
   "secretwraptokentraffic see seen segment select self semi send sending separated server servers " +
   "service serviceaccount serviceunavailable serviceunavailableexception session set sets setting " +
   "settings sh shared shell shellopts shm shown sigalrm sigcont sighup sigint sigkill signal signals " +

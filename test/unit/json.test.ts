@@ -89,6 +89,20 @@ describe("parseJson: every key read as written", () => {
     );
   });
 
+  it("refuses, as invalid, a document nested deeper than it can read (never half of it)", () => {
+    const depth = 200_000;
+    const text = `${"[".repeat(depth)}"\\n"${"]".repeat(depth)}`;
+    let native = true;
+    try {
+      JSON.parse(text);
+    } catch {
+      native = false;
+    }
+    if (native) expect(() => parseJson(text)).toThrow(SyntaxError);
+    const shallow = `${"[".repeat(50)}{"\\n":1}${"]".repeat(50)}`;
+    expect(JSON.stringify(parseJson(shallow))).toBe(shallow);
+  });
+
   it("keeps JSON.parse's object semantics: __proto__ is an own key, a repeated key keeps its place and takes the last value", () => {
     const read = parseJson('{"__proto__":{"x":1},"a":"1","\\u0062":2,"a":"3"}') as Record<string, unknown>;
     expect(Object.getPrototypeOf(read)).toBe(Object.prototype);
