@@ -3,6 +3,7 @@
 // secretwrap is PID 1, and SIGPIPE/SIGXFSZ stay ignored across exec into the app.
 import { constants } from "node:os";
 import { SecretwrapError } from "./errors.ts";
+import { takeUndispatchedSignals } from "./signal-pipe.ts";
 
 export const FORWARDED_SIGNALS = [
   "SIGTERM",
@@ -81,17 +82,23 @@ export class SignalRouter {
    *
    * With `disarm` (the paths that execve), the stopping signals' listeners are then removed in the
    * same callback: libuv puts back SIG_DFL when a signal's last handle stops, so from here to the
-   * execve a stop signal kills secretwrap (the caller sees 128+N) and the app never starts. Left
-   * open: a signal caught between that poll phase and this callback (microseconds, no I/O) sits in
-   * libuv's pipe and is dropped with the handle. As PID 1 the kernel discards a SIG_DFL TERM, so
-   * there the listeners stay: that stretch grows to the execve (still no I/O, no await).
+   * execve a stop signal kills secretwrap (the caller sees 128+N) and the app never starts. A
+   * signal caught between that poll phase and the removal sits in libuv's pipe, unread, and would be
+   * dropped with the handle: so the pipe is then read here (src/signal-pipe.ts), and a stop found in
+   * it is the answer. As PID 1 the kernel discards a SIG_DFL TERM, so there the listeners stay: a
+   * signal caught from the last poll to the execve is still lost (no I/O, no await in that stretch).
    */
   lastCheck(options: { readonly disarm: boolean }): Promise<ForwardedSignal | undefined> {
     return new Promise((resolve) => {
       setImmediate(() =>
         setImmediate(() => {
           const stopped = this.#stopRequested;
-          if (stopped === undefined && options.disarm && process.pid !== 1) this.#disarmStops();
+          if (stopped === undefined && options.disarm && process.pid !== 1) {
+            this.#disarmStops();
+            const caught = takeUndispatchedSignals("SIGWINCH");
+            resolve(caught === undefined ? undefined : firstStop(caught));
+            return;
+          }
           resolve(stopped);
         }),
       );
@@ -125,6 +132,15 @@ export class SignalRouter {
       for (const listener of this.#stopListeners) listener(signal);
     }
   }
+}
+
+/** The first stopping signal among these signal numbers. */
+function firstStop(signals: readonly number[]): ForwardedSignal | undefined {
+  for (const number of signals) {
+    const stop = STOPPING.find((s) => signalNumber(s) === number);
+    if (stop !== undefined) return stop;
+  }
+  return undefined;
 }
 
 /** The error for a run stopped by a signal before the command started: exit 128+N. */

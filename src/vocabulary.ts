@@ -46,8 +46,8 @@ export const VOCABULARY_WORDS =
   "invalidsignatureexception investigate io ip irsa is issue issued issuer issues it its itself java " +
   "jdk js json jwt jwtfile k8s keep kept kernel key keys keyvault kib kind kit kms " +
   "kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger largest last " +
-  "later latest latin1 launch ld leading leaf lease least left let letter letters level levels libuv " +
-  "lifetime like limit limitexceededexception limits line lines link links list listed live load " +
+  "later latest latin1 launch ld le leading leaf lease least left let letter letters level levels " +
+  "libuv lifetime like limit limitexceededexception limits line lines link links list listed live load " +
   "loaded loader loads local localhost locally location locations locator locpath log logged logger " +
   "logging login logs long longer look lookup loongarch loop loopback lt m machine magic main make " +
   "managed managedidentity manager manifest manual many map mapping mask match matches may md memory " +

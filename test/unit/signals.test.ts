@@ -27,4 +27,29 @@ describe("SignalRouter.lastCheck", () => {
     });
     expect(seen).toBe("SIGHUP");
   });
+
+  it("R3: sees a stop signal caught after the last poll and before the disarm (read from libuv's pipe)", () => {
+    // The stop arrives inside the disarm itself, just before the listener goes: its message is in
+    // libuv's pipe, and no loop turn will ever read it before the execve.
+    const inWindow = `
+const { SignalRouter } = await import(process.argv[1]);
+const router = new SignalRouter();
+router.install();
+const removeListener = process.removeListener.bind(process);
+let sent = false;
+process.removeListener = (event, listener) => {
+  if (!sent && event === "SIGTERM") {
+    sent = true;
+    process.kill(process.pid, "SIGTERM");
+  }
+  return removeListener(event, listener);
+};
+process.stdout.write(String(await router.lastCheck({ disarm: true })));
+process.exit(0);
+`;
+    const seen = execFileSync(NODE24.bin, ["--input-type=module", "-e", inWindow, `${REPO}/src/signals.ts`], {
+      encoding: "utf8",
+    });
+    expect(seen).toBe("SIGTERM");
+  });
 });
