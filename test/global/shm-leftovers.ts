@@ -7,32 +7,15 @@
 // this suite's when a file in it holds one of this suite's canaries: every canary carries the
 // suite's token (test/helpers/canary.ts), which workers inherit from the environment set here.
 import { randomBytes } from "node:crypto";
-import { closeSync, fstatSync, openSync, readdirSync, readSync, constants } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { MAX_SECRET_BYTES } from "../../src/limits.ts";
+import { readRegularFile } from "../../src/regular-file.ts";
 import { SUITE_TOKEN_VARIABLE, suiteCanaryPattern } from "../helpers/canary.ts";
 import { DEFAULT_SECRETS_PARENT, isDefaultSecretsDirName } from "../helpers/secrets-dirs.ts";
 
 const defaultDirs = (): Set<string> =>
   new Set(readdirSync(DEFAULT_SECRETS_PARENT).filter(isDefaultSecretsDirName));
-
-/** The first 64 KiB of a regular file, never following a link or blocking on a FIFO; "" otherwise. */
-function head(path: string): string {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return "";
-  }
-  try {
-    if (!fstatSync(fd).isFile()) return "";
-    const buffer = Buffer.alloc(64 * 1024);
-    return buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString("latin1");
-  } catch {
-    return "";
-  } finally {
-    closeSync(fd);
-  }
-}
 
 function holdsSuiteCanary(dir: string, pattern: RegExp): boolean {
   let names: string[];
@@ -41,7 +24,11 @@ function holdsSuiteCanary(dir: string, pattern: RegExp): boolean {
   } catch {
     return false; // removed meanwhile, or not readable: not a leftover of ours to report
   }
-  return names.some((name) => pattern.test(head(join(dir, name))));
+  return names.some((name) => {
+    // A secret file is at most MAX_SECRET_BYTES; never blocks on a FIFO (src/regular-file.ts).
+    const read = readRegularFile(join(dir, name), MAX_SECRET_BYTES);
+    return "bytes" in read && pattern.test(read.bytes.toString("latin1"));
+  });
 }
 
 export default function setup(): () => void {
