@@ -11,7 +11,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { MAX_SECRET_BYTES } from "../../src/limits.ts";
 import { readRegularFile } from "../../src/regular-file.ts";
-import { SUITE_TOKEN_VARIABLE, suiteCanaryPattern } from "../helpers/canary.ts";
+import { SUITE_TOKEN_VARIABLE, canaryPattern } from "../helpers/canary.ts";
 import { DEFAULT_SECRETS_PARENT, isDefaultSecretsDirName } from "../helpers/secrets-dirs.ts";
 
 const defaultDirs = (): Set<string> =>
@@ -34,7 +34,7 @@ function holdsSuiteCanary(dir: string, pattern: RegExp): boolean {
 export default function setup(): () => void {
   const token = randomBytes(4).toString("hex");
   process.env[SUITE_TOKEN_VARIABLE] = token;
-  const pattern = suiteCanaryPattern(token);
+  const pattern = canaryPattern(token);
   const before = defaultDirs();
   return () => {
     const left = [...defaultDirs()]

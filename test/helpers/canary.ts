@@ -10,8 +10,11 @@ import { join } from "node:path";
  */
 export const SUITE_TOKEN_VARIABLE = "SECRETWRAP_TEST_SUITE_TOKEN";
 
-/** A canary of the suite run with this token. */
-export const suiteCanaryPattern = (token: string): RegExp =>
+/**
+ * A canary of the suite run with this token; without one, any canary (test/helpers/cli.ts looks for
+ * those on every run's stderr).
+ */
+export const canaryPattern = (token = "[0-9a-f]{8}"): RegExp =>
   new RegExp(`CANARY_[A-Za-z0-9_]+_${token}[0-9a-f]{10}`);
 
 /** `CANARY_<label>_<suite token><random>`: 18 hex digits in all (test/helpers/cli.ts looks for them). */

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseJson } from "../../src/json.ts";
+import { canaryPattern } from "./canary.ts";
 import { NODE24, REPO, type NodeBuild } from "./nodes.ts";
 import { isDefaultSecretsDir } from "./secrets-dirs.ts";
 
@@ -67,7 +68,7 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Run
       clearTimeout(timer);
       // Every CLI run of every test: secretwrap never prints a canary value (test/helpers/canary.ts) on
       // stderr, whatever the test itself checks. (stdout is the app's, and `get`'s.)
-      const leaked = /CANARY_[A-Za-z0-9_]+_[0-9a-f]{18}/.exec(stderr);
+      const leaked = canaryPattern().exec(stderr);
       if (leaked !== null && options.stderrMayHoldCanaries !== true) {
         reject(
           new Error(`secretwrap ${args.join(" ")} printed a canary value on stderr: ${leaked[0]}\n${stderr}`),
