@@ -47,12 +47,22 @@ export interface RunState {
 }
 
 /**
- * A lease the provider granted with a secret (e.g. a dynamic database credential): the lifecycle work
- * renews it before `durationSec` runs out, or revokes it when the app ends. Nothing reads it yet.
+ * A lease the provider granted with a secret (e.g. a dynamic database credential): `run --watch`
+ * renews it before `durationSec` runs out (src/watch/), reads a new secret when it can no longer be
+ * renewed, and revokes it when the app ends.
  */
 export interface Lease {
   readonly id: string;
+  /** Seconds it is valid from when it was granted or last renewed. */
   readonly durationSec: number;
+  readonly renewable: boolean;
+}
+
+/** The lifetime of a session's own login token, as granted or last renewed. */
+export interface TokenLifetime {
+  /** Seconds from now until it expires. */
+  readonly durationSec: number;
+  /** Whether renewToken can extend it (by renewing it, or by logging in again). */
   readonly renewable: boolean;
 }
 
@@ -80,24 +90,45 @@ export interface Session {
    * concurrency limit bounds requests, so this many times more fetches may be in flight.
    */
   readonly batchSize?: number;
-  // Lifecycle capabilities, for `run --watch` (not built yet). Each is optional: a provider implements the
-  // ones its service has and declares them in its descriptor's `capabilities`. Nothing calls them yet.
-  /** The version a fetch would serve now, cheaper than fetching: a changed version means refresh. */
+  // Lifecycle capabilities, for `run --watch` and `render --watch` (src/watch/). Each is optional: a
+  // provider implements the ones its service has and declares them in its descriptor's `capabilities`.
+  // Each throws SecretwrapError like fetch (`transient: true` for what a later attempt may fix).
+  /**
+   * The version a fetch would serve now, cheaper than fetching (no value downloaded where the API
+   * allows): compared with the `version` the last fetch gave; a different one means fetch again.
+   * Undefined: this reference has no cheap check, so the watch fetches it and compares the bytes.
+   */
   checkVersion?(ref: Ref, signal: AbortSignal): Promise<string | undefined>;
-  /** Extends a renewable lease granted with a fetched secret; the answer is the lease as now granted. */
-  renew?(lease: Lease, signal: AbortSignal): Promise<Lease>;
-  /** Extends the session's own login token before it expires. */
-  renewToken?(signal: AbortSignal): Promise<void>;
-  /** Gives up a lease granted with a fetched secret (e.g. when the app ends). */
+  /**
+   * Extends a renewable lease granted with a fetched secret by `incrementSec` (the duration it was first
+   * granted with); the answer is the lease as now granted. A shorter duration than asked means the
+   * service capped it (its max TTL): the watch then reads a new secret before it runs out.
+   */
+  renew?(lease: Lease, incrementSec: number, signal: AbortSignal): Promise<Lease>;
+  /** Gives up a lease granted with a fetched secret (when the app ends). */
   revoke?(lease: Lease, signal: AbortSignal): Promise<void>;
+  /**
+   * The session's own login token's lifetime now; undefined when it does not expire (or the provider's
+   * SDK renews its credentials itself, as the cloud SDKs do).
+   */
+  tokenLifetime?(): TokenLifetime | undefined;
+  /**
+   * Keeps the session's login token alive: renews it, or logs in again with the same method when it
+   * cannot be renewed or is near its max TTL (or the renewal was refused). A static token given by the
+   * user can only be renewed, never replaced. The answer is the token's lifetime now.
+   */
+  renewToken?(signal: AbortSignal): Promise<TokenLifetime>;
+  /** Revokes the login token this session obtained (never a static token the user gave). */
+  revokeToken?(signal: AbortSignal): Promise<void>;
 }
 
 /** Which of the Session's optional lifecycle capabilities a provider implements. */
 export interface Capabilities {
   readonly checkVersion?: boolean;
   readonly renew?: boolean;
-  readonly renewToken?: boolean;
   readonly revoke?: boolean;
+  readonly renewToken?: boolean;
+  readonly revokeToken?: boolean;
 }
 
 export interface ProviderOptionsIssue {
