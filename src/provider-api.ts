@@ -109,9 +109,11 @@ export interface Session {
   revoke?(lease: Lease, signal: AbortSignal): Promise<void>;
   /**
    * The session's own login token's lifetime now; undefined when it does not expire (or the provider's
-   * SDK renews its credentials itself, as the cloud SDKs do).
+   * SDK renews its credentials itself, as the cloud SDKs do). Called once when the watch starts: a
+   * login answer already told it (no request); a static token may need one lookup. A run without
+   * --watch never calls it, so its request count is unchanged.
    */
-  tokenLifetime?(): TokenLifetime | undefined;
+  tokenLifetime?(signal: AbortSignal): Promise<TokenLifetime | undefined>;
   /**
    * Keeps the session's login token alive: renews it, or logs in again with the same method when it
    * cannot be renewed or is near its max TTL (or the renewal was refused). A static token given by the
