@@ -7,51 +7,51 @@ export const VOCABULARY_WORDS =
   "anchor anchors and annotation another answer answered answering answers any api app append appenv " +
   "application applies approle architecture are argument arguments arm arn as aside asked assertions " +
   "assigned association async at attached attempt audience audiences auth authority authorization " +
-  "authorized auto autoload aws awssecrets axios az azure azureadtokenexchange azurecli azurekeyvault " +
-  "b back backed bad balancer bare base base64 bash bashcompinit bashopts batcher batchgetsecretvalue " +
-  "be bearing because been before begin belongs between big binary binfmt bit block body boolean both " +
-  "bound break broke broken buffer bug build bundle but by byte bytes c ca cacert cache cafile call " +
-  "came can cancellation cancelled cannot capabilities carry cas case cause cert certificate chain " +
-  "challenge changes characters check child chmod choose chose chown chrony cipher claims classpath " +
-  "cli client clientid clientsecret clientsecretfile clock closed closing cloud cloudsdk cluster cmd " +
-  "cmdline code codes color colours com come comes comm comma command commander commandline commands " +
-  "comp compdef compgen compile compiled complete completely completion compreply compromised " +
-  "concurrency conf config configpath configuration configured connect connection contain container " +
-  "containerenv containers contains content context continue control copy core coredump corrupted " +
-  "could count coverage crc32c create created creates creation credential credentials credentialsfile " +
-  "cur current custom cword d data db deadline debug declaration declarations declare declared decrypt " +
-  "decryptionfailure deeper deeply default defined delayms deleted deletion deliver denied dependency " +
-  "deprecation depth descriptor destroyed details detection dev development device did died different " +
-  "digits dir directly directory disablechallengeresourceverification disabled disk dns do docker " +
-  "dockerenv docs document does done dotenv double drop dropped drops duration durationms dyld dynamic " +
-  "e eacces each eagain earlier ec2 econnreset ecs eexist eisdir either eks elf eloop else emitted " +
-  "empty emulators enable enabled endpoint endpoints engines enoent enospc enotdir entra entries entry " +
-  "env envfile envfiles environ environment eperm eq err error errorcode errors esac escape etc " +
-  "etxtbsy europe even every example examples exceeded excessive exec executable execute execve exist " +
-  "existing exists exit exitcode exited exits exp expand expected expired expiredtoken " +
-  "expiredtokenexception expires explicit export extension external extra f factor failed failing " +
-  "fails failure failures false fd fdinfo federated federation fetch fetchabandoned fetched fetches ff " +
-  "fi field fifo file files filter fine finer finish firewall firewalls first fish fit fix fixed flag " +
-  "flatter followed follows for force format formats found fresh from front fs full function g gate " +
-  "gave gax gce gcloud gconv gcp gcpsecrets generation generic get gets getsecretvalue gid give given " +
-  "good google googleapis got grant group growth grpc gt hand handing handover handshake harmless has " +
-  "hashicorp have header headers health help here hex hexadecimal hold holds home hooks host " +
-  "hostaliases hostname how http httpclient https hyphens i i386 iam iat id identity " +
-  "idpcommunicationerrorexception idprejectedclaim idprejectedclaimexception ids if ifs ignore ignored " +
-  "ignores image imds impersonated impersonation import in include incompletesignature index info " +
-  "inherit inherited init ino input inside inspect inspection inspector instance instead int intended " +
-  "internal internalerror internalfailure internalserviceerror interop interpreter interpreters " +
-  "interrupted intl into invalid invalidclienttokenid invalididentitytoken " +
-  "invalididentitytokenexception invalidparameterexception invalidrequestexception " +
-  "invalidsignatureexception investigate io ip irsa is issue issued issuer issues it its itself java " +
-  "jdk js json jwt jwtfile k8s keep kept kernel key keys keyvault kib kind kit kms " +
-  "kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger largest last " +
-  "later latest latin1 launch ld le leading leaf lease least left let letter letters level levels " +
-  "libuv lifetime like limit limitexceededexception limits line lines link links list listed live load " +
-  "loaded loader loads local localhost locally location locations locator locpath log logged logger " +
-  "logging login logs long longer look lookup loongarch loop loopback lt m machine magic main make " +
-  "managed managedidentity manager manifest manual many map mapping mask match matches may md memory " +
-  "message metadata method mib microsoft millisecond mini minutes mips misc missing " +
+  "authorized auto autoload aws awscurrent awssecrets axios az azure azureadtokenexchange azurecli " +
+  "azurekeyvault b back backed bad balancer bare base base64 bash bashcompinit bashopts batcher " +
+  "batchgetsecretvalue be bearing because been before begin belongs between big binary binfmt bit " +
+  "block body boolean both bound break broke broken buffer bug build bundle but by byte bytes c ca " +
+  "cacert cache cafile call came can cancellation cancelled cannot capabilities carry cas case cause " +
+  "cert certificate chain challenge changes characters check child chmod choose chose chown chrony " +
+  "cipher claims classpath cli client clientid clientsecret clientsecretfile clock closed closing " +
+  "cloud cloudsdk cluster cmd cmdline code codes color colours com come comes comm comma command " +
+  "commander commandline commands comp compare compdef compgen compile compiled complete completely " +
+  "completion compreply compromised concurrency conf config configpath configuration configured " +
+  "connect connection contain container containerenv containers contains content context continue " +
+  "control copy core coredump corrupted could count coverage crc32c create created creates creation " +
+  "credential credentials credentialsfile crypto cur current custom cword d data db deadline debug " +
+  "declaration declarations declare declared decrypt decryptionfailure deeper deeply default defined " +
+  "delayms deleted deletion deliver denied dependency deprecation depth describe describesecret " +
+  "descriptor destroyed details detection dev development device did died different digits dir " +
+  "directly directory disablechallengeresourceverification disabled disk dns do docker dockerenv docs " +
+  "document does done dotenv double drop dropped drops duration durationms dyld dynamic e eacces each " +
+  "eagain earlier ec2 econnreset ecs eexist eisdir either eks elf eloop else emitted empty emulators " +
+  "enable enabled endpoint endpoints engines enoent enospc enotdir entra entries entry env envfile " +
+  "envfiles environ environment eperm eq err error errorcode errors esac escape etc etxtbsy europe " +
+  "even every example examples exceeded excessive exec executable execute execve exist existing exists " +
+  "exit exitcode exited exits exp expand expected expired expiredtoken expiredtokenexception expires " +
+  "explicit export extension external extra f factor failed failing fails failure failures false fd " +
+  "fdinfo federated federation fetch fetchabandoned fetched fetches ff fi field fifo file files filter " +
+  "fine finer finish firewall firewalls first fish fit fix fixed flag flatter followed follows for " +
+  "force format formats found fresh from front fs full function g gate gave gax gce gcloud gconv gcp " +
+  "gcpsecrets generation generic get gets getsecretvalue gid give given good google googleapis got " +
+  "grant group growth grpc gt hand handing handover handshake harmless has hashicorp have header " +
+  "headers health help here hex hexadecimal hold holds home hooks host hostaliases hostname how http " +
+  "httpclient https hyphens i i386 iam iat id identity idpcommunicationerrorexception idprejectedclaim " +
+  "idprejectedclaimexception ids if ifs ignore ignored ignores image imds impersonated impersonation " +
+  "import in include incompletesignature index info inherit inherited init ino input inside inspect " +
+  "inspection inspector instance instead int intended internal internalerror internalfailure " +
+  "internalserviceerror interop interpreter interpreters interrupted intl into invalid " +
+  "invalidclienttokenid invalididentitytoken invalididentitytokenexception invalidparameterexception " +
+  "invalidrequestexception invalidsignatureexception investigate io ip irsa is issue issued issuer " +
+  "issues it its itself java jdk js json jwt jwtfile k8s keep kept kernel key keys keyvault kib kind " +
+  "kit kms kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger " +
+  "largest last later latest latin1 launch ld le leading leaf lease least left let letter letters " +
+  "level levels libuv lifetime like limit limitexceededexception limits line lines link links list " +
+  "listed live load loaded loader loads local localhost locally location locations locator locpath log " +
+  "logged logger logging login logs long longer look lookup loongarch loop loopback lt m machine magic " +
+  "main make managed managedidentity manager manifest manual many map mapping mask match matches may " +
+  "md memory message metadata method mib microsoft millisecond mini minutes mips misc missing " +
   "missingauthenticationtoken mode module modules more most mount mounted mountinfo mounts moved ms " +
   "msg msi much must my myapp n name named names namespace namespaces native need needs neither nested " +
   "net network never new nlspath no node noexec non none nor normalisation not nothing notjson npm ntp " +
@@ -80,16 +80,16 @@ export const VOCABULARY_WORDS =
   "secretstring secretwrap secretwrapchallengegate secretwraperror secretwraptokenabort " +
   "secretwraptokentraffic see seen segment select self semi send sending separated server servers " +
   "service serviceaccount serviceunavailable serviceunavailableexception session set sets setting " +
-  "settings sh shared shell shellopts shm shown sigalrm sigcont sighup sigint sigkill signal signals " +
-  "signature signaturedoesnotmatch signed sigpipe sigquit sigterm sigusr1 sigusr2 sigwinch sigxfsz " +
-  "silences single size skew skip skips slim slow small so socket someone something source space " +
-  "speaks speed src ssl stack stage staging standby start started starting starts state status stay " +
-  "stays stderr stdin stdout steps sticky stop stopped stoprequested store str string sts stsendpoint " +
-  "subcommand subject subjectaltname succeed such suffix supervise supervised supervises supervisor " +
-  "supported symbolic symlink symlinks sync syntax sys system t tag taken takes target targets task " +
-  "team temporarily tenant tenantid term test text than that the them then there these they this " +
-  "thread throttling throttlingexception through time timed timeout timeouterror timestamps tini tls " +
-  "tlsoptions tmpdir tmpfs to together toisostring token tokenfile tokenrejected too tool " +
+  "settings sh sha256 shared shell shellopts shm shown sigalrm sigcont sighup sigint sigkill signal " +
+  "signals signature signaturedoesnotmatch signed sigpipe sigquit sigterm sigusr1 sigusr2 sigwinch " +
+  "sigxfsz silences single size skew skip skips slim slow small so socket someone something source " +
+  "space speaks speed src ssl stack stage staging standby start started starting starts state status " +
+  "stay stays stderr stdin stdout steps sticky stop stopped stoprequested store str string sts " +
+  "stsendpoint subcommand subject subjectaltname succeed such suffix supervise supervised supervises " +
+  "supervisor supported symbolic symlink symlinks sync syntax sys system t tag taken takes target " +
+  "targets task team temporarily tenant tenantid term test text than that the them then there these " +
+  "they this thread throttling throttlingexception through time timed timeout timeouterror timestamps " +
+  "tini tls tlsoptions tmpdir tmpfs to together toisostring token tokenfile tokenrejected too tool " +
   "toomanyrequestsexception top trace traffic trailing transit transport travel treat tries " +
   "troubleshooting true trust trusted trusts ts ttl tty turn turned turns twice two type typo u ui uid " +
   "ulimit unable unavailable undelete under unencrypted unexpected unexpectedly unit unknown " +
@@ -97,7 +97,7 @@ export const VOCABULARY_WORDS =
   "unresolved unseal unset unsupported until untrusted unusable unwrap unwrapped unwrapping up uri url " +
   "urls usable usage use used user users uses utc utf utf8 v v1 v2 v8 valid validationexception value " +
   "values var variable variables vars vault verbosity verification verifies verify version versionid " +
-  "versions vm vocabulary volume w wait warn warning warnings was way web well were west1 when where " +
-  "which while who whole why will windows wins with within without word words workload " +
+  "versions vm vocabulary volume w wait warn warning warnings was watch way web well were west1 when " +
+  "where which while who whole why will windows wins with within without word words workload " +
   "workloadidentity would wrap wrapped wrappedsecretidfile wrapping writable write writes writing " +
   "written wrong wrote www x x86 xxxxxx yaml yes yet young z z0 za zero zod zone zsh";

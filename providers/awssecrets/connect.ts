@@ -1,4 +1,5 @@
-// connect(): credentials once, then one Secrets Manager client and batcher per region; fetch and close.
+// connect(): credentials once, then one Secrets Manager client and batcher per region; fetch,
+// checkVersion (describe.ts) and close.
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +17,7 @@ import { nonEmpty } from "../kit/env-values.ts";
 import { connectWithProcessEnv } from "../kit/process-env.ts";
 import { BATCH_LIMIT, RegionBatcher } from "./batcher.ts";
 import { mapCredentialError } from "./credential-errors.ts";
+import { DescribeAccess, checkVersion } from "./describe.ts";
 import { pickCredentialSource, type AwsCredentialIdentity } from "./credentials.ts";
 import { endpointFor, requestHandlerOptions, withEndpoint } from "./endpoints.ts";
 import { quietLogger } from "./logger.ts";
@@ -134,6 +136,8 @@ async function open(
     });
     return { client, batcher: new RegionBatcher(client, sdk, endpoint) };
   });
+  // Whether DescribeSecret is allowed is a matter of the identity's policy: learnt once per session.
+  const describeAccess = new DescribeAccess();
 
   return {
     consumedEnv: source.consumedEnv,
@@ -160,6 +164,10 @@ async function open(
               endpoint,
             );
       return toFetched(value, what);
+    },
+    async checkVersion(ref: Ref, signal: AbortSignal): Promise<string | undefined> {
+      const { client } = clients.get(regionFor(ref, defaultRegion));
+      return checkVersion({ client, sdk, access: describeAccess, log: ctx.log, endpoint }, ref, signal);
     },
     close(): Promise<void> {
       for (const { client } of clients.all()) client.destroy();

@@ -13,7 +13,7 @@ export const descriptor: ProviderDescriptor<AwsOptions> = {
   summary: "AWS Secrets Manager",
   example: "ref+awssecrets://prod/myapp#api_key",
   ownBundle: true,
-  capabilities: {},
+  capabilities: { checkVersion: true },
   options: async () => (await import("./options.ts")).schema,
   load: async () => (await import("./index.ts")).provider,
   envPrefixes: ["AWS_"],

@@ -20,8 +20,10 @@
 //   region.ts             a secret's region: ?region, its ARN, the default region
 //   read.ts               one GetSecretValue call, and a secret version → bytes
 //   batcher.ts            BatchGetSecretValue for version-less secrets requested together
+//   describe.ts           checkVersion for --watch: DescribeSecret's VersionIdsToStages, no value read;
+//                         a denied DescribeSecret turns the check off for the session
 //   connect.ts            credentials once (an aborted login closes their requests), one client and
-//                         batcher per region; fetch and close
+//                         batcher per region; fetch, checkVersion and close
 import type { Provider } from "../../src/provider-api.ts";
 import { connect } from "./connect.ts";
 import type { AwsOptions } from "./options.ts";

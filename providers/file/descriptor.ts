@@ -8,7 +8,7 @@ export const descriptor: ProviderDescriptor<FileOptions> = {
   summary: "local files (development, secrets mounted by an orchestrator)",
   example: "ref+file://./dev/token",
   ownBundle: false,
-  capabilities: {},
+  capabilities: { checkVersion: true },
   options: async () => (await import("./options.ts")).schema,
   load: async () => (await import("./index.ts")).provider,
   envPrefixes: [],

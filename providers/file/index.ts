@@ -3,6 +3,9 @@
 // Kubernetes publishes secret volumes (..data); FIFOs, devices and directories are refused so a run can
 // never block or read forever. Synchronous fs on purpose: fs/promises costs ~9 ms of start-up, and
 // reading a local file does not benefit from overlapping.
+//
+// A file's version is a keyed hash of its content (version.ts): what `--watch` compares to notice a
+// change (checkVersion), and what the audit line shows.
 import { resolve } from "node:path";
 import {
   type Fetched,
@@ -13,10 +16,12 @@ import {
   readRegularFile,
 } from "../../src/provider-api.ts";
 import type { FileOptions } from "./options.ts";
+import { type ContentVersion, contentVersion } from "./version.ts";
 
-function read(path: string): Fetched {
+/** The bytes of a regular file of at most MAX_SECRET_BYTES, or the failure a fetch reports. */
+function read(path: string): Buffer {
   const read = readRegularFile(path, MAX_SECRET_BYTES);
-  if ("bytes" in read) return { bytes: read.bytes, version: read.stat.mtime.toISOString() };
+  if ("bytes" in read) return read.bytes;
   switch (read.kind) {
     case "open":
       throw openError(read.errno, path);
@@ -31,11 +36,21 @@ function read(path: string): Fetched {
   }
 }
 
-const session: Session = {
-  consumedEnv: [],
-  fetch: (ref) => Promise.resolve().then(() => read(resolve(ref.locator))),
-  close: () => Promise.resolve(),
-};
+function open(): Session {
+  // A key of this session's own: versions compare within it, and mean nothing outside it.
+  const versionOf: ContentVersion = contentVersion();
+  const fetchFile = (path: string): Fetched => {
+    const bytes = read(path);
+    return { bytes, version: versionOf(bytes) };
+  };
+  return {
+    consumedEnv: [],
+    fetch: (ref) => Promise.resolve().then(() => fetchFile(resolve(ref.locator))),
+    // Reads the file as fetch does (same checks, same errors): a local read is the cheapest check.
+    checkVersion: (ref) => Promise.resolve().then(() => versionOf(read(resolve(ref.locator)))),
+    close: () => Promise.resolve(),
+  };
+}
 
 function openError(errno: string | undefined, path: string): SecretwrapError {
   switch (errno) {
@@ -54,4 +69,4 @@ function openError(errno: string | undefined, path: string): SecretwrapError {
   }
 }
 
-export const provider: Provider<FileOptions> = { connect: () => Promise.resolve(session) };
+export const provider: Provider<FileOptions> = { connect: () => Promise.resolve().then(open) };

@@ -1,6 +1,8 @@
 // A wire-level AWS fake on one loopback port, as reference/protocols.md §2 describes it:
 // - Secrets Manager (awsJson1_1: POST / with X-Amz-Target): GetSecretValue and BatchGetSecretValue,
 //   with the real error shapes ({"__type","Message"}) and per-secret Errors inside a batch's 200;
+//   DescribeSecret (metadata, VersionIdsToStages) and the write API PutSecretValue (a new version
+//   takes AWSCURRENT, the old one AWSPREVIOUS), so a test rotates a secret the way AWS users do;
 // - STS AssumeRoleWithWebIdentity (awsQuery: form body in, XML out), checking the token file content;
 // - an ECS-style container-credentials endpoint (GET /creds, optional Authorization token);
 // - IMDSv2 (PUT /latest/api/token, then the security-credentials documents).
@@ -9,7 +11,10 @@
 // request is the one in its signature scope, so one fake serves every region. Faults, latency and the
 // request log come from harness.ts.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { TestServer, type RecordedRequest, type Reply } from "./harness.ts";
+
+type SecretsManagerSdk = typeof import("@aws-sdk/client-secrets-manager");
 
 export const ACCOUNT = "123456789012";
 
@@ -41,9 +46,20 @@ interface Secret {
   readonly region: string;
   readonly arn: string;
   readonly versions: Version[];
+  readonly created: number;
+  /** When a version was last added or moved (DescribeSecret's LastChangedDate). */
+  changed: number;
+  /** When a value was last read, to the day as AWS reports it (DescribeSecret's LastAccessedDate). */
+  accessed: number | undefined;
+  /** Scheduled for deletion (DeleteSecret with a recovery window): GetSecretValue refuses it. */
+  deleted: number | undefined;
   denied: boolean;
   kmsDenied: boolean;
 }
+
+/** The Secrets Manager actions a test may count (X-Amz-Target secretsmanager.<action>). */
+export type SecretsManagerAction =
+  "GetSecretValue" | "BatchGetSecretValue" | "DescribeSecret" | "PutSecretValue";
 
 export interface AwsFakeOptions {
   readonly latencyMs?: number;
@@ -64,6 +80,8 @@ export class AwsFake {
   containerToken: string | undefined;
   /** Deny the BatchGetSecretValue action itself (an IAM policy that grants only GetSecretValue). */
   batchDenied = false;
+  /** Actions the identity's policy does not allow at all (e.g. DescribeSecret): AccessDeniedException. */
+  readonly deniedActions = new Set<SecretsManagerAction>();
   readonly #imdsTokens = new Set<string>();
 
   private constructor(server: TestServer, extra: string) {
@@ -109,16 +127,33 @@ export class AwsFake {
     let secret = this.#secrets.find((s) => s.region === region && s.name === name);
     if (secret === undefined) {
       const arn = `arn:aws:secretsmanager:${region}:${ACCOUNT}:secret:${name}-${randomBytes(3).toString("hex")}`;
-      secret = { name, region, arn, versions: [], denied: false, kmsDenied: false };
+      const now = Date.now() / 1000;
+      secret = {
+        name,
+        region,
+        arn,
+        versions: [],
+        created: now,
+        changed: now,
+        accessed: undefined,
+        deleted: undefined,
+        denied: false,
+        kmsDenied: false,
+      };
       this.#secrets.push(secret);
     }
     return { arn: secret.arn, versionId: this.putVersion(region, name, value, ["AWSCURRENT"]) };
   }
 
-  /** Adds a version with these staging labels (moving AWSCURRENT makes the old one AWSPREVIOUS). */
+  /**
+   * Adds a version with these staging labels (moving AWSCURRENT makes the old one AWSPREVIOUS), in
+   * process; a test that wants the wire path calls PutSecretValue (rotate, adminClient).
+   */
   putVersion(region: string, name: string, value: string | Uint8Array, stages: readonly string[]): string {
-    const secret = this.#find(region, name);
-    if (secret === undefined) throw new Error(`no secret ${name} in ${region}`);
+    return this.#addVersion(this.#must(region, name), value, stages, randomUuid());
+  }
+
+  #addVersion(secret: Secret, value: string | Uint8Array, stages: readonly string[], id: string): string {
     const current = secret.versions.find((v) => v.stages.includes("AWSCURRENT"));
     for (const version of secret.versions) {
       version.stages = version.stages.filter(
@@ -126,9 +161,52 @@ export class AwsFake {
       );
     }
     if (stages.includes("AWSCURRENT") && current !== undefined) current.stages.push("AWSPREVIOUS");
-    const id = randomUuid();
     secret.versions.push({ id, stages: [...stages], value, created: Date.now() / 1000 });
+    secret.changed = Date.now() / 1000;
     return id;
+  }
+
+  /**
+   * A new version through the real write API: PutSecretValue sent by the AWS SDK over HTTP, signed
+   * with keys this fake issued (so it shows in calls("PutSecretValue")). Returns its VersionId.
+   */
+  async rotate(
+    region: string,
+    name: string,
+    value: string | Uint8Array,
+    stages?: readonly string[],
+  ): Promise<string> {
+    const { client, sdk } = await this.adminClient(region);
+    try {
+      const out = await client.send(
+        new sdk.PutSecretValueCommand({
+          SecretId: name,
+          ...(typeof value === "string" ? { SecretString: value } : { SecretBinary: value }),
+          ...(stages === undefined ? {} : { VersionStages: [...stages] }),
+        }),
+      );
+      return out.VersionId ?? "";
+    } finally {
+      client.destroy();
+    }
+  }
+
+  /** An SDK client for this fake (static keys it issued, one attempt), for tests that write. */
+  async adminClient(region: string): Promise<{ client: SecretsManagerClient; sdk: SecretsManagerSdk }> {
+    const sdk = await import("@aws-sdk/client-secrets-manager");
+    const keys = this.issueStatic();
+    const client = new sdk.SecretsManagerClient({
+      region,
+      endpoint: this.url,
+      maxAttempts: 1,
+      credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },
+    });
+    return { client, sdk };
+  }
+
+  /** As DeleteSecret with a recovery window: reads are refused, DescribeSecret shows DeletedDate. */
+  scheduleDeletion(region: string, name: string): void {
+    this.#must(region, name).deleted = Date.now() / 1000;
   }
 
   /** The identity has no secretsmanager:GetSecretValue on this secret. */
@@ -142,7 +220,7 @@ export class AwsFake {
   }
 
   /** Requests whose X-Amz-Target is secretsmanager.<target> (or any Secrets Manager call). */
-  calls(target?: "GetSecretValue" | "BatchGetSecretValue", region?: string): RecordedRequest[] {
+  calls(target?: SecretsManagerAction, region?: string): RecordedRequest[] {
     return this.server.requests.filter((r) => {
       const t = header(r, "x-amz-target");
       if (t === undefined || (target !== undefined && t !== `secretsmanager.${target}`)) return false;
@@ -194,8 +272,17 @@ export class AwsFake {
         "Start of structure or map found where not expected.",
       );
     }
+    if ((this.deniedActions as Set<string>).has(target)) {
+      return this.#jsonError(
+        400,
+        "AccessDeniedException",
+        `User: ${this.#principal()} is not authorized to perform: secretsmanager:${target} because no identity-based policy allows the secretsmanager:${target} action${this.#extra}`,
+      );
+    }
     if (target === "GetSecretValue") return this.#getSecretValue(region, input);
     if (target === "BatchGetSecretValue") return this.#batchGetSecretValue(region, input);
+    if (target === "DescribeSecret") return this.#describeSecret(region, input);
+    if (target === "PutSecretValue") return this.#putSecretValue(region, input);
     return this.#jsonError(400, "UnknownOperationException", "");
   }
 
@@ -234,6 +321,110 @@ export class AwsFake {
     return this.#ok({ SecretValues, Errors });
   }
 
+  /**
+   * Metadata only, fields with a value only (as AWS answers): no value, so no decryption (a kmsDenied
+   * or GetSecretValue-denied secret still describes). A secret scheduled for deletion shows DeletedDate.
+   */
+  #describeSecret(region: string, input: Record<string, unknown>): Reply {
+    const id = input["SecretId"];
+    if (typeof id !== "string" || id === "")
+      return this.#jsonError(400, "InvalidParameterException", "SecretId is required.");
+    const secret = this.#lookup(region, id);
+    if (secret === undefined)
+      return this.#jsonError(
+        400,
+        "ResourceNotFoundException",
+        `Secrets Manager can't find the specified secret.${this.#extra}`,
+      );
+    const VersionIdsToStages: Record<string, string[]> = {};
+    // Versions without a staging label are deprecated: AWS leaves them out of this map.
+    for (const v of secret.versions) if (v.stages.length > 0) VersionIdsToStages[v.id] = [...v.stages];
+    return this.#ok({
+      ARN: secret.arn,
+      Name: secret.name,
+      RotationEnabled: false,
+      CreatedDate: secret.created,
+      LastChangedDate: secret.changed,
+      ...(secret.accessed === undefined ? {} : { LastAccessedDate: secret.accessed }),
+      ...(secret.deleted === undefined ? {} : { DeletedDate: secret.deleted + 7 * 86_400 }),
+      VersionIdsToStages,
+    });
+  }
+
+  /**
+   * A new version (AWS's rules): its VersionId is the ClientRequestToken (the SDK fills one in); the
+   * same token with the same value again changes nothing, with another value it is
+   * ResourceExistsException. Without VersionStages the new version takes AWSCURRENT, and the version
+   * that had it becomes AWSPREVIOUS.
+   */
+  #putSecretValue(region: string, input: Record<string, unknown>): Reply {
+    const id = input["SecretId"];
+    if (typeof id !== "string" || id === "")
+      return this.#jsonError(400, "InvalidParameterException", "SecretId is required.");
+    const text = input["SecretString"];
+    const binary = input["SecretBinary"];
+    if (
+      (text === undefined) === (binary === undefined) ||
+      (text !== undefined && typeof text !== "string") ||
+      (binary !== undefined && typeof binary !== "string")
+    )
+      return this.#jsonError(
+        400,
+        "InvalidParameterException",
+        "You must provide either SecretString or SecretBinary.",
+      );
+    const value = typeof text === "string" ? text : new Uint8Array(Buffer.from(binary as string, "base64"));
+    const stagesIn = input["VersionStages"];
+    if (stagesIn !== undefined && (!Array.isArray(stagesIn) || !stagesIn.every((x) => typeof x === "string")))
+      return this.#jsonError(400, "InvalidParameterException", "VersionStages must be a list of strings.");
+    const token = input["ClientRequestToken"];
+    if (token !== undefined && (typeof token !== "string" || !/^.{32,64}$/.test(token)))
+      return this.#jsonError(
+        400,
+        "InvalidParameterException",
+        "ClientRequestToken must be 32 to 64 characters.",
+      );
+    const secret = this.#lookup(region, id);
+    if (secret === undefined)
+      return this.#jsonError(
+        400,
+        "ResourceNotFoundException",
+        `Secrets Manager can't find the specified secret.${this.#extra}`,
+      );
+    if (secret.deleted !== undefined)
+      return this.#jsonError(
+        400,
+        "InvalidRequestException",
+        `You can't perform this operation on the secret because it was marked for deletion.${this.#extra}`,
+      );
+    const versionId = typeof token === "string" ? token : randomUuid();
+    const existing = secret.versions.find((v) => v.id === versionId);
+    if (existing !== undefined) {
+      if (!sameValue(existing.value, value))
+        return this.#jsonError(
+          400,
+          "ResourceExistsException",
+          `You can't modify an existing version, you can only create new versions.${this.#extra}`,
+        );
+    } else {
+      const first = secret.versions.length === 0;
+      const stages = stagesIn ?? ["AWSCURRENT"];
+      this.#addVersion(
+        secret,
+        value,
+        first && !stages.includes("AWSCURRENT") ? [...stages, "AWSCURRENT"] : stages,
+        versionId,
+      );
+    }
+    const version = secret.versions.find((v) => v.id === versionId) as Version;
+    return this.#ok({
+      ARN: secret.arn,
+      Name: secret.name,
+      VersionId: version.id,
+      VersionStages: version.stages,
+    });
+  }
+
   #read(
     region: string,
     id: string,
@@ -247,6 +438,12 @@ export class AwsFake {
         code: "ResourceNotFoundException",
         message: `Secrets Manager can't find the specified secret.${this.#extra}`,
       };
+    if (secret.deleted !== undefined) {
+      return {
+        code: "InvalidRequestException",
+        message: `You can't perform this operation on the secret because it was marked for deletion.${this.#extra}`,
+      };
+    }
     if (secret.denied) {
       return {
         code: "AccessDeniedException",
@@ -276,6 +473,7 @@ export class AwsFake {
         code: "DecryptionFailure",
         message: `Secrets Manager can't decrypt the protected secret text using the provided KMS key.${this.#extra}`,
       };
+    secret.accessed = Math.floor(Date.now() / 86_400_000) * 86_400;
     const value =
       typeof version.value === "string"
         ? { SecretString: version.value }
@@ -557,6 +755,11 @@ function canonicalQuery(query: string): string {
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${v ?? ""}`)
     .join("&");
+}
+
+function sameValue(a: string | Uint8Array, b: string | Uint8Array): boolean {
+  if (typeof a === "string" || typeof b === "string") return a === b;
+  return Buffer.from(a).equals(Buffer.from(b));
 }
 
 function sha256(data: string): string {
