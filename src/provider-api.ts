@@ -120,8 +120,11 @@ export interface Session {
    * user can only be renewed, never replaced. The answer is the token's lifetime now.
    */
   renewToken?(signal: AbortSignal): Promise<TokenLifetime>;
-  /** Revokes the login token this session obtained (never a static token the user gave). */
-  revokeToken?(signal: AbortSignal): Promise<void>;
+  /**
+   * Revokes the login token this session obtained (never a static token the user gave); the answer
+   * says whether there was one to revoke.
+   */
+  revokeToken?(signal: AbortSignal): Promise<boolean>;
 }
 
 /** Which of the Session's optional lifecycle capabilities a provider implements. */
