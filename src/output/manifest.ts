@@ -13,22 +13,35 @@ import { parseJson } from "../json.ts";
 export const MANIFEST_NAME = "..secretwrap-manifest";
 const MAX_MANIFEST_BYTES = 1024 * 1024;
 
-/** One file secretwrap published: its inode number (as a decimal string: exact past 2^53) and owner. */
+/**
+ * One entry secretwrap made: its inode number (as a decimal string: exact past 2^53), owner and kind.
+ * A plain file has no kind (the only shape older versions wrote, and read back); a file set (file-set.ts)
+ * also makes symlinks and generation directories. An older version finds a kind it does not know on
+ * something that is not a regular file, so it refuses the name: fail closed.
+ */
 export interface Stamp {
   readonly ino: string;
   readonly uid: number;
+  readonly kind?: StampKind;
 }
+export type StampKind = "link" | "dir";
+const KINDS: readonly unknown[] = ["link", "dir"] satisfies StampKind[];
 
-/** File name → stamps of the files secretwrap published under it (at most the old and the new one). */
+/** File name → stamps of the entries secretwrap made under it (at most the old and the new one). */
 export type Manifest = ReadonlyMap<string, readonly Stamp[]>;
 
-export const stampOf = (stat: BigIntStats): Stamp => ({ ino: String(stat.ino), uid: Number(stat.uid) });
+export function stampOf(stat: BigIntStats): Stamp {
+  const kind: StampKind | undefined = stat.isSymbolicLink() ? "link" : stat.isDirectory() ? "dir" : undefined;
+  return { ino: String(stat.ino), uid: Number(stat.uid), ...(kind === undefined ? {} : { kind }) };
+}
 
-/** True when `stat` is a file secretwrap published under this name, unchanged since. */
+/** True when `stat` is an entry secretwrap made under this name, unchanged since. */
 export function isOwn(stat: BigIntStats, stamps: readonly Stamp[] | undefined): boolean {
-  if (!stat.isFile() || stat.nlink !== 1n) return false;
   const now = stampOf(stat);
-  return (stamps ?? []).some((s) => s.ino === now.ino && s.uid === now.uid);
+  // A hard link to a file (or to a symlink) could be renamed elsewhere by another user: not ours.
+  if (now.kind === undefined ? !stat.isFile() || stat.nlink !== 1n : now.kind === "link" && stat.nlink !== 1n)
+    return false;
+  return (stamps ?? []).some((s) => s.ino === now.ino && s.uid === now.uid && s.kind === now.kind);
 }
 
 /** The manifest at `path` (reached through a descriptor of its dir), or an empty one if untrusted. */
@@ -78,17 +91,24 @@ export function parseManifest(text: string): Manifest {
         isRecord(s) &&
         typeof s["ino"] === "string" &&
         /^[0-9]+$/.test(s["ino"]) &&
-        Number.isSafeInteger(s["uid"]),
+        Number.isSafeInteger(s["uid"]) &&
+        (s["kind"] === undefined || KINDS.includes(s["kind"])),
     );
     if (valid.length !== stamps.length) return new Map();
-    manifest.set(name, valid);
+    manifest.set(
+      name,
+      valid.map(({ ino, uid, kind }) => (kind === undefined ? { ino, uid } : { ino, uid, kind })),
+    );
   }
   return manifest;
 }
 
 export function serializeManifest(manifest: Manifest): string {
   const files: Record<string, readonly Stamp[]> = Object.create(null) as Record<string, readonly Stamp[]>;
-  for (const [name, stamps] of manifest) files[name] = stamps.map(({ ino, uid }) => ({ ino, uid }));
+  for (const [name, stamps] of manifest)
+    files[name] = stamps.map(({ ino, uid, kind }) =>
+      kind === undefined ? { ino, uid } : { ino, uid, kind },
+    );
   return `${JSON.stringify({ "secretwrap-manifest": 1, files })}\n`;
 }
 

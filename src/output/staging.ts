@@ -18,7 +18,9 @@ import {
   readlinkSync,
   rmdirSync,
 } from "node:fs";
+import { basename } from "node:path";
 import { SecretwrapError } from "../errors.ts";
+import { outputError } from "./output-error.ts";
 
 /** Starts with "..": no target file name may (plan.ts), so it never collides with one. */
 export const STAGING_PREFIX = "..secretwrap-staging-";
@@ -45,30 +47,41 @@ export interface StagingDir {
   readonly entry: (name: string) => string;
 }
 
-/**
- * Creates the staging dir inside the directory open as `parentFd` and opens it. Between mkdtemp and
- * open another user may swap the name; the descriptor is accepted only if it is a 0700 directory owned
- * by this process's user, which no other (non-root) user can create.
- */
+/** Creates the staging dir inside the directory open as `parentFd` and opens it. */
 export function openStagingDir(parentFd: number): StagingDir {
+  return openPrivateDir(parentFd, STAGING_PREFIX, "staging directory").dir;
+}
+
+/**
+ * Creates a fresh directory named `prefix` + six random characters inside the directory open as
+ * `parentFd`, and opens it. Between mkdtemp and open another user may swap the name; the descriptor is
+ * accepted only if it is a 0700 directory owned by this process's user, which no other (non-root) user
+ * can create. `what` names it in errors.
+ */
+export function openPrivateDir(
+  parentFd: number,
+  prefix: string,
+  what: string,
+): { readonly dir: StagingDir; readonly name: string } {
   let path: string;
   try {
-    path = mkdtempSync(throughFd(parentFd, STAGING_PREFIX));
+    path = mkdtempSync(throughFd(parentFd, prefix));
   } catch (error) {
-    throw stagingError("cannot create a staging directory in the output dir", error);
+    // Full, read-only or unwritable: the plain reason, not the hint about a shared dir.
+    throw outputError(`cannot create a ${what} in the output dir`, error);
   }
   let fd: number;
   try {
     fd = openDirFd(path);
   } catch (error) {
-    throw stagingError("the staging directory was replaced before it could be opened", error);
+    throw stagingError(`the ${what} was replaced before it could be opened`, error);
   }
   const stat = fstatSync(fd);
   if (!stat.isDirectory() || stat.uid !== process.geteuid?.() || (stat.mode & 0o777) !== 0o700) {
     closeSync(fd);
-    throw stagingError("the staging directory was replaced by another user before it could be opened");
+    throw stagingError(`the ${what} was replaced by another user before it could be opened`);
   }
-  return { fd, entry: (name) => throughFd(fd, name) };
+  return { dir: { fd, entry: (name) => throughFd(fd, name) }, name: basename(path) };
 }
 
 /** Removes the (by now empty) staging dir under whatever name it has, and closes it. */

@@ -1,0 +1,110 @@
+// One generation of a file set (file-set.ts): a directory `..<UTC time>.<random>` in the output dir that
+// holds one complete set of files. `..data` points to the current one.
+//
+// WHY a directory per generation: the set is switched by renaming one symlink, so every file of the new
+// set must already exist, complete, beside the old set, which readers may still be using.
+import {
+  closeSync,
+  constants,
+  fchownSync,
+  fstatSync,
+  openSync,
+  readdirSync,
+  rmdirSync,
+  rmSync,
+  unlinkSync,
+  type BigIntStats,
+} from "node:fs";
+import type { Owner } from "./files.ts";
+import { isOwn, MANIFEST_NAME, readManifest, stampOf, type Stamp } from "./manifest.ts";
+import { lstatIfAny, outputError } from "./output-error.ts";
+import { openPrivateDir, STAGING_PREFIX, throughFd } from "./staging.ts";
+
+export interface Generation {
+  /** The directory, open: files are published into it through this descriptor. */
+  readonly fd: number;
+  readonly name: string;
+  /** Taken after the chown, so the manifest records the owner it keeps. */
+  readonly stamp: Stamp;
+}
+
+/** `..2026_12_06_07_05_02.`: sorts by time (UTC), starts with ".." so no target name can collide. */
+export function generationPrefix(now: Date): string {
+  const [date = "", time = ""] = now.toISOString().split("T");
+  return `..${date.replaceAll("-", "_")}_${time.slice(0, 8).replaceAll(":", "_")}.`;
+}
+
+/**
+ * Creates a fresh generation dir in the directory open as `dirFd`: mode 0700 (only its owner may list or
+ * enter it; the files keep their own modes), owned by --user when given so the app can reach its files.
+ */
+export function createGeneration(dirFd: number, owner: Owner | undefined, now = new Date()): Generation {
+  const { dir, name } = openPrivateDir(dirFd, generationPrefix(now), "generation directory");
+  try {
+    if (owner !== undefined) fchownSync(dir.fd, owner.uid, owner.gid);
+    return { fd: dir.fd, name, stamp: stampOf(fstatSync(dir.fd, { bigint: true })) };
+  } catch (error) {
+    closeSync(dir.fd);
+    removeQuietly(() => rmdirSync(throughFd(dirFd, name)));
+    throw outputError(`cannot give a generation directory to ${owner?.uid}:${owner?.gid}`, error);
+  }
+}
+
+/**
+ * Removes the generation `name` of the directory open as `dirFd`, if it is still the one secretwrap made
+ * (`stamp`): the files its own manifest lists (unlinked, never truncated: a reader that opened one before
+ * the switch reads it whole), staging leftovers of an interrupted publication (zero-filled), the manifest,
+ * then the directory. Anything else in it is not secretwrap's: it stays, and so does the directory.
+ * Returns whether the generation is gone.
+ */
+export function removeGeneration(dirFd: number, name: string, stamp: Stamp): boolean {
+  const at = (entry: string): string => throughFd(dirFd, entry);
+  let fd: number;
+  try {
+    fd = openSync(at(name), constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return true;
+    return false;
+  }
+  try {
+    if (!isOwn(fstatSync(fd, { bigint: true }), [stamp])) return false;
+    const inside = (entry: string): string => throughFd(fd, entry);
+    for (const [file, stamps] of readManifest(inside(MANIFEST_NAME))) {
+      if (!isEntryName(file)) continue;
+      const stat = lstatIfAny(inside(file));
+      if (stat !== undefined && isOwn(stat, stamps)) unlinkSync(inside(file));
+    }
+    for (const entry of readdirSync(throughFd(fd, "."))) {
+      if (entry.startsWith(STAGING_PREFIX) && isMine(lstatIfAny(inside(entry)), "dir"))
+        rmSync(inside(entry), { recursive: true, force: true });
+    }
+    if (isMine(lstatIfAny(inside(MANIFEST_NAME)), "file")) unlinkSync(inside(MANIFEST_NAME));
+    // By name: rmdir cannot go through a descriptor. Checked again just before, so at most a directory
+    // that another user swapped in within that instant, and only if empty, could be removed instead.
+    const now = lstatIfAny(at(name));
+    if (now !== undefined && isOwn(now, [stamp])) rmdirSync(at(name));
+    return lstatIfAny(at(name)) === undefined;
+  } catch {
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A single entry name: what secretwrap writes in a manifest, checked anyway before it is used in a path. */
+export const isEntryName = (name: string): boolean =>
+  name !== "" && name !== "." && name !== ".." && !name.includes("/") && !name.includes("\0");
+
+/** Made by this process's user (so by secretwrap: no one else can create an entry owned by it). */
+function isMine(stat: BigIntStats | undefined, kind: "dir" | "file"): boolean {
+  if (stat === undefined || Number(stat.uid) !== process.geteuid?.()) return false;
+  return kind === "dir" ? stat.isDirectory() : stat.isFile() && stat.nlink === 1n;
+}
+
+function removeQuietly(remove: () => void): void {
+  try {
+    remove();
+  } catch {
+    // already gone, or not empty: nothing of this run's is in it
+  }
+}
