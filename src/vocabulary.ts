@@ -12,46 +12,47 @@ export const VOCABULARY_WORDS =
   "batchgetsecretvalue be bearing because been before begin belongs between big binary binfmt bit " +
   "block body boolean both bound break broke broken buffer bug build bundle but by byte bytes c ca " +
   "cacert cache cafile call came can cancellation cancelled cannot capabilities carry cas case cause " +
-  "cert certificate chain challenge changes characters check child chmod choose chose chown chrony " +
-  "cipher claims classpath cli client clientid clientsecret clientsecretfile clock closed closing " +
-  "cloud cloudsdk cluster cmd cmdline code codes color colours com come comes comm comma command " +
-  "commander commandline commands comp compare compdef compgen compile compiled complete completely " +
-  "completion compreply compromised concurrency conf config configpath configuration configured " +
-  "connect connection contain container containerenv containers contains content context continue " +
-  "control copy core coredump corrupted could count coverage crc32c create created creates creation " +
-  "credential credentials credentialsfile crypto cur current custom cword d data db deadline debug " +
-  "declaration declarations declare declared decrypt decryptionfailure deeper deeply default defined " +
-  "delayms deleted deletion deliver denied dependency deprecation depth describe describesecret " +
-  "descriptor destroyed details detection dev development device did died different digits dir " +
-  "directly directory disablechallengeresourceverification disabled disk dns do docker dockerenv docs " +
-  "document does done dotenv double drop dropped drops duration durationms dyld dynamic e eacces each " +
-  "eagain earlier ec2 econnreset ecs eexist eisdir either eks elf eloop else emitted empty emulators " +
-  "enable enabled endpoint endpoints engines enoent enospc enotdir entra entries entry env envfile " +
-  "envfiles environ environment eperm eq err error errorcode errors esac escape etc etxtbsy europe " +
-  "even every example examples exceeded excessive exec executable execute execve exist existing exists " +
-  "exit exitcode exited exits exp expand expected expired expiredtoken expiredtokenexception expires " +
-  "explicit export extension external extra f factor failed failing fails failure failures false fd " +
-  "fdinfo federated federation fetch fetchabandoned fetched fetches ff fi field fifo file files filter " +
-  "fine finer finish firewall firewalls first fish fit fix fixed flag flatter followed follows for " +
-  "force format formats found fresh from front fs full function g gate gave gax gce gcloud gconv gcp " +
-  "gcpsecrets generation generic get gets getsecretvalue gid give given good google googleapis got " +
-  "grant group growth grpc gt hand handing handover handshake harmless has hashicorp have header " +
-  "headers health help here hex hexadecimal hold holds home hooks host hostaliases hostname how http " +
-  "httpclient https hyphens i i386 iam iat id identity idpcommunicationerrorexception idprejectedclaim " +
-  "idprejectedclaimexception ids if ifs ignore ignored ignores image imds impersonated impersonation " +
-  "import in include incompletesignature index info inherit inherited init ino input inside inspect " +
-  "inspection inspector instance instead int intended internal internalerror internalfailure " +
-  "internalserviceerror interop interpreter interpreters interrupted intl into invalid " +
-  "invalidclienttokenid invalididentitytoken invalididentitytokenexception invalidparameterexception " +
-  "invalidrequestexception invalidsignatureexception investigate io ip irsa is issue issued issuer " +
-  "issues it its itself java jdk js json jwt jwtfile k8s keep kept kernel key keys keyvault kib kind " +
-  "kit kms kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger " +
-  "largest last later latest latin1 launch ld le leading leaf lease least left let letter letters " +
-  "level levels libuv lifetime like limit limitexceededexception limits line lines link links list " +
-  "listed live load loaded loader loads local localhost locally location locations locator locpath log " +
-  "logged logger logging login logs long longer look lookup loongarch loop loopback lt m machine magic " +
-  "main make managed managedidentity manager manifest manual many map mapping mask match matches may " +
-  "md memory message metadata method mib microsoft millisecond mini minutes mips misc missing " +
+  "cert certificate chain challenge changes characters cheap check child chmod choose chose chown " +
+  "chrony cipher claims classpath cli client clientid clientsecret clientsecretfile clock closed " +
+  "closing cloud cloudsdk cluster cmd cmdline code codes color colours com come comes comm comma " +
+  "command commander commandline commands comp compare compares compdef compgen compile compiled " +
+  "complete completely completion compreply compromised concurrency conf config configpath " +
+  "configuration configured connect connection contain container containerenv containers contains " +
+  "content context continue control copy core coredump corrupted could count coverage crc32c create " +
+  "created creates creation credential credentials credentialsfile crypto cur current custom cword d " +
+  "data db deadline debug declaration declarations declare declared decrypt decryptionfailure deeper " +
+  "deeply default defined delayms deleted deletion deliver denied dependency deprecation depth " +
+  "describe describesecret descriptor destroyed details detection dev development device did died " +
+  "different digits dir directly directory disablechallengeresourceverification disabled disk dns do " +
+  "docker dockerenv docs document does done dotenv double drop dropped drops duration durationms dyld " +
+  "dynamic e eacces each eagain earlier ec2 econnreset ecs eexist eisdir either eks elf eloop else " +
+  "emitted empty emulators enable enabled endpoint endpoints engines enoent enospc enotdir entra " +
+  "entries entry env envfile envfiles environ environment eperm eq err error errorcode errors esac " +
+  "escape etc etxtbsy europe even every example examples exceeded excessive exec executable execute " +
+  "execve exist existing exists exit exitcode exited exits exp expand expected expired expiredtoken " +
+  "expiredtokenexception expires explicit export extension external extra f factor failed failing " +
+  "fails failure failures false fd fdinfo federated federation fetch fetchabandoned fetched fetches ff " +
+  "fi field fifo file files filter fine finer finish firewall firewalls first fish fit fix fixed flag " +
+  "flatter followed follows for force format formats found fresh from front fs full function g gate " +
+  "gave gax gce gcloud gconv gcp gcpsecrets generation generic get gets getsecretvalue gid give given " +
+  "good google googleapis got grant group growth grpc gt hand handing handover handshake harmless has " +
+  "hashicorp have header headers health help here hex hexadecimal hold holds home hooks host " +
+  "hostaliases hostname how http httpclient https hyphens i i386 iam iat id identity " +
+  "idpcommunicationerrorexception idprejectedclaim idprejectedclaimexception ids if ifs ignore ignored " +
+  "ignores image imds impersonated impersonation import in include incompletesignature index info " +
+  "inherit inherited init ino input inside inspect inspection inspector instance instead int intended " +
+  "internal internalerror internalfailure internalserviceerror interop interpreter interpreters " +
+  "interrupted intl into invalid invalidclienttokenid invalididentitytoken " +
+  "invalididentitytokenexception invalidparameterexception invalidrequestexception " +
+  "invalidsignatureexception investigate io ip irsa is issue issued issuer issues it its itself java " +
+  "jdk js json jwt jwtfile k8s keep kept kernel key keys keyvault kib kind kit kms " +
+  "kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger largest last " +
+  "later latest latin1 launch ld le leading leaf lease least left let letter letters level levels " +
+  "libuv lifetime like limit limitexceededexception limits line lines link links list listed live load " +
+  "loaded loader loads local localhost locally location locations locator locpath log logged logger " +
+  "logging login logs long longer look lookup loongarch loop loopback lt m machine magic main make " +
+  "managed managedidentity manager manifest manual many map mapping mask match matches may md memory " +
+  "message metadata method mib microsoft millisecond mini minutes mips misc missing " +
   "missingauthenticationtoken mode module modules more most mount mounted mountinfo mounts moved ms " +
   "msg msi much must my myapp n name named names namespace namespaces native need needs neither nested " +
   "net network never new nlspath no node noexec non none nor normalisation not nothing notjson npm ntp " +

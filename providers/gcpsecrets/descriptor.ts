@@ -12,7 +12,8 @@ export const descriptor: ProviderDescriptor<GcpOptions> = {
   summary: "Google Secret Manager",
   example: "ref+gcpsecrets://my-proj/db-pass?version=5",
   ownBundle: true,
-  capabilities: {},
+  // checkVersion: the version resource's metadata (version-check.ts); needs secretmanager.versions.get.
+  capabilities: { checkVersion: true },
   options: async () => (await import("./options.ts")).schema,
   load: async () => (await import("./index.ts")).provider,
   envPrefixes: ["GOOGLE_", "GCE_", "CLOUDSDK_"],

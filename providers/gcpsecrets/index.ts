@@ -15,6 +15,7 @@
 //   transport.ts    the session's agents and the attempt's abort signal, on every auth-client request
 //   errors.ts       every failure → SecretwrapError from codes and statuses, never an SDK message or body
 //   crc32c.ts       the payload checksum
+//   version-check.ts  checkVersion for --watch: the version resource's metadata, no payload
 //   session.ts      one client per host, reads checked for size and CRC32C, close
 //   connect.ts      transport + credentials + SDK + first access token
 import type { Provider } from "../../src/provider-api.ts";

@@ -1,5 +1,5 @@
-// A logged-in Secret Manager: one generated client per host, reads that check size and checksum, and
-// closing the clients and the agents.
+// A logged-in Secret Manager: one generated client per host, reads that check size and checksum, the
+// version check of `run --watch` (version-check.ts), and closing the clients and the agents.
 //
 // Transport: the REST fallback (HTTP/1.1 + JSON), not gRPC. Its first connection was as fast or faster
 // (see docs/providers/gcpsecrets.md), and the bundle then loads google-gax's REST-only entry point
@@ -20,8 +20,9 @@ import { ClientCache } from "../kit/client-cache.ts";
 import { crc32c } from "./crc32c.ts";
 import { mapFailure } from "./errors.ts";
 import { NAME } from "./options.ts";
-import { defaultHost, targetOf } from "./target.ts";
-import type { Transport } from "./transport.ts";
+import { defaultHost, targetOf, versionOf } from "./target.ts";
+import { singleAttempt, type Transport } from "./transport.ts";
+import { VersionCheck } from "./version-check.ts";
 
 /** The v1 API alone: the package's index also loads v1beta2 and its static protos (~570 KB of code
  * that the REST client, which reads its JSON protos, never uses). */
@@ -42,6 +43,7 @@ export class GcpSession implements Session {
   readonly #auth: GoogleAuth;
   readonly #transport: Transport;
   readonly #ctx: ProviderContext;
+  readonly #versions: VersionCheck;
   /** Puts back the process.env values connect set for gcp-metadata (providers/kit/process-env.ts). */
   readonly #restoreEnv: () => void;
 
@@ -57,6 +59,7 @@ export class GcpSession implements Session {
     this.#auth = auth;
     this.#transport = transport;
     this.#ctx = ctx;
+    this.#versions = new VersionCheck((location) => this.client(location), transport, ctx);
   }
 
   client(location: string | undefined): SecretManagerServiceClient {
@@ -79,10 +82,7 @@ export class GcpSession implements Session {
     let response: AccessResponse;
     try {
       [response] = await this.#transport.attemptSignal.run(signal, () =>
-        client.accessSecretVersion(
-          { name },
-          { timeout: this.#ctx.attemptTimeoutMs, retry: { retryCodes: [] }, maxRetries: 0 },
-        ),
+        client.accessSecretVersion({ name }, singleAttempt(this.#ctx.attemptTimeoutMs)),
       );
     } catch (error) {
       throw mapFailure(error, name, "fetch");
@@ -105,8 +105,12 @@ export class GcpSession implements Session {
         hint: "the value was corrupted in transit; it is fetched again",
       });
     }
-    const served = response.name?.split("/").pop();
-    return served === undefined || served === "" ? { bytes } : { bytes, version: served };
+    const served = versionOf(response.name);
+    return served === undefined ? { bytes } : { bytes, version: served };
+  }
+
+  checkVersion(ref: Ref, signal: AbortSignal): Promise<string | undefined> {
+    return this.#versions.check(ref, signal);
   }
 
   async close(): Promise<void> {

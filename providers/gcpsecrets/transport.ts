@@ -55,6 +55,18 @@ function baseUrl(endpoint: string, allowHttp: boolean): URL {
   return url;
 }
 
+/**
+ * Call options for one attempt: our timeout and no retry of gax's own (none on REST in gax 5; newer
+ * versions retry, so it is switched off), so that the one retry layer, src/retry.ts, decides.
+ */
+export function singleAttempt(timeoutMs: number): {
+  timeout: number;
+  retry: { retryCodes: number[] };
+  maxRetries: number;
+} {
+  return { timeout: timeoutMs, retry: { retryCodes: [] }, maxRetries: 0 };
+}
+
 interface GaxiosLikeConfig {
   agent?: unknown;
   signal?: AbortSignal;

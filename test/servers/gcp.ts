@@ -1,19 +1,22 @@
 // A wire-level Google Cloud for @google-cloud/secret-manager's REST transport (reference/protocols.md §3):
-// Secret Manager's AccessSecretVersion (`GET /v1/{name}:access`), a GCE metadata server and an STS token
-// endpoint (workload identity federation). Every request must carry a credential one of them issued or
-// a self-signed JWT of a registered service account key, as Google checks it. Each part is a TestServer,
-// so faults, latency and the request log come from the shared harness.
+// Secret Manager (access, version metadata, addVersion: gcp-secret-manager.ts), a GCE metadata server
+// and an STS token endpoint (workload identity federation). Every API request must carry a credential
+// one of them issued or a self-signed JWT of a registered service account key, as Google checks it.
+// Each part is a TestServer, so faults, latency and the request log come from the shared harness.
 import { createVerify, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
-import { crc32c } from "../../providers/gcpsecrets/crc32c.ts";
+import {
+  ACCESS,
+  ADD_VERSION,
+  GET_VERSION,
+  projectNumber,
+  SecretManagerApi,
+  type Permission,
+  type VersionState,
+} from "./gcp-secret-manager.ts";
 import { TestServer, type RecordedRequest, type Reply } from "./harness.ts";
 import type { ServerCert } from "./tls.ts";
 
-export type VersionState = "ENABLED" | "DISABLED" | "DESTROYED";
-
-interface Version {
-  readonly data: Buffer;
-  state: VersionState;
-}
+export { googleError, projectNumber, type Permission, type VersionState } from "./gcp-secret-manager.ts";
 
 export interface ServiceAccountKey {
   readonly type: "service_account";
@@ -36,46 +39,19 @@ export interface GcpServerOptions {
 }
 
 const SCOPE = "https://www.googleapis.com/auth/cloud-platform";
-const ACCESS =
-  /^\/v1\/(projects\/([^/]+)\/(?:locations\/([^/]+)\/)?secrets\/([^/]+)\/versions\/([^/:]+)):access(?:\?.*)?$/;
-
-/** Google's JSON error body (google.rpc.Status in REST form), for tests to script as faults. */
-export function googleError(
-  http: number,
-  status: string,
-  message: string,
-  headers?: Record<string, string>,
-): Reply {
-  return {
-    status: http,
-    body: { error: { code: http, message, status } },
-    headers: { "content-type": "application/json; charset=UTF-8", ...headers },
-  };
-}
-
-/** The project number the real service reports in names, derived from the project id. */
-export function projectNumber(project: string): string {
-  if (/^[0-9]+$/.test(project)) return project;
-  let n = 7;
-  for (const ch of project) n = (n * 31 + ch.charCodeAt(0)) % 900_000_000_000;
-  return String(100_000_000_000 + n);
-}
-
 export class FakeGcp {
   readonly api: TestServer;
   readonly metadata: TestServer;
   readonly sts: TestServer;
   /** Access tokens issued by the metadata server or STS (what the API accepts besides self-signed JWTs). */
   readonly issuedTokens = new Set<string>();
-  readonly #secrets = new Map<string, Version[]>();
-  readonly #denied = new Set<string>();
+  readonly #secretManager: SecretManagerApi;
   readonly #keys = new Map<string, { email: string; publicKey: KeyObject }>();
   readonly #subjectTokens = new Map<string, string>();
   readonly metadataProject = "meta-project";
-  readonly #extra: string;
 
   private constructor(api: TestServer, metadata: TestServer, sts: TestServer, extra: string) {
-    this.#extra = extra;
+    this.#secretManager = new SecretManagerApi(extra);
     this.api = api;
     this.metadata = metadata;
     this.sts = sts;
@@ -105,29 +81,35 @@ export class FakeGcp {
     await Promise.all([this.api.close(), this.metadata.close(), this.sts.close()]);
   }
 
-  /** Adds versions 1..n of a secret (global, or regional with `location`); returns the resource name. */
+  /**
+   * Adds versions to a secret (1..n for a new one; global, or regional with `location`) straight into
+   * the store, for set-up; a rotation under test goes through the API (addVersion, gcp-writer.ts).
+   * Returns the secret's resource name.
+   */
   addSecret(
     project: string,
     secret: string,
     versions: readonly (string | Uint8Array)[],
     location?: string,
   ): string {
-    const name = secretName(project, secret, location);
-    const list = this.#secrets.get(name) ?? [];
-    for (const v of versions) list.push({ data: Buffer.from(v), state: "ENABLED" });
-    this.#secrets.set(name, list);
-    return name;
+    return this.#secretManager.add(project, secret, versions, location);
   }
 
-  setState(project: string, secret: string, version: number, state: VersionState): void {
-    const v = this.#secrets.get(secretName(project, secret))?.[version - 1];
-    if (v === undefined) throw new Error(`no version ${version} of ${project}/${secret}`);
-    v.state = state;
+  setState(project: string, secret: string, version: number, state: VersionState, location?: string): void {
+    this.#secretManager.setState(project, secret, version, state, location);
   }
 
-  /** Every caller gets PERMISSION_DENIED on this secret, as without roles/secretmanager.secretAccessor. */
+  /** Every caller gets PERMISSION_DENIED reading this secret, as without any Secret Manager role. */
   deny(project: string, secret: string, location?: string): void {
-    this.#denied.add(secretName(project, secret, location));
+    this.withhold(project, secret, ["secretmanager.versions.access", "secretmanager.versions.get"], location);
+  }
+
+  /**
+   * Every caller is refused these permissions on this secret: e.g. secretmanager.versions.get alone
+   * plays a workload holding only roles/secretmanager.secretAccessor.
+   */
+  withhold(project: string, secret: string, permissions: readonly Permission[], location?: string): void {
+    this.#secretManager.withhold(project, secret, permissions, location);
   }
 
   /** A new service account key (RSA 2048, like Google's); the API accepts JWTs it signs. */
@@ -161,11 +143,28 @@ export class FakeGcp {
     };
   }
 
-  /** Requests that reached AccessSecretVersion. */
+  /** Requests that reached AccessSecretVersion (`name`: of that version name, as requested). */
   accessCount(name?: string): number {
-    return this.api.count(
-      (r) => ACCESS.test(r.path) && (name === undefined || r.path.startsWith(`/v1/${name}:`)),
-    );
+    return this.api.count((r) => {
+      const requested = r.method === "GET" ? ACCESS.exec(r.path)?.[1] : undefined;
+      return requested !== undefined && (name === undefined || requested === name);
+    });
+  }
+
+  /** Requests that reached GetSecretVersion, the metadata-only call (`name`: that version name). */
+  versionGets(name?: string): number {
+    return this.api.count((r) => {
+      const requested = r.method === "GET" ? GET_VERSION.exec(r.path)?.[1] : undefined;
+      return requested !== undefined && (name === undefined || requested === name);
+    });
+  }
+
+  /** Requests that reached AddSecretVersion (`parent`: of that secret, as requested). */
+  addVersionCount(parent?: string): number {
+    return this.api.count((r) => {
+      const requested = r.method === "POST" ? ADD_VERSION.exec(r.path)?.[1] : undefined;
+      return requested !== undefined && (parent === undefined || requested === parent);
+    });
   }
 
   tokenRequests(): number {
@@ -181,23 +180,18 @@ export class FakeGcp {
 
   // ---- Secret Manager ----
 
-  #error(http: number, status: string, message: string, headers?: Record<string, string>): Reply {
-    return googleError(http, status, message + this.#extra, headers);
-  }
-
   #serveApi(request: RecordedRequest): Reply {
-    const match = ACCESS.exec(request.path);
-    if (request.method !== "GET" || match === null) {
-      return this.#error(
+    const known = [ACCESS, GET_VERSION, ADD_VERSION].some((route) => route.test(request.path));
+    if (!known) {
+      return this.#secretManager.error(
         404,
         "NOT_FOUND",
         `The requested URL ${request.path.split("?")[0] ?? ""} was not found on this server.`,
       );
     }
-    const [, , project = "", location, secret = "", version = ""] = match;
     const unauthenticated = this.#checkBearer(request.headers["authorization"]);
     if (unauthenticated !== undefined) {
-      return this.#error(
+      return this.#secretManager.error(
         401,
         "UNAUTHENTICATED",
         `Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. (${unauthenticated})`,
@@ -206,53 +200,10 @@ export class FakeGcp {
         },
       );
     }
-    const parent =
-      location === undefined
-        ? `projects/${projectNumber(project)}`
-        : `projects/${projectNumber(project)}/locations/${location}`;
-    const key = secretName(project, secret, location);
-    if (this.#denied.has(key)) {
-      return this.#error(
-        403,
-        "PERMISSION_DENIED",
-        `Permission 'secretmanager.versions.access' denied for resource '${match[1] ?? ""}' (or it may not exist).`,
-      );
-    }
-    const versions = this.#secrets.get(key);
-    const enabled = versions?.map((v, i) => [v, i + 1] as const).filter(([v]) => v.state === "ENABLED") ?? [];
-    const picked =
-      version === "latest"
-        ? enabled.at(-1)
-        : /^[1-9][0-9]*$/.test(version)
-          ? ([versions?.[Number(version) - 1], Number(version)] as const)
-          : undefined;
-    if (versions === undefined || versions.length === 0 || (version === "latest" && picked === undefined)) {
-      return this.#error(
-        404,
-        "NOT_FOUND",
-        `Secret [${parent}/secrets/${secret}] not found or has no versions.`,
-      );
-    }
-    if (picked === undefined)
-      return this.#error(400, "INVALID_ARGUMENT", `Invalid resource field value in the request.`);
-    const [found, number] = picked;
-    const versionName = `${parent}/secrets/${secret}/versions/${number}`;
-    if (found === undefined)
-      return this.#error(404, "NOT_FOUND", `Secret Version [${versionName}] not found.`);
-    if (found.state !== "ENABLED")
-      return this.#error(
-        400,
-        "FAILED_PRECONDITION",
-        `Secret Version [${versionName}] is in ${found.state} state.`,
-      );
-    return {
-      status: 200,
-      headers: { "content-type": "application/json; charset=UTF-8" },
-      body: {
-        name: versionName,
-        payload: { data: found.data.toString("base64"), dataCrc32c: String(crc32c(found.data)) },
-      },
-    };
+    return (
+      this.#secretManager.serve(request) ??
+      this.#secretManager.error(405, "METHOD_NOT_ALLOWED", `Method ${request.method} is not allowed here.`)
+    );
   }
 
   /** undefined when the credential is good, else why not (for the test reader; the SDK sees 401 only). */
@@ -375,10 +326,4 @@ export class FakeGcp {
       },
     };
   }
-}
-
-function secretName(project: string, secret: string, location?: string): string {
-  return location === undefined
-    ? `projects/${project}/secrets/${secret}`
-    : `projects/${project}/locations/${location}/secrets/${secret}`;
 }
