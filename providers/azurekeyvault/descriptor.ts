@@ -11,6 +11,14 @@ export const descriptor: ProviderDescriptor<Options> = {
   summary: "Azure Key Vault",
   example: "ref+azurekeyvault://my-kv/db-pass",
   ownBundle: true,
+  // No checkVersion, on purpose: Key Vault has no cheap way to learn a secret's current version.
+  // Get Secret, the only call that names the current version, returns the value with it. Get Secret
+  // Versions lists versions without values, but needs the secrets/list permission (an access policy
+  // granting only Get lacks it), answers at most 25 a page in no documented order, so finding the
+  // newest reads every page (a secret rotated daily has ~15 pages after a year): more requests than
+  // one Get, not fewer. Get Secrets names no version at all, and Key Vault answers no conditional
+  // request (no ETag / If-None-Match). So `--watch` fetches the secret and compares the bytes;
+  // Fetched.version still carries the Key Vault version id (from the answer's id) for the audit line.
   capabilities: {},
   options: async () => (await import("./options.ts")).schema,
   load: async () => (await import("./index.ts")).provider,

@@ -1,6 +1,7 @@
 // A wire-level Azure Key Vault and its token services for @azure/keyvault-secrets 4.11 and
-// @azure/identity 4.13 (reference/protocols.md §4): `GET /secrets/{name}/{version}` over HTTPS with the
-// 401 challenge, real error bodies and per-token authorisation; Entra ID over HTTPS for workload identity
+// @azure/identity 4.13 (reference/protocols.md §4): `GET /secrets/{name}/{version}` and Set Secret
+// (`PUT /secrets/{name}`: a new current version, as a rotation writes it) over HTTPS with the 401
+// challenge, real error bodies and per-token authorisation; Entra ID over HTTPS for workload identity
 // and client secrets; App Service and IMDS managed identity over plain HTTP (as in Azure). Faults,
 // latency and the request log come from the shared harness: `fake.vault.script(...)`, `fake.login`,
 // `fake.msi`.
@@ -108,12 +109,18 @@ export class AzureFake {
     await Promise.all([this.vault.close(), this.login.close(), this.msi.close()]);
   }
 
+  /** setSecret requests (`PUT /secrets/{name}`) that carried a token. */
+  secretSets(): number {
+    return this.vault.count((r) => isSecretSet(r) && typeof r.headers["authorization"] === "string");
+  }
+
   #serveVault(request: RecordedRequest): Reply {
     const url = new URL(request.path, this.vault.url);
-    const match = /^\/secrets\/([^/]+)\/([^/]*)$/.exec(url.pathname);
+    const get = request.method === "GET" ? /^\/secrets\/([^/]+)\/([^/]*)$/.exec(url.pathname) : null;
+    const set = request.method === "PUT" ? /^\/secrets\/([^/]+)$/.exec(url.pathname) : null;
+    const match = get ?? set;
     // The SDK percent-encodes the query key (api%2Dversion); URLSearchParams decodes it.
-    if (request.method !== "GET" || match === null)
-      return kvError(400, "BadParameter", "The request URI is not valid.");
+    if (match === null) return kvError(400, "BadParameter", "The request URI is not valid.");
     if (url.searchParams.get("api-version") === null) {
       return kvError(
         400,
@@ -148,6 +155,7 @@ export class AzureFake {
     const name = decodeURIComponent(match[1] ?? "");
     const wanted = match[2] ?? "";
     const vaultUrl = `https://${String(request.headers["host"])}`;
+    if (set !== null) return this.#setSecret(name, request.body, vaultUrl);
     if (this.denied.has(name)) {
       return kvError(
         403,
@@ -173,23 +181,45 @@ export class AzureFake {
         "Operation get is not allowed on a disabled secret.",
         "SecretDisabled",
       );
-    return {
-      status: 200,
-      body: {
-        value: found.value,
-        ...(found.contentType === undefined ? {} : { contentType: found.contentType }),
-        id: `${vaultUrl}/secrets/${name}/${found.version}`,
-        attributes: {
-          enabled: true,
-          created: found.created,
-          updated: found.created,
-          recoveryLevel: "Recoverable+Purgeable",
-          recoverableDays: 90,
-        },
-        tags: {},
-      },
-    };
+    return { status: 200, body: secretBundle(vaultUrl, name, found) };
   }
+
+  /**
+   * Set Secret (`PUT /secrets/{name}`, permission secrets/set): a new version with a new id, which
+   * becomes the current one; the answer is the new version's bundle, value included, as Key Vault's.
+   */
+  #setSecret(name: string, body: string, vaultUrl: string): Reply {
+    if (!/^[0-9a-zA-Z-]{1,127}$/.test(name))
+      return kvError(400, "BadParameter", "The request URI contains an invalid name: " + name);
+    let parsed: { value?: unknown; contentType?: unknown };
+    try {
+      parsed = JSON.parse(body) as typeof parsed;
+    } catch {
+      return kvError(400, "BadParameter", "The request body is not valid JSON.");
+    }
+    if (typeof parsed.value !== "string") return kvError(400, "BadParameter", "Property value is required.");
+    const contentType = typeof parsed.contentType === "string" ? { contentType: parsed.contentType } : {};
+    const version = this.putSecret(name, parsed.value, contentType);
+    const stored = this.#secrets.get(name.toLowerCase())?.find((v) => v.version === version) as StoredVersion;
+    return { status: 200, body: secretBundle(vaultUrl, name, stored) };
+  }
+}
+
+/** A SecretBundle as Key Vault answers get and set with it. */
+function secretBundle(vaultUrl: string, name: string, found: StoredVersion): object {
+  return {
+    value: found.value,
+    ...(found.contentType === undefined ? {} : { contentType: found.contentType }),
+    id: `${vaultUrl}/secrets/${name}/${found.version}`,
+    attributes: {
+      enabled: found.enabled,
+      created: found.created,
+      updated: found.created,
+      recoveryLevel: "Recoverable+Purgeable",
+      recoverableDays: 90,
+    },
+    tags: {},
+  };
 }
 
 function kvError(status: number, code: string, message: string, inner?: string): Reply {
@@ -199,6 +229,8 @@ function kvError(status: number, code: string, message: string, inner?: string):
   };
 }
 
+export const isSecretSet = (r: RecordedRequest): boolean =>
+  r.method === "PUT" && r.path.startsWith("/secrets/");
 export const isSecretGet = (r: RecordedRequest): boolean =>
   r.method === "GET" && r.path.startsWith("/secrets/");
 export const isAuthorizedSecretGet = (r: RecordedRequest): boolean =>
