@@ -35,8 +35,8 @@ export async function connect(options: Options, ctx: ProviderContext, signal: Ab
     if (settings.namespace === undefined) (client as { namespace?: string }).namespace = "";
     (client as { pathPrefix?: string }).pathPrefix = "";
     const secretIds = ctx.runState.get(SecretIds);
-    await login(client, settings, ctx, secretIds, signal);
-    return new VaultSession(client, transport, settings, ctx, secretIds);
+    const grant = await login(client, settings, ctx, secretIds, signal);
+    return new VaultSession(client, transport, settings, ctx, secretIds, grant);
   } catch (error) {
     transport.close();
     throw error;

@@ -10,7 +10,8 @@ export const descriptor: ProviderDescriptor<Options> = {
   summary: "HashiCorp Vault and OpenBao: KV v1/v2 and other engines",
   example: "ref+vault://secret/myapp/db#password",
   ownBundle: true,
-  capabilities: {},
+  // session.ts: KV v2 metadata versions, dynamic-secret leases, and the session's own login token.
+  capabilities: { checkVersion: true, renew: true, revoke: true, renewToken: true, revokeToken: true },
   options: async () => (await import("./options.ts")).schema,
   load: async () => (await import("./index.ts")).provider,
   envPrefixes: ["VAULT_"],

@@ -17,6 +17,11 @@ const KNOWN_PHRASES: readonly (readonly [RegExp, string])[] = [
   [/no active vault instance/i, "no active Vault instance found"],
   [/node is not active/i, "node is not active"],
   [/rate limit quota exceeded/i, "rate limit quota exceeded"],
+  // Lease and token renewal refusals (sys/leases/renew, auth/token/renew-self); before /expired/.
+  [/lease is not renewable/i, "lease is not renewable"],
+  [/invalid lease id/i, "invalid lease ID"],
+  [/lease not found/i, "lease not found"],
+  [/lease expired/i, "lease expired"],
   [/missing role_id/i, "missing role_id"],
   [/missing secret_id/i, "missing secret_id"],
   [/invalid role name|role .* could not be found|role not found/i, "unknown role"],
@@ -33,7 +38,8 @@ function vaultPhrase(body: unknown): string | undefined {
   return undefined;
 }
 
-export type Stage = "login" | "unwrap" | "preflight" | "read" | "revoke";
+/** lifecycle: renewing or revoking a lease or the token, for --watch (its action names it). */
+export type Stage = "login" | "unwrap" | "preflight" | "read" | "revoke" | "lifecycle";
 
 interface Failure {
   readonly status?: number;
@@ -78,6 +84,8 @@ export interface ErrorContext {
   readonly origin: string;
   readonly login?: AuthSettings;
   readonly call?: CallInfo;
+  /** What was being done, for the message when the path alone does not say it ("renewing the lease …"). */
+  readonly action?: string;
 }
 
 type Make = (code: ErrorCode, message: string, extra?: { hint?: string }) => SecretwrapError;
@@ -104,7 +112,7 @@ export function mapError(error: unknown, ctx: ErrorContext): SecretwrapError {
     const { status, contentType, bytes } = failure.notJson;
     return make(
       "FETCH_FAILED",
-      `Vault answered ${status} for ${ctx.stage === "login" || ctx.stage === "unwrap" ? "" : "reading "}${ctx.path} with a body that is not a JSON object (content-type "${contentType || "none"}", ${bytes} bytes; not shown)`,
+      `Vault answered ${status} for ${ctx.action ?? `${ctx.stage === "login" || ctx.stage === "unwrap" ? "" : "reading "}${ctx.path}`} with a body that is not a JSON object (content-type "${contentType || "none"}", ${bytes} bytes; not shown)`,
       {
         transient: true,
         hint: "something between secretwrap and Vault (a proxy, a load balancer) may be answering instead of Vault; secretwrap retries until --timeout",
@@ -115,7 +123,8 @@ export function mapError(error: unknown, ctx: ErrorContext): SecretwrapError {
   const status = failure.status;
   const phrase = vaultPhrase(failure.body);
   const said = phrase === undefined ? "" : ` (${phrase})`;
-  const where = `${ctx.stage === "login" || ctx.stage === "unwrap" ? "" : "reading "}${ctx.path}`;
+  const where =
+    ctx.action ?? `${ctx.stage === "login" || ctx.stage === "unwrap" ? "" : "reading "}${ctx.path}`;
   // 412: a performance standby that has not caught up with a write yet (Vault Enterprise).
   if (status === 412 || isTransientStatus(status)) {
     const retryAfterMs = ctx.call?.retryAfterMs;
@@ -155,9 +164,49 @@ export function mapError(error: unknown, ctx: ErrorContext): SecretwrapError {
       if (status === 404) return make("SECRET_NOT_FOUND", `${ctx.path} does not exist (404)`);
       break;
     case "revoke":
+    case "lifecycle":
       break;
   }
   return make("FETCH_FAILED", `Vault answered ${status}${said} for ${where}`);
+}
+
+/**
+ * A lifecycle call (lease or token renewal, revocation, lookup) Vault answered with a refusal: 400 (no
+ * such lease, lease or token not renewable) is final for this lease or token, so not retried; 403 (the
+ * token is invalid, or its policy does not allow the call) is an authentication failure (77). Anything
+ * else (5xx, network, timeouts) goes through mapError and is transient where a read would be.
+ */
+export function lifecycleError(
+  error: unknown,
+  ctx: ErrorContext & { readonly action: string; readonly refusedHint: string },
+): SecretwrapError {
+  if (error instanceof SecretwrapError) return error;
+  const failure = describeFailure(error);
+  const phrase = vaultPhrase(failure.body);
+  const said = phrase === undefined ? "" : `, ${phrase}`;
+  const subject = { provider: PROVIDER };
+  if (failure.status === 400) {
+    return new SecretwrapError("FETCH_FAILED", `Vault refused ${ctx.action} (400${said})`, {
+      subject,
+      hint: ctx.refusedHint,
+    });
+  }
+  if (failure.status === 403) {
+    return new SecretwrapError("AUTH_FAILED", `Vault refused ${ctx.action} (403${said})`, {
+      subject,
+      hint:
+        phrase === "invalid token"
+          ? "the token expired or was revoked; secretwrap logs in again where it can (not with a static token)"
+          : `the token's policy must grant update on "${ctx.path}"`,
+    });
+  }
+  return mapError(error, ctx);
+}
+
+/** The status when Vault refused the call itself (400 or 403), as opposed to failing to answer. */
+export function refusal(error: unknown): 400 | 403 | undefined {
+  const status = describeFailure(error).status;
+  return status === 400 || status === 403 ? status : undefined;
 }
 
 function loginError(
@@ -202,11 +251,12 @@ function transportError(
   make: Make,
 ): SecretwrapError {
   const what =
-    ctx.stage === "login" || ctx.stage === "unwrap"
+    ctx.action ??
+    (ctx.stage === "login" || ctx.stage === "unwrap"
       ? `logging in at ${ctx.path}`
       : ctx.stage === "revoke"
         ? "revoking the token"
-        : `reading ${ctx.path}`;
+        : `reading ${ctx.path}`);
   const network = networkError(error, {
     where: `${PROVIDER}: ${what}`,
     endpoint: ctx.origin,

@@ -15,7 +15,11 @@
 //   login.ts        token, AppRole, Kubernetes, JWT logins
 //   unwrap.ts       wrapped SecretIDs, unwrapped once per run (kept in ctx.runState)
 //   mounts.ts       KV v1/v2 detection per mount;            read.ts    one read → bytes
-//   session.ts      reads, one re-login when the token expires mid-run, revocation on close
+//   session.ts      reads, one re-login when the token expires mid-run, revocation on close, and the
+//                   --watch lifecycle capabilities, built from:
+//   lease.ts        renewing and revoking dynamic-secret leases (their ids masked, never written)
+//   token.ts        the session's own token: lifetime, renew-self or a new login, revoke-self
+//   versions.ts     KV v2 current versions from metadata (checkVersion)
 //   connect.ts      settings + client + first login
 import type { Provider } from "../../src/provider-api.ts";
 import { connect } from "./connect.ts";

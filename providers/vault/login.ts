@@ -1,6 +1,6 @@
 // Logging in: a static token is just read; AppRole, Kubernetes and JWT logins read their credential
-// (from its file, at every attempt) and trade it for a client token. Used once per run, and once more
-// if Vault rejects the token mid-run (session.ts).
+// (from its file, at every attempt) and trade it for a client token. Used once per run, and again when
+// Vault rejects the token mid-run or --watch must replace a token it cannot renew (session.ts).
 import type NodeVault from "node-vault";
 import { type ProviderContext, SecretwrapError } from "../../src/provider-api.ts";
 import { readSource } from "./credentials.ts";
@@ -13,7 +13,18 @@ import type { SecretIds } from "./unwrap.ts";
 export type Client = NodeVault.client;
 
 interface AuthBody {
-  readonly auth?: { readonly client_token?: unknown; readonly accessor?: unknown } | null;
+  readonly auth?: {
+    readonly client_token?: unknown;
+    readonly accessor?: unknown;
+    readonly lease_duration?: unknown;
+    readonly renewable?: unknown;
+  } | null;
+}
+
+/** What a login granted the token: its TTL in seconds (0: it never expires) and whether renew-self may extend it. */
+export interface TokenGrant {
+  readonly durationSec: number;
+  readonly renewable: boolean;
 }
 
 function authPath(auth: Exclude<AuthSettings, { method: "token" }>): string {
@@ -26,11 +37,12 @@ export async function login(
   ctx: ProviderContext,
   secretIds: SecretIds,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<TokenGrant | undefined> {
   const auth = settings.auth;
   if (auth.method === "token") {
+    // A static token's lifetime is not known without a lookup, which only --watch asks for (token.ts).
     client.token = readSource(auth.token, "token", ctx);
-    return;
+    return undefined;
   }
   const call: CallInfo = {};
   const errorContext = {
@@ -74,4 +86,9 @@ export async function login(
   ctx.addSecret(token);
   if (typeof response.auth?.accessor === "string") ctx.addSecret(response.auth.accessor);
   client.token = token;
+  const duration = response.auth?.lease_duration;
+  return {
+    durationSec: typeof duration === "number" && duration > 0 ? duration : 0,
+    renewable: response.auth?.renewable === true,
+  };
 }

@@ -16,6 +16,11 @@ export function encodePath(path: string): string {
   return path.split("/").map(encodeURIComponent).join("/");
 }
 
+/** The path of a locator inside its mount ("" for the mount itself), e.g. "app/db" in secret/app/db. */
+export function pathInMount(locator: string, mount: MountInfo): string {
+  return `${locator}/`.slice(mount.path.length).replace(/\/$/, "");
+}
+
 export class Mounts {
   readonly #known: MountInfo[] = [];
   readonly #pending = new Map<string, Promise<unknown>>();

@@ -9,7 +9,8 @@ import {
 } from "../../src/provider-api.ts";
 import { describeFailure, mapError } from "./errors.ts";
 import type { Client } from "./login.ts";
-import { encodePath, type MountInfo, type Mounts } from "./mounts.ts";
+import { encodePath, type MountInfo, type Mounts, pathInMount } from "./mounts.ts";
+import { leaseLabel } from "./lease.ts";
 import { PROVIDER } from "./options.ts";
 import type { CallInfo } from "./transport.ts";
 
@@ -20,7 +21,7 @@ interface ReadPlan {
 }
 
 function planRead(ref: Ref, mount: MountInfo): ReadPlan {
-  const rest = `${ref.locator}/`.slice(mount.path.length).replace(/\/$/, "");
+  const rest = pathInMount(ref.locator, mount);
   const version = ref.params["version"];
   const refError = (why: string): SecretwrapError =>
     new SecretwrapError("REF_INVALID", `${ref.locator}: ${why}`, { subject: { provider: PROVIDER } });
@@ -117,9 +118,11 @@ function toFetched(ref: Ref, plan: ReadPlan, body: ReadBody, ctx: ProviderContex
   maskLeaves(map, ctx);
   const bytes = Buffer.from(JSON.stringify(map), "utf8");
   const audit: Record<string, string> = {};
-  // Dynamic secrets: the lease is what an operator needs to find or revoke these credentials.
+  // Dynamic secrets: the lease's path tells an operator where these credentials come from. The id itself
+  // is a handle on them (sys/leases/revoke), so it is masked and only its path is written.
   if (typeof body.lease_id === "string" && body.lease_id !== "") {
-    audit["lease_id"] = body.lease_id;
+    ctx.addSecret(body.lease_id);
+    audit["lease_id"] = leaseLabel(body.lease_id);
     if (typeof body.lease_duration === "number") audit["lease_duration"] = `${body.lease_duration}s`;
     if (typeof body.renewable === "boolean") audit["renewable"] = String(body.renewable);
   }

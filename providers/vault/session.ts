@@ -1,15 +1,20 @@
 // A logged-in Vault: reads secrets, logs in again once when Vault rejects an expired token mid-run
 // (only for login methods; a static token cannot be renewed by logging in), and revokes its token on
-// close when asked to.
-import type { Fetched, ProviderContext, Ref, Session } from "../../src/provider-api.ts";
+// close when asked to. For --watch it also offers the lifecycle capabilities: lease renewal and
+// revocation (lease.ts), its own token's lifetime, renewal and revocation (token.ts), and KV v2
+// version checks (versions.ts); every re-login, whichever of them needs it, goes through #loginAgain.
+import type { Fetched, Lease, ProviderContext, Ref, Session, TokenLifetime } from "../../src/provider-api.ts";
 import { mapError, TokenRejected } from "./errors.ts";
-import { login, type Client } from "./login.ts";
+import { renewLease, revokeLease } from "./lease.ts";
+import { login, type Client, type TokenGrant } from "./login.ts";
 import { Mounts } from "./mounts.ts";
 import { PROVIDER } from "./options.ts";
 import { readSecret } from "./read.ts";
 import { consumedVariables, type Settings } from "./settings.ts";
+import { LoginToken } from "./token.ts";
 import type { CallInfo, Transport } from "./transport.ts";
 import type { SecretIds } from "./unwrap.ts";
+import { Versions } from "./versions.ts";
 
 /** Bounds the best-effort token revocation in close(). */
 const REVOKE_TIMEOUT_MS = 5_000;
@@ -22,7 +27,9 @@ export class VaultSession implements Session {
   readonly #ctx: ProviderContext;
   readonly #mounts: Mounts;
   readonly #secretIds: SecretIds;
-  /** The re-login in progress, shared by every read that met the same rejected token. */
+  readonly #token: LoginToken;
+  readonly #versions: Versions;
+  /** The re-login in progress, shared by every caller that met the same rejected token. */
   #relogin: { readonly stale: string; readonly done: Promise<void> } | undefined;
 
   constructor(
@@ -31,6 +38,7 @@ export class VaultSession implements Session {
     settings: Settings,
     ctx: ProviderContext,
     secretIds: SecretIds,
+    grant: TokenGrant | undefined,
   ) {
     this.#client = client;
     this.#secretIds = secretIds;
@@ -38,13 +46,53 @@ export class VaultSession implements Session {
     this.#settings = settings;
     this.#ctx = ctx;
     this.#mounts = new Mounts(client, settings.url.origin);
+    this.#token = new LoginToken(
+      client,
+      settings,
+      ctx,
+      (stale, signal) => this.#loginAgain(stale, signal),
+      grant,
+    );
+    this.#versions = new Versions(client, this.#mounts, settings.url.origin, ctx);
     this.consumedEnv = consumedVariables(settings.auth);
   }
 
-  async fetch(ref: Ref, signal: AbortSignal): Promise<Fetched> {
+  fetch(ref: Ref, signal: AbortSignal): Promise<Fetched> {
+    return this.#withValidToken(
+      () => readSecret(this.#client, this.#mounts, this.#settings.url.origin, ref, signal, this.#ctx),
+      signal,
+    );
+  }
+
+  checkVersion(ref: Ref, signal: AbortSignal): Promise<string | undefined> {
+    return this.#withValidToken(() => this.#versions.check(ref, signal), signal);
+  }
+
+  renew(lease: Lease, incrementSec: number, signal: AbortSignal): Promise<Lease> {
+    return renewLease(this.#client, this.#settings.url.origin, lease, incrementSec, signal, this.#ctx);
+  }
+
+  revoke(lease: Lease, signal: AbortSignal): Promise<void> {
+    return revokeLease(this.#client, this.#settings.url.origin, lease, signal);
+  }
+
+  tokenLifetime(signal: AbortSignal): Promise<TokenLifetime | undefined> {
+    return this.#token.lifetime(signal);
+  }
+
+  renewToken(signal: AbortSignal): Promise<TokenLifetime> {
+    return this.#token.renew(signal);
+  }
+
+  revokeToken(signal: AbortSignal): Promise<boolean> {
+    return this.#token.revoke(signal);
+  }
+
+  /** Runs a read; when Vault rejects the token (expired or revoked), logs in again and runs it once more. */
+  async #withValidToken<T>(read: () => Promise<T>, signal: AbortSignal): Promise<T> {
     const token = this.#client.token;
     try {
-      return await this.#read(ref, signal);
+      return await read();
     } catch (error) {
       if (!(error instanceof TokenRejected) || this.#settings.auth.method === "token") throw error;
       // The token expired or was revoked while secrets were being read: log in again (once for all
@@ -54,21 +102,20 @@ export class VaultSession implements Session {
         method: this.#settings.auth.method,
       });
       await this.#loginAgain(token, signal);
-      return await this.#read(ref, signal);
+      return await read();
     }
   }
 
-  #read(ref: Ref, signal: AbortSignal): Promise<Fetched> {
-    return readSecret(this.#client, this.#mounts, this.#settings.url.origin, ref, signal, this.#ctx);
-  }
-
+  /** Logs in again with the same method (re-reading its credential files), once for every caller that saw `stale`. */
   async #loginAgain(stale: string, signal: AbortSignal): Promise<void> {
-    if (this.#client.token !== stale) return; // another read already logged in again
+    if (this.#client.token !== stale) return; // another caller already logged in again
     if (this.#relogin?.stale !== stale) {
-      const done = login(this.#client, this.#settings, this.#ctx, this.#secretIds, signal);
+      const done = login(this.#client, this.#settings, this.#ctx, this.#secretIds, signal).then((grant) =>
+        this.#token.granted(grant),
+      );
       const attempt = { stale, done };
       this.#relogin = attempt;
-      // Every waiting read sees a failure through `done`; a later retry may then start a new login.
+      // Every waiting caller sees a failure through `done`; a later retry may then start a new login.
       done.catch(() => {
         if (this.#relogin === attempt) this.#relogin = undefined;
       });
@@ -78,7 +125,8 @@ export class VaultSession implements Session {
 
   async close(): Promise<void> {
     try {
-      if (this.#settings.revokeToken) await this.#revoke();
+      // A token revokeToken already revoked is not revoked twice.
+      if (this.#settings.revokeToken && !this.#token.revoked) await this.#revoke();
     } finally {
       this.#transport.close();
     }

@@ -2,7 +2,9 @@
 // /v1 envelope, `{"errors":[…]}` bodies and their status codes, token/AppRole/Kubernetes/JWT logins,
 // KV v1 and v2 (versions, deleted and destroyed versions), mount detection through
 // sys/internal/ui/mounts, database/creds leases, response wrapping (single use), token TTLs and
-// namespaces (X-Vault-Namespace). Sealing and standby redirects are switches; every other fault
+// namespaces (X-Vault-Namespace). For --watch it keeps real lifecycles (vault-lifecycle.ts): leases and
+// tokens with TTL and max TTL that really expire, sys/leases/renew and revoke, token renew-self /
+// lookup-self / revoke-self (revoking the token's leases too), KV v2 writes and metadata. Sealing and standby redirects are switches; every other fault
 // (status sequences, hang, reset, slow body, latency) comes from the shared harness, which also records
 // every request so tests count logins and reads.
 //
@@ -10,6 +12,22 @@
 // server (SECRETWRAP_TEST_VAULT_ADDR + SECRETWRAP_TEST_VAULT_TOKEN) with the same calls.
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { reply, TestServer, type RecordedRequest, type Reply, type TestServerOptions } from "./harness.ts";
+import {
+  type DatabaseRole,
+  durationSeconds,
+  type LeaseState,
+  leaseAlive,
+  type LifecycleEvent,
+  type LifecycleKind,
+  newToken,
+  renewal,
+  tokenAlive,
+  type TokenOptions,
+  type TokenState,
+  ttlLeft,
+} from "./vault-lifecycle.ts";
+
+export type { LeaseState, LifecycleEvent, LifecycleKind } from "./vault-lifecycle.ts";
 
 export type Policy = readonly string[];
 
@@ -39,12 +57,6 @@ export interface AppRoleHandle {
   wrappedSecretId(ttlSeconds?: number): Promise<string>;
 }
 
-interface TokenInfo {
-  readonly policy: Policy;
-  readonly expiresAt: number;
-  readonly accessor: string;
-}
-
 interface Kv2Version {
   readonly data: Record<string, unknown>;
   readonly created: string;
@@ -59,20 +71,53 @@ type Mount =
       readonly data: Map<string, Record<string, unknown>>;
       readonly versions: Map<string, Kv2Version[]>;
     }
-  | { readonly type: "database"; readonly roles: Map<string, () => Record<string, string>> };
+  | {
+      readonly type: "database";
+      /** Credentials per role (tests may set a generator directly; leases then get the defaults). */
+      readonly roles: Map<string, () => Record<string, string>>;
+      /** Lease TTLs per role (addDatabaseRole). */
+      readonly leases: Map<string, Omit<DatabaseRole, "credentials">>;
+    };
 
 interface AppRole {
   readonly roleId: string;
   readonly secretIds: Map<string, { uses: number; expiresAt: number }>;
   readonly policy: Policy;
-  readonly tokenTtl: number;
+  readonly token: TokenSettings;
 }
 
 interface JwtRole {
   readonly policy: Policy;
   /** Claims the JWT must carry with exactly these values (bound_claims / bound_audiences / bound SA). */
   readonly bound: Readonly<Record<string, string>>;
-  readonly tokenTtl: number;
+  readonly token: TokenSettings;
+}
+
+/** The tokens a role's logins get: token_ttl, token_max_ttl (0: the system max), renewable. */
+interface TokenSettings {
+  readonly ttl: number;
+  readonly maxTtl: number;
+  readonly renewable: boolean;
+}
+
+/** A login role's options (addAppRole, addJwtRole). */
+export interface RoleOptions {
+  readonly mount?: string;
+  readonly namespace?: string;
+  /** token_ttl in seconds (default 3600). */
+  readonly tokenTtl?: number;
+  /** token_max_ttl in seconds (default: the system max, 32 days). */
+  readonly tokenMaxTtl?: number;
+  /** Whether its tokens may be renewed (default true). */
+  readonly tokenRenewable?: boolean;
+}
+
+function tokenSettings(options: RoleOptions): TokenSettings {
+  return {
+    ttl: options.tokenTtl ?? 3600,
+    maxTtl: options.tokenMaxTtl ?? 0,
+    renewable: options.tokenRenewable ?? true,
+  };
 }
 
 type AuthMount =
@@ -89,7 +134,7 @@ interface Wrap {
 export class VaultNamespace {
   readonly mounts = new Map<string, Mount>();
   readonly auth = new Map<string, AuthMount>();
-  readonly tokens = new Map<string, TokenInfo>();
+  readonly tokens = new Map<string, TokenState>();
   readonly wraps = new Map<string, Wrap>();
 }
 
@@ -110,6 +155,13 @@ export class FakeVault implements VaultBackend {
   sealed = false;
   /** When set, every request is answered 307 to this origin (a standby node). */
   standbyFor: string | undefined;
+  /** When set, sys/leases/renew is refused with this status (400 "lease is not renewable", 403 denied). */
+  refuseLeaseRenewals: 400 | 403 | undefined;
+  /** When set, auth/token/renew-self is refused with this status (400 "lease is not renewable", 403 denied). */
+  refuseTokenRenewals: 400 | 403 | undefined;
+  /** Every lifecycle call (logins, lease issue/renew/revoke, token renew/lookup/revoke, KV v2 writes), in order. */
+  readonly events: LifecycleEvent[] = [];
+  readonly #leases = new Map<string, LeaseState>();
   readonly #namespaces = new Map<string, VaultNamespace>();
   readonly #jwtKey = randomBytes(32);
   #counter = 0;
@@ -128,7 +180,7 @@ export class FakeVault implements VaultBackend {
     });
     const vault = new FakeVault(server);
     self.vault = vault;
-    vault.ns().tokens.set(vault.rootToken, { policy: ["*"], expiresAt: Infinity, accessor: randomUUID() });
+    vault.ns().tokens.set(vault.rootToken, newToken(["*"], randomUUID(), { ttl: 0 }));
     return vault;
   }
 
@@ -164,10 +216,20 @@ export class FakeVault implements VaultBackend {
       m.data.set(path, data);
       return Promise.resolve(undefined);
     }
+    return Promise.resolve(this.#writeKv2(m, `${mount}/${path}`, path, data));
+  }
+
+  #writeKv2(
+    m: Extract<Mount, { type: "kv" }>,
+    fullPath: string,
+    path: string,
+    data: Record<string, unknown>,
+  ): number {
     const versions = m.versions.get(path) ?? [];
     versions.push({ data, created: new Date().toISOString(), deletion: "", destroyed: false });
     m.versions.set(path, versions);
-    return Promise.resolve(versions.length);
+    this.#event("kv-write", { path: fullPath, version: versions.length });
+    return versions.length;
   }
 
   deleteVersion(mount: string, path: string, version: number, namespace = ""): Promise<void> {
@@ -183,16 +245,10 @@ export class FakeVault implements VaultBackend {
   }
 
   createToken(policy: Policy, ttlSeconds = 3600, namespace = ""): Promise<string> {
-    return Promise.resolve(
-      this.#issueToken(this.ns(namespace), policy, ttlSeconds)["client_token"] as string,
-    );
+    return Promise.resolve(this.createTokenWith(policy, { ttl: ttlSeconds }, namespace));
   }
 
-  addAppRole(
-    role: string,
-    policy: Policy,
-    options: { mount?: string; tokenTtl?: number; namespace?: string } = {},
-  ): Promise<AppRoleHandle> {
+  addAppRole(role: string, policy: Policy, options: RoleOptions = {}): Promise<AppRoleHandle> {
     const mount = options.mount ?? "approle";
     const ns = this.ns(options.namespace);
     const auth = this.#authMount(ns, mount, "approle");
@@ -200,7 +256,7 @@ export class FakeVault implements VaultBackend {
       roleId: randomUUID(),
       secretIds: new Map(),
       policy,
-      tokenTtl: options.tokenTtl ?? 3600,
+      token: tokenSettings(options),
     };
     auth.roles.set(role, entry);
     const mint = (
@@ -248,10 +304,49 @@ export class FakeVault implements VaultBackend {
     return token;
   }
 
+  /** A database secrets engine at `mount` (kept if it exists); its roles map may be filled directly. */
   mountDatabase(mount = "database", namespace = ""): Map<string, () => Record<string, string>> {
+    const existing = this.ns(namespace).mounts.get(`${mount}/`);
+    if (existing?.type === "database") return existing.roles;
     const roles = new Map<string, () => Record<string, string>>();
-    this.ns(namespace).mounts.set(`${mount}/`, { type: "database", roles });
+    this.ns(namespace).mounts.set(`${mount}/`, { type: "database", roles, leases: new Map() });
     return roles;
+  }
+
+  /**
+   * A database role whose creds (GET <mount>/creds/<role>) come with a lease of `ttl` seconds that
+   * renewals extend up to `maxTtl` seconds after issue. Each read gets a new username and password
+   * (from `credentials` when given); credentialValid() says whether a pair is in force now.
+   */
+  addDatabaseRole(
+    role: string,
+    options: {
+      ttl: number;
+      maxTtl: number;
+      renewable?: boolean;
+      mount?: string;
+      namespace?: string;
+      credentials?: () => Record<string, string>;
+    },
+  ): void {
+    const mount = options.mount ?? "database";
+    const roles = this.mountDatabase(mount, options.namespace);
+    const m = this.ns(options.namespace).mounts.get(`${mount}/`) as Extract<Mount, { type: "database" }>;
+    let n = 0;
+    roles.set(
+      role,
+      options.credentials ??
+        (() => ({
+          username: `v-${role}-${++n}-${randomBytes(3).toString("hex")}`,
+          password: randomBytes(12).toString("base64url"),
+        })),
+    );
+    m.leases.set(role, { ttl: options.ttl, maxTtl: options.maxTtl, renewable: options.renewable ?? true });
+  }
+
+  /** A token with a TTL, max TTL and renewability of its own (createToken: ttl only, renewable, system max). */
+  createTokenWith(policy: Policy, options: TokenOptions, namespace = ""): string {
+    return this.#issueToken(this.ns(namespace), policy, options)["client_token"] as string;
   }
 
   addJwtRole(
@@ -259,10 +354,47 @@ export class FakeVault implements VaultBackend {
     role: string,
     bound: Record<string, string>,
     policy: Policy,
-    options: { mount?: string; tokenTtl?: number; namespace?: string } = {},
+    options: RoleOptions = {},
   ): void {
     const auth = this.#authMount(this.ns(options.namespace), options.mount ?? type, type);
-    auth.roles.set(role, { policy, bound, tokenTtl: options.tokenTtl ?? 3600 });
+    auth.roles.set(role, { policy, bound, token: tokenSettings(options) });
+  }
+
+  // -- lifecycle observation (fake-only) ----------------------------------------------------------------
+
+  /** Whether a dynamic credential (e.g. {username, password}) is in force now: its lease unexpired, unrevoked, its token alive. */
+  credentialValid(credentials: Readonly<Record<string, string>>): boolean {
+    const wanted = Object.entries(credentials);
+    return [...this.#leases.values()].some(
+      (lease) => leaseAlive(lease) && wanted.every(([key, value]) => lease.credentials[key] === value),
+    );
+  }
+
+  /** Every lease issued, optionally only under a path (e.g. "database/creds/app"). */
+  leases(path?: string): readonly LeaseState[] {
+    return [...this.#leases.values()].filter((l) => path === undefined || l.path === path);
+  }
+
+  /** Whether a token (one the tests hold) is valid now. */
+  tokenValid(token: string, namespace = ""): boolean {
+    const state = this.ns(namespace).tokens.get(token) ?? this.ns().tokens.get(token);
+    return state !== undefined && tokenAlive(state);
+  }
+
+  /** Lifecycle events of one kind, optionally under a path (lease path, auth mount or KV path). */
+  eventsOf(kind: LifecycleKind, path?: string): readonly LifecycleEvent[] {
+    return this.events.filter((e) => e.kind === kind && (path === undefined || e.path === path));
+  }
+
+  /** Requests to an API path (without /v1 and query), with their arrival times. */
+  calls(path: string, method?: string): readonly RecordedRequest[] {
+    return this.server.requests.filter(
+      (r) => apiPath(r) === path && (method === undefined || r.method === method),
+    );
+  }
+
+  #event(kind: LifecycleKind, fields: Omit<LifecycleEvent, "time" | "kind"> = {}): void {
+    this.events.push({ time: Date.now(), kind, ...fields });
   }
 
   /** A JWT this Vault trusts (HS256 with its own key); `expiresIn` may be negative for an expired one. */
@@ -299,30 +431,189 @@ export class FakeVault implements VaultBackend {
 
     const token = header(request, "x-vault-token") ?? bearer(request);
     const info = token === undefined ? undefined : (ns.tokens.get(token) ?? this.ns().tokens.get(token));
-    if (token === undefined || info === undefined || info.expiresAt <= Date.now())
-      return errors(403, INVALID_TOKEN);
+    if (token === undefined || info === undefined || !tokenAlive(info)) return errors(403, INVALID_TOKEN);
 
-    if (path === "auth/token/lookup-self" && method === "GET") {
-      const ttl = info.expiresAt === Infinity ? 0 : Math.round((info.expiresAt - Date.now()) / 1000);
-      return ok({
-        data: { accessor: info.accessor, id: token, policies: ["default"], ttl, renewable: false },
-      });
-    }
-    if (path === "auth/token/revoke-self" && method === "POST") {
-      ns.tokens.delete(token);
-      this.ns().tokens.delete(token);
-      return { status: 204 };
-    }
+    const lifecycle = this.#lifecycle(ns, token, info, path, method, body);
+    if (lifecycle !== undefined) return lifecycle;
     const mountsPrefix = "sys/internal/ui/mounts/";
     if (path.startsWith(mountsPrefix) && method === "GET")
       return this.#mountInfo(ns, info, decodeURIComponent(path.slice(mountsPrefix.length)));
-    if (method !== "GET") return errors(405, "unsupported operation");
     const target = decodeURIComponent(path);
+    if (method === "POST" && /^[^?]+\/data\/.+/.test(target)) {
+      if (!allowed(info.policy, target)) return errors(403, PERMISSION_DENIED);
+      return this.#write(ns, target, body);
+    }
+    if (method !== "GET") return errors(405, "unsupported operation");
     if (!allowed(info.policy, target)) return errors(403, PERMISSION_DENIED);
-    return this.#read(ns, target, url.searchParams.get("version"));
+    return this.#read(ns, target, url.searchParams.get("version"), info);
   }
 
-  #read(ns: VaultNamespace, path: string, versionParam: string | null): Reply {
+  /**
+   * The token and lease endpoints of Vault's default policy (lookup-self, renew-self, revoke-self,
+   * sys/leases/renew), and sys/leases/revoke, which the default policy does not grant (the token's
+   * policy must list it). Undefined for any other path.
+   */
+  #lifecycle(
+    ns: VaultNamespace,
+    token: string,
+    info: TokenState,
+    path: string,
+    method: string,
+    body: Record<string, unknown>,
+  ): Reply | undefined {
+    if (path === "auth/token/lookup-self" && method === "GET") {
+      this.#event("token-lookup", { accessor: info.accessor });
+      return ok({
+        data: {
+          accessor: info.accessor,
+          id: token,
+          policies: ["default"],
+          ttl: ttlLeft(info.expiresAt),
+          creation_ttl: info.creationTtl,
+          explicit_max_ttl: 0,
+          expire_time: info.expiresAt === Infinity ? null : new Date(info.expiresAt).toISOString(),
+          issue_time: new Date(info.issuedAt).toISOString(),
+          renewable: info.renewable,
+          meta: info.metadata,
+          num_uses: 0,
+          orphan: true,
+          path: "auth/token/create",
+        },
+      });
+    }
+    if (path === "auth/token/renew-self" && method === "POST") return this.#renewToken(token, info, body);
+    if (path === "auth/token/revoke-self" && method === "POST") {
+      this.#revokeToken(ns, token, info);
+      return { status: 204 };
+    }
+    if (path === "sys/leases/renew" && method === "POST") return this.#renewLease(body);
+    if (path === "sys/leases/revoke" && method === "POST") {
+      if (!allowed(info.policy, "sys/leases/revoke")) return errors(403, PERMISSION_DENIED);
+      const lease = typeof body["lease_id"] === "string" ? this.#leases.get(body["lease_id"]) : undefined;
+      // Vault answers 204 for a lease it does not know (already gone) too.
+      if (lease !== undefined && lease.revokedAt === undefined) {
+        lease.revokedAt = Date.now();
+        this.#event("lease-revoke", { path: lease.path, leaseId: lease.id });
+      }
+      return { status: 204 };
+    }
+    return undefined;
+  }
+
+  #renewToken(token: string, info: TokenState, body: Record<string, unknown>): Reply {
+    const refuse = (status: number, ...messages: string[]): Reply => {
+      this.#event("token-renew", { accessor: info.accessor, refused: status });
+      return errors(status, ...messages);
+    };
+    if (this.refuseTokenRenewals !== undefined)
+      return this.refuseTokenRenewals === 403
+        ? refuse(403, PERMISSION_DENIED)
+        : refuse(400, "lease is not renewable");
+    if (info.expiresAt === Infinity) return refuse(400, "invalid lease ID");
+    if (!info.renewable) return refuse(400, "lease is not renewable");
+    const asked = body["increment"] === undefined ? info.creationTtl : durationSeconds(body["increment"]);
+    if (!Number.isFinite(asked)) return refuse(400, "invalid increment");
+    const increment = asked > 0 ? asked : info.creationTtl;
+    const now = Date.now();
+    const next = renewal(info.maxExpiresAt, increment, now);
+    info.expiresAt = next.expiresAt;
+    // Vault grants the increment itself, or what is left to the max TTL (in whole seconds).
+    const granted = next.capped ? ttlLeft(next.expiresAt, now) : increment;
+    this.#event("token-renew", { accessor: info.accessor, durationSec: granted, capped: next.capped });
+    return ok({
+      auth: { ...this.#authBody(token, info), lease_duration: granted },
+      ...(next.capped
+        ? { warnings: [`TTL of "${asked}s" exceeded the effective max_ttl; TTL value is capped accordingly`] }
+        : {}),
+    });
+  }
+
+  /** revoke-self: the token and, as Vault's lease tree does, every lease it read. */
+  #revokeToken(ns: VaultNamespace, token: string, info: TokenState): void {
+    const now = Date.now();
+    info.revokedAt = now;
+    ns.tokens.delete(token);
+    this.ns().tokens.delete(token);
+    this.#event("token-revoke", { accessor: info.accessor });
+    for (const lease of this.#leases.values()) {
+      if (lease.owner !== info || lease.revokedAt !== undefined) continue;
+      lease.revokedAt = now;
+      this.#event("lease-revoke", { path: lease.path, leaseId: lease.id, withToken: true });
+    }
+  }
+
+  #renewLease(body: Record<string, unknown>): Reply {
+    const id = body["lease_id"];
+    const lease = typeof id === "string" ? this.#leases.get(id) : undefined;
+    const refuse = (status: number, ...messages: string[]): Reply => {
+      this.#event("lease-renew", {
+        ...(lease === undefined ? {} : { path: lease.path, leaseId: lease.id }),
+        refused: status,
+      });
+      return errors(status, ...messages);
+    };
+    if (this.refuseLeaseRenewals !== undefined)
+      return this.refuseLeaseRenewals === 403
+        ? refuse(403, PERMISSION_DENIED)
+        : refuse(400, "lease is not renewable");
+    if (typeof id !== "string" || id === "") return refuse(400, "invalid lease ID");
+    // Vault's expiration manager revokes an expired lease, so it is not found any more.
+    if (lease === undefined || !leaseAlive(lease)) return refuse(400, "lease not found");
+    if (!lease.renewable) return refuse(400, "lease is not renewable");
+    const asked = body["increment"] === undefined ? lease.ttl : durationSeconds(body["increment"]);
+    if (!Number.isFinite(asked)) return refuse(400, "invalid increment");
+    const increment = asked > 0 ? asked : lease.ttl;
+    const now = Date.now();
+    const next = renewal(lease.maxExpiresAt, increment, now);
+    lease.expiresAt = next.expiresAt;
+    const granted = next.capped ? ttlLeft(next.expiresAt, now) : increment;
+    this.#event("lease-renew", {
+      path: lease.path,
+      leaseId: lease.id,
+      durationSec: granted,
+      capped: next.capped,
+    });
+    return ok({
+      lease_id: lease.id,
+      renewable: lease.renewable,
+      lease_duration: granted,
+      ...(next.capped
+        ? { warnings: [`TTL of "${asked}s" exceeded the effective max_ttl; TTL value is capped accordingly`] }
+        : {}),
+    });
+  }
+
+  /** A KV v2 write (POST <mount>/data/<path> {"data":{…}}): a new version. */
+  #write(ns: VaultNamespace, path: string, body: Record<string, unknown>): Reply {
+    const found = findMount(ns, path);
+    if (found === undefined) return errors(404, `no handler for route "${path}". route entry not found.`);
+    const [mountPath, mount] = found;
+    const rest = path.slice(mountPath.length);
+    if (mount.type !== "kv" || mount.version !== 2 || !rest.startsWith("data/"))
+      return errors(405, "unsupported operation");
+    const data = body["data"];
+    if (data === null || typeof data !== "object" || Array.isArray(data))
+      return errors(400, "no data provided");
+    const secretPath = rest.slice("data/".length);
+    const version = this.#writeKv2(
+      mount,
+      `${mountPath}${secretPath}`,
+      secretPath,
+      data as Record<string, unknown>,
+    );
+    const entry = mount.versions.get(secretPath)?.[version - 1];
+    return ok({
+      data: {
+        version,
+        created_time: entry?.created,
+        deletion_time: "",
+        destroyed: false,
+        custom_metadata: null,
+      },
+    });
+  }
+
+  #read(ns: VaultNamespace, path: string, versionParam: string | null, owner: TokenState): Reply {
     const found = findMount(ns, path);
     if (found === undefined) return errors(404, `no handler for route "${path}". route entry not found.`);
     const [mountPath, mount] = found;
@@ -330,14 +621,8 @@ export class FakeVault implements VaultBackend {
     if (mount.type === "database") {
       const role = /^creds\/(.+)$/.exec(rest)?.[1];
       const creds = role === undefined ? undefined : mount.roles.get(role);
-      if (creds === undefined) return errors(400, `unknown role: ${role ?? rest}`);
-      return ok({
-        data: creds(),
-        lease_id: `${mountPath}creds/${role}/${randomBytes(12).toString("base64url")}`,
-        renewable: true,
-        lease_duration: 3600,
-        mount_type: "database",
-      });
+      if (creds === undefined || role === undefined) return errors(400, `unknown role: ${role ?? rest}`);
+      return this.#issueLease(`${mountPath}creds/${role}`, mount.leases.get(role), creds(), owner);
     }
     if (mount.version === 1) {
       const data = mount.data.get(rest);
@@ -345,6 +630,7 @@ export class FakeVault implements VaultBackend {
       const ttl = typeof data["ttl"] === "number" ? data["ttl"] : KV1_TTL;
       return ok({ data, lease_duration: ttl, mount_type: "kv" });
     }
+    if (rest.startsWith("metadata/")) return this.#metadata(mount, rest.slice("metadata/".length));
     if (!rest.startsWith("data/")) {
       return ok(
         {
@@ -373,8 +659,67 @@ export class FakeVault implements VaultBackend {
     return ok({ data: { data: entry.data, metadata }, mount_type: "kv" });
   }
 
+  /** A dynamic secret's lease: its TTL runs from now, renewals extend it up to the role's max TTL. */
+  #issueLease(
+    path: string,
+    role: Omit<DatabaseRole, "credentials"> | undefined,
+    credentials: Record<string, string>,
+    owner: TokenState,
+  ): Reply {
+    const ttl = role?.ttl ?? 3600;
+    const now = Date.now();
+    const lease: LeaseState = {
+      id: `${path}/${randomBytes(12).toString("base64url")}`,
+      path,
+      issuedAt: now,
+      expiresAt: now + ttl * 1000,
+      maxExpiresAt: now + (role?.maxTtl ?? 86_400) * 1000,
+      renewable: role?.renewable ?? true,
+      ttl,
+      revokedAt: undefined,
+      owner,
+      credentials,
+    };
+    this.#leases.set(lease.id, lease);
+    this.#event("lease-issue", { path, leaseId: lease.id, durationSec: ttl });
+    return ok({
+      data: credentials,
+      lease_id: lease.id,
+      renewable: lease.renewable,
+      lease_duration: ttl,
+      mount_type: "database",
+    });
+  }
+
+  /** GET <mount>/metadata/<path> on KV v2: the current version and every version's state, no data. */
+  #metadata(mount: Extract<Mount, { type: "kv" }>, path: string): Reply {
+    const versions = mount.versions.get(path);
+    if (versions === undefined || versions.length === 0) return errors(404);
+    const first = versions[0] as Kv2Version;
+    const last = versions[versions.length - 1] as Kv2Version;
+    return ok({
+      data: {
+        cas_required: false,
+        created_time: first.created,
+        current_version: versions.length,
+        custom_metadata: null,
+        delete_version_after: "0s",
+        max_versions: 0,
+        oldest_version: 0,
+        updated_time: last.created,
+        versions: Object.fromEntries(
+          versions.map((v, i) => [
+            String(i + 1),
+            { created_time: v.created, deletion_time: v.destroyed ? "" : v.deletion, destroyed: v.destroyed },
+          ]),
+        ),
+      },
+      mount_type: "kv",
+    });
+  }
+
   /** As Vault: 403 unless the mount exists and the token may do something under it. */
-  #mountInfo(ns: VaultNamespace, info: TokenInfo, path: string): Reply {
+  #mountInfo(ns: VaultNamespace, info: TokenState, path: string): Reply {
     const found = findMount(ns, path);
     const denied = errors(
       403,
@@ -418,7 +763,7 @@ export class FakeVault implements VaultBackend {
       if (secret === undefined || secret.expiresAt <= Date.now() || secret.uses <= 0)
         return errors(400, "invalid role or secret ID");
       secret.uses -= 1;
-      return ok({ auth: this.#issueToken(ns, role.policy, role.tokenTtl, { role_name: roleName }) });
+      return ok({ auth: this.#loginToken(ns, mountPath, role.policy, role.token, { role_name: roleName }) });
     }
     const roleName = body["role"];
     const jwt = body["jwt"];
@@ -454,7 +799,32 @@ export class FakeVault implements VaultBackend {
           );
       }
     }
-    return ok({ auth: this.#issueToken(ns, role.policy, role.tokenTtl, { role: roleName as string }) });
+    return ok({
+      auth: this.#loginToken(ns, mountPath, role.policy, role.token, { role: roleName as string }, claims),
+    });
+  }
+
+  #loginToken(
+    ns: VaultNamespace,
+    mount: string,
+    policy: Policy,
+    settings: TokenSettings,
+    metadata: Record<string, string>,
+    claims?: Record<string, unknown>,
+  ): Record<string, unknown> {
+    const auth = this.#issueToken(ns, policy, {
+      ttl: settings.ttl,
+      ...(settings.maxTtl === 0 ? {} : { maxTtl: settings.maxTtl }),
+      renewable: settings.renewable,
+      metadata,
+    });
+    this.#event("login", {
+      path: `auth/${mount}`,
+      accessor: auth["accessor"] as string,
+      durationSec: settings.ttl,
+      ...(claims === undefined ? {} : { claims }),
+    });
+    return auth;
   }
 
   #verifyJwt(jwt: string): Record<string, unknown> | "malformed" | "expired" {
@@ -490,23 +860,23 @@ export class FakeVault implements VaultBackend {
     return { status: 200, body: wrap.response };
   }
 
-  #issueToken(
-    ns: VaultNamespace,
-    policy: Policy,
-    ttlSeconds: number,
-    metadata: Record<string, string> = {},
-  ): Record<string, unknown> {
+  #issueToken(ns: VaultNamespace, policy: Policy, options: TokenOptions): Record<string, unknown> {
     const token = `hvs.${randomBytes(18).toString("base64url")}`;
-    const accessor = randomBytes(12).toString("base64url");
-    ns.tokens.set(token, { policy, expiresAt: Date.now() + ttlSeconds * 1000, accessor });
+    const info = newToken(policy, randomBytes(12).toString("base64url"), options);
+    ns.tokens.set(token, info);
+    return { ...this.#authBody(token, info), lease_duration: options.ttl };
+  }
+
+  /** The `auth` block of a login or renewal answer. */
+  #authBody(token: string, info: TokenState): Record<string, unknown> {
     return {
       client_token: token,
-      accessor,
+      accessor: info.accessor,
       policies: ["default", "app"],
       token_policies: ["default", "app"],
-      metadata,
-      lease_duration: ttlSeconds,
-      renewable: true,
+      metadata: info.metadata,
+      lease_duration: ttlLeft(info.expiresAt),
+      renewable: info.renewable,
       entity_id: randomUUID(),
       token_type: "service",
       orphan: true,
