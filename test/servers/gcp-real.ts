@@ -5,6 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { SecretManagerServiceClient } from "@google-cloud/secret-manager";
 import type { FakeGcp } from "./gcp.ts";
+import { GcpWriter } from "./gcp-writer.ts";
 
 export const REAL_GCP_PROJECT = process.env["SECRETWRAP_TEST_GCP_PROJECT"];
 
@@ -13,6 +14,8 @@ export interface GcpBackend {
   readonly project: string;
   /** Creates a secret with these versions (1..n); returns its secret id. */
   seed(versions: readonly (string | Uint8Array)[], location?: string): Promise<string>;
+  /** Rotates a seeded secret through the write API (AddSecretVersion); the new version's number. */
+  addVersion(secretId: string, value: string | Uint8Array, location?: string): Promise<string>;
   /** Environment and providers.gcpsecrets block the CLI needs to reach this backend. */
   readonly env: Readonly<Record<string, string>>;
   readonly options: Readonly<Record<string, unknown>>;
@@ -23,6 +26,7 @@ let counter = 0;
 const secretId = (): string => `swtest-${randomBytes(4).toString("hex")}-${++counter}`;
 
 export function fakeBackend(fake: FakeGcp, env: Readonly<Record<string, string>>): GcpBackend {
+  let writer: GcpWriter | undefined;
   return {
     project: "my-proj",
     env,
@@ -32,7 +36,11 @@ export function fakeBackend(fake: FakeGcp, env: Readonly<Record<string, string>>
       fake.addSecret("my-proj", id, versions, location);
       return Promise.resolve(id);
     },
-    cleanup: () => Promise.resolve(),
+    addVersion(secretId, value, location) {
+      writer ??= new GcpWriter(fake);
+      return writer.addVersion("my-proj", secretId, value, location);
+    },
+    cleanup: () => writer?.close() ?? Promise.resolve(),
   };
 }
 
@@ -80,6 +88,17 @@ export function realBackend(project: string): GcpBackend {
           payload: { data: Buffer.from(v) },
         });
       return id;
+    },
+    async addVersion(secretId, value, location) {
+      const parent =
+        location === undefined
+          ? `projects/${project}/secrets/${secretId}`
+          : `projects/${project}/locations/${location}/secrets/${secretId}`;
+      const [version] = await client(location).addSecretVersion({
+        parent,
+        payload: { data: Buffer.from(value) },
+      });
+      return version.name?.split("/").pop() ?? "";
     },
     async cleanup() {
       for (const [name, location] of created) await client(location).deleteSecret({ name });
