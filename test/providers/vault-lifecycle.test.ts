@@ -496,12 +496,29 @@ describe("checkVersion", () => {
     );
     const pinned = parseRef("ref+vault://kv/app/db?version=1");
     const v1 = parseRef("ref+vault://kv1/app/config");
-    await session.fetch(pinned, signal());
-    await session.fetch(v1, signal());
+    // KV never carries a lease (KV v1's lease_duration is advisory, with no lease id).
+    expect((await session.fetch(pinned, signal())).lease).toBeUndefined();
+    expect((await session.fetch(v1, signal())).lease).toBeUndefined();
     const before = vault.server.requests.length;
     expect(await session.checkVersion(pinned, signal())).toBe("1");
     expect(await session.checkVersion(v1, signal())).toBeUndefined();
     expect(vault.server.requests.length).toBe(before);
+    await session.close();
+  });
+
+  it("an expired login token: checkVersion logs in again, like a read, and answers", async () => {
+    const role = await vault.addAppRole("cv", ["kv/*"], { mount: "approle-cv", tokenTtl: 1 });
+    const secretId = await role.secretId();
+    planted.push(secretId);
+    const session = await connect(
+      { auth: { method: "approle", mount: role.mount, roleId: role.roleId, secretId } },
+      harness({ VAULT_ADDR: vault.url }),
+    );
+    const ref = parseRef("ref+vault://kv/app/db");
+    const version = (await session.fetch(ref, signal())).version;
+    await sleep(1_100);
+    expect(await session.checkVersion(ref, signal())).toBe(version);
+    expect(vault.eventsOf("login", "auth/approle-cv")).toHaveLength(2);
     await session.close();
   });
 
