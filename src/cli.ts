@@ -19,8 +19,11 @@ import {
   settingsOf,
   text,
   type Completion,
+  type ValueKind,
 } from "./settings.ts";
 import { VERSION, versionReport } from "./version.ts";
+import { DEFAULT_REFRESH_INTERVAL_MS } from "./watch/schedule.ts";
+import { parseOnChange, type OnChange, type OnExpiry, type WatchOptions } from "./watch/options.ts";
 
 /** References in help text, taken from the providers of this build. */
 const EXAMPLES = helpExamples();
@@ -40,6 +43,8 @@ export interface CommonOptions {
 }
 
 export interface RunOptions extends CommonOptions {
+  /** --watch and its settings (src/watch/); absent without --watch. */
+  readonly watch?: WatchOptions;
   readonly supervise: boolean;
   readonly stopTimeoutMs: number;
   readonly user?: string;
@@ -60,6 +65,8 @@ export type Command =
       readonly kind: "render";
       readonly options: CommonOptions;
       readonly out: string;
+      /** --watch: keep the files current until stopped (src/watch/). */
+      readonly watch?: WatchOptions;
       /** (root only) the owner of the files render writes. */
       readonly user?: string;
       readonly allowEmpty: boolean;
@@ -67,6 +74,11 @@ export type Command =
   | { readonly kind: "completion"; readonly shell: "bash" | "zsh" | "fish"; readonly script: string }
   /** Help or version was printed; nothing else to do. */
   | { readonly kind: "done"; readonly exitCode: number };
+
+/** `{ key: value }`, or nothing when the value is undefined (exactOptionalPropertyTypes). */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [P in K]?: V });
+}
 
 function addCommonOptions(command: Program): Program {
   return command
@@ -114,6 +126,89 @@ function addCommonOptions(command: Program): Program {
         list("<name>", "variable"),
       ).default([], "none"),
     );
+}
+
+/** --watch and its settings, for run (an app to tell) and render (a dir to keep current). */
+function addWatchOptions(command: Program, kind: "run" | "render"): Program {
+  const onChange: ValueKind<OnChange> = {
+    placeholder: "<action>",
+    parse: (value) => parseOnChange(value, kind),
+  };
+  return command
+    .addOption(
+      new Setting(
+        "--watch",
+        kind === "run"
+          ? "stay with the command: renew leases and tokens, follow rotated secrets, revoke at exit"
+          : "keep running: renew leases and tokens, swap the files when a secret changes",
+        BOOLEAN,
+      ),
+    )
+    .addOption(
+      new Setting(
+        "--refresh-interval",
+        "with --watch: how often a secret without a lease is checked for a new version, ±20% (default 5m)",
+        DURATION,
+      ),
+    )
+    .addOption(
+      new Setting(
+        "--on-change",
+        kind === "run"
+          ? "with --watch: auto (restart for env, SIGHUP for files), restart, signal:NAME, exit (75) or none"
+          : "with --watch: none, exec:CMD (run by sh -c after each swap) or exit (75)",
+        onChange,
+      ),
+    )
+    .addOption(
+      new Setting(
+        "--on-expiry",
+        "with --watch: a lease or token that cannot be kept alive stops the command (exit) or is only logged (warn)",
+        choice(["exit", "warn"] as const, "<policy>"),
+      ),
+    )
+    .addOption(
+      new Setting(
+        "--revoke-on-exit",
+        "with --watch: revoke leases and the login token when the watch ends (default true)",
+        { ...BOOLEAN, placeholder: "<bool>" },
+      ),
+    );
+}
+
+interface RawWatch {
+  watch?: boolean;
+  refreshInterval?: number;
+  onChange?: OnChange;
+  onExpiry?: OnExpiry;
+  revokeOnExit?: boolean;
+}
+
+/** The watch settings, or undefined without --watch (then none of them may be given). */
+function watchOptions(raw: RawWatch, kind: "run" | "render"): WatchOptions | undefined {
+  if (raw.watch !== true) {
+    const given = (
+      [
+        ["--refresh-interval", raw.refreshInterval],
+        ["--on-change", raw.onChange],
+        ["--on-expiry", raw.onExpiry],
+        ["--revoke-on-exit", raw.revokeOnExit],
+      ] as const
+    ).find(([, value]) => value !== undefined);
+    if (given !== undefined) {
+      throw new SecretwrapError("USAGE", `${given[0]} applies only with --watch`, {
+        hint: `add --watch (or SECRETWRAP_WATCH=true), or remove ${given[0]} and its SECRETWRAP_ variable`,
+      });
+    }
+    return undefined;
+  }
+  return {
+    // Honoured as given: a check cycle ends before the next is timed, so even 1ms cannot pile up.
+    refreshIntervalMs: raw.refreshInterval ?? DEFAULT_REFRESH_INTERVAL_MS,
+    onChange: raw.onChange ?? { kind: kind === "run" ? "auto" : "none" },
+    onExpiry: raw.onExpiry ?? "exit",
+    revokeOnExit: raw.revokeOnExit ?? true,
+  };
 }
 
 interface RawCommon {
@@ -186,12 +281,13 @@ Examples:
   secretwrap get ${EXAMPLES.local}
 
 Exit codes: the command's own (128+N if it died from signal N); 64 usage, 78 config, 77 auth denied,
-69 fetch failed, 73 file output failed, 70 internal, 126/127 command not executable/not found.`,
+69 fetch failed, 73 file output failed, 75 a secret changed (--watch --on-change exit), 70 internal,
+126/127 command not executable/not found.`,
   );
 
   const subcommands: Record<SubcommandName, () => Program> = {
     run: () =>
-      addCommonOptions(new Program("run"))
+      addWatchOptions(addCommonOptions(new Program("run")), "run")
         .description("resolve every declared secret, then replace secretwrap with the command")
         .argument("[command...]", "the command and its arguments (after --)")
         .passThroughOptions()
@@ -235,13 +331,14 @@ Example:
         .action(
           (
             command: string[],
-            raw: RawCommon & {
-              supervise?: boolean;
-              stopTimeout: number;
-              user?: string;
-              pristine?: boolean;
-              keepEnv: string[];
-            },
+            raw: RawCommon &
+              RawWatch & {
+                supervise?: boolean;
+                stopTimeout: number;
+                user?: string;
+                pristine?: boolean;
+                keepEnv: string[];
+              },
           ) => {
             if (command.length === 0) {
               throw new SecretwrapError("USAGE", "no command given", {
@@ -253,6 +350,7 @@ Example:
               command,
               options: {
                 ...common(raw),
+                ...optional("watch", watchOptions(raw, "run")),
                 supervise: raw.supervise === true,
                 stopTimeoutMs: raw.stopTimeout,
                 ...(raw.user === undefined ? {} : { user: raw.user }),
@@ -293,7 +391,7 @@ Example:
         )
         .action((ref: string, raw: RawCommon) => onCommand({ kind: "get", options: common(raw), ref })),
     render: () =>
-      addCommonOptions(new Program("render"))
+      addWatchOptions(addCommonOptions(new Program("render")), "render")
         .description("write every declared secret as a file into a directory and exit (init containers)")
         .addOption(
           new Setting(
@@ -316,7 +414,7 @@ Example:
             text("<user[:group]>", "user"),
           ),
         )
-        .action((raw: RawCommon & { out?: string; allowEmpty?: boolean; user?: string }) => {
+        .action((raw: RawCommon & RawWatch & { out?: string; allowEmpty?: boolean; user?: string }) => {
           // Checked here, not by commander: SECRETWRAP_OUT counts, and commander looks before it is read.
           if (raw.out === undefined) {
             throw new SecretwrapError("USAGE", "render needs --out DIR (or SECRETWRAP_OUT)");
@@ -325,6 +423,7 @@ Example:
             kind: "render",
             options: common(raw),
             out: raw.out,
+            ...optional("watch", watchOptions(raw, "render")),
             allowEmpty: raw.allowEmpty === true,
             ...(raw.user === undefined ? {} : { user: raw.user }),
           });

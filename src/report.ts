@@ -42,9 +42,10 @@ export interface SecretReport {
   readonly audit?: Readonly<Record<string, string>>;
 }
 
-export function auditLine(log: Logger, report: SecretReport): void {
+/** One line per secret: resolved (at start) or rotated (under --watch), absent, or failed. Never a value. */
+export function auditLine(log: Logger, report: SecretReport, okVerb = "resolved"): void {
   log.info(
-    `${report.status === "ok" ? "resolved" : report.status === "absent" ? "absent (optional)" : "failed"} ${report.name}`,
+    `${report.status === "ok" ? okVerb : report.status === "absent" ? "absent (optional)" : "failed"} ${report.name}`,
     {
       provider: report.provider,
       ref: report.ref,

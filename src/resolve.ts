@@ -32,16 +32,62 @@ export interface ResolveOptions {
   readonly concurrency: number;
   /** run/get/render stop early once a secret failed for good; check wants every secret's own answer. */
   readonly stopOnFailure: boolean;
+  /**
+   * --watch: the sessions stay open and come back in the resolution (the watch renews, re-reads and
+   * revokes through them, and closes them). Otherwise each is closed once its fetches settled.
+   */
+  readonly keepSessions?: boolean;
 }
 
 export interface Resolution {
   readonly outcomes: ReadonlyMap<string, FetchOutcome>;
   readonly consumedEnv: readonly string[];
+  /** With keepSessions: each provider's open session (a failed login has none). */
+  readonly sessions: ReadonlyMap<Scheme, Session>;
+}
+
+/** What fetching one secret under the core's rules needs (retry, deadline, size cap, masking). */
+export interface FetchRules {
+  readonly log: Logger;
+  readonly redactor: Redactor;
+  readonly retry: RetryPolicy;
+}
+
+/**
+ * Fetch one secret through a session with the core's rules: retried while transient within
+ * `cancellation`, its value masked in all output from here on and held to the size cap. Any failure
+ * is a SecretwrapError (FetchAbandoned when the cancellation ended it); the caller names the subject.
+ */
+export async function fetchOne(
+  session: Session,
+  ref: Ref,
+  cancellation: Cancellation,
+  rules: FetchRules,
+): Promise<Fetched> {
+  const what = describeRef(ref.raw);
+  try {
+    const fetched = await withRetry(
+      what,
+      (signal) => session.fetch(ref, signal),
+      cancellation,
+      rules.retry,
+      (attempt, delayMs, error) =>
+        rules.log.debug(`retrying ${what}`, { attempt, delayMs, reason: error.message }),
+    );
+    rules.redactor.add(fetched.bytes);
+    if (fetched.bytes.byteLength > MAX_SECRET_BYTES) throw tooLarge(what);
+    return fetched;
+  } catch (error) {
+    throw error instanceof SecretwrapError
+      ? error
+      : new SecretwrapError("INTERNAL", "fetch failed unexpectedly", { cause: error });
+  }
 }
 
 export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<Resolution> {
   const outcomes = new Map<string, FetchOutcome>();
   const consumedEnv: string[] = [];
+  const sessions = new Map<Scheme, Session>();
   // Once one secret has failed for good the command will not start: requests still in flight for
   // the others are abandoned rather than left to run to their timeouts, and none is retried.
   const giveUp = new AbortController();
@@ -98,42 +144,37 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
       return;
     }
     consumedEnv.push(...session.consumedEnv);
+    if (options.keepSessions === true) sessions.set(scheme, session);
     try {
       await mapLimit(fetches, options.concurrency * (session.batchSize ?? 1), async ([key, ref]) => {
         const started = Date.now();
-        const what = describeRef(ref.raw);
         try {
-          const fetched = await withRetry(
-            what,
-            (signal) => session.fetch(ref, signal),
-            cancellation,
-            options.retry,
-            onRetry(what),
-          );
-          options.redactor.add(fetched.bytes);
-          if (fetched.bytes.byteLength > MAX_SECRET_BYTES) throw tooLarge(what);
+          const fetched = await fetchOne(session, ref, cancellation, options);
           outcomes.set(key, { ok: true, fetched, durationMs: Date.now() - started });
         } catch (error) {
-          const failure =
-            error instanceof SecretwrapError
-              ? error
-              : new SecretwrapError("INTERNAL", "fetch failed unexpectedly", { cause: error });
+          const failure = error as SecretwrapError;
           const abandoned = failure instanceof FetchAbandoned;
           if (failure.code !== "SECRET_NOT_FOUND" && !abandoned) failForGood();
-          outcomes.set(key, { ok: false, error: failure.about({ provider: scheme, ref: what }), abandoned });
+          const subject = { provider: scheme, ref: describeRef(ref.raw) };
+          outcomes.set(key, { ok: false, error: failure.about(subject), abandoned });
         }
       });
     } finally {
-      await session.close().catch((error: unknown) =>
-        options.log.debug("closing the session failed", {
-          provider: scheme,
-          error: error instanceof Error ? error.name : typeof error,
-        }),
-      );
+      if (options.keepSessions !== true) await closeSession(session, scheme, options.log);
     }
   };
   await Promise.all([...byScheme].map(([scheme, fetches]) => runScheme(scheme, fetches)));
-  return { outcomes, consumedEnv };
+  return { outcomes, consumedEnv, sessions };
+}
+
+/** Closing is best effort: a session that fails to close has nothing more to give the run. */
+export async function closeSession(session: Session, scheme: Scheme, log: Logger): Promise<void> {
+  await session.close().catch((error: unknown) =>
+    log.debug("closing the session failed", {
+      provider: scheme,
+      error: error instanceof Error ? error.name : typeof error,
+    }),
+  );
 }
 
 /** One rule and one message for every provider: a larger answer is refused, never truncated. */
@@ -143,7 +184,7 @@ function tooLarge(what: string): SecretwrapError {
   });
 }
 
-async function mapLimit<T>(
+export async function mapLimit<T>(
   items: readonly T[],
   limit: number,
   worker: (item: T) => Promise<void>,

@@ -1,9 +1,12 @@
 // `secretwrap render --out DIR`: write every declared secret as a file into DIR and exit (the
 // init-container pattern). A second render into the same DIR replaces the files it owns.
 import type { CommonOptions } from "../cli.ts";
+import type { WatchOptions } from "../watch/options.ts";
+import { renderWatched } from "../watch/render-watch.ts";
 import type { CommandContext } from "./context.ts";
 import {
   audit,
+  closingSessionsOnFailure,
   declaring,
   fetchSecrets,
   loadPlan,
@@ -20,6 +23,7 @@ export async function render(
     readonly out: string;
     readonly user?: string;
     readonly allowEmpty: boolean;
+    readonly watch?: WatchOptions;
   },
   ctx: CommandContext,
 ): Promise<number> {
@@ -38,12 +42,22 @@ export async function render(
     owner,
     shared: true,
   });
+  const { watch } = command;
   return await removingDirOnFailure(dir, async () => {
-    const fetched = await fetchSecrets(ctx, declared, options, { mode: "render", stopOnFailure: true });
-    requireAll(fetched, plan);
-    const paths = writeFiles(ctx, dir, plan.targets, fetched.values, { owner, remove: false });
-    audit(ctx, fetched.reports);
+    const fetched = await fetchSecrets(ctx, declared, options, {
+      mode: "render",
+      stopOnFailure: true,
+      keepSessions: watch !== undefined,
+    });
+    const paths = await closingSessionsOnFailure(fetched, ctx, () => {
+      requireAll(fetched, plan);
+      const asSet = watch !== undefined;
+      const written = writeFiles(ctx, dir, plan.targets, fetched.values, { owner, remove: false, asSet });
+      audit(ctx, fetched.reports);
+      return Promise.resolve(written);
+    });
     ctx.log.info(`wrote ${paths.size} file(s)`, { dir: dir?.path });
-    return 0;
+    if (watch === undefined) return 0;
+    return await renderWatched({ plan, fetched, dir, owner, watch, ...options }, ctx);
   });
 }

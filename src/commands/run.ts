@@ -5,8 +5,10 @@ import { appEnvironment } from "../exec/app-environment.ts";
 import { startCommand } from "../exec/start.ts";
 import { withAccountHome } from "../output/env.ts";
 import type { CommandContext } from "./context.ts";
+import { runWatched } from "../watch/run-watch.ts";
 import {
   audit,
+  closingSessionsOnFailure,
   declaring,
   fetchSecrets,
   loadPlan,
@@ -38,13 +40,32 @@ export async function run(
     owner,
     shared: false,
   });
+  const { watch } = options;
   return await removingDirOnFailure(dir, async () => {
-    const fetched = await fetchSecrets(ctx, declared, options, { mode: "run", stopOnFailure: true });
+    const fetched = await fetchSecrets(ctx, declared, options, {
+      mode: "run",
+      stopOnFailure: true,
+      keepSessions: watch !== undefined,
+    });
+    const appView =
+      owner === undefined ? ctx.appView : withAccountHome(ctx.appView, owner.home, options.keepEnv);
+    if (watch !== undefined) {
+      // From here until the watch takes them over, a failure must still close the sessions it kept.
+      const paths = await closingSessionsOnFailure(fetched, ctx, () => {
+        requireAll(fetched, plan);
+        const asSet = { owner, remove: true, asSet: true };
+        const published = writeFiles(ctx, dir, fileTargets, fetched.values, asSet);
+        audit(ctx, fetched.reports);
+        return Promise.resolve(published);
+      });
+      return await runWatched(
+        { command: command.command, plan, loaded, fetched, paths, dir, owner, appView, watch, run: options },
+        ctx,
+      );
+    }
     requireAll(fetched, plan);
     const paths = writeFiles(ctx, dir, fileTargets, fetched.values, { owner, remove: true });
     audit(ctx, fetched.reports);
-    const appView =
-      owner === undefined ? ctx.appView : withAccountHome(ctx.appView, owner.home, options.keepEnv);
     return await startCommand({
       command: command.command,
       env: appEnvironment({

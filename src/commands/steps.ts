@@ -6,6 +6,7 @@ import { runCancellation } from "../cancellation.ts";
 import { declare, type DeclareInput, type Declared } from "../config/declare.ts";
 import { SecretsFailedError } from "../errors.ts";
 import { parseUser, requireRoot, type Account } from "../exec/user.ts";
+import { publishFileSet } from "../output/file-set.ts";
 import {
   prepareSecretsDir,
   publishFiles,
@@ -16,7 +17,7 @@ import {
 import type { Plan, Target } from "../plan.ts";
 import { loadProvider } from "../provider.ts";
 import { auditLine, type SecretReport } from "../report.ts";
-import { resolvePlan } from "../resolve.ts";
+import { closeSession, resolvePlan, type Resolution } from "../resolve.ts";
 import { DEFAULT_RETRY } from "../retry.ts";
 import { stoppedBy } from "../signals.ts";
 import { filesToWrite, targetValues, type DeliveryMode, type TargetValues } from "../target-values.ts";
@@ -90,6 +91,8 @@ export async function removingDirOnFailure<T>(
 export interface FetchedSecrets extends TargetValues {
   /** Bootstrap credentials the providers read from the environment (kept from the app). */
   readonly consumedEnv: readonly string[];
+  /** Each fetch's outcome, and (with keepSessions, for --watch) each provider's open session. */
+  readonly resolution: Resolution;
 }
 
 /**
@@ -101,7 +104,7 @@ export async function fetchSecrets(
   ctx: CommandContext,
   declared: Declared,
   options: CommonOptions,
-  how: { readonly mode: DeliveryMode; readonly stopOnFailure: boolean },
+  how: { readonly mode: DeliveryMode; readonly stopOnFailure: boolean; readonly keepSessions?: boolean },
 ): Promise<FetchedSecrets> {
   const { plan, loaded } = declared;
   const cancellation = runCancellation(ctx.router, options.timeoutMs);
@@ -115,12 +118,38 @@ export async function fetchSecrets(
     retry: { ...DEFAULT_RETRY, attemptTimeoutMs: options.attemptTimeoutMs },
     concurrency: options.concurrency,
     stopOnFailure: how.stopOnFailure,
+    keepSessions: how.keepSessions === true,
   }).finally(cancellation.dispose);
-  if (ctx.router.stopRequested !== undefined) throw stoppedBy(ctx.router.stopRequested);
+  if (ctx.router.stopRequested !== undefined) {
+    await closeSessions(resolution, ctx);
+    throw stoppedBy(ctx.router.stopRequested);
+  }
   return {
     ...targetValues(plan, resolution.outcomes, how.mode, ctx.redactor),
     consumedEnv: resolution.consumedEnv,
+    resolution,
   };
+}
+
+/** The sessions a resolution kept open, closed (a run that fails before its watch starts). */
+export async function closeSessions(resolution: Resolution, ctx: CommandContext): Promise<void> {
+  await Promise.all(
+    [...resolution.sessions].map(([scheme, session]) => closeSession(session, scheme, ctx.log)),
+  );
+}
+
+/** Runs `rest` with the resolution's sessions; if it fails, they are closed before the error goes on. */
+export async function closingSessionsOnFailure<T>(
+  fetched: FetchedSecrets,
+  ctx: CommandContext,
+  rest: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await rest();
+  } catch (error) {
+    await closeSessions(fetched.resolution, ctx);
+    throw error;
+  }
 }
 
 /** Fail closed: a secret that was not fetched is missing, whatever the reason. */
@@ -143,10 +172,16 @@ export function writeFiles(
   dir: SecretsDir | undefined,
   targets: readonly Target[],
   values: ReadonlyMap<string, Uint8Array>,
-  options: { readonly owner: Owner | undefined; readonly remove: boolean },
+  options: {
+    readonly owner: Owner | undefined;
+    readonly remove: boolean;
+    /** --watch: as one set behind a `..data` link, so a later set replaces it at once (file-set.ts). */
+    readonly asSet?: boolean;
+  },
 ): Map<string, string> {
   if (dir === undefined) return new Map();
-  return publishFiles(dir.path, filesToWrite(targets, values), options.owner, {
+  const publish = options.asSet === true ? publishFileSet : publishFiles;
+  return publish(dir.path, filesToWrite(targets, values), options.owner, {
     remove: options.remove,
     warn: (message) => ctx.log.warn(message),
   });

@@ -37,14 +37,44 @@ export interface StartInput {
   readonly log: Logger;
 }
 
+/**
+ * The command's file, found on the app's PATH and checked before anything starts: what the kernel
+ * would refuse (format, #! chain, permission for --user, a writer) is 126/127 now, never Node 24's
+ * abort at process.execve with the caller's core filter back (exec-check.ts), and an environment
+ * too large for exec is a clear error.
+ */
+export function commandPath(
+  command: readonly string[],
+  env: Readonly<Record<string, string>>,
+  owner: Owner | undefined,
+): string {
+  const [program, ...args] = command as [string, ...string[]];
+  const path = which(program, env["PATH"]);
+  checkExecLimits(path, [program, ...args], env);
+  checkExec(path, program, owner);
+  return path;
+}
+
+/** What supervising in secretwrap's own process means for the user, said once before the app starts. */
+export function warnSupervising(input: Pick<StartInput, "appView" | "consumedEnv" | "log">): void {
+  const { log } = input;
+  if (process.pid === 1) {
+    log.warn(
+      "running as PID 1 in --supervise mode: orphaned processes will not be reaped; use tini or `docker run --init` as PID 1",
+    );
+  }
+  if (input.consumedEnv.some((name) => input.appView[name] !== undefined)) {
+    // The kernel keeps a process's initial environment in /proc/<pid>/environ whatever Node deletes.
+    log.warn(
+      `credentials were read from the environment (${input.consumedEnv.join(", ")}); while secretwrap supervises the command they stay readable in /proc/${process.pid}/environ by this user for the app's lifetime: prefer credential files, exec mode, or --user`,
+    );
+  }
+}
+
 export async function startCommand(input: StartInput): Promise<number> {
   const { env, router, log, owner, dir } = input;
   const [program, ...args] = input.command as [string, ...string[]];
-  const path = which(program, env["PATH"]);
-  checkExecLimits(path, [program, ...args], env);
-  // What the kernel would refuse (format, #! chain, permission for --user, a writer): 126/127 now,
-  // never Node 24's abort at process.execve with the caller's core filter back (exec-check.ts).
-  checkExec(path, program, owner);
+  const path = commandPath(input.command, env, owner);
   // A secrets dir this run created outlives an exec'd app. In a container its tmpfs dies with the
   // container; on a workstation it would stay until reboot, so there a supervisor stays to remove it
   // when the app exits (container.ts).
@@ -97,17 +127,7 @@ export async function startCommand(input: StartInput): Promise<number> {
       throw error;
     }
   }
-  if (process.pid === 1) {
-    log.warn(
-      "running as PID 1 in --supervise mode: orphaned processes will not be reaped; use tini or `docker run --init` as PID 1",
-    );
-  }
-  if (input.consumedEnv.some((name) => input.appView[name] !== undefined)) {
-    // The kernel keeps a process's initial environment in /proc/<pid>/environ whatever Node deletes.
-    log.warn(
-      `credentials were read from the environment (${input.consumedEnv.join(", ")}); while secretwrap supervises the command they stay readable in /proc/${process.pid}/environ by this user for the app's lifetime: prefer credential files, exec mode, or --user`,
-    );
-  }
+  warnSupervising(input);
   log.debug(
     removeDirAfter
       ? "not in a container: secretwrap supervises the command and removes the secrets dir when it exits"

@@ -30,6 +30,8 @@ function baseArgv(command: string, without?: string): string[] {
       return [command];
   }
 }
+/** A setting that applies only with --watch is a usage error without it: its rows pass --watch. */
+const needsWatch = (setting: Setting): boolean => setting.description.startsWith("with --watch:");
 const tail = (command: string): string[] =>
   command === "run" ? ["--", "true"] : command === "get" ? ["ref+file:///x"] : [];
 
@@ -49,7 +51,12 @@ interface Outcome {
 function outcome(command: string, setting: Setting, options: { argv?: string[]; env?: Env }): Outcome {
   let message = "";
   const io = { ...quiet(options.env), writeErr: (t: string) => (message += t) };
-  const argv = [...baseArgv(command, setting.long), ...(options.argv ?? []), ...tail(command)];
+  const argv = [
+    ...baseArgv(command, setting.long),
+    ...(needsWatch(setting) ? ["--watch"] : []),
+    ...(options.argv ?? []),
+    ...tail(command),
+  ];
   try {
     const parsed = parseCommandLine(argv, io);
     if (parsed.kind === "done") return { exit: parsed.exitCode, message };
@@ -73,7 +80,7 @@ const ROW_NAME = (r: { command: string; setting: Setting }) => `${r.command} ${r
 
 /** Valid texts and the value each must give, per kind; derived from the kind where it has choices. */
 function validForms(kind: ValueKind<unknown>, long: string): [string, unknown][] {
-  if (kind.placeholder === undefined) {
+  if (kind.placeholder === undefined || kind.placeholder === "<bool>") {
     return [
       ["true", true],
       ["TRUE", true],
@@ -117,6 +124,13 @@ function validForms(kind: ValueKind<unknown>, long: string): [string, unknown][]
       ["24h", 86_400_000],
     ];
   }
+  if (kind.placeholder === "<action>") {
+    // the --on-change actions run and render both take
+    return [
+      ["none", { kind: "none" }],
+      ["EXIT", { kind: "exit" }],
+    ];
+  }
   if (kind.placeholder === "<n>") {
     return [
       ["1", 1],
@@ -131,7 +145,9 @@ function validForms(kind: ValueKind<unknown>, long: string): [string, unknown][]
 }
 
 function invalidForms(kind: ValueKind<unknown>): string[] {
-  if (kind.placeholder === undefined) return ["", " true", "2", "maybe", "ja", "truee", "-1"];
+  if (kind.placeholder === undefined || kind.placeholder === "<bool>")
+    return ["", " true", "2", "maybe", "ja", "truee", "-1"];
+  if (kind.placeholder === "<action>") return ["", "sometimes", "signal:", "signal:NOPE", "exec:", "restart now"];
   if (kind.choices !== undefined) return ["", "nope", ` ${kind.choices[0] ?? ""}`];
   if (kind.repeatable === true && kind.complete === "file") return [""];
   if (kind.repeatable === true) return ["", ",", " , "];

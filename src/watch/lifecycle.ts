@@ -1,0 +1,329 @@
+// The timers of --watch: each lease renewed at about two thirds of its life and, once the service caps
+// it (max TTL) or refuses, replaced by a new secret before it expires; each session's login token
+// renewed the same way; every other secret re-checked each --refresh-interval (±20 %) with its
+// provider's cheapest version check. It reports what changed and what could not be kept alive; what
+// that means for the app (swap, signal, restart, stop) is decided by its caller.
+import type { Cancellation } from "../cancellation.ts";
+import { describeRef, type Ref } from "../config/ref.ts";
+import { asSecretwrapError, SecretwrapError } from "../errors.ts";
+import type { Plan } from "../plan.ts";
+import type { Scheme } from "../provider.ts";
+import type { Lease, Session, TokenLifetime } from "../provider-api.ts";
+import { fetchOne, mapLimit, type FetchOutcome, type FetchRules } from "../resolve.ts";
+import { withRetry } from "../retry.ts";
+import { expiryMarginMs, refreshDelay, renewalCapped, renewDelay } from "./schedule.ts";
+
+export interface LifecycleInput {
+  readonly plan: Plan;
+  readonly sessions: ReadonlyMap<Scheme, Session>;
+  /** The current outcome of every fetch: updated here as secrets are read anew. */
+  readonly outcomes: Map<string, FetchOutcome>;
+  readonly rules: FetchRules;
+  readonly refreshIntervalMs: number;
+  /** --timeout: how long one refresh of a secret may take, retries included. */
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  readonly random: () => number;
+  /** The fetch keys whose value was read anew and differs from before (one call per check). */
+  readonly changed: (keys: readonly string[]) => void;
+  /** A lease or token could not be kept alive; told once per credential. */
+  readonly expired: (error: SecretwrapError) => void;
+}
+
+/** A lease held now, for revocation at exit. */
+export interface HeldLease {
+  readonly scheme: Scheme;
+  readonly session: Session;
+  readonly lease: Lease;
+  readonly ref: Ref;
+}
+
+/** Where a lease stands: what was asked at the first grant, and whether the service capped it since. */
+interface LeaseState {
+  readonly key: string;
+  readonly ref: Ref;
+  readonly session: Session;
+  readonly lease: Lease;
+  readonly grantedAt: number;
+  readonly askSec: number;
+  readonly capped: boolean;
+}
+
+export class Lifecycle {
+  readonly #input: LifecycleInput;
+  readonly #stop = new AbortController();
+  readonly #timers = new Set<NodeJS.Timeout>();
+  readonly #leases = new Map<string, HeldLease>();
+
+  constructor(input: LifecycleInput) {
+    this.#input = input;
+    for (const [key, ref] of input.plan.fetches) {
+      const outcome = input.outcomes.get(key);
+      const session = input.sessions.get(ref.scheme);
+      if (outcome?.ok !== true || outcome.fetched.lease === undefined || session === undefined) continue;
+      this.#leases.set(key, { scheme: ref.scheme, session, lease: outcome.fetched.lease, ref });
+    }
+  }
+
+  get stopped(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  /** Starts every timer; resolves once each session's token lifetime is known. */
+  async start(): Promise<void> {
+    for (const [key, { ref, session, lease }] of this.#leases) {
+      this.#watchLease({
+        key,
+        ref,
+        session,
+        lease,
+        grantedAt: performance.now(),
+        askSec: lease.durationSec,
+        capped: false,
+      });
+    }
+    this.#scheduleRefresh();
+    await Promise.all(
+      [...this.#input.sessions].map(([scheme, session]) => this.#watchToken(scheme, session)),
+    );
+  }
+
+  /** Ends every timer and aborts what is in flight; nothing is reported after this. */
+  stop(): void {
+    this.#stop.abort();
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+  }
+
+  /** The leases held now (each replaced lease is left to expire: the app may still use it). */
+  heldLeases(): HeldLease[] {
+    return [...this.#leases.values()];
+  }
+
+  #after(ms: number, task: () => Promise<void>): void {
+    if (this.stopped) return;
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(timer);
+        task().catch((error: unknown) => {
+          if (!this.stopped) this.#input.expired(asSecretwrapError(error));
+        });
+      },
+      Math.max(0, ms),
+    );
+    this.#timers.add(timer);
+  }
+
+  /** Work that must end by `deadlineAt` (a wall-clock ms) or when the watch stops. */
+  #until(deadlineAt: number): Cancellation {
+    const left = Math.max(0, deadlineAt - Date.now());
+    return { signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(left)]), deadlineAt };
+  }
+
+  /** Wall-clock deadline `marginMs` before a monotonic `expiresAt`. */
+  #deadline(expiresAt: number, marginMs: number): number {
+    return Date.now() + (expiresAt - performance.now()) - marginMs;
+  }
+
+  #watchLease(state: LeaseState): void {
+    const { key, ref, session, lease } = state;
+    this.#leases.set(key, { scheme: ref.scheme, session, lease, ref });
+    const what = describeRef(ref.raw);
+    const expiresAt = state.grantedAt + lease.durationSec * 1000;
+    this.#after(renewDelay(lease.durationSec, this.#input.random), async () => {
+      const deadlineAt = this.#deadline(expiresAt, expiryMarginMs(state.askSec));
+      if (lease.renewable && session.renew !== undefined && !state.capped) {
+        const renew = session.renew.bind(session);
+        try {
+          const renewed = await withRetry(
+            `renewing the lease of ${what}`,
+            (signal) => renew(lease, state.askSec, signal),
+            this.#until(deadlineAt),
+            this.#input.rules.retry,
+          );
+          const capped = renewalCapped(state.askSec, renewed.durationSec);
+          this.#input.rules.log.info(`renewed the lease of ${what}`, {
+            provider: ref.scheme,
+            ref: what,
+            durationSec: renewed.durationSec,
+            ...(capped ? { capped: "max TTL reached; a new secret is read before it expires" } : {}),
+          });
+          this.#watchLease({ ...state, lease: renewed, grantedAt: performance.now(), capped });
+          return;
+        } catch (error) {
+          if (this.stopped) return;
+          const failure = asSecretwrapError(error);
+          if (failure.code === "FETCH_TIMEOUT") {
+            this.#input.expired(notKept(`the lease of ${what}`, failure, ref.scheme));
+            return;
+          }
+          this.#input.rules.log.warn(
+            `could not renew the lease of ${what}: ${failure.message}; reading a new secret`,
+            { provider: ref.scheme },
+          );
+        }
+      }
+      await this.#replaceLeased(state, deadlineAt);
+    });
+  }
+
+  /** A new secret for a lease that can no longer be renewed: a change for the app. */
+  async #replaceLeased(state: LeaseState, deadlineAt: number): Promise<void> {
+    const { key, ref, session } = state;
+    const what = describeRef(ref.raw);
+    const started = Date.now();
+    try {
+      const fetched = await fetchOne(session, ref, this.#until(deadlineAt), this.#input.rules);
+      if (this.stopped) return;
+      this.#input.outcomes.set(key, { ok: true, fetched, durationMs: Date.now() - started });
+      this.#input.rules.log.info(`read a new secret for ${what} before its lease ends`, {
+        provider: ref.scheme,
+        ref: what,
+        version: fetched.version,
+        durationSec: fetched.lease?.durationSec,
+      });
+      if (fetched.lease === undefined) this.#leases.delete(key);
+      else
+        this.#watchLease({
+          ...state,
+          lease: fetched.lease,
+          grantedAt: performance.now(),
+          askSec: fetched.lease.durationSec,
+          capped: false,
+        });
+      this.#input.changed([key]);
+    } catch (error) {
+      if (this.stopped) return;
+      this.#input.expired(notKept(`the lease of ${what}`, asSecretwrapError(error), ref.scheme));
+    }
+  }
+
+  async #watchToken(scheme: Scheme, session: Session): Promise<void> {
+    if (session.tokenLifetime === undefined) return;
+    const lifetime = session.tokenLifetime.bind(session);
+    let current: TokenLifetime | undefined;
+    try {
+      current = await withRetry(
+        `looking up the ${scheme} login token`,
+        (signal) => lifetime(signal),
+        this.#until(Date.now() + this.#input.timeoutMs),
+        this.#input.rules.retry,
+      );
+    } catch (error) {
+      if (this.stopped) return;
+      this.#input.rules.log.warn(
+        `could not learn when the ${scheme} login token expires: ${asSecretwrapError(error).message}; it is not watched`,
+        { provider: scheme },
+      );
+      return;
+    }
+    if (current !== undefined) this.#scheduleToken(scheme, session, current, performance.now());
+  }
+
+  #scheduleToken(scheme: Scheme, session: Session, lifetime: TokenLifetime, grantedAt: number): void {
+    const expiresAt = grantedAt + lifetime.durationSec * 1000;
+    const margin = expiryMarginMs(lifetime.durationSec);
+    if (!lifetime.renewable || session.renewToken === undefined) {
+      this.#after(lifetime.durationSec * 1000 - margin, () => {
+        this.#input.expired(
+          new SecretwrapError(
+            "AUTH_FAILED",
+            `the ${scheme} token expires in ${Math.ceil(margin / 1000)}s and cannot be renewed`,
+            {
+              hint: "give secretwrap a renewable token, or a login method (it then logs in again)",
+              subject: { provider: scheme },
+            },
+          ),
+        );
+        return Promise.resolve();
+      });
+      return;
+    }
+    const renewToken = session.renewToken.bind(session);
+    this.#after(renewDelay(lifetime.durationSec, this.#input.random), async () => {
+      try {
+        const next = await withRetry(
+          `renewing the ${scheme} login token`,
+          (signal) => renewToken(signal),
+          this.#until(this.#deadline(expiresAt, margin)),
+          this.#input.rules.retry,
+        );
+        this.#input.rules.log.info(`renewed the ${scheme} login token`, {
+          provider: scheme,
+          durationSec: next.durationSec,
+        });
+        this.#scheduleToken(scheme, session, next, performance.now());
+      } catch (error) {
+        if (this.stopped) return;
+        this.#input.expired(notKept(`the ${scheme} login token`, asSecretwrapError(error), scheme));
+      }
+    });
+  }
+
+  #scheduleRefresh(): void {
+    this.#after(refreshDelay(this.#input.refreshIntervalMs, this.#input.random), async () => {
+      await this.refreshNow();
+      this.#scheduleRefresh();
+    });
+  }
+
+  /**
+   * One check of every secret without a lease: its version where the provider has a cheap check,
+   * else the value itself. A failure keeps the value the app has (it is reported, the app is not
+   * told anything), and the next interval tries again.
+   */
+  async refreshNow(): Promise<void> {
+    const { plan, outcomes, sessions, rules } = this.#input;
+    const changed: string[] = [];
+    const due = [...plan.fetches].filter(([key]) => !this.#leases.has(key));
+    await mapLimit(due, this.#input.concurrency, async ([key, ref]) => {
+      const session = sessions.get(ref.scheme);
+      if (session === undefined || this.stopped) return;
+      const before = outcomes.get(key);
+      const what = describeRef(ref.raw);
+      const cancellation = this.#until(Date.now() + this.#input.timeoutMs);
+      const started = Date.now();
+      try {
+        const known = before?.ok === true ? before.fetched.version : undefined;
+        if (known !== undefined && session.checkVersion !== undefined) {
+          const check = session.checkVersion.bind(session);
+          const version = await withRetry(
+            `checking ${what}`,
+            (signal) => check(ref, signal),
+            cancellation,
+            rules.retry,
+          );
+          if (version === known) return;
+        }
+        const fetched = await fetchOne(session, ref, cancellation, rules);
+        if (this.stopped) return;
+        const same = before?.ok === true && Buffer.from(before.fetched.bytes).equals(fetched.bytes);
+        outcomes.set(key, { ok: true, fetched, durationMs: Date.now() - started });
+        if (!same) changed.push(key);
+      } catch (error) {
+        if (this.stopped) return;
+        const failure = asSecretwrapError(error);
+        // An optional secret that was absent and still is: nothing to say.
+        if (before?.ok !== true && failure.code === "SECRET_NOT_FOUND") return;
+        rules.log.warn(`could not refresh ${what}: ${failure.message}; the app keeps what it has`, {
+          provider: ref.scheme,
+        });
+      }
+    });
+    if (changed.length > 0 && !this.stopped) this.#input.changed(changed);
+  }
+}
+
+/** A credential that could not be renewed or replaced in time: the error the run ends with. */
+function notKept(what: string, failure: SecretwrapError, provider: Scheme): SecretwrapError {
+  const code = failure.code === "FETCH_TIMEOUT" ? "FETCH_FAILED" : failure.code;
+  const why =
+    failure.code === "FETCH_TIMEOUT"
+      ? failure.message.replace(/: gave up at the --timeout deadline/, "")
+      : failure.message;
+  return new SecretwrapError(code, `${what} could not be kept alive before it expires: ${why}`, {
+    hint: failure.hint,
+    subject: { ...failure.subject, provider },
+    cause: failure,
+  });
+}

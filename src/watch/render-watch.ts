@@ -1,0 +1,112 @@
+// `render --watch --out DIR`: the sidecar form. The files in DIR are kept current (swapped as one set
+// when a secret changes, leases and tokens renewed) until secretwrap is stopped; after each swap
+// --on-change exec:CMD runs CMD so a sidecar can tell its app. A stop signal ends it cleanly (exit 0,
+// leases and token revoked); a credential that cannot be kept alive ends it with 77/69 (--on-expiry
+// exit), --on-change exit with 75. The files stay: render's files outlive it by design.
+import { spawn } from "node:child_process";
+import type { CommandContext } from "../commands/context.ts";
+import { writeFiles, type FetchedSecrets } from "../commands/steps.ts";
+import type { SecretwrapError } from "../errors.ts";
+import type { Owner, SecretsDir } from "../output/files.ts";
+import { buildChildEnv } from "../output/env.ts";
+import type { Plan } from "../plan.ts";
+import { reportError } from "../report.ts";
+import { DEFAULT_RETRY } from "../retry.ts";
+import { SECRETS_CHANGED_EXIT, type WatchOptions } from "./options.ts";
+import { Watch } from "./watch.ts";
+
+export interface RenderWatchInput {
+  readonly plan: Plan;
+  readonly fetched: FetchedSecrets;
+  readonly dir: SecretsDir | undefined;
+  readonly owner: Owner | undefined;
+  readonly watch: WatchOptions;
+  readonly timeoutMs: number;
+  readonly attemptTimeoutMs: number;
+  readonly concurrency: number;
+}
+
+/** How long an exec:CMD may run before it is killed: it must not hold up the next change for ever. */
+const EXEC_TIMEOUT_MS = 60_000;
+
+export async function renderWatched(input: RenderWatchInput, ctx: CommandContext): Promise<number> {
+  const { plan, fetched, dir, owner } = input;
+  const { log, router } = ctx;
+  let finish: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => (finish = resolve));
+  const unsubscribe = router.onStop((signal) => {
+    log.info(`stopped by ${signal}`);
+    finish(0);
+  });
+  if (router.stopRequested !== undefined) finish(0);
+  const commandEnv = buildChildEnv({
+    inherited: ctx.appView,
+    pristine: false,
+    keepEnv: [],
+    envFileValues: {},
+    declaredNames: new Set(),
+    assigned: new Map(),
+    consumedEnv: fetched.consumedEnv,
+  });
+  const watch = new Watch({
+    plan,
+    mode: "render",
+    sessions: fetched.resolution.sessions,
+    outcomes: fetched.resolution.outcomes,
+    delivered: fetched.values,
+    options: input.watch,
+    timeoutMs: input.timeoutMs,
+    concurrency: input.concurrency,
+    rules: {
+      log,
+      redactor: ctx.redactor,
+      retry: { ...DEFAULT_RETRY, attemptTimeoutMs: input.attemptTimeoutMs },
+    },
+    log,
+    deliver: async (change, values) => {
+      writeFiles(ctx, dir, plan.targets, values, { owner, remove: false, asSet: true });
+      const onChange = input.watch.onChange;
+      if (onChange.kind === "exit") {
+        log.info(`${change.names.join(", ")} changed; exiting (--on-change exit)`);
+        finish(SECRETS_CHANGED_EXIT);
+      } else if (onChange.kind === "exec") {
+        await runCommand(onChange.command, commandEnv, ctx);
+      }
+    },
+    expired: (error: SecretwrapError) => {
+      if (input.watch.onExpiry === "warn") {
+        log.warn(`${error.message}; the files stay as they are (--on-expiry warn)`);
+        return;
+      }
+      reportError(log, error, "render --watch stops (--on-expiry exit)");
+      finish(error.exitCode);
+    },
+  });
+  try {
+    await watch.start();
+    return await done;
+  } finally {
+    unsubscribe();
+    await watch.stop();
+    await watch.end();
+  }
+}
+
+/** exec:CMD after a swap: through sh -c, with secretwrap's environment minus its own settings. */
+function runCommand(command: string, env: Record<string, string>, ctx: CommandContext): Promise<void> {
+  return new Promise((resolve) => {
+    const child = spawn("/bin/sh", ["-c", command], { stdio: ["ignore", "inherit", "inherit"], env });
+    const timer = setTimeout(() => child.kill("SIGKILL"), EXEC_TIMEOUT_MS);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      ctx.log.warn(`--on-change exec: could not run the command: ${error.message}`);
+      resolve();
+    });
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (code !== 0) ctx.log.warn(`--on-change exec: the command ended with ${signal ?? `code ${code}`}`);
+      else ctx.log.debug("--on-change exec: the command succeeded");
+      resolve();
+    });
+  });
+}
