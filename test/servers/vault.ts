@@ -1,10 +1,9 @@
 // A wire-level Vault for provider and end-to-end tests, following reference/protocols.md §1: the
 // /v1 envelope, `{"errors":[…]}` bodies and their status codes, token/AppRole/Kubernetes/JWT logins,
-// KV v1 and v2 (versions, deleted and destroyed versions), mount detection through
+// KV v1 and v2 (versions, deleted and destroyed versions, writes, metadata), mount detection through
 // sys/internal/ui/mounts, database/creds leases, response wrapping (single use), token TTLs and
-// namespaces (X-Vault-Namespace). For --watch it keeps real lifecycles (vault-lifecycle.ts): leases and
-// tokens with TTL and max TTL that really expire, sys/leases/renew and revoke, token renew-self /
-// lookup-self / revoke-self (revoking the token's leases too), KV v2 writes and metadata. Sealing and standby redirects are switches; every other fault
+// namespaces (X-Vault-Namespace). Leases and tokens have real lifecycles (vault-lifecycle.ts: TTL,
+// max TTL, expiry, renewal, revocation). Sealing and standby redirects are switches; every other fault
 // (status sequences, hang, reset, slow body, latency) comes from the shared harness, which also records
 // every request so tests count logins and reads.
 //
@@ -13,19 +12,18 @@
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { reply, TestServer, type RecordedRequest, type Reply, type TestServerOptions } from "./harness.ts";
 import {
+  authBody,
   type DatabaseRole,
-  durationSeconds,
   type LeaseState,
-  leaseAlive,
   type LifecycleEvent,
+  Lifecycles,
   type LifecycleKind,
   newToken,
-  renewal,
   tokenAlive,
   type TokenOptions,
   type TokenState,
-  ttlLeft,
 } from "./vault-lifecycle.ts";
+import { allowed, envelope, errors, INVALID_TOKEN, ok, PERMISSION_DENIED } from "./vault-wire.ts";
 
 export type { LeaseState, LifecycleEvent, LifecycleKind } from "./vault-lifecycle.ts";
 
@@ -138,8 +136,6 @@ export class VaultNamespace {
   readonly wraps = new Map<string, Wrap>();
 }
 
-const PERMISSION_DENIED = "1 error occurred:\n\t* permission denied\n\n";
-const INVALID_TOKEN = "2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n";
 const KV1_TTL = 2_764_800;
 
 export interface FakeVaultOptions {
@@ -155,13 +151,8 @@ export class FakeVault implements VaultBackend {
   sealed = false;
   /** When set, every request is answered 307 to this origin (a standby node). */
   standbyFor: string | undefined;
-  /** When set, sys/leases/renew is refused with this status (400 "lease is not renewable", 403 denied). */
-  refuseLeaseRenewals: 400 | 403 | undefined;
-  /** When set, auth/token/renew-self is refused with this status (400 "lease is not renewable", 403 denied). */
-  refuseTokenRenewals: 400 | 403 | undefined;
-  /** Every lifecycle call (logins, lease issue/renew/revoke, token renew/lookup/revoke, KV v2 writes), in order. */
-  readonly events: LifecycleEvent[] = [];
-  readonly #leases = new Map<string, LeaseState>();
+  /** Leases, token renewals and revocations, the refusal switches and the event log (vault-lifecycle.ts). */
+  readonly lifecycle = new Lifecycles();
   readonly #namespaces = new Map<string, VaultNamespace>();
   readonly #jwtKey = randomBytes(32);
   #counter = 0;
@@ -228,7 +219,7 @@ export class FakeVault implements VaultBackend {
     const versions = m.versions.get(path) ?? [];
     versions.push({ data, created: new Date().toISOString(), deletion: "", destroyed: false });
     m.versions.set(path, versions);
-    this.#event("kv-write", { path: fullPath, version: versions.length });
+    this.lifecycle.event("kv-write", { path: fullPath, version: versions.length });
     return versions.length;
   }
 
@@ -362,17 +353,35 @@ export class FakeVault implements VaultBackend {
 
   // -- lifecycle observation (fake-only) ----------------------------------------------------------------
 
+  /** When set, sys/leases/renew is refused with this status (400 "lease is not renewable", 403 denied). */
+  get refuseLeaseRenewals(): 400 | 403 | undefined {
+    return this.lifecycle.refuseLeaseRenewals;
+  }
+  set refuseLeaseRenewals(status: 400 | 403 | undefined) {
+    this.lifecycle.refuseLeaseRenewals = status;
+  }
+
+  /** When set, auth/token/renew-self is refused with this status (400 "lease is not renewable", 403 denied). */
+  get refuseTokenRenewals(): 400 | 403 | undefined {
+    return this.lifecycle.refuseTokenRenewals;
+  }
+  set refuseTokenRenewals(status: 400 | 403 | undefined) {
+    this.lifecycle.refuseTokenRenewals = status;
+  }
+
+  /** Every lifecycle call (logins, lease issue/renew/revoke, token renew/lookup/revoke, KV v2 writes), in order. */
+  get events(): readonly LifecycleEvent[] {
+    return this.lifecycle.events;
+  }
+
   /** Whether a dynamic credential (e.g. {username, password}) is in force now: its lease unexpired, unrevoked, its token alive. */
   credentialValid(credentials: Readonly<Record<string, string>>): boolean {
-    const wanted = Object.entries(credentials);
-    return [...this.#leases.values()].some(
-      (lease) => leaseAlive(lease) && wanted.every(([key, value]) => lease.credentials[key] === value),
-    );
+    return this.lifecycle.credentialValid(credentials);
   }
 
   /** Every lease issued, optionally only under a path (e.g. "database/creds/app"). */
   leases(path?: string): readonly LeaseState[] {
-    return [...this.#leases.values()].filter((l) => path === undefined || l.path === path);
+    return this.lifecycle.leases(path);
   }
 
   /** Whether a token (one the tests hold) is valid now. */
@@ -383,7 +392,7 @@ export class FakeVault implements VaultBackend {
 
   /** Lifecycle events of one kind, optionally under a path (lease path, auth mount or KV path). */
   eventsOf(kind: LifecycleKind, path?: string): readonly LifecycleEvent[] {
-    return this.events.filter((e) => e.kind === kind && (path === undefined || e.path === path));
+    return this.lifecycle.eventsOf(kind, path);
   }
 
   /** Requests to an API path (without /v1 and query), with their arrival times. */
@@ -391,10 +400,6 @@ export class FakeVault implements VaultBackend {
     return this.server.requests.filter(
       (r) => apiPath(r) === path && (method === undefined || r.method === method),
     );
-  }
-
-  #event(kind: LifecycleKind, fields: Omit<LifecycleEvent, "time" | "kind"> = {}): void {
-    this.events.push({ time: Date.now(), kind, ...fields });
   }
 
   /** A JWT this Vault trusts (HS256 with its own key); `expiresIn` may be negative for an expired one. */
@@ -433,7 +438,11 @@ export class FakeVault implements VaultBackend {
     const info = token === undefined ? undefined : (ns.tokens.get(token) ?? this.ns().tokens.get(token));
     if (token === undefined || info === undefined || !tokenAlive(info)) return errors(403, INVALID_TOKEN);
 
-    const lifecycle = this.#lifecycle(ns, token, info, path, method, body);
+    const forget = (): void => {
+      ns.tokens.delete(token);
+      this.ns().tokens.delete(token);
+    };
+    const lifecycle = this.lifecycle.handle({ token, info, path, method, body, forget });
     if (lifecycle !== undefined) return lifecycle;
     const mountsPrefix = "sys/internal/ui/mounts/";
     if (path.startsWith(mountsPrefix) && method === "GET")
@@ -446,141 +455,6 @@ export class FakeVault implements VaultBackend {
     if (method !== "GET") return errors(405, "unsupported operation");
     if (!allowed(info.policy, target)) return errors(403, PERMISSION_DENIED);
     return this.#read(ns, target, url.searchParams.get("version"), info);
-  }
-
-  /**
-   * The token and lease endpoints of Vault's default policy (lookup-self, renew-self, revoke-self,
-   * sys/leases/renew), and sys/leases/revoke, which the default policy does not grant (the token's
-   * policy must list it). Undefined for any other path.
-   */
-  #lifecycle(
-    ns: VaultNamespace,
-    token: string,
-    info: TokenState,
-    path: string,
-    method: string,
-    body: Record<string, unknown>,
-  ): Reply | undefined {
-    if (path === "auth/token/lookup-self" && method === "GET") {
-      this.#event("token-lookup", { accessor: info.accessor });
-      return ok({
-        data: {
-          accessor: info.accessor,
-          id: token,
-          policies: ["default"],
-          ttl: ttlLeft(info.expiresAt),
-          creation_ttl: info.creationTtl,
-          explicit_max_ttl: 0,
-          expire_time: info.expiresAt === Infinity ? null : new Date(info.expiresAt).toISOString(),
-          issue_time: new Date(info.issuedAt).toISOString(),
-          renewable: info.renewable,
-          meta: info.metadata,
-          num_uses: 0,
-          orphan: true,
-          path: "auth/token/create",
-        },
-      });
-    }
-    if (path === "auth/token/renew-self" && method === "POST") return this.#renewToken(token, info, body);
-    if (path === "auth/token/revoke-self" && method === "POST") {
-      this.#revokeToken(ns, token, info);
-      return { status: 204 };
-    }
-    if (path === "sys/leases/renew" && method === "POST") return this.#renewLease(body);
-    if (path === "sys/leases/revoke" && method === "POST") {
-      if (!allowed(info.policy, "sys/leases/revoke")) return errors(403, PERMISSION_DENIED);
-      const lease = typeof body["lease_id"] === "string" ? this.#leases.get(body["lease_id"]) : undefined;
-      // Vault answers 204 for a lease it does not know (already gone) too.
-      if (lease !== undefined && lease.revokedAt === undefined) {
-        lease.revokedAt = Date.now();
-        this.#event("lease-revoke", { path: lease.path, leaseId: lease.id });
-      }
-      return { status: 204 };
-    }
-    return undefined;
-  }
-
-  #renewToken(token: string, info: TokenState, body: Record<string, unknown>): Reply {
-    const refuse = (status: number, ...messages: string[]): Reply => {
-      this.#event("token-renew", { accessor: info.accessor, refused: status });
-      return errors(status, ...messages);
-    };
-    if (this.refuseTokenRenewals !== undefined)
-      return this.refuseTokenRenewals === 403
-        ? refuse(403, PERMISSION_DENIED)
-        : refuse(400, "lease is not renewable");
-    if (info.expiresAt === Infinity) return refuse(400, "invalid lease ID");
-    if (!info.renewable) return refuse(400, "lease is not renewable");
-    const asked = body["increment"] === undefined ? info.creationTtl : durationSeconds(body["increment"]);
-    if (!Number.isFinite(asked)) return refuse(400, "invalid increment");
-    const increment = asked > 0 ? asked : info.creationTtl;
-    const now = Date.now();
-    const next = renewal(info.maxExpiresAt, increment, now);
-    info.expiresAt = next.expiresAt;
-    // Vault grants the increment itself, or what is left to the max TTL (in whole seconds).
-    const granted = next.capped ? ttlLeft(next.expiresAt, now) : increment;
-    this.#event("token-renew", { accessor: info.accessor, durationSec: granted, capped: next.capped });
-    return ok({
-      auth: { ...this.#authBody(token, info), lease_duration: granted },
-      ...(next.capped
-        ? { warnings: [`TTL of "${asked}s" exceeded the effective max_ttl; TTL value is capped accordingly`] }
-        : {}),
-    });
-  }
-
-  /** revoke-self: the token and, as Vault's lease tree does, every lease it read. */
-  #revokeToken(ns: VaultNamespace, token: string, info: TokenState): void {
-    const now = Date.now();
-    info.revokedAt = now;
-    ns.tokens.delete(token);
-    this.ns().tokens.delete(token);
-    this.#event("token-revoke", { accessor: info.accessor });
-    for (const lease of this.#leases.values()) {
-      if (lease.owner !== info || lease.revokedAt !== undefined) continue;
-      lease.revokedAt = now;
-      this.#event("lease-revoke", { path: lease.path, leaseId: lease.id, withToken: true });
-    }
-  }
-
-  #renewLease(body: Record<string, unknown>): Reply {
-    const id = body["lease_id"];
-    const lease = typeof id === "string" ? this.#leases.get(id) : undefined;
-    const refuse = (status: number, ...messages: string[]): Reply => {
-      this.#event("lease-renew", {
-        ...(lease === undefined ? {} : { path: lease.path, leaseId: lease.id }),
-        refused: status,
-      });
-      return errors(status, ...messages);
-    };
-    if (this.refuseLeaseRenewals !== undefined)
-      return this.refuseLeaseRenewals === 403
-        ? refuse(403, PERMISSION_DENIED)
-        : refuse(400, "lease is not renewable");
-    if (typeof id !== "string" || id === "") return refuse(400, "invalid lease ID");
-    // Vault's expiration manager revokes an expired lease, so it is not found any more.
-    if (lease === undefined || !leaseAlive(lease)) return refuse(400, "lease not found");
-    if (!lease.renewable) return refuse(400, "lease is not renewable");
-    const asked = body["increment"] === undefined ? lease.ttl : durationSeconds(body["increment"]);
-    if (!Number.isFinite(asked)) return refuse(400, "invalid increment");
-    const increment = asked > 0 ? asked : lease.ttl;
-    const now = Date.now();
-    const next = renewal(lease.maxExpiresAt, increment, now);
-    lease.expiresAt = next.expiresAt;
-    const granted = next.capped ? ttlLeft(next.expiresAt, now) : increment;
-    this.#event("lease-renew", {
-      path: lease.path,
-      leaseId: lease.id,
-      durationSec: granted,
-      capped: next.capped,
-    });
-    return ok({
-      lease_id: lease.id,
-      renewable: lease.renewable,
-      lease_duration: granted,
-      ...(next.capped
-        ? { warnings: [`TTL of "${asked}s" exceeded the effective max_ttl; TTL value is capped accordingly`] }
-        : {}),
-    });
   }
 
   /** A KV v2 write (POST <mount>/data/<path> {"data":{…}}): a new version. */
@@ -622,7 +496,7 @@ export class FakeVault implements VaultBackend {
       const role = /^creds\/(.+)$/.exec(rest)?.[1];
       const creds = role === undefined ? undefined : mount.roles.get(role);
       if (creds === undefined || role === undefined) return errors(400, `unknown role: ${role ?? rest}`);
-      return this.#issueLease(`${mountPath}creds/${role}`, mount.leases.get(role), creds(), owner);
+      return this.lifecycle.issueLease(`${mountPath}creds/${role}`, mount.leases.get(role), creds(), owner);
     }
     if (mount.version === 1) {
       const data = mount.data.get(rest);
@@ -657,38 +531,6 @@ export class FakeVault implements VaultBackend {
     if (entry.destroyed || entry.deletion !== "")
       return ok({ data: { data: null, metadata }, mount_type: "kv" }, 404);
     return ok({ data: { data: entry.data, metadata }, mount_type: "kv" });
-  }
-
-  /** A dynamic secret's lease: its TTL runs from now, renewals extend it up to the role's max TTL. */
-  #issueLease(
-    path: string,
-    role: Omit<DatabaseRole, "credentials"> | undefined,
-    credentials: Record<string, string>,
-    owner: TokenState,
-  ): Reply {
-    const ttl = role?.ttl ?? 3600;
-    const now = Date.now();
-    const lease: LeaseState = {
-      id: `${path}/${randomBytes(12).toString("base64url")}`,
-      path,
-      issuedAt: now,
-      expiresAt: now + ttl * 1000,
-      maxExpiresAt: now + (role?.maxTtl ?? 86_400) * 1000,
-      renewable: role?.renewable ?? true,
-      ttl,
-      revokedAt: undefined,
-      owner,
-      credentials,
-    };
-    this.#leases.set(lease.id, lease);
-    this.#event("lease-issue", { path, leaseId: lease.id, durationSec: ttl });
-    return ok({
-      data: credentials,
-      lease_id: lease.id,
-      renewable: lease.renewable,
-      lease_duration: ttl,
-      mount_type: "database",
-    });
   }
 
   /** GET <mount>/metadata/<path> on KV v2: the current version and every version's state, no data. */
@@ -818,7 +660,7 @@ export class FakeVault implements VaultBackend {
       renewable: settings.renewable,
       metadata,
     });
-    this.#event("login", {
+    this.lifecycle.event("login", {
       path: `auth/${mount}`,
       accessor: auth["accessor"] as string,
       durationSec: settings.ttl,
@@ -864,25 +706,7 @@ export class FakeVault implements VaultBackend {
     const token = `hvs.${randomBytes(18).toString("base64url")}`;
     const info = newToken(policy, randomBytes(12).toString("base64url"), options);
     ns.tokens.set(token, info);
-    return { ...this.#authBody(token, info), lease_duration: options.ttl };
-  }
-
-  /** The `auth` block of a login or renewal answer. */
-  #authBody(token: string, info: TokenState): Record<string, unknown> {
-    return {
-      client_token: token,
-      accessor: info.accessor,
-      policies: ["default", "app"],
-      token_policies: ["default", "app"],
-      metadata: info.metadata,
-      lease_duration: ttlLeft(info.expiresAt),
-      renewable: info.renewable,
-      entity_id: randomUUID(),
-      token_type: "service",
-      orphan: true,
-      mfa_requirement: null,
-      num_uses: 0,
-    };
+    return { ...authBody(token, info), lease_duration: options.ttl };
   }
 
   #kv(mount: string, namespace: string): Extract<Mount, { type: "kv" }> {
@@ -914,10 +738,6 @@ function findMount(ns: VaultNamespace, path: string): [string, Mount] | undefine
   return candidates.sort(([a], [b]) => b.length - a.length)[0];
 }
 
-function allowed(policy: Policy, path: string): boolean {
-  return policy.some((p) => (p.endsWith("*") ? path.startsWith(p.slice(0, -1)) : p === path));
-}
-
 export function apiPath(request: RecordedRequest): string {
   return new URL(request.path, "http://vault").pathname.replace(/^\/v1\//, "");
 }
@@ -940,29 +760,6 @@ function parseBody(body: string): Record<string, unknown> {
   } catch {
     return {};
   }
-}
-
-function envelope(fields: Record<string, unknown>): Record<string, unknown> {
-  return {
-    request_id: randomUUID(),
-    lease_id: "",
-    renewable: false,
-    lease_duration: 0,
-    data: null,
-    wrap_info: null,
-    warnings: null,
-    auth: null,
-    mount_type: "",
-    ...fields,
-  };
-}
-
-function ok(fields: Record<string, unknown>, status = 200): Reply {
-  return { status, body: envelope(fields) };
-}
-
-function errors(status: number, ...messages: string[]): Reply {
-  return { status, body: { errors: messages } };
 }
 
 /** Vault's error bodies, for scripting faults: `vaultError(503, "Vault is sealed")`. */
