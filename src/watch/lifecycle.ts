@@ -116,7 +116,8 @@ export class Lifecycle {
 
   /** Work that must end by `deadlineAt` (a wall-clock ms) or when the watch stops. */
   #until(deadlineAt: number): Cancellation {
-    const left = Math.max(0, deadlineAt - Date.now());
+    // Whole milliseconds: AbortSignal.timeout throws a RangeError for a fraction.
+    const left = Math.max(0, Math.floor(deadlineAt - Date.now()));
     return { signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(left)]), deadlineAt };
   }
 

@@ -26,18 +26,20 @@ export function renewDelay(durationSec: number, random: () => number): number {
 }
 
 /**
- * How long before a credential's expiry the app is stopped when it could not be renewed or replaced
- * (--on-expiry exit): a tenth of its duration, at least 1 s and at most 30 s, so the app is gone
- * before the service starts refusing what it holds.
+ * How long before a credential's expiry the watch gives up renewing or replacing it and the app is
+ * stopped (--on-expiry exit): a tenth of its duration, at most 30 s, so the app is gone before the
+ * service starts refusing what it holds. Never more than a tenth: the renewal starts at two thirds at
+ * the latest, and the time between is its time to retry.
  */
 export function expiryMarginMs(durationSec: number): number {
-  return Math.min(30_000, Math.max(1_000, durationSec * 100));
+  return Math.min(30_000, durationSec * 100);
 }
 
 /**
  * Whether a renewal was capped: the service granted less than asked, so it has reached its max TTL
- * and the next step is a new secret, not another renewal. One second of slack: services round.
+ * and the next step is a new secret, not another renewal. Services round to whole seconds, so up to a
+ * second less is not capped, but never more than 5 % of a short lease (3 s asked, 2 s granted is).
  */
 export function renewalCapped(askedSec: number, grantedSec: number): boolean {
-  return grantedSec < askedSec - 1;
+  return grantedSec < askedSec - Math.min(1, askedSec * 0.05);
 }
