@@ -96,7 +96,7 @@ function watch(session: Scripted, first: Fetched, options: { refreshIntervalMs?:
   const run: Run = { changed: [], expired: [], warnings, lifecycle: undefined as unknown as Lifecycle };
   const lifecycle = new Lifecycle({
     plan,
-    sessions: new Map<Scheme, Session>([["file" as Scheme, session]]),
+    sessions: new Map<Scheme, Session>([["file", session]]),
     outcomes,
     rules: { log, redactor: new Redactor(), retry: { ...DEFAULT_RETRY, baseDelayMs: 20, maxDelayMs: 100 } },
     refreshIntervalMs: options.refreshIntervalMs ?? 3_600_000,
