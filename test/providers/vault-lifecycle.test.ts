@@ -123,9 +123,9 @@ describe("leases of dynamic secrets", () => {
     expect(h.masked).toContain(lease.id);
     const credential = json(fetched);
     expect(vault.credentialValid(credential)).toBe(true);
-    // Two renewals 1.2 s apart keep a 2 s lease alive for 3.4 s.
+    // Two renewals 1 s apart keep a 2 s lease alive for 4 s (each 1 s before it would have ended).
     for (let i = 0; i < 2; i++) {
-      await sleep(1_200);
+      await sleep(1_000);
       const renewed = await session.renew(lease, lease.durationSec, signal());
       expect(renewed).toEqual({ id: lease.id, durationSec: 2, renewable: true });
     }
@@ -158,24 +158,25 @@ describe("leases of dynamic secrets", () => {
   });
 
   it("a renewal is capped at the lease's max TTL: a shorter duration than asked", async () => {
-    const role = databaseRole(2, 3);
+    const role = databaseRole(3, 4);
     const session = await connect(
       {},
       harness({ VAULT_ADDR: vault.url, VAULT_TOKEN: staticToken({ ttl: 600 }) }),
     );
     const lease = leaseOf(await fetch(session, `ref+vault://database/creds/${role}`));
-    expect((await session.renew(lease, 2, signal())).durationSec).toBe(2);
-    await sleep(1_300);
-    const capped = await session.renew(lease, 2, signal());
-    expect(capped.durationSec).toBeLessThan(2);
-    expect(capped.durationSec).toBeGreaterThanOrEqual(1);
+    // At once: 3 more seconds stay within the 4 s max.
+    expect((await session.renew(lease, 3, signal())).durationSec).toBe(3);
+    // 1.2 s in, 3 more seconds would pass the 4 s max: Vault caps it (and the lease is still alive).
+    await sleep(1_200);
+    const capped = await session.renew(lease, 3, signal());
+    expect(capped.durationSec).toBeLessThan(3);
     expect(vault.eventsOf("lease-renew", `database/creds/${role}`).map((e) => e.capped)).toEqual([
       false,
       true,
     ]);
     // Past the max TTL the lease is gone: a renewal is refused as final (read the secret again).
-    await sleep(1_900);
-    const gone = await failure(session.renew(lease, 2, signal()));
+    await sleep(3_000);
+    const gone = await failure(session.renew(lease, 3, signal()));
     expect(gone.code).toBe("FETCH_FAILED");
     expect(gone.transient).toBe(false);
     expect(gone.message).toContain("lease not found");
@@ -305,8 +306,8 @@ describe("the session's own token", () => {
   it("renewToken renews with the TTL first granted, then logs in again once a renewal was capped (re-reading the JWT file)", async () => {
     vault.addJwtRole("jwt", "capped", { aud: "vault" }, ["database/creds/*"], {
       mount: "jwt-capped",
-      tokenTtl: 2,
-      tokenMaxTtl: 3,
+      tokenTtl: 3,
+      tokenMaxTtl: 4,
     });
     const first = vault.issueJwt({ aud: "vault", sub: "first" });
     planted.push(first);
@@ -317,14 +318,14 @@ describe("the session's own token", () => {
       h,
     );
     const renewed = await session.renewToken(signal());
-    expect(renewed?.durationSec).toBeGreaterThanOrEqual(1);
-    expect(renewed?.durationSec).toBeLessThanOrEqual(2);
+    expect(renewed?.durationSec).toBeGreaterThanOrEqual(2);
+    expect(renewed?.durationSec).toBeLessThanOrEqual(3);
     const asked = vault.calls("auth/token/renew-self", "POST").at(-1);
-    expect(JSON.parse(asked?.body ?? "{}")).toEqual({ increment: "2s" });
-    await sleep(1_300);
-    // 1.3 s in, 2 more seconds would pass the 3 s max: Vault caps it.
+    expect(JSON.parse(asked?.body ?? "{}")).toEqual({ increment: "3s" });
+    await sleep(1_200);
+    // 1.2 s in, 3 more seconds would pass the 4 s max: Vault caps it.
     const capped = await session.renewToken(signal());
-    expect(capped?.durationSec).toBeLessThan(2);
+    expect(capped?.durationSec).toBeLessThan(3);
     const renewals = vault.events.filter((e) => e.kind === "token-renew");
     expect(renewals.at(-1)?.capped).toBe(true);
     // The identity provider rotated the JWT: the next renewal is a new login with the new file content.
@@ -373,6 +374,14 @@ describe("the session's own token", () => {
       vault.refuseTokenRenewals = undefined;
     }
     expect(vault.eventsOf("login", "auth/k8s-refused").map((e) => e.claims?.["n"])).toEqual(["1", "2", "3"]);
+    // Vault failing to answer is not a refusal: transient, for the watch to retry; no new login.
+    vault.server.script(
+      (r) => apiPath(r) === "auth/token/renew-self",
+      [{ kind: "reply", reply: { status: 503, body: { errors: ["Vault is sealed"] } } }],
+    );
+    const sealed = await failure(session.renewToken(signal()));
+    expect([sealed.code, sealed.transient]).toEqual(["FETCH_FAILED", true]);
+    expect(vault.eventsOf("login", "auth/k8s-refused")).toHaveLength(3);
     await session.close();
   });
 
