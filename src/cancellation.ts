@@ -32,6 +32,10 @@ export function cancelReason(signal: AbortSignal): CancelReason | undefined {
 /** A signal and the moment its deadline falls (a wait that would end past it is not started). */
 export interface Cancellation {
   readonly signal: AbortSignal;
+  /**
+   * On the monotonic clock (performance.now()), so a wall-clock jump neither ends the work early nor
+   * keeps it past its time: a --watch renewal retries across hours in which NTP may step the clock.
+   */
   readonly deadlineAt: number;
 }
 
@@ -51,7 +55,7 @@ export function runCancellation(
   if (router.stopRequested !== undefined) interrupt(router.stopRequested);
   return {
     signal: controller.signal,
-    deadlineAt: Date.now() + timeoutMs,
+    deadlineAt: performance.now() + timeoutMs,
     dispose: () => {
       clearTimeout(timer);
       unsubscribe();

@@ -42,7 +42,7 @@ export async function withRetry<T>(
   const { signal: runSignal, deadlineAt } = cancellation;
   let last: SecretwrapError | undefined;
   for (let attempt = 0; ; attempt++) {
-    const reason = cancelReason(runSignal) ?? (Date.now() >= deadlineAt ? TIMEOUT : undefined);
+    const reason = cancelReason(runSignal) ?? (performance.now() >= deadlineAt ? TIMEOUT : undefined);
     if (reason !== undefined) throw cancelledError(reason, what, last);
     const attemptTimer = AbortSignal.timeout(policy.attemptTimeoutMs);
     const signal = AbortSignal.any([runSignal, attemptTimer]);
@@ -54,7 +54,7 @@ export async function withRetry<T>(
       last = attemptTimer.aborted ? attemptTimedOut(what, policy) : classify(error);
     }
     if (!last.transient) throw last;
-    const remaining = deadlineAt - Date.now();
+    const remaining = deadlineAt - performance.now();
     if (last.retryAfterMs !== undefined && last.retryAfterMs > remaining) {
       throw new SecretwrapError(
         "FETCH_FAILED",

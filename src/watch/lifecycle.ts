@@ -114,16 +114,16 @@ export class Lifecycle {
     this.#timers.add(timer);
   }
 
-  /** Work that must end by `deadlineAt` (a wall-clock ms) or when the watch stops. */
+  /** Work that must end by `deadlineAt` (performance.now()) or when the watch stops. */
   #until(deadlineAt: number): Cancellation {
     // Whole milliseconds: AbortSignal.timeout throws a RangeError for a fraction.
-    const left = Math.max(0, Math.floor(deadlineAt - Date.now()));
+    const left = Math.max(0, Math.floor(deadlineAt - performance.now()));
     return { signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(left)]), deadlineAt };
   }
 
-  /** Wall-clock deadline `marginMs` before a monotonic `expiresAt`. */
+  /** The moment `marginMs` before `expiresAt`. */
   #deadline(expiresAt: number, marginMs: number): number {
-    return Date.now() + (expiresAt - performance.now()) - marginMs;
+    return expiresAt - marginMs;
   }
 
   #watchLease(state: LeaseState): void {
@@ -207,7 +207,7 @@ export class Lifecycle {
       current = await withRetry(
         `looking up the ${scheme} login token`,
         (signal) => lifetime(signal),
-        this.#until(Date.now() + this.#input.timeoutMs),
+        this.#until(performance.now() + this.#input.timeoutMs),
         this.#input.rules.retry,
       );
     } catch (error) {
@@ -282,7 +282,7 @@ export class Lifecycle {
       if (session === undefined || this.stopped) return;
       const before = outcomes.get(key);
       const what = describeRef(ref.raw);
-      const cancellation = this.#until(Date.now() + this.#input.timeoutMs);
+      const cancellation = this.#until(performance.now() + this.#input.timeoutMs);
       const started = Date.now();
       try {
         const known = before?.ok === true ? before.fetched.version : undefined;

@@ -53,7 +53,7 @@ export async function connect(
       decode(await session.fetch(parseRef(raw), AbortSignal.timeout(FAST.attemptTimeoutMs))),
     fetchWithRetry: async (raw, deadlineMs = 8_000) => {
       const signal = AbortSignal.timeout(deadlineMs);
-      const deadline = { signal, deadlineAt: Date.now() + deadlineMs };
+      const deadline = { signal, deadlineAt: performance.now() + deadlineMs };
       return decode(await withRetry(raw, (s) => session.fetch(parseRef(raw), s), deadline, FAST));
     },
   };

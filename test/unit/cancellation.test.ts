@@ -2,6 +2,8 @@
 // and its reason says which.
 import { describe, expect, it } from "vitest";
 import { cancelReason, runCancellation } from "../../src/cancellation.ts";
+import { SecretwrapError } from "../../src/errors.ts";
+import { DEFAULT_RETRY, withRetry } from "../../src/retry.ts";
 import type { ForwardedSignal } from "../../src/signals.ts";
 
 /** The part of SignalRouter the cancellation listens to, with a way to send it a stop signal. */
@@ -25,7 +27,7 @@ const later = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 describe("runCancellation", () => {
   it("aborts at the deadline with the timeout reason", async () => {
     const run = runCancellation(fakeRouter(), 50);
-    expect(run.deadlineAt).toBeGreaterThan(Date.now());
+    expect(run.deadlineAt).toBeGreaterThan(performance.now());
     expect(cancelReason(run.signal)).toBeUndefined();
     await later(80);
     expect(cancelReason(run.signal)).toEqual({ why: "timeout" });
@@ -61,5 +63,33 @@ describe("runCancellation", () => {
     const controller = new AbortController();
     controller.abort();
     expect(cancelReason(controller.signal)).toEqual({ why: "timeout" });
+  });
+});
+
+describe("deadlines are on the monotonic clock (E15)", () => {
+  it("a wall clock stepped a day ahead neither ends a retry early nor lets it run past its time", async () => {
+    const realNow = Date.now;
+    const run = runCancellation(fakeRouter(), 400);
+    Date.now = () => realNow() + 86_400_000; // NTP steps the clock
+    try {
+      let attempts = 0;
+      const started = performance.now();
+      await expect(
+        withRetry(
+          "x",
+          () => {
+            attempts++;
+            return Promise.reject(new SecretwrapError("FETCH_FAILED", "503", { transient: true }));
+          },
+          run,
+          { ...DEFAULT_RETRY, baseDelayMs: 10, maxDelayMs: 20 },
+        ),
+      ).rejects.toMatchObject({ code: "FETCH_TIMEOUT" });
+      expect(attempts).toBeGreaterThan(3);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(350);
+    } finally {
+      Date.now = realNow;
+      run.dispose();
+    }
   });
 });

@@ -87,7 +87,7 @@ function planOf(...raws: string[]): Plan {
 }
 
 function cancellation(ms: number, signal: AbortSignal = AbortSignal.timeout(ms)): Cancellation {
-  return { signal, deadlineAt: Date.now() + ms };
+  return { signal, deadlineAt: performance.now() + ms };
 }
 
 function resolve(

@@ -6,7 +6,7 @@ import { backoffDelay, FetchAbandoned, withRetry, type RetryPolicy } from "../..
 const policy: RetryPolicy = { attemptTimeoutMs: 200, baseDelayMs: 10, maxDelayMs: 40, random: () => 0.5 };
 const deadline = (ms: number): Cancellation => ({
   signal: AbortSignal.timeout(ms),
-  deadlineAt: Date.now() + ms,
+  deadlineAt: performance.now() + ms,
 });
 const transient = () => new SecretwrapError("FETCH_FAILED", "503", { transient: true });
 
@@ -91,7 +91,7 @@ describe("withRetry", () => {
           setTimeout(() => giveUp.abort(new Cancelled({ why: "abandoned" })), 1);
           return Promise.reject(transient());
         },
-        { signal: giveUp.signal, deadlineAt: Date.now() + 2000 },
+        { signal: giveUp.signal, deadlineAt: performance.now() + 2000 },
         { ...policy, baseDelayMs: 1000, maxDelayMs: 1000 },
       ),
     ).rejects.toBeInstanceOf(FetchAbandoned);
@@ -102,7 +102,7 @@ describe("withRetry", () => {
     const giveUp = new AbortController();
     const d: Cancellation = {
       signal: AbortSignal.any([AbortSignal.timeout(5000), giveUp.signal]),
-      deadlineAt: Date.now() + 5000,
+      deadlineAt: performance.now() + 5000,
     };
     setTimeout(() => giveUp.abort(new Cancelled({ why: "abandoned" })), 50);
     const started = Date.now();
@@ -115,7 +115,7 @@ describe("withRetry", () => {
   it("an interruption ends the work with the stop signal's exit code", async () => {
     const stop = new AbortController();
     stop.abort(new Cancelled({ why: "interrupted", by: "SIGTERM" }));
-    const d: Cancellation = { signal: stop.signal, deadlineAt: Date.now() + 2000 };
+    const d: Cancellation = { signal: stop.signal, deadlineAt: performance.now() + 2000 };
     await expect(withRetry("x", () => Promise.resolve(1), d, policy)).rejects.toMatchObject({
       code: "INTERRUPTED",
       exitCode: 143,
@@ -125,7 +125,7 @@ describe("withRetry", () => {
   it("an attempt in flight ends at once when a stop signal comes in", async () => {
     const stop = new AbortController();
     setTimeout(() => stop.abort(new Cancelled({ why: "interrupted", by: "SIGINT" })), 50);
-    const d: Cancellation = { signal: stop.signal, deadlineAt: Date.now() + 5000 };
+    const d: Cancellation = { signal: stop.signal, deadlineAt: performance.now() + 5000 };
     await expect(withRetry("x", () => new Promise<string>(() => {}), d, policy)).rejects.toMatchObject({
       code: "INTERRUPTED",
       exitCode: 130,
