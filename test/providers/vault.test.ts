@@ -34,7 +34,7 @@ const harness = providerContext;
 const FAST: RetryPolicy = { attemptTimeoutMs: 400, baseDelayMs: 20, maxDelayMs: 200, random: () => 0.5 };
 
 function deadline(ms: number) {
-  return { signal: AbortSignal.timeout(ms), deadlineAt: Date.now() + ms };
+  return { signal: AbortSignal.timeout(ms), deadlineAt: performance.now() + ms };
 }
 
 /** connect and fetch through the product's one retry layer, as resolve.ts does. */
