@@ -39,12 +39,14 @@ export async function renderWatched(input: RenderWatchInput, ctx: CommandContext
     finish(0);
   });
   if (router.stopRequested !== undefined) finish(0);
+  // exec:CMD gets secretwrap's environment without its settings, the credentials it consumed and the
+  // references it resolved (the values are in the files, not in CMD's environment).
   const commandEnv = buildChildEnv({
     inherited: ctx.appView,
     pristine: false,
     keepEnv: [],
     envFileValues: {},
-    declaredNames: new Set(),
+    declaredNames: new Set(plan.targets.map((t) => t.name)),
     assigned: new Map(),
     consumedEnv: fetched.consumedEnv,
   });
