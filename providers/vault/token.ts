@@ -97,11 +97,13 @@ export class LoginToken {
 
   /**
    * A login token can always be extended (renewed, or replaced by a new login), so it is renewable in
-   * the contract's sense even when Vault says the token itself is not.
+   * the contract's sense even when Vault says the token itself is not. The seconds left are rounded to
+   * the nearest: right after a login or renewal that is exactly what Vault granted (rounding down would
+   * take a whole second off a 3-second token).
    */
   #loginLifetime(): TokenLifetime | undefined {
     if (this.#expiresAt === 0) return undefined;
-    return { durationSec: Math.max(0, Math.floor((this.#expiresAt - Date.now()) / 1000)), renewable: true };
+    return { durationSec: Math.max(0, Math.round((this.#expiresAt - Date.now()) / 1000)), renewable: true };
   }
 
   async renew(signal: AbortSignal): Promise<TokenLifetime> {
