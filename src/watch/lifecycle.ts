@@ -4,7 +4,7 @@
 // provider's cheapest version check. It reports what changed and what could not be kept alive; what
 // that means for the app (swap, signal, restart, stop) is decided by its caller.
 import type { Cancellation } from "../cancellation.ts";
-import { describeRef, type Ref } from "../config/ref.ts";
+import { describeRef, fetchKey, REF_PREFIX, type Ref } from "../config/ref.ts";
 import { asSecretwrapError, SecretwrapError } from "../errors.ts";
 import type { Plan } from "../plan.ts";
 import type { Scheme } from "../provider.ts";
@@ -129,7 +129,7 @@ export class Lifecycle {
   #watchLease(state: LeaseState): void {
     const { key, ref, session, lease } = state;
     this.#leases.set(key, { scheme: ref.scheme, session, lease, ref });
-    const what = describeRef(ref.raw);
+    const what = secretOf(ref);
     const expiresAt = state.grantedAt + lease.durationSec * 1000;
     this.#after(renewDelay(lease.durationSec, this.#input.random), async () => {
       const deadlineAt = this.#deadline(expiresAt, expiryMarginMs(state.askSec));
@@ -171,7 +171,7 @@ export class Lifecycle {
   /** A new secret for a lease that can no longer be renewed: a change for the app. */
   async #replaceLeased(state: LeaseState, deadlineAt: number): Promise<void> {
     const { key, ref, session } = state;
-    const what = describeRef(ref.raw);
+    const what = secretOf(ref);
     const started = Date.now();
     try {
       const fetched = await fetchOne(session, ref, this.#until(deadlineAt), this.#input.rules);
@@ -281,7 +281,7 @@ export class Lifecycle {
       const session = sessions.get(ref.scheme);
       if (session === undefined || this.stopped) return;
       const before = outcomes.get(key);
-      const what = describeRef(ref.raw);
+      const what = secretOf(ref);
       const cancellation = this.#until(performance.now() + this.#input.timeoutMs);
       const started = Date.now();
       try {
@@ -327,4 +327,9 @@ function notKept(what: string, failure: SecretwrapError, provider: Scheme): Secr
     subject: { ...failure.subject, provider },
     cause: failure,
   });
+}
+
+/** The secret a fetch reads, as logs name it: the reference without a #field (several fields share it). */
+export function secretOf(ref: Ref): string {
+  return describeRef(`${REF_PREFIX}${fetchKey(ref)}`);
 }

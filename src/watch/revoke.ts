@@ -1,12 +1,11 @@
 // --revoke-on-exit: when the watch ends (the app exited, or secretwrap was stopped), every lease it
 // holds and every login token it obtained is given up, so a credential outlives the app by
 // nothing. Best effort within a fixed budget: the exit code stays the app's, a failure is reported.
-import { describeRef } from "../config/ref.ts";
 import { asSecretwrapError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Scheme } from "../provider.ts";
 import type { Session } from "../provider-api.ts";
-import type { HeldLease } from "./lifecycle.ts";
+import { secretOf, type HeldLease } from "./lifecycle.ts";
 
 /** How long revocation may delay the exit, all of it together. */
 export const REVOKE_BUDGET_MS = 3_000;
@@ -23,12 +22,12 @@ export async function revokeAll(
   // Leases first: revoking a token also ends its leases, and a lease revoked that way reports an error.
   await Promise.all(
     leases.map(({ session, lease, ref, scheme }) => {
-      const what = `the lease of ${describeRef(ref.raw)}`;
+      const what = `the lease of ${secretOf(ref)}`;
       if (session.revoke === undefined) return Promise.resolve();
       return session
         .revoke(lease, signal)
         .then(
-          () => log.info(`revoked ${what}`, { provider: scheme, ref: describeRef(ref.raw) }),
+          () => log.info(`revoked ${what}`, { provider: scheme, ref: secretOf(ref) }),
           failed(what, scheme),
         );
     }),
