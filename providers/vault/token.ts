@@ -2,7 +2,7 @@
 // with the same method when it cannot be renewed any more) and revoking it at exit. A static token the
 // user gave is only looked up and renewed, never replaced or revoked here. Nothing here runs in a run
 // without --watch, so a normal run's requests are unchanged.
-import type { ProviderContext, TokenLifetime } from "../../src/provider-api.ts";
+import { type ProviderContext, SecretwrapError, type TokenLifetime } from "../../src/provider-api.ts";
 import { lifecycleError, refusal } from "./errors.ts";
 import type { Client, TokenGrant } from "./login.ts";
 import { PROVIDER } from "./options.ts";
@@ -12,7 +12,10 @@ import type { CallInfo } from "./transport.ts";
 /** Logs in again with the session's method, unless another caller already replaced `stale`. */
 export type Relogin = (stale: string, signal: AbortSignal) => Promise<void>;
 
-/** A token whose TTL is 0 never expires; renewToken then has nothing to extend. */
+/**
+ * A token whose TTL is 0 never expires; renewToken then has nothing to extend. Only for a token that
+ * tokenLifetime already reported as never expiring (undefined), which the watch does not renew.
+ */
 const NEVER: TokenLifetime = { durationSec: Number.POSITIVE_INFINITY, renewable: false };
 
 interface LookupBody {
@@ -177,10 +180,17 @@ export class LoginToken {
     for (const value of [body.auth?.client_token, body.auth?.accessor])
       if (typeof value === "string" && value !== "") this.#ctx.addSecret(value);
     const duration = body.auth?.lease_duration;
-    return {
-      durationSec: typeof duration === "number" && duration > 0 ? duration : 0,
-      renewable: body.auth?.renewable === true,
-    };
+    // A renewed token always has a TTL; without one the watch would have nothing to schedule by.
+    if (typeof duration !== "number" || duration <= 0) {
+      throw new SecretwrapError(
+        "FETCH_FAILED",
+        "Vault's answer to renewing the token has no lease_duration",
+        {
+          subject: { provider: PROVIDER },
+        },
+      );
+    }
+    return { durationSec: duration, renewable: body.auth?.renewable === true };
   }
 
   async #lookup(signal: AbortSignal): Promise<StaticToken> {

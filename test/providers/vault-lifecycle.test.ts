@@ -415,6 +415,13 @@ describe("the session's own token", () => {
     expect(JSON.parse(vault.calls("auth/token/renew-self").at(-1)?.body ?? "{}")).toEqual({
       increment: "40s",
     });
+    // An answer without a TTL would leave the watch nothing to schedule by: refused, not guessed.
+    vault.server.script(
+      (r) => apiPath(r) === "auth/token/renew-self",
+      [{ kind: "reply", reply: { status: 200, body: { auth: { renewable: true } } } }],
+    );
+    const empty = await failure(session.renewToken(signal()));
+    expect([empty.code, empty.transient]).toEqual(["FETCH_FAILED", false]);
     await session.close();
 
     const fixed = staticToken({ ttl: 40, renewable: false });
