@@ -69,13 +69,24 @@ export function readRegularFile(path: string, maxBytes: number): FileRead {
     const kind = notRegular(stat);
     if (kind !== undefined) return failed("type", kind);
     if (stat.size > maxBytes) return failed("size", tooLarge(maxBytes));
-    const buffer = Buffer.alloc(maxBytes + 1);
+    // Sized by fstat, not by the cap: the value is kept for the run (for --watch, its whole life), and
+    // a slice of a cap-sized buffer would keep all of it. The file may still grow while it is read.
+    let buffer = Buffer.alloc(Math.min(maxBytes, stat.size) + 1);
     let length = 0;
     for (;;) {
+      if (length === buffer.length) {
+        const larger = Buffer.alloc(Math.min(maxBytes + 1, buffer.length * 2));
+        buffer.copy(larger);
+        buffer.fill(0);
+        buffer = larger;
+      }
       const read = readSync(fd, buffer, length, buffer.length - length, null);
       if (read === 0) break;
       length += read;
-      if (length > maxBytes) return failed("size", tooLarge(maxBytes));
+      if (length > maxBytes) {
+        buffer.fill(0);
+        return failed("size", tooLarge(maxBytes));
+      }
     }
     return { bytes: buffer.subarray(0, length), stat };
   } catch (error) {
