@@ -22,6 +22,7 @@ const KNOWN_PHRASES: readonly (readonly [RegExp, string])[] = [
   [/invalid lease id/i, "invalid lease ID"],
   [/lease not found/i, "lease not found"],
   [/lease expired/i, "lease expired"],
+  [/past the max ttl/i, "past its max TTL"],
   [/missing role_id/i, "missing role_id"],
   [/missing secret_id/i, "missing secret_id"],
   [/invalid role name|role .* could not be found|role not found/i, "unknown role"],

@@ -128,7 +128,8 @@ export class LoginToken {
               provider: PROVIDER,
             },
           );
-        return this.#loginLifetime() ?? NEVER;
+        // Less than a second left: nothing to schedule a renewal by, so log in again now.
+        if (duration.durationSec >= 1) return this.#loginLifetime() ?? NEVER;
       } catch (error) {
         if (refusal(error) === undefined)
           throw this.#error(error, "renewing the token", "auth/token/renew-self", call);
@@ -151,8 +152,9 @@ export class LoginToken {
       const call: CallInfo = {};
       try {
         const renewed = await this.#renewSelf(known.incrementSec, signal, call);
-        known.renewable = renewed.renewable;
-        return renewed;
+        // At its max TTL (0 s left) the token cannot be renewed again.
+        known.renewable = renewed.renewable && renewed.durationSec > 0;
+        return { durationSec: renewed.durationSec, renewable: known.renewable };
       } catch (error) {
         // 400: not renewable (any more); 403 means the token itself is no longer valid.
         if (refusal(error) !== 400)
@@ -180,8 +182,9 @@ export class LoginToken {
     for (const value of [body.auth?.client_token, body.auth?.accessor])
       if (typeof value === "string" && value !== "") this.#ctx.addSecret(value);
     const duration = body.auth?.lease_duration;
-    // A renewed token always has a TTL; without one the watch would have nothing to schedule by.
-    if (typeof duration !== "number" || duration <= 0) {
+    // A renewed token always has a TTL (0 at most when it is at its max); without one the watch would
+    // have nothing to schedule by.
+    if (typeof duration !== "number" || duration < 0) {
       throw new SecretwrapError(
         "FETCH_FAILED",
         "Vault's answer to renewing the token has no lease_duration",

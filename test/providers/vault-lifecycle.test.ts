@@ -344,6 +344,40 @@ describe("the session's own token", () => {
     await session.close();
   });
 
+  it("a lease ends with the login token it was read with, even after renewToken logged in again (Vault's lease tree)", async () => {
+    const role = await vault.addAppRole("tree", ["database/creds/*"], {
+      mount: "approle-tree",
+      tokenTtl: 2,
+    });
+    const secretId = await role.secretId();
+    planted.push(secretId);
+    const session = await connect(
+      { auth: { method: "approle", mount: role.mount, roleId: role.roleId, secretId } },
+      harness({ VAULT_ADDR: vault.url }),
+    );
+    const fetched = await fetch(session, `ref+vault://database/creds/${databaseRole(30, 60)}`);
+    try {
+      vault.refuseTokenRenewals = 400;
+      await session.renewToken(signal()); // a new login: the first token is left to run out in 2 s
+    } finally {
+      vault.refuseTokenRenewals = undefined;
+    }
+    expect(vault.eventsOf("login", "auth/approle-tree")).toHaveLength(2);
+    await sleep(1_000);
+    expect((await session.renewToken(signal())).durationSec).toBe(2); // the new token lives on
+    expect(vault.credentialValid(json(fetched))).toBe(true);
+    // The first token runs out, and Vault revokes what it read: the 30 s lease too.
+    await sleep(1_100);
+    expect(vault.credentialValid(json(fetched))).toBe(false);
+    const gone = await failure(session.renew(leaseOf(fetched), 30, signal()));
+    expect([gone.code, gone.transient]).toEqual(["FETCH_FAILED", false]);
+    expect(gone.message).toContain("lease not found");
+    // The new token reads a new secret.
+    const again = await fetch(session, `ref+vault://database/creds/app${roles}`);
+    expect(vault.credentialValid(json(again))).toBe(true);
+    await session.close();
+  });
+
   it("renewToken logs in again (re-reading the service-account token) when renew-self is refused, 400 or 403", async () => {
     const claim = "kubernetes.io/serviceaccount/service-account.name";
     vault.addJwtRole("kubernetes", "refused", { [claim]: "app" }, ["database/creds/*"], {

@@ -230,6 +230,8 @@ export class Lifecycles {
     if (!Number.isFinite(asked)) return refuse(400, "invalid increment");
     const increment = asked > 0 ? asked : info.creationTtl;
     const now = Date.now();
+    // At its max TTL (less than a second left) a token cannot be renewed any more.
+    if (info.maxExpiresAt - now < 1000) return refuse(400, "past the max TTL, cannot renew");
     const next = renewal(info.maxExpiresAt, increment, now);
     info.expiresAt = next.expiresAt;
     // Vault grants the increment itself, or what is left to the max TTL (in whole seconds).
@@ -278,6 +280,7 @@ export class Lifecycles {
     if (!Number.isFinite(asked)) return refuse(400, "invalid increment");
     const increment = asked > 0 ? asked : lease.ttl;
     const now = Date.now();
+    if (lease.maxExpiresAt - now < 1000) return refuse(400, "past the max TTL, cannot renew");
     const next = renewal(lease.maxExpiresAt, increment, now);
     lease.expiresAt = next.expiresAt;
     const granted = next.capped ? ttlLeft(next.expiresAt, now) : increment;
