@@ -1,0 +1,381 @@
+// run --watch and render --watch end to end (issue 15, acceptance 2, 3 and 6, and the options): the
+// built CLI, real HTTP to the fake Vault (KV v2 writes) and the AWS fake (PutSecretValue through the
+// real SDK), a file the test rewrites, and the watch probe as the app. Rotations are noticed by the
+// version checks each --refresh-interval; the server's request log says which check saw a change, the
+// probe says which signals it got and what it read. The Vault lease cases are in watch-vault.test.ts.
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { canary, scanForCanaries } from "../helpers/canary.ts";
+import { runCli } from "../helpers/cli.ts";
+import { scratchDirs } from "../helpers/scratch.ts";
+import { AwsFake } from "../servers/aws.ts";
+import { apiPath, FakeVault } from "../servers/vault.ts";
+import type { RecordedRequest } from "../servers/harness.ts";
+import { linesWith, startWatched, vaultApi, waitUntil } from "../fixtures/watch-run.ts";
+
+const work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-watch-"));
+const scratch = scratchDirs(work);
+/** render --out must be tmpfs: a dir of this test's own under /dev/shm. */
+const shm = mkdtempSync("/dev/shm/secretwrap-test-watch-");
+
+let vault: FakeVault;
+let aws: AwsFake;
+let token: string;
+const planted: string[] = [];
+const REGION = "eu-west-1";
+const INTERVAL = "1s";
+
+/** "v<n> <canary>": the probe reports the tag, the canary stands for the secret. */
+function value(tag: number, label: string): string {
+  const v = `v${tag} ${canary(label)}`;
+  planted.push(v.slice(v.indexOf(" ") + 1));
+  return v;
+}
+
+beforeAll(async () => {
+  vault = await FakeVault.start();
+  await vault.mountKv("secret", 2);
+  token = await vault.createToken(["secret/*"], 3600);
+  planted.push(token);
+  aws = await AwsFake.start();
+});
+
+afterAll(async () => {
+  await Promise.all([vault.close(), aws.close()]);
+  rmSync(work, { recursive: true, force: true });
+  rmSync(shm, { recursive: true, force: true });
+});
+
+/** A KV v2 write over HTTP, as a user's `vault kv put` does. */
+async function kvPut(path: string, data: Record<string, string>): Promise<number> {
+  const { status } = await vaultApi(vault.url, vault.rootToken, "POST", `secret/data/${path}`, { data });
+  expect(status).toBe(200);
+  return Date.now();
+}
+
+const vaultEnv = (): Record<string, string> => ({ VAULT_ADDR: vault.url, VAULT_TOKEN: token });
+function awsEnv(): Record<string, string> {
+  const keys = aws.issueStatic();
+  return {
+    AWS_CONFIG_FILE: "/nonexistent/aws-config",
+    AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_ACCESS_KEY_ID: keys.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: keys.secretAccessKey,
+    AWS_REGION: REGION,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: aws.url,
+  };
+}
+
+/** Vault requests to an API path received at or after `t`. */
+const vaultCalls = (path: string, t: number): RecordedRequest[] =>
+  vault.server.requests.filter((r) => apiPath(r) === path && r.time >= t);
+
+/**
+ * "Noticed within one interval": the first version check after the write is the one that read the
+ * new value: exactly one check came between the write and the read of the data.
+ */
+function checksBeforeRead(checks: readonly RecordedRequest[], reads: readonly RecordedRequest[]): number {
+  const read = reads[0];
+  if (read === undefined) return -1;
+  return checks.filter((c) => c.time <= read.time).length;
+}
+
+const sha = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+describe("acceptance 2: a rotation is noticed within one interval; one SIGHUP per real change; the set stays consistent", () => {
+  it(
+    "E3, E2: KV v2 write, AWS PutSecretValue and a file rewrite each give exactly one SIGHUP; same bytes give none",
+    { timeout: 120_000 },
+    async () => {
+      const dir = scratch();
+      const local = join(dir, "local-secret");
+      const name = `watch/pair-${Date.now()}`;
+      let v = { cert: value(1, "CERT"), key: value(1, "KEY") };
+      await kvPut("app/pair", v);
+      aws.putSecret(REGION, name, value(1, "AWS"));
+      writeFileSync(local, value(1, "LOCAL"));
+
+      const run = startWatched(
+        dir,
+        ["run", "--watch", "--refresh-interval", INTERVAL],
+        {
+          ...vaultEnv(),
+          ...awsEnv(),
+          CERT_FILE: "ref+vault://secret/app/pair#cert",
+          KEY_FILE: "ref+vault://secret/app/pair#key",
+          CLOUD_FILE: `ref+awssecrets://${name}`,
+          LOCAL_FILE: `ref+file://${local}`,
+          PROBE_READ: "CERT_FILE,KEY_FILE,CLOUD_FILE,LOCAL_FILE",
+        },
+        ["--hammer"],
+      );
+      const [start] = await run.waitFor("ready").then(() => run.of("start"));
+      const paths = start?.paths ?? {};
+      expect(start?.files?.["CERT_FILE"]?.tag).toBe("v1");
+      const hups = (): number => run.of("signal", "SIGHUP").length;
+      const lastRead = () => run.of("read").at(-1)?.files ?? {};
+
+      // 1. KV v2: a new version with new values.
+      const awsGetsAtStart = aws.calls("GetSecretValue").length + aws.calls("BatchGetSecretValue").length;
+      v = { cert: value(2, "CERT"), key: value(2, "KEY") };
+      const wrote = await kvPut("app/pair", v);
+      await run.waitFor("read", 1);
+      expect(hups()).toBe(1);
+      expect(lastRead()["CERT_FILE"]?.tag).toBe("v2");
+      expect(lastRead()["KEY_FILE"]?.tag).toBe("v2");
+      expect(
+        checksBeforeRead(
+          vaultCalls("secret/metadata/app/pair", wrote),
+          vaultCalls("secret/data/app/pair", wrote),
+        ),
+      ).toBe(1);
+
+      // 2. KV v2: a new version with the same bytes is no change for the app.
+      const same = await kvPut("app/pair", v);
+      await waitUntil("the same-bytes version read, then one more check", () => {
+        const read = vaultCalls("secret/data/app/pair", same)[0];
+        return read !== undefined && vaultCalls("secret/metadata/app/pair", read.time + 1).length > 0;
+      });
+      expect(hups()).toBe(1);
+
+      // 3. AWS: PutSecretValue through the real SDK. Until now no value was downloaded again.
+      expect(aws.calls("GetSecretValue").length + aws.calls("BatchGetSecretValue").length).toBe(
+        awsGetsAtStart,
+      );
+      expect(aws.calls("DescribeSecret").length).toBeGreaterThan(0);
+      const newAws = value(2, "AWS");
+      const rotated = Date.now();
+      await aws.rotate(REGION, name, newAws);
+      await run.waitFor("read", 2);
+      expect(hups()).toBe(2);
+      expect(lastRead()["CLOUD_FILE"]?.tag).toBe("v2");
+      expect(lastRead()["CLOUD_FILE"]?.sha).toBe(sha(newAws));
+      const describes = aws.calls("DescribeSecret").filter((r) => r.time >= rotated);
+      const gets = aws.calls("GetSecretValue").filter((r) => r.time >= rotated);
+      expect(checksBeforeRead(describes, gets)).toBe(1);
+
+      // 4. AWS: a new version id with the same value.
+      const sameAws = Date.now();
+      await aws.rotate(REGION, name, newAws);
+      await waitUntil("the same-value version read, then one more check", () => {
+        const read = aws.calls("GetSecretValue").find((r) => r.time >= sameAws);
+        return read !== undefined && aws.calls("DescribeSecret").some((r) => r.time > read.time);
+      });
+      expect(hups()).toBe(2);
+
+      // 5. The file provider: a rewrite with new bytes.
+      const newLocal = value(2, "LOCAL");
+      writeFileSync(local, newLocal);
+      await run.waitFor("read", 3);
+      expect(hups()).toBe(3);
+      expect(lastRead()["LOCAL_FILE"]?.sha).toBe(sha(newLocal));
+
+      // 6. The same bytes written again: its version (a keyed hash of the content) is unchanged.
+      writeFileSync(local, newLocal);
+      const rewrote = Date.now();
+      await waitUntil("three more checks", () => vaultCalls("secret/metadata/app/pair", rewrote).length >= 3);
+      expect(hups()).toBe(3);
+
+      // The stable paths never changed; every read after a SIGHUP saw cert and key of one version.
+      for (const read of run.of("read")) {
+        expect(read.files?.["CERT_FILE"]?.tag).toBe(read.files?.["KEY_FILE"]?.tag);
+      }
+      expect(readlinkSync(paths["CERT_FILE"] ?? "")).toBe("..data/CERT");
+      // A reader hammering cert and key never saw a mix of two sets.
+      run.kill("SIGUSR2");
+      const [hammer] = await waitUntil("the hammer's counts", () => {
+        const found = run.of("hammer").filter((r) => (r.rounds ?? 0) > 0);
+        return found.length > 0 ? found.slice(-1) : undefined;
+      });
+      expect(hammer?.mixed).toBe(0);
+      expect(hammer?.missing).toBe(0);
+      expect(hammer?.rounds ?? 0).toBeGreaterThan(100);
+
+      run.kill("SIGTERM");
+      const result = await run.result;
+      expect(result.code).toBe(0);
+      expect(run.of("start")).toHaveLength(1);
+      expect(linesWith(result.stderr, "sending SIGHUP")).toHaveLength(3);
+      expect(linesWith(result.stderr, "rotated ")).toHaveLength(4); // cert, key; aws; local
+      expect(existsSync(dirname(paths["CERT_FILE"] ?? "/nonexistent/x"))).toBe(false);
+      const leaks = scanForCanaries(planted, {
+        texts: { stderr: result.stderr, stdout: result.stdout },
+        paths: [dir],
+        allowed: [local],
+      });
+      expect(leaks).toEqual([]);
+    },
+  );
+});
+
+describe("acceptance 3: an env target change restarts the app once", () => {
+  it("E4: the new app has the new value, the old one was gone before it started, the exit code is the app's", async () => {
+    const dir = scratch();
+    await kvPut("app/env", { password: value(1, "ENV") });
+    const run = startWatched(
+      dir,
+      ["run", "--watch", "--refresh-interval", INTERVAL],
+      {
+        ...vaultEnv(),
+        DB_PASSWORD: "ref+vault://secret/app/env#password",
+        PROBE_ENV: "DB_PASSWORD",
+      },
+      ["--exit-on-usr1", "5", "--term-exit", "0"],
+    );
+    const [first] = await run.waitFor("start");
+    await run.waitFor("ready");
+    expect(first?.env?.["DB_PASSWORD"]?.tag).toBe("v1");
+    const next = value(2, "ENV");
+    const wrote = await kvPut("app/env", { password: next });
+    const starts = await run.waitFor("start", 2);
+    const second = starts[1];
+    expect(second?.env?.["DB_PASSWORD"]?.sha).toBe(sha(next));
+    expect(second?.previous).toEqual({ pid: first?.pid, alive: false });
+    // The old app was asked to stop (once), not signalled otherwise.
+    expect(run.records().filter((r) => r.pid === first?.pid && r.probe === "signal")).toEqual([
+      expect.objectContaining({ signal: "SIGTERM" }),
+    ]);
+    // No second restart for the same change: two more checks pass without one.
+    const restartedAt = second?.t ?? Date.now();
+    await waitUntil("two more checks", () => vaultCalls("secret/metadata/app/env", restartedAt).length >= 2);
+    expect(run.of("start")).toHaveLength(2);
+    expect(vaultCalls("secret/data/app/env", wrote)).toHaveLength(1);
+    await run.waitFor("ready", 2);
+    // The new app ends by itself with 5: secretwrap's code is the app's.
+    process.kill(second?.pid ?? 0, "SIGUSR1");
+    const result = await run.result;
+    expect(result.code).toBe(5);
+    expect(linesWith(result.stderr, "restarting the command")).toHaveLength(1);
+    expect(
+      scanForCanaries(planted, { texts: { stderr: result.stderr, stdout: result.stdout }, paths: [dir] }),
+    ).toEqual([]);
+  });
+
+  it("--on-change exit: the app is stopped and secretwrap exits 75", async () => {
+    const dir = scratch();
+    await kvPut("app/exit", { password: value(1, "EXIT") });
+    const run = startWatched(
+      dir,
+      ["run", "--watch", "--refresh-interval", INTERVAL, "--on-change", "exit"],
+      {
+        ...vaultEnv(),
+        DB_PASSWORD_FILE: "ref+vault://secret/app/exit#password",
+        PROBE_READ: "DB_PASSWORD_FILE",
+      },
+      ["--term-exit", "0"],
+    );
+    const [start] = await run.waitFor("start");
+    await run.waitFor("ready");
+    await kvPut("app/exit", { password: value(2, "EXIT") });
+    const result = await run.result;
+    expect(result.code).toBe(75);
+    expect(run.of("signal")).toEqual([expect.objectContaining({ signal: "SIGTERM" })]);
+    expect(run.of("start")).toHaveLength(1);
+    expect(existsSync(dirname(start?.paths?.["DB_PASSWORD_FILE"] ?? "/nonexistent/x"))).toBe(false);
+  });
+});
+
+describe("render --watch --out DIR (the sidecar)", () => {
+  it("--on-change exec:CMD runs CMD once per real change; DIR keeps its paths; TERM ends it with 0", async () => {
+    const dir = scratch();
+    const out = join(mkdtempSync(join(shm, "render-")), "out");
+    const count = join(dir, "exec-count");
+    await kvPut("render/pair", { cert: value(1, "RCERT"), key: value(1, "RKEY") });
+    // CMD writes what it saw (the version tags through DIR's stable paths), never a value.
+    const cmd = `exec:printf '%s %s\\n' "$(cut -d' ' -f1 ${out}/CERT)" "$(cut -d' ' -f1 ${out}/KEY)" >> ${count}`;
+    const cli = startWatched(
+      dir,
+      ["render", "--watch", "--out", out, "--refresh-interval", INTERVAL, "--on-change", cmd],
+      {
+        ...vaultEnv(),
+        CERT: "ref+vault://secret/render/pair#cert",
+        KEY: "ref+vault://secret/render/pair#key",
+      },
+      null,
+    );
+    await waitUntil(
+      () => `the first set: ${cli.stderr()}`,
+      () => existsSync(join(out, "CERT")) && existsSync(join(out, "KEY")),
+    );
+    const links = { cert: readlinkSync(join(out, "CERT")), key: readlinkSync(join(out, "KEY")) };
+    const lines = (): string[] =>
+      existsSync(count) ? readFileSync(count, "utf8").split("\n").filter(Boolean) : [];
+
+    await kvPut("render/pair", { cert: value(2, "RCERT"), key: value(2, "RKEY") });
+    await waitUntil("CMD after the first change", () => lines().length >= 1);
+    const v2 = { cert: value(3, "RCERT"), key: value(3, "RKEY") };
+    await kvPut("render/pair", v2);
+    await waitUntil("CMD after the second change", () => lines().length >= 2);
+    // The same bytes again: no run of CMD, even after two more checks.
+    const same = await kvPut("render/pair", v2);
+    await waitUntil("the same-bytes version read, then two more checks", () => {
+      const read = vaultCalls("secret/data/render/pair", same)[0];
+      return read !== undefined && vaultCalls("secret/metadata/render/pair", read.time + 1).length >= 2;
+    });
+    expect(lines()).toEqual(["v2 v2", "v3 v3"]);
+    expect({ cert: readlinkSync(join(out, "CERT")), key: readlinkSync(join(out, "KEY")) }).toEqual(links);
+    expect(readFileSync(join(out, "CERT"), "utf8")).toBe(v2.cert);
+
+    cli.kill("SIGTERM");
+    const result = await cli.result;
+    expect(result.code).toBe(0);
+    // render's files outlive it, by design.
+    expect(readFileSync(join(out, "KEY"), "utf8")).toBe(v2.key);
+    expect(
+      scanForCanaries(planted, { texts: { stderr: result.stderr, stdout: result.stdout }, paths: [dir] }),
+    ).toEqual([]);
+    rmSync(dirname(out), { recursive: true, force: true });
+  });
+
+  it("render --watch: INT ends it with 0; --on-change exit ends it with 75 after the swap", async () => {
+    const dir = scratch();
+    await kvPut("render/one", { value: value(1, "RONE") });
+    const env = { ...vaultEnv(), ONE: "ref+vault://secret/render/one#value" };
+    const outA = join(mkdtempSync(join(shm, "render-")), "out");
+    const a = startWatched(
+      dir,
+      ["render", "--watch", "--out", outA, "--refresh-interval", INTERVAL],
+      env,
+      null,
+    );
+    await waitUntil("the file", () => existsSync(join(outA, "ONE")));
+    a.kill("SIGINT");
+    expect((await a.result).code).toBe(0);
+
+    const outB = join(mkdtempSync(join(shm, "render-")), "out");
+    const b = startWatched(
+      dir,
+      ["render", "--watch", "--out", outB, "--refresh-interval", INTERVAL, "--on-change", "exit"],
+      env,
+      null,
+    );
+    await waitUntil("the file", () => existsSync(join(outB, "ONE")));
+    const next = value(2, "RONE");
+    await kvPut("render/one", { value: next });
+    const result = await b.result;
+    expect(result.code).toBe(75);
+    expect(readFileSync(join(outB, "ONE"), "utf8")).toBe(next);
+    for (const out of [outA, outB]) rmSync(dirname(out), { recursive: true, force: true });
+  });
+});
+
+describe("a watch option without --watch is a usage error (64)", () => {
+  const cases: [string, string[], Record<string, string>][] = [
+    ["run --refresh-interval", ["run", "--refresh-interval", "1s", "--", "true"], {}],
+    ["run --on-change", ["run", "--on-change", "exit", "--", "true"], {}],
+    ["run --on-expiry", ["run", "--on-expiry", "warn", "--", "true"], {}],
+    ["run --revoke-on-exit", ["run", "--revoke-on-exit", "false", "--", "true"], {}],
+    ["run with SECRETWRAP_ON_CHANGE", ["run", "--", "true"], { SECRETWRAP_ON_CHANGE: "restart" }],
+    ["render --on-change", ["render", "--out", "/dev/shm/nonexistent-sw", "--on-change", "exec:true"], {}],
+  ];
+  it.each(cases)("%s → 64, nothing run", async (_label, args, env) => {
+    const result = await runCli(args, { env: { ...env, SECRET: "ref+file:///nonexistent/never-read" } });
+    expect(result.code).toBe(64);
+    expect(result.stderr).toMatch(/applies only with --watch/);
+    expect(result.stdout).toBe("");
+  });
+});
