@@ -58,8 +58,8 @@ export function publishFileSet(
   return new Map(files.map((file) => [file.name, join(dir, file.fileName)]));
 }
 
-/** A symlink made in the staging dir, to be renamed into the output dir. */
-interface StagedLink {
+/** An entry made in the staging dir (a symlink, or the generation), to be renamed into the output dir. */
+interface StagedEntry {
   readonly name: string;
   readonly stagedName: string;
   readonly stamp: Stamp;
@@ -69,8 +69,9 @@ interface StagedLink {
  * The steps, and what a failure or a kill -9 after each leaves (every entry is stamped in the manifest
  * before it can hold a secret, so the next run removes what an interrupted one left):
  * 1. every target name that exists, and `..data`, must be secretwrap's: nothing has changed yet;
- * 2. a generation dir is made (0700, --user's) and symlinks are staged: `..data` → it, and one per
- *    target name that is not yet secretwrap's link; the manifest lists them beside the current set;
+ * 2. a generation dir (0700, --user's) and symlinks are made in a private staging dir: `..data` → the
+ *    generation, and one per target name that is not yet secretwrap's link; the manifest lists them
+ *    beside the current set, then the generation is renamed into the output dir;
  * 3. the files are published into the generation (publish.ts: zeros reserved first, so a full tmpfs
  *    fails here), then the links of new names are renamed in: they dangle until the switch;
  * 4. THE SWITCH: the staged link is renamed over `..data`; every path now reads the new set.
@@ -123,7 +124,7 @@ export function publishSetThroughFd(
 interface Switched {
   readonly generation: string;
   /** Staged links of names that were not yet secretwrap's links (those of plain names still staged). */
-  readonly links: readonly StagedLink[];
+  readonly links: readonly StagedEntry[];
   /** Names holding a plain file of an earlier non-watch run, to be replaced by their links. */
   readonly plain: ReadonlySet<string>;
   /** The manifest written before the switch: the previous set and everything staged for the new one. */
@@ -143,36 +144,40 @@ function switchSet(
   const at = (name: string): string => throughFd(dirFd, name);
   const newNames = files.filter((f) => own.get(f.fileName)?.kind !== "link").map((f) => f.fileName);
   const plain = new Set(newNames.filter((name) => own.has(name)));
-  const links: StagedLink[] = [];
-  const placed: StagedLink[] = [];
+  const links: StagedEntry[] = [];
+  const placed: StagedEntry[] = [];
   let union: Manifest | undefined;
   let gen: Generation | undefined;
   let publication: Publication | undefined;
   try {
-    gen = createGeneration(dirFd, owner);
+    gen = createGeneration(staging.fd, owner);
     const data = stageLink(staging, DATA_NAME, "data", gen.name, owner);
     newNames.forEach((name, i) =>
       links.push(stageLink(staging, name, `l${i}`, `${DATA_NAME}/${name}`, owner)),
     );
     union = withStamps(own, [{ name: gen.name, stamp: gen.stamp }, data, ...links]);
     publishManifest(staging, at, union);
+    placeEntry(staging, { name: gen.name, stagedName: gen.name, stamp: gen.stamp }, at, dir);
     publication = publishThroughFd(gen.fd, join(dir, gen.name), files, owner, {
       remove: false,
       warn: () => {},
     });
     fsyncSync(gen.fd);
     for (const link of links.filter((l) => !plain.has(l.name))) {
-      placeLink(staging, link, at, dir);
+      placeEntry(staging, link, at, dir);
       placed.push(link);
     }
-    placeLink(staging, data, at, dir);
+    placeEntry(staging, data, at, dir);
     fsyncSync(dirFd);
     publication.close();
     return { generation: gen.name, links, plain, union };
   } catch (error) {
     publication?.undo();
     for (const link of placed) unlinkIfOwn(at(link.name), link.stamp);
-    if (gen !== undefined) removeGeneration(dirFd, gen.name, gen.stamp);
+    if (gen !== undefined) {
+      removeGeneration(dirFd, gen.name, gen.stamp);
+      removeGeneration(staging.fd, gen.name, gen.stamp);
+    }
     for (const link of links) removeQuietly(staging.entry(link.stagedName));
     removeQuietly(staging.entry("data"));
     if (union !== undefined) settleManifest(staging, at, union, stale);
@@ -224,7 +229,7 @@ function stageLink(
   stagedName: string,
   target: string,
   owner: Owner | undefined,
-): StagedLink {
+): StagedEntry {
   const path = staging.entry(stagedName);
   try {
     symlinkSync(target, path);
@@ -236,17 +241,22 @@ function stageLink(
   }
 }
 
-/** Renames a staged link into the output dir and checks that the name now holds it. */
-function placeLink(staging: StagingDir, link: StagedLink, at: (name: string) => string, dir: string): void {
+/** Renames a staged link (or the generation) into the output dir and checks that the name now holds it. */
+function placeEntry(
+  staging: StagingDir,
+  entry: StagedEntry,
+  at: (name: string) => string,
+  dir: string,
+): void {
   try {
-    renameSync(staging.entry(link.stagedName), at(link.name));
+    renameSync(staging.entry(entry.stagedName), at(entry.name));
   } catch (error) {
-    throw outputError(`cannot publish ${join(dir, link.name)}`, error);
+    throw outputError(`cannot publish ${join(dir, entry.name)}`, error);
   }
-  const stat = lstatIfAny(at(link.name));
-  if (stat !== undefined && isOwn(stat, [link.stamp])) return;
+  const stat = lstatIfAny(at(entry.name));
+  if (stat !== undefined && isOwn(stat, [entry.stamp])) return;
   throw outputError(
-    `${join(dir, link.name)} was replaced by another user while secretwrap published it`,
+    `${join(dir, entry.name)} was replaced by another user while secretwrap published it`,
     undefined,
     "give secretwrap a directory no other user can write to, or one with the sticky bit (chmod +t)",
   );
@@ -255,7 +265,7 @@ function placeLink(staging: StagingDir, link: StagedLink, at: (name: string) => 
 /** Plain files of an earlier non-watch run in the new set: each replaced by its link. Names that failed. */
 function convertPlainFiles(
   staging: StagingDir,
-  links: readonly StagedLink[],
+  links: readonly StagedEntry[],
   plain: ReadonlySet<string>,
   at: (name: string) => string,
   dir: string,
@@ -263,7 +273,7 @@ function convertPlainFiles(
   const failed: string[] = [];
   for (const link of links.filter((l) => plain.has(l.name))) {
     try {
-      placeLink(staging, link, at, dir);
+      placeEntry(staging, link, at, dir);
     } catch {
       removeQuietly(staging.entry(link.stagedName));
       failed.push(join(dir, link.name));

@@ -35,23 +35,25 @@ export function generationPrefix(now: Date): string {
 }
 
 /**
- * Creates a fresh generation dir in the directory open as `dirFd`: mode 0700 (only its owner may list or
- * enter it; the files keep their own modes), owned by --user when given so the app can reach its files.
+ * Creates a fresh generation dir in the private staging dir open as `stagingFd`: mode 0700 (only its
+ * owner may list or enter it; the files keep their own modes), owned by --user when given so the app can
+ * reach its files. It is renamed into the output dir only once the manifest lists it (file-set.ts), so
+ * a kill -9 never leaves a generation there that no manifest claims.
  */
-export function createGeneration(dirFd: number, owner: Owner | undefined, now = new Date()): Generation {
-  const { dir, name } = openPrivateDir(dirFd, generationPrefix(now), "generation directory");
+export function createGeneration(stagingFd: number, owner: Owner | undefined, now = new Date()): Generation {
+  const { dir, name } = openPrivateDir(stagingFd, generationPrefix(now), "generation directory");
   try {
     if (owner !== undefined) fchownSync(dir.fd, owner.uid, owner.gid);
     return { fd: dir.fd, name, stamp: stampOf(fstatSync(dir.fd, { bigint: true })) };
   } catch (error) {
     closeSync(dir.fd);
-    removeQuietly(() => rmdirSync(throughFd(dirFd, name)));
+    removeQuietly(() => rmdirSync(throughFd(stagingFd, name)));
     throw outputError(`cannot give a generation directory to ${owner?.uid}:${owner?.gid}`, error);
   }
 }
 
 /**
- * Removes the generation `name` of the directory open as `dirFd`, if it is still the one secretwrap made
+ * Removes the generation `name` of the directory open as `dirFd` (the output dir or the staging dir), if it is still the one secretwrap made
  * (`stamp`): the files its own manifest lists (unlinked, never truncated: a reader that opened one before
  * the switch reads it whole), staging leftovers of an interrupted publication (zero-filled), the manifest,
  * then the directory. Anything else in it is not secretwrap's: it stays, and so does the directory.

@@ -5,13 +5,14 @@
 // mount namespace (unshare --mount), so a run without root skips them and says so. Everything happens in
 // temp dirs made here.
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { publishFileSet } from "../../src/output/file-set.ts";
 import { publishFiles, type FileToWrite } from "../../src/output/files.ts";
-import { marker, valueOf, type Outcome, type Step } from "../fixtures/file-set-tmpfs.ts";
+import { marker, tree, valueOf, type Outcome, type Step } from "../helpers/file-set-tree.ts";
 import { REPO } from "../helpers/nodes.ts";
 import { scratchDirs } from "../helpers/scratch.ts";
 
@@ -284,4 +285,55 @@ describe("E13: a swap that fails leaves the previous set whole", () => {
       expect(failures.size).toBeGreaterThan(1);
     },
   );
+});
+
+describe("a swap killed at any moment (kill -9)", () => {
+  /** Sets of 1 to 3 names that come and go, so links are added and dropped as well as values swapped. */
+  const plan: Step[] = Array.from({ length: 1000 }, (_, i) => ({
+    set: ["cert", "key", "ca"].slice(0, 1 + (i % 3)).map((name) => ({ name, size: 3000 + (i % 7) * 1000 })),
+  }));
+
+  it("leaves nothing the next swap does not clean: one generation, the new set, no secret byte elsewhere", async () => {
+    const trials = fc.sample(fc.integer({ min: 0, max: 40 }), 12);
+    for (const delay of trials) {
+      const dir = scratch();
+      const writer = spawn(
+        process.execPath,
+        [join(REPO, "test/fixtures/file-set-tmpfs.ts"), dir, JSON.stringify(plan)],
+        {
+          stdio: "ignore",
+        },
+      );
+      const exited = new Promise((resolve) => writer.on("exit", resolve));
+      while (!existsSync(join(dir, "..data"))) await sleep(1);
+      await sleep(delay);
+      writer.kill("SIGKILL");
+      await exited;
+      // Step 0 of this check: the killed plan's step 0 wrote only cert, so <S0:key> and <S0:crl> are new.
+      const last: Step = {
+        set: [
+          { name: "key", size: 500 },
+          { name: "crl", size: 500 },
+        ],
+      };
+      const files = last.set.map(({ name, size }) => ({
+        name: `${name}_FILE`,
+        fileName: name,
+        mode: 0o400,
+        bytes: Buffer.from(valueOf(0, name, size)),
+      }));
+      publishFileSet(dir, files);
+      // Staging dirs an interrupted publication left in the output dir hold no value (links, a manifest,
+      // zero-filled files at most): allowed, and checked for that; everything else must be the new set.
+      const leftovers = tree(dir).filter((e) => e.path.includes("..secretwrap-staging-"));
+      expect(
+        leftovers.flatMap((e) => e.markers ?? []),
+        `delay ${delay}`,
+      ).toEqual([]);
+      expectOnlyLastPublishedSet(
+        [last],
+        [{ ok: true, tree: tree(dir).filter((e) => !e.path.includes("..secretwrap-staging-")) }],
+      );
+    }
+  });
 });
