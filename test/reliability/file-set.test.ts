@@ -86,6 +86,9 @@ describe("E2: a certificate and its key are swapped as one set", () => {
     console.info(`E2 (set): ${JSON.stringify(seen)}`);
     expect(seen.mixed).toBe(0);
     expect(seen.torn).toBe(0);
+    // `missing` is not asserted: a read that resolved ..data to the old generation an instant before the
+    // swap removed it finds no file (kubelet's AtomicWriter has the same window; about 1 in 10,000
+    // rounds here at 1,000 swaps a second). An app reads after the SIGHUP that follows a swap.
     // The reader really ran beside the swaps: it saw many sets, and some of its rounds spanned a swap.
     expect(seen.tags).toBeGreaterThan(SWAPS / 10);
     expect(seen.consistent).toBeGreaterThan(SWAPS);

@@ -6,10 +6,15 @@ import { describe, expect, it } from "vitest";
 import { parseJson } from "../../../src/json.ts";
 import { parseManifest, serializeManifest, type Stamp } from "../../../src/output/manifest.ts";
 
-const stamp = fc.record({
-  ino: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String),
-  uid: fc.integer({ min: 0, max: 0xfffffffe }),
-});
+const stamp = fc.record(
+  {
+    ino: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String),
+    uid: fc.integer({ min: 0, max: 0xfffffffe }),
+    // A file set's links and generation dirs (file-set.ts); a plain file has no kind.
+    kind: fc.constantFrom("link" as const, "dir" as const),
+  },
+  { requiredKeys: ["ino", "uid"] },
+);
 const name = fc.oneof(fc.string(), fc.constantFrom("__proto__", "constructor", "toString", "hasOwnProperty"));
 
 describe("R16: the output dir's manifest", () => {
@@ -46,6 +51,8 @@ describe("R16: the output dir's manifest", () => {
           fc.constant({ ino: 12 }),
           fc.constant({ ino: "-1", uid: 0 }),
           fc.constant({ ino: "1", uid: 1.5 }),
+          fc.constant({ ino: "1", uid: 0, kind: "file" }),
+          fc.constant({ ino: "1", uid: 0, kind: null }),
           fc.string(),
         ),
         (good, bad) => {
