@@ -19,6 +19,7 @@ import { BATCH_LIMIT, RegionBatcher } from "./batcher.ts";
 import { mapCredentialError } from "./credential-errors.ts";
 import { DescribeAccess, checkVersion } from "./describe.ts";
 import { pickCredentialSource, type AwsCredentialIdentity } from "./credentials.ts";
+import { refreshingCredentials } from "./refresh.ts";
 import { endpointFor, requestHandlerOptions, withEndpoint } from "./endpoints.ts";
 import { quietLogger } from "./logger.ts";
 import { NAME, type AwsOptions } from "./options.ts";
@@ -121,15 +122,28 @@ async function open(
   }
   // Obtained as the login was given up: the caller has stopped waiting, so no one would close a session.
   signal.throwIfAborted();
-  for (const value of [credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken]) {
-    if (value !== undefined && value !== "") ctx.addSecret(value);
-  }
+  const mask = (identity: AwsCredentialIdentity): void => {
+    for (const value of [identity.accessKeyId, identity.secretAccessKey, identity.sessionToken]) {
+      if (value !== undefined && value !== "") ctx.addSecret(value);
+    }
+  };
+  mask(credentials);
   ctx.log.debug("AWS credentials obtained", { provider: NAME, source: source.kind });
 
+  const refreshing = refreshingCredentials(
+    credentials,
+    () =>
+      source
+        .provider()
+        .catch((error: unknown) =>
+          Promise.reject(mapCredentialError(error, source.kind, false, source.endpoint)),
+        ),
+    mask,
+  );
   const clients = new ClientCache<RegionClient>((region) => {
     const client = new sdk.SecretsManagerClient({
       region,
-      credentials,
+      credentials: refreshing,
       maxAttempts: 1,
       requestHandler: handler,
       ...withEndpoint(endpoint),

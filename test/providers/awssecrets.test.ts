@@ -128,6 +128,40 @@ describe("credentials", () => {
     expect(h.secrets[0]).toBe(token);
   });
 
+  it("temporary keys are renewed before they expire (a --watch run outlives them), and the new ones are masked", async () => {
+    const tokenFile = join(work, "web-token-refresh");
+    const token = `eyJ${canary("JWT")}\n`;
+    writeFileSync(tokenFile, token);
+    fake.webIdentity = { roleArn: "arn:aws:iam::123456789012:role/app", token };
+    // inside the SDK's 5-minute window: every request needs keys that are not about to expire
+    fake.credentialLifetimeSec = 120;
+    const name = unique("irsa-refresh");
+    fake.putSecret("eu-west-1", name, "v-refresh");
+    const stsBefore = fake.stsCalls().length;
+    try {
+      const h = await connect({
+        ...isolation,
+        AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+        AWS_ROLE_ARN: fake.webIdentity.roleArn,
+        AWS_REGION: "eu-west-1",
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+        AWS_ENDPOINT_URL_STS: fake.url,
+      });
+      const masked = h.secrets.length;
+      expect(text((await fetchRef(h.session, `ref+awssecrets://${name}`)).bytes)).toBe("v-refresh");
+      expect(text((await fetchRef(h.session, `ref+awssecrets://${name}`)).bytes)).toBe("v-refresh");
+      // the login's keys, then new ones asked for by the requests made within the window (how often the
+      // SDK asks per request is its own business); keys valid for an hour are not renewed (test above)
+      const renewals = fake.stsCalls().length - stsBefore - 1;
+      expect(renewals).toBeGreaterThanOrEqual(2);
+      expect(fake.signatures.at(-1)).toMatchObject({ valid: true, source: "sts" });
+      // every key STS handed out is masked: access key id, secret key, session token
+      expect(h.secrets.length).toBe(masked + 3 * renewals);
+    } finally {
+      fake.credentialLifetimeSec = 3600;
+    }
+  });
+
   it("web identity with a token STS rejects is AUTH_FAILED; STS 503 is transient", async () => {
     const tokenFile = join(work, "bad-token");
     writeFileSync(tokenFile, "not-the-token");

@@ -76,6 +76,8 @@ export class AwsFake {
   readonly #extra: string;
   /** What STS accepts: the role and the exact token file content (trailing newline included). */
   webIdentity: { roleArn: string; token: string } | undefined;
+  /** How long the temporary keys STS, the container endpoint and IMDS hand out are valid. */
+  credentialLifetimeSec = 3600;
   /** What the container endpoint wants in Authorization (undefined: no token required). */
   containerToken: string | undefined;
   /** Deny the BatchGetSecretValue action itself (an IAM policy that grants only GetSecretValue). */
@@ -668,7 +670,7 @@ export class AwsFake {
       `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult>` +
       `<SubjectFromWebIdentityToken>system:serviceaccount:default:app</SubjectFromWebIdentityToken><Audience>sts.amazonaws.com</Audience>` +
       `<AssumedRoleUser><Arn>arn:aws:sts::${ACCOUNT}:assumed-role/app/${escapeXml(session)}</Arn><AssumedRoleId>AROA${randomBytes(8).toString("hex").toUpperCase()}:${escapeXml(session)}</AssumedRoleId></AssumedRoleUser>` +
-      `<Credentials><AccessKeyId>${c.accessKeyId}</AccessKeyId><SecretAccessKey>${escapeXml(c.secretAccessKey)}</SecretAccessKey><SessionToken>${escapeXml(c.sessionToken ?? "")}</SessionToken><Expiration>${inOneHour()}</Expiration></Credentials>` +
+      `<Credentials><AccessKeyId>${c.accessKeyId}</AccessKeyId><SecretAccessKey>${escapeXml(c.secretAccessKey)}</SecretAccessKey><SessionToken>${escapeXml(c.sessionToken ?? "")}</SessionToken><Expiration>${expiresIn(this.credentialLifetimeSec)}</Expiration></Credentials>` +
       `<Provider>arn:aws:iam::${ACCOUNT}:oidc-provider/oidc.eks.example</Provider></AssumeRoleWithWebIdentityResult>` +
       `<ResponseMetadata><RequestId>${randomUuid()}</RequestId></ResponseMetadata></AssumeRoleWithWebIdentityResponse>`;
     return { status: 200, body, headers: { "content-type": "text/xml" } };
@@ -690,7 +692,7 @@ export class AwsFake {
         AccessKeyId: c.accessKeyId,
         SecretAccessKey: c.secretAccessKey,
         Token: c.sessionToken,
-        Expiration: inOneHour(),
+        Expiration: expiresIn(this.credentialLifetimeSec),
         RoleArn: `arn:aws:iam::${ACCOUNT}:role/task`,
       },
     };
@@ -722,7 +724,7 @@ export class AwsFake {
           AccessKeyId: c.accessKeyId,
           SecretAccessKey: c.secretAccessKey,
           Token: c.sessionToken,
-          Expiration: inOneHour(),
+          Expiration: expiresIn(this.credentialLifetimeSec),
         },
       };
     }
@@ -776,8 +778,8 @@ function parseAmzDate(value: string): number {
   return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
 }
 
-function inOneHour(): string {
-  return new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+function expiresIn(seconds: number): string {
+  return new Date(Date.now() + seconds * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 function randomUuid(): string {
