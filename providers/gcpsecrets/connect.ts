@@ -61,6 +61,12 @@ async function open(
   try {
     const client = await transport.attemptSignal.run(signal, () => auth.getClient());
     intercept(client as unknown as InterceptableClient, transport);
+    // The auth client renews its token itself (a --watch run outlives the first): each one it gets is
+    // masked, not only the first.
+    client.on("tokens", (tokens: { access_token?: string | null }) => {
+      if (typeof tokens.access_token === "string" && tokens.access_token !== "")
+        ctx.addSecret(tokens.access_token);
+    });
     const headers = await transport.attemptSignal.run(signal, () =>
       client.getRequestHeaders(`https://${GLOBAL_HOST}/`),
     );

@@ -108,6 +108,25 @@ describe("credentials (Application Default Credentials)", () => {
     expect(session.consumedEnv).toEqual([]);
   });
 
+  it("a token renewed while the session lives (a --watch run outlives it) is masked like the first", async () => {
+    const secret = unique("md-renew");
+    fake.addSecret("my-proj", secret, ["one"]);
+    const tokensBefore = fake.tokenRequests();
+    // inside the auth library's eager-refresh window: each request takes a new token
+    fake.tokenLifetimeSec = 60;
+    try {
+      const { session, secrets } = await connect(metadataEnv());
+      for (let i = 0; i < 3; i++)
+        expect(text((await fetchRef(session, `ref+gcpsecrets://my-proj/${secret}`)).bytes)).toBe("one");
+      await session.close();
+      expect(fake.tokenRequests() - tokensBefore).toBeGreaterThan(1);
+      const issued = [...fake.issuedTokens].slice(-(fake.tokenRequests() - tokensBefore));
+      for (const token of issued) expect(secrets).toContain(token);
+    } finally {
+      fake.tokenLifetimeSec = 3599;
+    }
+  });
+
   it("service account key: signs its own JWT (no token endpoint, no metadata), verified by the API; the key is masked", async () => {
     const secret = unique("sa");
     fake.addSecret("my-proj", secret, ["from-key"]);

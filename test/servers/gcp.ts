@@ -49,6 +49,8 @@ export class FakeGcp {
   readonly #keys = new Map<string, { email: string; publicKey: KeyObject }>();
   readonly #subjectTokens = new Map<string, string>();
   readonly metadataProject = "meta-project";
+  /** expires_in of the access tokens the metadata server and STS issue. */
+  tokenLifetimeSec = 3599;
 
   private constructor(api: TestServer, metadata: TestServer, sts: TestServer, extra: string) {
     this.#secretManager = new SecretManagerApi(extra);
@@ -289,7 +291,7 @@ export class FakeGcp {
         return {
           status: 200,
           headers: { "metadata-flavor": "Google", "content-type": "application/json" },
-          body: { access_token: this.#issue(), expires_in: 3599, token_type: "Bearer" },
+          body: { access_token: this.#issue(), expires_in: this.tokenLifetimeSec, token_type: "Bearer" },
         };
       default:
         return text(404, "Not Found\n", "text/html");
@@ -322,7 +324,7 @@ export class FakeGcp {
         access_token: this.#issue(),
         issued_token_type: "urn:ietf:params:oauth:token-type:access_token",
         token_type: "Bearer",
-        expires_in: 3600,
+        expires_in: this.tokenLifetimeSec,
       },
     };
   }
