@@ -109,7 +109,7 @@ export function publishSetThroughFd(
   try {
     fsyncSync(dirFd);
   } catch {
-    // the switch was synced; this only makes the clean-up durable
+    // only the clean-up's durability: the switch was synced (or warned about)
   }
   if (unconverted.length > 0) {
     throw outputError(
@@ -149,6 +149,7 @@ function switchSet(
   let union: Manifest | undefined;
   let gen: Generation | undefined;
   let publication: Publication | undefined;
+  let switched: Switched;
   try {
     gen = createGeneration(staging.fd, owner);
     const data = stageLink(staging, DATA_NAME, "data", gen.name, owner);
@@ -168,9 +169,7 @@ function switchSet(
       placed.push(link);
     }
     placeEntry(staging, data, at, dir);
-    fsyncSync(dirFd);
-    publication.close();
-    return { generation: gen.name, links, plain, union };
+    switched = { generation: gen.name, links, plain, union };
   } catch (error) {
     publication?.undo();
     for (const link of placed) unlinkIfOwn(at(link.name), link.stamp);
@@ -185,6 +184,14 @@ function switchSet(
   } finally {
     if (gen !== undefined) closeSync(gen.fd);
   }
+  // From here on readers see the new set: nothing may undo it any more.
+  publication?.close();
+  try {
+    fsyncSync(dirFd);
+  } catch (error) {
+    stale.warn(outputError(`the new set of files in ${dir} may not survive a crash`, error).message);
+  }
+  return switched;
 }
 
 /** Every entry the manifest lists that is still the one secretwrap made → its stamp now. */
