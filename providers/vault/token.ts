@@ -51,7 +51,7 @@ export class LoginToken {
   readonly #relogin: Relogin;
   /** The TTL the last login granted: what each renewal asks for again. */
   #grantedSec = 0;
-  /** When the login token runs out (ms since the epoch), 0 when it never does. */
+  /** When the login token runs out (performance.now() ms: a wall-clock step does not move it), 0: never. */
   #expiresAt = 0;
   #renewable = false;
   /** The last renewal was shorter than asked: the token is at its max TTL, so the next one logs in again. */
@@ -82,7 +82,7 @@ export class LoginToken {
   granted(grant: TokenGrant | undefined): void {
     if (grant === undefined) return;
     this.#grantedSec = grant.durationSec;
-    this.#expiresAt = grant.durationSec === 0 ? 0 : Date.now() + grant.durationSec * 1000;
+    this.#expiresAt = grant.durationSec === 0 ? 0 : performance.now() + grant.durationSec * 1000;
     this.#renewable = grant.renewable;
     this.#capped = false;
   }
@@ -106,7 +106,10 @@ export class LoginToken {
    */
   #loginLifetime(): TokenLifetime | undefined {
     if (this.#expiresAt === 0) return undefined;
-    return { durationSec: Math.max(0, Math.round((this.#expiresAt - Date.now()) / 1000)), renewable: true };
+    return {
+      durationSec: Math.max(0, Math.round((this.#expiresAt - performance.now()) / 1000)),
+      renewable: true,
+    };
   }
 
   async renew(signal: AbortSignal): Promise<TokenLifetime> {
@@ -117,7 +120,7 @@ export class LoginToken {
       const call: CallInfo = {};
       try {
         const duration = await this.#renewSelf(this.#grantedSec, signal, call);
-        this.#expiresAt = Date.now() + duration.durationSec * 1000;
+        this.#expiresAt = performance.now() + duration.durationSec * 1000;
         this.#renewable = duration.renewable;
         // Vault caps a renewal at the token's max TTL: the next renewal cannot extend it, a login can.
         this.#capped = duration.durationSec < this.#grantedSec;
