@@ -19,10 +19,10 @@ export const VOCABULARY_WORDS =
   "commandline commands comp compare compares compdef compgen compile compiled complete completely " +
   "completion compreply compromised concurrency conf config configpath configuration configured " +
   "connect connection consumedenv contain container containerenv containers contains content context " +
-  "continue control copy core coredump corrupted could count coverage crc32c create created creates " +
-  "creation credential credentials credentialsfile crypto cur current custom cword d data db deadline " +
-  "debug declaration declarations declare declared decrypt decryptionfailure deeper deeply default " +
-  "defined delayms deleted deletion deliver denied dependency deprecation depth describe " +
+  "continue control copy core coredump corrupted could count coverage crash crc32c create created " +
+  "creates creation credential credentials credentialsfile crypto cur current custom cword d data db " +
+  "deadline debug declaration declarations declare declared decrypt decryptionfailure deeper deeply " +
+  "default defined delayms deleted deletion deliver denied dependency deprecation depth describe " +
   "describesecret descriptor destroyed details detection dev development device did died different " +
   "digits dir directly directory disablechallengeresourceverification disabled disk dns do docker " +
   "dockerenv docs document does done dotenv double drop dropped drops duration durationms dyld dynamic " +
@@ -57,10 +57,10 @@ export const VOCABULARY_WORDS =
   "minutes mips misc missing missingauthenticationtoken mode module modules more most mount mounted " +
   "mountinfo mounts moved ms msg msi much must my myapp n name named names namespace namespaces native " +
   "need needs neither nested net network never new next nlspath no node noexec non none nor " +
-  "normalisation not nothing notjson npm ntp nul null number numeric o object obtain obtained octal of " +
-  "off offset often oidc ok old on once one only onstop opc open openbao opened openssl option " +
-  "optional options opts or orchestrator order orphaned os other others out output outputs over own " +
-  "owner owns packaging packedpolicytoolargeexception parallel parameter parameters params parent " +
+  "normalisation not nothing notjson now npm ntp nul null number numeric o object obtain obtained " +
+  "octal of off offset often oidc ok old on once one only onstop opc open openbao opened openssl " +
+  "option optional options opts or orchestrator order orphaned os other others out output outputs over " +
+  "own owner owns packaging packedpolicytoolargeexception parallel parameter parameters params parent " +
   "parse parsed parser part pass passed passwd password past path payload pem per percall perl5lib " +
   "perl5opt perllib permission perretry pick pid pin pipe pipeline pipes plain plan planted platform " +
   "please plus pod point pointer policies policy pool port positive ppc ppc64 preaction precedence " +
@@ -90,11 +90,11 @@ export const VOCABULARY_WORDS =
   "started starting starts state static status stay stays stderr stdin stdout steps sticky still stop " +
   "stopped stopping stoprequested stops store str string sts stsendpoint subcommand subject " +
   "subjectaltname succeed succeeded such suffix supervise supervised supervises supervisor supported " +
-  "swap switches symbolic symlink symlinks sync syntax sys system t tag taken takes target targets " +
-  "task team temporarily tenant tenantid term test text than that the them then there these they this " +
-  "thread throttling throttlingexception through time timed timeout timeouterror timestamps tini tls " +
-  "tlsoptions tmpdir tmpfs to together toisostring token tokenfile tokenrejected tokens too tool " +
-  "toomanyrequestsexception top trace traffic trailing transit transport travel treat tries " +
+  "survive swap switches symbolic symlink symlinks sync syntax sys system t tag taken takes target " +
+  "targets task team temporarily tenant tenantid term test text than that the them then there these " +
+  "they this thread throttling throttlingexception through time timed timeout timeouterror timestamps " +
+  "tini tls tlsoptions tmpdir tmpfs to together toisostring token tokenfile tokenrejected tokens too " +
+  "tool toomanyrequestsexception top trace traffic trailing transit transport travel treat tries " +
   "troubleshooting true trust trusted trusts ts ttl tty turn turned turns twice two type typo u ui uid " +
   "ulimit unable unavailable undelete under unencrypted unexpected unexpectedly unit unknown " +
   "unknownerror unless unlimited unreachable unreadable unrecognized unrecognizedclientexception " +
