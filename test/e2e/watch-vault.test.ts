@@ -6,11 +6,18 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
 import { scratchDirs } from "../helpers/scratch.ts";
 import { FakeVault, type AppRoleHandle, type LifecycleEvent } from "../servers/vault.ts";
-import { linesWith, sleep, startWatched, waitUntil, type Held } from "../fixtures/watch-run.ts";
+import {
+  linesWith,
+  stopLeftovers,
+  sleep,
+  startWatched,
+  waitUntil,
+  type Held,
+} from "../fixtures/watch-run.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-watch-vault-"));
 const scratch = scratchDirs(work);
@@ -49,6 +56,8 @@ beforeAll(async () => {
   role("term", 30, 600);
   role("keep", 30, 600);
 });
+
+afterEach(stopLeftovers);
 
 afterAll(async () => {
   await vault.close();

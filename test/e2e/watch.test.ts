@@ -7,14 +7,14 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
 import { runCli } from "../helpers/cli.ts";
 import { scratchDirs } from "../helpers/scratch.ts";
 import { AwsFake } from "../servers/aws.ts";
 import { apiPath, FakeVault } from "../servers/vault.ts";
 import type { RecordedRequest } from "../servers/harness.ts";
-import { linesWith, startWatched, vaultApi, waitUntil } from "../fixtures/watch-run.ts";
+import { linesWith, stopLeftovers, startWatched, vaultApi, waitUntil } from "../fixtures/watch-run.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-watch-"));
 const scratch = scratchDirs(work);
@@ -42,6 +42,8 @@ beforeAll(async () => {
   planted.push(token);
   aws = await AwsFake.start();
 });
+
+afterEach(stopLeftovers);
 
 afterAll(async () => {
   await Promise.all([vault.close(), aws.close()]);
