@@ -13,7 +13,13 @@ import { join } from "node:path";
 import type { FileToWrite, Owner } from "./files.ts";
 import { isOwn, MANIFEST_NAME, readManifest, stampOf, type Manifest, type Stamp } from "./manifest.ts";
 import { lstatIfAny, outputError } from "./output-error.ts";
-import { createGeneration, isEntryName, removeGeneration, type Generation } from "./generation.ts";
+import {
+  createGeneration,
+  generationMode,
+  isEntryName,
+  removeGeneration,
+  type Generation,
+} from "./generation.ts";
 import { publishManifest, publishThroughFd, type Publication, type StaleFiles } from "./publish.ts";
 import {
   closeStagingDir,
@@ -69,7 +75,7 @@ interface StagedEntry {
  * The steps, and what a failure or a kill -9 after each leaves (every entry is stamped in the manifest
  * before it can hold a secret, so the next run removes what an interrupted one left):
  * 1. every target name that exists, and `..data`, must be secretwrap's: nothing has changed yet;
- * 2. a generation dir (0700, --user's) and symlinks are made in a private staging dir: `..data` → the
+ * 2. a generation dir (--user's; 0700, plus x where a file grants group or others read) and symlinks are made in a private staging dir: `..data` → the
  *    generation, and one per target name that is not yet secretwrap's link; the manifest lists them
  *    beside the current set, then the generation is renamed into the output dir;
  * 3. the files are published into the generation (publish.ts: zeros reserved first, so a full tmpfs
@@ -151,7 +157,7 @@ function switchSet(
   let publication: Publication | undefined;
   let switched: Switched;
   try {
-    gen = createGeneration(staging.fd, owner);
+    gen = createGeneration(staging.fd, owner, generationMode(files.map((file) => file.mode)));
     const data = stageLink(staging, DATA_NAME, "data", gen.name, owner);
     newNames.forEach((name, i) =>
       links.push(stageLink(staging, name, `l${i}`, `${DATA_NAME}/${name}`, owner)),

@@ -6,6 +6,7 @@
 import {
   closeSync,
   constants,
+  fchmodSync,
   fchownSync,
   fstatSync,
   openSync,
@@ -35,20 +36,35 @@ export function generationPrefix(now: Date): string {
 }
 
 /**
- * Creates a fresh generation dir in the private staging dir open as `stagingFd`: mode 0700 (only its
- * owner may list or enter it; the files keep their own modes), owned by --user when given so the app can
- * reach its files. It is renamed into the output dir only once the manifest lists it (file-set.ts), so
- * a kill -9 never leaves a generation there that no manifest claims.
+ * The generation dir's mode for files of these modes: only its owner may list it (0700), and group or
+ * others may pass through it (x) only where a file grants them read, so a file keeps the mode it was
+ * given (render --out with mode 0444 for an app of another uid) and 0400 files get a 0700 dir.
  */
-export function createGeneration(stagingFd: number, owner: Owner | undefined, now = new Date()): Generation {
+export function generationMode(fileModes: readonly number[]): number {
+  return fileModes.reduce((mode, fileMode) => mode | ((fileMode & 0o044) >> 2), 0o700);
+}
+
+/**
+ * Creates a fresh generation dir in the private staging dir open as `stagingFd`, with `mode`
+ * (generationMode), owned by --user when given so the app can reach its files. It is renamed into the
+ * output dir only once the manifest lists it (file-set.ts), so a kill -9 never leaves a generation there
+ * that no manifest claims.
+ */
+export function createGeneration(
+  stagingFd: number,
+  owner: Owner | undefined,
+  mode: number,
+  now = new Date(),
+): Generation {
   const { dir, name } = openPrivateDir(stagingFd, generationPrefix(now), "generation directory");
   try {
     if (owner !== undefined) fchownSync(dir.fd, owner.uid, owner.gid);
+    fchmodSync(dir.fd, mode);
     return { fd: dir.fd, name, stamp: stampOf(fstatSync(dir.fd, { bigint: true })) };
   } catch (error) {
     closeSync(dir.fd);
     removeQuietly(() => rmdirSync(throughFd(stagingFd, name)));
-    throw outputError(`cannot give a generation directory to ${owner?.uid}:${owner?.gid}`, error);
+    throw outputError("cannot set the owner and mode of a generation directory", error);
   }
 }
 

@@ -22,6 +22,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { SecretwrapError } from "../../../src/errors.ts";
 import { DATA_NAME, publishFileSet } from "../../../src/output/file-set.ts";
+import { generationMode } from "../../../src/output/generation.ts";
 import { publishFiles, removeSecretsDir, type FileToWrite } from "../../../src/output/files.ts";
 import { MANIFEST_NAME, parseManifest } from "../../../src/output/manifest.ts";
 import { scratchDirs } from "../../helpers/scratch.ts";
@@ -70,7 +71,7 @@ function expectOutputError(action: () => unknown, message: RegExp): void {
 }
 
 describe("#15: a file set's layout", () => {
-  it("each target is a relative link ..data/<name>; ..data links to the one generation dir (0700), which holds the files with their modes", () => {
+  it("each target is a relative link ..data/<name>; ..data links to the one generation dir, which holds the files with their modes", () => {
     const dir = scratch();
     const paths = publishFileSet(dir, [file("cert", "C1", 0o440), file("key", "K1")]);
     expect(paths).toEqual(
@@ -85,7 +86,8 @@ describe("#15: a file set's layout", () => {
     expect(readlinkSync(join(dir, DATA_NAME))).toBe(generation);
     const genStat = lstatSync(join(dir, generation ?? ""));
     expect(genStat.isDirectory()).toBe(true);
-    expect(genStat.mode & 0o777).toBe(0o700);
+    // Only the owner lists it; the group may pass through, as cert (0440) grants the group read.
+    expect(genStat.mode & 0o777).toBe(0o710);
     expect(lstatSync(join(dir, generation ?? "", "cert")).mode & 0o777).toBe(0o440);
     expect(lstatSync(join(dir, generation ?? "", "key")).mode & 0o777).toBe(0o400);
     expect([read(dir, "cert"), read(dir, "key")]).toEqual(["C1", "K1"]);
@@ -133,6 +135,28 @@ describe("#15: a file set's layout", () => {
     removeSecretsDir({ path: dir, created: true });
     expect(existsSync(dir)).toBe(false);
   });
+});
+
+describe("#15: the generation dir's mode", () => {
+  it.each([
+    [[0o400], 0o700],
+    [[0o400, 0o600], 0o700],
+    [[0o440, 0o400], 0o710],
+    [[0o444], 0o711],
+    [[0o404], 0o701],
+    [[], 0o700],
+  ])(
+    "files %o → a %o generation: listed by its owner only, entered where a file may be read",
+    (modes, mode) => {
+      expect(generationMode(modes)).toBe(mode);
+      const dir = scratch();
+      publishFileSet(
+        dir,
+        modes.map((m, i) => file(`F${i}`, "v", m)),
+      );
+      expect(lstatSync(join(dir, generations(dir)[0] ?? "")).mode & 0o777).toBe(mode);
+    },
+  );
 });
 
 describe("#15: what a file set never touches", () => {
@@ -264,6 +288,18 @@ describe("#15: a dir an earlier non-watch run published into", () => {
 });
 
 describe.skipIf(!isRoot)("#15: --user owns the set (root only)", () => {
+  it("a file of mode 0444 stays readable by any user through its link (render --out for an app of another uid)", () => {
+    const dir = scratch();
+    chmodSync(dir, 0o755);
+    publishFileSet(dir, [file("A", "public", 0o444), file("B", "private", 0o400)]);
+    const as1000 = (...args: string[]) =>
+      spawnSync("setpriv", ["--reuid=1000", "--regid=1000", "--clear-groups", ...args], { encoding: "utf8" });
+    expect(as1000("cat", join(dir, "A")).stdout).toBe("public");
+    expect(as1000("cat", join(dir, "B")).status).not.toBe(0);
+    // It may pass through the generation, not list it.
+    expect(as1000("ls", join(dir, DATA_NAME, "")).status).not.toBe(0);
+  });
+
   it("the generation dir, the files and the links belong to --user, who can read every file through its path", () => {
     const dir = scratch();
     chownSync(dir, 65534, 65534); // as prepareSecretsDir gives a dir it creates to --user
