@@ -90,8 +90,9 @@ describe("E2: a certificate and its key are swapped as one set", () => {
     // swap removed it finds no file (kubelet's AtomicWriter has the same window; about 1 in 10,000
     // rounds here at 1,000 swaps a second). An app reads after the SIGHUP that follows a swap.
     // The reader really ran beside the swaps: it saw many sets, and some of its rounds spanned a swap.
-    expect(seen.tags).toBeGreaterThan(SWAPS / 10);
-    expect(seen.consistent).toBeGreaterThan(SWAPS);
+    // (Here about 400 of the 1,000 sets and 25,000 rounds; the bounds leave room for a loaded machine.)
+    expect(seen.tags).toBeGreaterThan(SWAPS / 50);
+    expect(seen.consistent).toBeGreaterThan(SWAPS / 10);
   });
 
   it("E2 (the test can fail): the same reader sees mixed sets when the files are replaced one by one", async () => {

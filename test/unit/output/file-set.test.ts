@@ -159,7 +159,7 @@ describe("#15: the generation dir's mode", () => {
   );
 });
 
-describe("#15: what a file set never touches", () => {
+describe("#15, E11: what a file set never touches (planted links are refused, never followed)", () => {
   it.each([
     ["a symlink to a victim file", (dir: string, victim: string) => symlinkSync(victim, join(dir, "A"))],
     [
