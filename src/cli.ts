@@ -297,7 +297,7 @@ Exit codes: the command's own (128+N if it died from signal N); 64 usage, 78 con
         .addOption(
           new Setting(
             "--stop-timeout",
-            "with --supervise: SIGKILL the command this long after the first TERM/INT (at most 24h)",
+            "with --supervise or --watch: SIGKILL the command this long after the first TERM/INT (at most 24h)",
             DURATION,
           ).default(10_000, "10s"),
         )

@@ -64,6 +64,12 @@ export interface TokenLifetime {
   readonly durationSec: number;
   /** Whether renewToken can extend it (by renewing it, or by logging in again). */
   readonly renewable: boolean;
+  /**
+   * Set by renewToken when it logged in again instead of renewing: the leases read with the old token
+   * end with it (Vault revokes a token's leases when the token ends), in `leasesEndInSec` (0: already),
+   * so the watch reads those secrets again with the new token before then.
+   */
+  readonly replaced?: { readonly leasesEndInSec: number };
 }
 
 export interface Fetched {

@@ -116,6 +116,8 @@ export class LoginToken {
     if (this.#isStatic) return this.#renewStatic(signal);
     if (this.#expiresAt === 0) return NEVER;
     const stale = this.#client.token;
+    // What the old token has left once it is replaced: its leases end with it.
+    let leasesEndInSec = (this.#expiresAt - performance.now()) / 1000;
     if (this.#renewable && !this.#capped) {
       const call: CallInfo = {};
       try {
@@ -134,8 +136,11 @@ export class LoginToken {
         // Less than a second left: nothing to schedule a renewal by, so log in again now.
         if (duration.durationSec >= 1) return this.#loginLifetime() ?? NEVER;
       } catch (error) {
-        if (refusal(error) === undefined)
+        const refused = refusal(error);
+        if (refused === undefined)
           throw this.#error(error, "renewing the token", "auth/token/renew-self", call);
+        // 403: Vault no longer knows the token (revoked or expired), and its leases are gone already.
+        if (refused === 403) leasesEndInSec = 0;
         this.#ctx.log.debug("Vault refused to renew the token; logging in again", {
           provider: PROVIDER,
           method: this.#settings.auth.method,
@@ -143,7 +148,8 @@ export class LoginToken {
       }
     }
     await this.#relogin(stale, signal);
-    return this.#loginLifetime() ?? NEVER;
+    const replaced = { leasesEndInSec: Math.max(0, Math.floor(leasesEndInSec)) };
+    return { ...(this.#loginLifetime() ?? NEVER), replaced };
   }
 
   /** A static token: renewed when Vault allows it, else only looked up (it can never be replaced). */

@@ -60,7 +60,7 @@ export function warnSupervising(input: Pick<StartInput, "appView" | "consumedEnv
   const { log } = input;
   if (process.pid === 1) {
     log.warn(
-      "running as PID 1 in --supervise mode: orphaned processes will not be reaped; use tini or `docker run --init` as PID 1",
+      "running as PID 1 in --supervise or --watch mode: orphaned processes will not be reaped; use tini or `docker run --init` as PID 1",
     );
   }
   if (input.consumedEnv.some((name) => input.appView[name] !== undefined)) {

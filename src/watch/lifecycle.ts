@@ -53,7 +53,14 @@ export class Lifecycle {
   readonly #input: LifecycleInput;
   readonly #stop = new AbortController();
   readonly #timers = new Set<NodeJS.Timeout>();
-  readonly #leases = new Map<string, HeldLease>();
+  /** The lease each leased secret holds now. */
+  readonly #leases = new Map<string, LeaseState>();
+  /**
+   * Bumped each time a secret's lease is replaced or rescheduled: a timer or a read that started for an
+   * older one sees it is no longer current and does nothing (it must not renew a lease given up, or
+   * put back what a newer read replaced).
+   */
+  readonly #generations = new Map<string, number>();
 
   constructor(input: LifecycleInput) {
     this.#input = input;
@@ -61,18 +68,8 @@ export class Lifecycle {
       const outcome = input.outcomes.get(key);
       const session = input.sessions.get(ref.scheme);
       if (outcome?.ok !== true || outcome.fetched.lease === undefined || session === undefined) continue;
-      this.#leases.set(key, { scheme: ref.scheme, session, lease: outcome.fetched.lease, ref });
-    }
-  }
-
-  get stopped(): boolean {
-    return this.#stop.signal.aborted;
-  }
-
-  /** Starts every timer; resolves once each session's token lifetime is known. */
-  async start(): Promise<void> {
-    for (const [key, { ref, session, lease }] of this.#leases) {
-      this.#watchLease({
+      const lease = outcome.fetched.lease;
+      this.#leases.set(key, {
         key,
         ref,
         session,
@@ -82,6 +79,15 @@ export class Lifecycle {
         capped: false,
       });
     }
+  }
+
+  get stopped(): boolean {
+    return this.#stop.signal.aborted;
+  }
+
+  /** Starts every timer; resolves once each session's token lifetime is known. */
+  async start(): Promise<void> {
+    for (const state of [...this.#leases.values()]) this.#watchLease(state);
     this.#scheduleRefresh();
     await Promise.all(
       [...this.#input.sessions].map(([scheme, session]) => this.#watchToken(scheme, session)),
@@ -97,7 +103,23 @@ export class Lifecycle {
 
   /** The leases held now (each replaced lease is left to expire: the app may still use it). */
   heldLeases(): HeldLease[] {
-    return [...this.#leases.values()];
+    return [...this.#leases.values()].map(({ ref, session, lease }) => ({
+      scheme: ref.scheme,
+      session,
+      lease,
+      ref,
+    }));
+  }
+
+  /** A new generation for `key`: whatever runs for an older one stops acting on it. */
+  #bump(key: string): number {
+    const generation = (this.#generations.get(key) ?? 0) + 1;
+    this.#generations.set(key, generation);
+    return generation;
+  }
+
+  #current(key: string, generation: number): boolean {
+    return !this.stopped && this.#generations.get(key) === generation;
   }
 
   #after(ms: number, task: () => Promise<void>): void {
@@ -128,11 +150,14 @@ export class Lifecycle {
 
   #watchLease(state: LeaseState): void {
     const { key, ref, session, lease } = state;
-    this.#leases.set(key, { scheme: ref.scheme, session, lease, ref });
+    this.#leases.set(key, state);
+    const generation = this.#bump(key);
     const what = secretOf(ref);
     const expiresAt = state.grantedAt + lease.durationSec * 1000;
     this.#after(renewDelay(lease.durationSec, this.#input.random), async () => {
-      const deadlineAt = this.#deadline(expiresAt, expiryMarginMs(state.askSec));
+      if (!this.#current(key, generation)) return;
+      // The margin of this grant: after a capped renewal it is shorter than the first one.
+      const deadlineAt = this.#deadline(expiresAt, expiryMarginMs(lease.durationSec));
       if (lease.renewable && session.renew !== undefined && !state.capped) {
         const renew = session.renew.bind(session);
         try {
@@ -149,10 +174,11 @@ export class Lifecycle {
             durationSec: renewed.durationSec,
             ...(capped ? { capped: "max TTL reached; a new secret is read before it expires" } : {}),
           });
-          this.#watchLease({ ...state, lease: renewed, grantedAt: performance.now(), capped });
+          if (this.#current(key, generation))
+            this.#watchLease({ ...state, lease: renewed, grantedAt: performance.now(), capped });
           return;
         } catch (error) {
-          if (this.stopped) return;
+          if (!this.#current(key, generation)) return;
           const failure = asSecretwrapError(error);
           if (failure.code === "FETCH_TIMEOUT") {
             this.#input.expired(notKept(`the lease of ${what}`, failure, ref.scheme));
@@ -168,14 +194,15 @@ export class Lifecycle {
     });
   }
 
-  /** A new secret for a lease that can no longer be renewed: a change for the app. */
+  /** A new secret for a lease that can no longer be renewed (or died with its token): a change for the app. */
   async #replaceLeased(state: LeaseState, deadlineAt: number): Promise<void> {
     const { key, ref, session } = state;
+    const generation = this.#bump(key);
     const what = secretOf(ref);
     const started = Date.now();
     try {
       const fetched = await fetchOne(session, ref, this.#until(deadlineAt), this.#input.rules);
-      if (this.stopped) return;
+      if (!this.#current(key, generation)) return;
       this.#input.outcomes.set(key, { ok: true, fetched, durationMs: Date.now() - started });
       this.#input.rules.log.info(`read a new secret for ${what} before its lease ends`, {
         provider: ref.scheme,
@@ -194,8 +221,27 @@ export class Lifecycle {
         });
       this.#input.changed([key]);
     } catch (error) {
-      if (this.stopped) return;
+      if (!this.#current(key, generation)) return;
       this.#input.expired(notKept(`the lease of ${what}`, asSecretwrapError(error), ref.scheme));
+    }
+  }
+
+  /**
+   * The session logged in again: the leases it read with the old token end with that token, so each is
+   * read again with the new one now, at the latest by the time the old token ends (or, if it has
+   * already, within --timeout).
+   */
+  #replaceLeasesOf(session: Session, leasesEndInSec: number): void {
+    const deadlineAt =
+      performance.now() +
+      Math.max(leasesEndInSec * 1000 - expiryMarginMs(leasesEndInSec), this.#input.timeoutMs);
+    for (const state of [...this.#leases.values()]) {
+      if (state.session !== session) continue;
+      this.#input.rules.log.info(
+        `the login token was replaced: reading ${secretOf(state.ref)} again (its lease ends with the old token)`,
+        { provider: state.ref.scheme, ref: secretOf(state.ref) },
+      );
+      void this.#replaceLeased(state, deadlineAt);
     }
   }
 
@@ -249,11 +295,12 @@ export class Lifecycle {
           this.#until(this.#deadline(expiresAt, margin)),
           this.#input.rules.retry,
         );
-        this.#input.rules.log.info(`renewed the ${scheme} login token`, {
-          provider: scheme,
-          durationSec: next.durationSec,
-        });
+        this.#input.rules.log.info(
+          next.replaced === undefined ? `renewed the ${scheme} login token` : `logged in to ${scheme} again`,
+          { provider: scheme, durationSec: next.durationSec },
+        );
         this.#scheduleToken(scheme, session, next, performance.now());
+        if (next.replaced !== undefined) this.#replaceLeasesOf(session, next.replaced.leasesEndInSec);
       } catch (error) {
         if (this.stopped) return;
         this.#input.expired(notKept(`the ${scheme} login token`, asSecretwrapError(error), scheme));

@@ -1,8 +1,9 @@
 // `render --watch --out DIR`: the sidecar form. The files in DIR are kept current (swapped as one set
 // when a secret changes, leases and tokens renewed) until secretwrap is stopped; after each swap
-// --on-change exec:CMD runs CMD so a sidecar can tell its app. A stop signal ends it cleanly (exit 0,
-// leases and token revoked); a credential that cannot be kept alive ends it with 77/69 (--on-expiry
-// exit), --on-change exit with 75. The files stay: render's files outlive it by design.
+// --on-change exec:CMD runs CMD so a sidecar can tell its app. TERM, INT or QUIT end it cleanly (exit
+// 0, leases and token revoked); HUP checks every secret at once; a credential that cannot be kept
+// alive ends it with 77/69 (--on-expiry exit), --on-change exit with 75. The files stay: render's
+// files outlive it by design.
 import { spawn } from "node:child_process";
 import type { CommandContext } from "../commands/context.ts";
 import { writeFiles, type FetchedSecrets } from "../commands/steps.ts";
@@ -34,22 +35,8 @@ export async function renderWatched(input: RenderWatchInput, ctx: CommandContext
   const { log, router } = ctx;
   let finish: (code: number) => void = () => {};
   const done = new Promise<number>((resolve) => (finish = resolve));
-  const unsubscribe = router.onStop((signal) => {
-    log.info(`stopped by ${signal}`);
-    finish(0);
-  });
-  if (router.stopRequested !== undefined) finish(0);
-  // exec:CMD gets secretwrap's environment without its settings, the credentials it consumed and the
-  // references it resolved (the values are in the files, not in CMD's environment).
-  const commandEnv = buildChildEnv({
-    inherited: ctx.appView,
-    pristine: false,
-    keepEnv: [],
-    envFileValues: {},
-    declaredNames: new Set(plan.targets.map((t) => t.name)),
-    assigned: new Map(),
-    consumedEnv: fetched.consumedEnv,
-  });
+  // Built on first use, inside the try below: whatever fails still ends the watch (revoke, close).
+  let commandEnv: Record<string, string> | undefined;
   const watch = new Watch({
     plan,
     mode: "render",
@@ -72,6 +59,7 @@ export async function renderWatched(input: RenderWatchInput, ctx: CommandContext
         log.info(`${change.names.join(", ")} changed; exiting (--on-change exit)`);
         finish(SECRETS_CHANGED_EXIT);
       } else if (onChange.kind === "exec") {
+        commandEnv ??= execEnvironment(ctx, plan, fetched);
         await runCommand(onChange.command, commandEnv, ctx);
       }
     },
@@ -85,13 +73,40 @@ export async function renderWatched(input: RenderWatchInput, ctx: CommandContext
     },
   });
   try {
+    // TERM, INT or QUIT end the watch cleanly; HUP asks for a check of every secret now (a sidecar has
+    // no app to pass it to); the other signals are ignored.
+    router.forwardTo((signal) => {
+      if (signal === "SIGHUP") {
+        log.info("SIGHUP: checking every secret now");
+        void watch.refreshNow();
+      } else if (signal === "SIGTERM" || signal === "SIGINT" || signal === "SIGQUIT") {
+        log.info(`stopped by ${signal}`);
+        finish(0);
+      }
+    });
+    if (router.stopRequested !== undefined) finish(0);
     await watch.start();
     return await done;
   } finally {
-    unsubscribe();
     await watch.stop();
     await watch.end();
   }
+}
+
+/**
+ * exec:CMD gets secretwrap's environment without its settings, the credentials it consumed and the
+ * references it resolved (the values are in the files, not in CMD's environment).
+ */
+function execEnvironment(ctx: CommandContext, plan: Plan, fetched: FetchedSecrets): Record<string, string> {
+  return buildChildEnv({
+    inherited: ctx.appView,
+    pristine: false,
+    keepEnv: [],
+    envFileValues: {},
+    declaredNames: new Set(plan.targets.map((t) => t.name)),
+    assigned: new Map(),
+    consumedEnv: fetched.consumedEnv,
+  });
 }
 
 /** exec:CMD after a swap: through sh -c, with secretwrap's environment minus its own settings. */

@@ -53,7 +53,6 @@ export async function runWatched(input: RunWatchInput, ctx: CommandContext): Pro
       pristine: run.pristine,
       keepEnv: run.keepEnv,
     });
-  const env = envFor(fetched.values);
   const app = new AppUnderWatch({
     argv: input.command,
     stopTimeoutMs: run.stopTimeoutMs,
@@ -112,6 +111,7 @@ export async function runWatched(input: RunWatchInput, ctx: CommandContext): Pro
     },
   });
   try {
+    const env = envFor(fetched.values);
     const path = commandPath(input.command, env, owner);
     warnSupervising({ appView: input.appView, consumedEnv: fetched.consumedEnv, log });
     const stopped = await router.lastCheck({ disarm: false });

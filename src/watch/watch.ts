@@ -71,6 +71,11 @@ export class Watch {
     return this.#lifecycle.start();
   }
 
+  /** Checks every secret without a lease now, out of turn (render --watch on SIGHUP). */
+  refreshNow(): Promise<void> {
+    return this.#lifecycle.refreshNow();
+  }
+
   /** Stops every timer; a delivery under way finishes first (it is all or nothing). */
   async stop(): Promise<void> {
     this.#lifecycle.stop();

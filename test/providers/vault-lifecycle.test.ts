@@ -358,13 +358,20 @@ describe("the session's own token", () => {
     const fetched = await fetch(session, `ref+vault://database/creds/${databaseRole(30, 60)}`);
     try {
       vault.refuseTokenRenewals = 400;
-      await session.renewToken(signal()); // a new login: the first token is left to run out in 2 s
+      // a new login: the first token is left to run out in 2 s, and renewToken says so
+      const replaced = await session.renewToken(signal());
+      expect(replaced.replaced?.leasesEndInSec).toBeGreaterThanOrEqual(1);
+      expect(replaced.replaced?.leasesEndInSec).toBeLessThanOrEqual(2);
+      vault.refuseTokenRenewals = 403; // Vault no longer knows the token: its leases are gone already
+      expect((await session.renewToken(signal())).replaced).toEqual({ leasesEndInSec: 0 });
     } finally {
       vault.refuseTokenRenewals = undefined;
     }
-    expect(vault.eventsOf("login", "auth/approle-tree")).toHaveLength(2);
+    expect(vault.eventsOf("login", "auth/approle-tree")).toHaveLength(3);
     await sleep(1_000);
-    expect((await session.renewToken(signal())).durationSec).toBe(2); // the new token lives on
+    const renewed = await session.renewToken(signal());
+    expect(renewed.durationSec).toBe(2); // the new token lives on, renewed, not replaced
+    expect(renewed.replaced).toBeUndefined();
     expect(vault.credentialValid(json(fetched))).toBe(true);
     // The first token runs out, and Vault revokes what it read: the 30 s lease too.
     await sleep(1_100);

@@ -207,6 +207,23 @@ describe("the watch lifecycle", () => {
     expect(renewable.count("renewToken")).toBeGreaterThanOrEqual(2);
   });
 
+  it("a token replaced by a new login has its session's leased secrets read again at once (their leases end with it)", async () => {
+    const session = new Scripted();
+    session.lifetime = { durationSec: 1, renewable: true };
+    session.tokenAnswer = () =>
+      Promise.resolve({ durationSec: 60, renewable: true, replaced: { leasesEndInSec: 0 } });
+    session.renewAnswer = () => Promise.resolve(lease(60));
+    session.fetchAnswer = () => Promise.resolve({ bytes: Buffer.from("v2"), lease: lease(60) });
+    const run = watch(session, { bytes: Buffer.from("v1"), lease: lease(60) });
+    await run.lifecycle.start();
+    await sleep(900);
+    expect(session.count("renewToken")).toBe(1);
+    expect(session.count("fetch")).toBe(1);
+    expect(session.count("renew")).toBe(0); // the old lease's renewal timer no longer acts
+    expect(run.changed).toEqual([[REF]]);
+    expect(run.lifecycle.heldLeases()).toHaveLength(1);
+  });
+
   it("an unchanged version costs no download; a new version with new bytes is a change, with the same bytes none", async () => {
     const session = new Scripted();
     let version = "1";
