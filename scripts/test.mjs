@@ -8,6 +8,10 @@ import { NODE24, setup, toolchainPath } from "./setup.mjs";
 /** The suites that take their provider from providerUnderTest() (directly or via test/servers/). */
 const BUNDLE_SUITES = [
   "test/providers/vault.test.ts",
+  "test/providers/vault-lifecycle.test.ts",
+  "test/providers/awssecrets-versions.test.ts",
+  "test/providers/gcpsecrets-versions.test.ts",
+  "test/providers/azurekeyvault-versions.test.ts",
   "test/providers/awssecrets.test.ts",
   "test/providers/gcpsecrets.test.ts",
   "test/providers/azurekeyvault.test.ts",
