@@ -49,6 +49,9 @@ interface LeaseState {
   readonly capped: boolean;
 }
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class Lifecycle {
   readonly #input: LifecycleInput;
   readonly #stop = new AbortController();
@@ -123,16 +126,20 @@ export class Lifecycle {
   }
 
   #after(ms: number, task: () => Promise<void>): void {
-    if (this.stopped) return;
-    const timer = setTimeout(
-      () => {
-        this.#timers.delete(timer);
-        task().catch((error: unknown) => {
-          if (!this.stopped) this.#input.expired(asSecretwrapError(error));
-        });
-      },
-      Math.max(0, ms),
-    );
+    if (this.stopped || !(ms < Infinity)) return; // a credential that never expires needs no timer
+    // Node fires a timer longer than 2^31-1 ms (24.8 days) after 1 ms instead: a 60-day lease would
+    // renew in a loop. A long wait is taken in steps.
+    const step = Math.min(Math.max(0, ms), MAX_TIMER_MS);
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      if (ms > MAX_TIMER_MS) {
+        this.#after(ms - MAX_TIMER_MS, task);
+        return;
+      }
+      task().catch((error: unknown) => {
+        if (!this.stopped) this.#input.expired(asSecretwrapError(error));
+      });
+    }, step);
     this.#timers.add(timer);
   }
 

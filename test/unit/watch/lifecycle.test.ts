@@ -224,6 +224,20 @@ describe("the watch lifecycle", () => {
     expect(run.lifecycle.heldLeases()).toHaveLength(1);
   });
 
+  it("a lease longer than Node's timer limit (24.8 days) is not renewed at once, nor is one that never expires", async () => {
+    const session = new Scripted();
+    session.renewAnswer = () => Promise.resolve(lease(90 * 86_400));
+    const long = watch(session, { bytes: Buffer.from("v1"), lease: lease(90 * 86_400) });
+    const never = new Scripted();
+    never.lifetime = { durationSec: Number.POSITIVE_INFINITY, renewable: true };
+    never.tokenAnswer = () => Promise.resolve({ durationSec: 1, renewable: true });
+    const forever = watch(never, { bytes: Buffer.from("v1"), version: "1" });
+    await Promise.all([long.lifecycle.start(), forever.lifecycle.start()]);
+    await sleep(300);
+    expect(session.count("renew")).toBe(0);
+    expect(never.count("renewToken")).toBe(0);
+  });
+
   it("an unchanged version costs no download; a new version with new bytes is a change, with the same bytes none", async () => {
     const session = new Scripted();
     let version = "1";
