@@ -145,8 +145,9 @@ export class Lifecycle {
 
   /** Work that must end by `deadlineAt` (performance.now()) or when the watch stops. */
   #until(deadlineAt: number): Cancellation {
-    // Whole milliseconds: AbortSignal.timeout throws a RangeError for a fraction.
-    const left = Math.max(0, Math.floor(deadlineAt - performance.now()));
+    // Whole milliseconds, and at most the timer limit: AbortSignal.timeout throws a RangeError for a
+    // fraction or for a year-long lease's deadline (no renewal is retried for 24 days anyway).
+    const left = Math.min(MAX_TIMER_MS, Math.max(0, Math.floor(deadlineAt - performance.now())));
     return { signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(left)]), deadlineAt };
   }
 

@@ -3,7 +3,7 @@
 // answer — renew before expiry with the first grant as increment, a new read once capped or refused,
 // a credential reported expired when neither works in time, the version check spared a download,
 // unchanged bytes are no change, and nothing runs after stop().
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { parseRef, type Ref } from "../../../src/config/ref.ts";
 import { SecretwrapError } from "../../../src/errors.ts";
 import { createLogger } from "../../../src/log.ts";
@@ -236,6 +236,25 @@ describe("the watch lifecycle", () => {
     await sleep(300);
     expect(session.count("renew")).toBe(0);
     expect(never.count("renewToken")).toBe(0);
+    expect([...long.expired, ...forever.expired]).toEqual([]);
+  });
+
+  it("a year-long lease is renewed and watched like any other (its deadline is beyond the timer limit)", async () => {
+    const session = new Scripted();
+    const year = 365 * 86_400;
+    session.renewAnswer = () => Promise.resolve(lease(year));
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    try {
+      const run = watch(session, { bytes: Buffer.from("v1"), lease: lease(year) });
+      await run.lifecycle.start();
+      // two thirds of a year on the fake clock: the wait is taken in steps, then the renewal runs
+      await vi.advanceTimersByTimeAsync((year * 1000 * 2) / 3);
+      expect(session.count("renew")).toBe(1);
+      expect(run.expired).toEqual([]);
+      run.lifecycle.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("an unchanged version costs no download; a new version with new bytes is a change, with the same bytes none", async () => {
