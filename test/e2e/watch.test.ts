@@ -226,7 +226,7 @@ describe("acceptance 3: an env target change restarts the app once", () => {
         DB_PASSWORD: "ref+vault://secret/app/env#password",
         PROBE_ENV: "DB_PASSWORD",
       },
-      ["--exit-on-usr1", "5", "--term-exit", "0"],
+      ["--exit-on-usr1", "5", "--term-exit", "0", "--term-delay", "700"],
     );
     const [first] = await run.waitFor("start");
     await run.waitFor("ready");

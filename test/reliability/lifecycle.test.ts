@@ -4,7 +4,7 @@
 // refused, an app that ignores SIGHUP, an app that exits in the middle of a swap (traced: no signal to
 // a reaped PID), TERM during a restart, and refreshes failing with 500 and 403. Every wait has a
 // generous deadline; the assertions are orders and counts, not wall-clock values.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -260,7 +260,60 @@ describe("E8: the login token", () => {
   });
 });
 
+describe("E8: the login token's leases", () => {
+  it("E8: a login token at its max TTL is replaced by a new login, and the leases read with it are read again before it ends (Vault ends them with it)", async () => {
+    const dir = scratch();
+    // Tokens live 3 s, at most 5 s: a new login at about 4 s, the old token gone at 5 s with its lease.
+    const shortLived = await vault.addAppRole("short", ["database/creds/*", "sys/leases/revoke"], {
+      tokenTtl: 3,
+      tokenMaxTtl: 5,
+    });
+    const secretId = await shortLived.secretId();
+    planted.push(secretId, shortLived.roleId);
+    const run = startWatched(
+      dir,
+      ["run", "--watch"],
+      {
+        VAULT_ADDR: vault.url,
+        VAULT_ROLE_ID: shortLived.roleId,
+        VAULT_SECRET_ID: secretId,
+        PG_PASSWORD_FILE: "ref+vault://database/creds/tree#password",
+        PROBE_READ: "PG_PASSWORD_FILE",
+      },
+      ["--term-exit", "0"],
+    );
+    await run.waitFor("ready");
+    const invalid: string[] = [];
+    const started = Date.now();
+    while (Date.now() - started < 9_000) {
+      const held = leaseOf("database/creds/tree", run.latestRead()?.files?.["PG_PASSWORD_FILE"]);
+      if (held === undefined || !vault.credentialValid(held.credentials))
+        invalid.push(`at ${Date.now() - started}ms`);
+      await sleep(200);
+    }
+    run.kill("SIGTERM");
+    const result = await run.result;
+    expect(invalid).toEqual([]);
+    // Two new logins in 9 s (at about 4 s and 8 s), and a new lease read under each.
+    expect(
+      vault.eventsOf("login", "auth/approle").filter((e) => e.time >= started - 3_000).length,
+    ).toBeGreaterThanOrEqual(2);
+    expect(vault.leases("database/creds/tree").length).toBeGreaterThanOrEqual(2);
+    expect(run.of("signal", "SIGHUP").length).toBe(vault.leases("database/creds/tree").length - 1);
+    expect(result.code).toBe(0);
+  });
+});
+
 describe("E3 / E12: the app and its signals", () => {
+  const strace = (() => {
+    try {
+      execFileSync("strace", ["-V"], { stdio: "ignore" });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
   it("E3: an app that ignores SIGHUP keeps running; one SIGHUP per change, never repeated; the files are swapped all the same", async () => {
     const dir = scratch();
     const source = join(dir, "source");
@@ -287,6 +340,22 @@ describe("E3 / E12: the app and its signals", () => {
     const path = env.find((e) => e.startsWith("IGN_FILE="))?.slice("IGN_FILE=".length) ?? "";
     let stderr = "";
     cli.child.stderr?.on("data", (c: string) => (stderr += c));
+    // A tracer sees even an ignored signal: every SIGHUP that reaches the app, and who sent it.
+    const seen = join(dir, "signals.txt");
+    let attached: Promise<void> = Promise.resolve();
+    if (strace) {
+      const tracer = spawn(
+        "strace",
+        ["-p", String(pid), "-e", "trace=none", "-e", "signal=HUP", "-o", seen],
+        {
+          stdio: ["ignore", "ignore", "pipe"],
+        },
+      );
+      let said = "";
+      tracer.stderr.setEncoding("utf8").on("data", (c: string) => (said += c));
+      attached = waitUntil("strace attached", () => said.includes("attached")).then(() => undefined);
+    }
+    await attached;
     for (const tag of [2, 3]) {
       const next = value(tag, "IGN");
       writeFileSync(source, next);
@@ -303,16 +372,14 @@ describe("E3 / E12: the app and its signals", () => {
     expect(result.code).toBe(143);
     expect(linesWith(result.stderr, "sending SIGHUP")).toHaveLength(2);
     expect(existsSync(dirname(path))).toBe(false);
-  });
-
-  const strace = (() => {
-    try {
-      execFileSync("strace", ["-V"], { stdio: "ignore" });
-      return true;
-    } catch {
-      return false;
+    if (strace) {
+      const hups = readFileSync(seen, "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("--- SIGHUP"));
+      expect(hups).toHaveLength(2);
+      for (const hup of hups) expect(hup).toContain(`si_pid=${cli.pid},`);
     }
-  })();
+  });
 
   it.skipIf(!strace)(
     "E12: an app that exits in the middle of a swap: secretwrap exits with its code and sends no signal to its reaped PID (strace)",
