@@ -21,14 +21,7 @@ import {
   type Generation,
 } from "./generation.ts";
 import { publishManifest, publishThroughFd, type Publication, type StaleFiles } from "./publish.ts";
-import {
-  closeStagingDir,
-  openDirFd,
-  openStagingDir,
-  requireProcFd,
-  throughFd,
-  type StagingDir,
-} from "./staging.ts";
+import { closeStagingDir, openStagingDir, throughFd, withDirFd, type StagingDir } from "./staging.ts";
 
 /** The symlink to the current generation. Starts with "..": no target file name may (plan.ts). */
 export const DATA_NAME = "..data";
@@ -49,18 +42,7 @@ export function publishFileSet(
   owner?: Owner,
   stale: StaleFiles = { remove: false, warn: () => {} },
 ): Map<string, string> {
-  requireProcFd();
-  let dirFd: number;
-  try {
-    dirFd = openDirFd(dir);
-  } catch (error) {
-    throw outputError(`cannot open ${dir}`, error);
-  }
-  try {
-    publishSetThroughFd(dirFd, dir, files, owner, stale);
-  } finally {
-    closeSync(dirFd);
-  }
+  withDirFd(dir, (dirFd) => publishSetThroughFd(dirFd, dir, files, owner, stale));
   return new Map(files.map((file) => [file.name, join(dir, file.fileName)]));
 }
 

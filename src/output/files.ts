@@ -5,7 +5,6 @@
 import {
   accessSync,
   chownSync,
-  closeSync,
   constants,
   existsSync,
   lstatSync,
@@ -22,7 +21,7 @@ import { MANIFEST_NAME, readManifest } from "./manifest.ts";
 import { outputError } from "./output-error.ts";
 import { publishThroughFd, type StaleFiles } from "./publish.ts";
 import { firstUnsearchable } from "./reachable.ts";
-import { openDirFd, requireProcFd, throughFd } from "./staging.ts";
+import { throughFd, withDirFd } from "./staging.ts";
 
 export type { StaleFiles } from "./publish.ts";
 
@@ -252,22 +251,13 @@ export function publishFiles(
   owner?: Owner,
   stale: StaleFiles = { remove: false, warn: () => {} },
 ): Map<string, string> {
-  requireProcFd();
-  let dirFd: number;
-  try {
-    dirFd = openDirFd(dir);
-  } catch (error) {
-    throw outputError(`cannot open ${dir}`, error);
-  }
-  try {
+  withDirFd(dir, (dirFd) => {
     if (isFileSet(readManifest(throughFd(dirFd, MANIFEST_NAME)))) {
       publishSetThroughFd(dirFd, dir, files, owner, stale);
     } else {
       publishThroughFd(dirFd, dir, files, owner, stale).close();
     }
-  } finally {
-    closeSync(dirFd);
-  }
+  });
   return new Map(files.map((file) => [file.name, join(dir, file.fileName)]));
 }
 

@@ -41,6 +41,25 @@ export function openDirFd(path: string): number {
   return openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
 }
 
+/**
+ * Runs `work` with the output dir open as a descriptor (never through a symlink, /proc required), so
+ * every name in it is reached through that descriptor; closes it after.
+ */
+export function withDirFd<T>(dir: string, work: (dirFd: number) => T): T {
+  requireProcFd();
+  let dirFd: number;
+  try {
+    dirFd = openDirFd(dir);
+  } catch (error) {
+    throw outputError(`cannot open ${dir}`, error);
+  }
+  try {
+    return work(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+}
+
 export interface StagingDir {
   readonly fd: number;
   /** A path to `name` inside the staging dir that no other user can redirect. */
