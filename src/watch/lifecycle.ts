@@ -24,10 +24,21 @@ export interface LifecycleInput {
   readonly timeoutMs: number;
   readonly concurrency: number;
   readonly random: () => number;
-  /** The fetch keys whose value was read anew and differs from before (one call per check). */
-  readonly changed: (keys: readonly string[]) => void;
+  /**
+   * The fetch keys whose value was read anew and differs from before (one call per check). `replaced`:
+   * a leased secret read anew because its lease ends; the app holds the old one until the new value
+   * is delivered, and no later than `replaced.deadlineAt` (performance.now()).
+   */
+  readonly changed: (keys: readonly string[], replaced?: ReplacedLease) => void;
   /** A lease or token could not be kept alive; told once per credential. */
   readonly expired: (error: SecretwrapError) => void;
+}
+
+/** The lease a leased secret's previous value belongs to, which ends soon after `deadlineAt`. */
+export interface ReplacedLease {
+  readonly deadlineAt: number;
+  readonly what: string;
+  readonly scheme: Scheme;
 }
 
 /** A lease held now, for revocation at exit. */
@@ -50,7 +61,7 @@ interface LeaseState {
 }
 
 /** The longest delay setTimeout honours. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Lifecycle {
   readonly #input: LifecycleInput;
@@ -227,7 +238,7 @@ export class Lifecycle {
           askSec: fetched.lease.durationSec,
           capped: false,
         });
-      this.#input.changed([key]);
+      this.#input.changed([key], { deadlineAt, what, scheme: ref.scheme });
     } catch (error) {
       if (!this.#current(key, generation)) return;
       this.#input.expired(notKept(`the lease of ${what}`, asSecretwrapError(error), ref.scheme));

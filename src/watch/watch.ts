@@ -9,9 +9,9 @@ import type { Redactor } from "../redact.ts";
 import { auditLine } from "../report.ts";
 import { closeSession, type FetchOutcome, type FetchRules } from "../resolve.ts";
 import { targetValues, type DeliveryMode } from "../target-values.ts";
-import { asSecretwrapError, type SecretwrapError } from "../errors.ts";
+import { asSecretwrapError, SecretwrapError } from "../errors.ts";
 import { changeBetween, type Change } from "./change.ts";
-import { Lifecycle } from "./lifecycle.ts";
+import { Lifecycle, MAX_TIMER_MS, type ReplacedLease } from "./lifecycle.ts";
 import type { WatchOptions } from "./options.ts";
 import { revokeAll } from "./revoke.ts";
 
@@ -48,6 +48,13 @@ export class Watch {
   #queue: Promise<void> = Promise.resolve();
   #queued = false;
   #retry: NodeJS.Timeout | undefined;
+  /**
+   * Leased secrets read anew whose new value has not reached the app: it still holds the old lease's
+   * credentials, which end at its deadline. If no delivery replaces them by then, the credential
+   * expired for the app (--on-expiry), whatever the new lease does.
+   */
+  readonly #undelivered = new Map<string, ReplacedLease>();
+  #undeliveredTimer: NodeJS.Timeout | undefined;
 
   constructor(input: WatchInput) {
     this.#input = input;
@@ -62,7 +69,13 @@ export class Watch {
       timeoutMs: input.timeoutMs,
       concurrency: input.concurrency,
       random: input.random ?? Math.random,
-      changed: () => this.#schedule(),
+      changed: (keys, replaced) => {
+        // The first replacement not delivered is the lease the app holds (a later one replaced it only in here).
+        if (replaced !== undefined)
+          for (const key of keys) if (!this.#undelivered.has(key)) this.#undelivered.set(key, replaced);
+        this.#armUndelivered();
+        this.#schedule();
+      },
       expired: input.expired,
     });
   }
@@ -80,6 +93,7 @@ export class Watch {
   async stop(): Promise<void> {
     this.#lifecycle.stop();
     clearTimeout(this.#retry);
+    clearTimeout(this.#undeliveredTimer);
     await this.#queue;
   }
 
@@ -103,6 +117,8 @@ export class Watch {
 
   async #deliverNow(): Promise<void> {
     const { plan, mode, log } = this.#input;
+    // What this delivery gives the app: the leases replaced up to now (not one replaced meanwhile).
+    const covered = [...this.#undelivered];
     const next = targetValues(plan, this.#outcomes, mode, this.#input.rules.redactor);
     if (next.failures.length > 0) {
       // A new value that cannot be used (a #field gone from the rotated secret, a NUL in an env value):
@@ -114,6 +130,7 @@ export class Watch {
     const change = changeBetween(plan, this.#delivered, next.values);
     if (change.names.length === 0) {
       log.debug("a new version with the same content: nothing to deliver");
+      this.#delivering(covered);
       return;
     }
     try {
@@ -126,7 +143,42 @@ export class Watch {
       return;
     }
     this.#delivered = next.values;
+    this.#delivering(covered);
     for (const report of next.reports)
       if (change.names.includes(report.name)) auditLine(log, { ...report, status: "ok" }, "rotated");
+  }
+
+  /** The app holds the values of these replaced leases now: their old leases no longer matter. */
+  #delivering(covered: readonly (readonly [string, ReplacedLease])[]): void {
+    for (const [key, replaced] of covered)
+      if (this.#undelivered.get(key) === replaced) this.#undelivered.delete(key);
+    this.#armUndelivered();
+  }
+
+  /** A timer for the first old lease the app still holds: at its deadline, it expired for the app. */
+  #armUndelivered(): void {
+    clearTimeout(this.#undeliveredTimer);
+    this.#undeliveredTimer = undefined;
+    if (this.#undelivered.size === 0 || this.#lifecycle.stopped) return;
+    const first = Math.min(...[...this.#undelivered.values()].map((r) => r.deadlineAt));
+    const wait = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(first - performance.now())));
+    this.#undeliveredTimer = setTimeout(() => {
+      const now = performance.now();
+      for (const [key, replaced] of [...this.#undelivered]) {
+        if (replaced.deadlineAt > now) continue;
+        this.#undelivered.delete(key);
+        this.#input.expired(
+          new SecretwrapError(
+            "FETCH_FAILED",
+            `the lease of ${replaced.what} that the app holds ends, and the new secret read for it could not be given to the app`,
+            {
+              hint: "see the warning or error above about the new value; the app keeps credentials that no longer work",
+              subject: { provider: replaced.scheme },
+            },
+          ),
+        );
+      }
+      this.#armUndelivered();
+    }, wait);
   }
 }

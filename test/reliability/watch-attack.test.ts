@@ -1,0 +1,118 @@
+// Attacks on run --watch and render --watch (#15) that found a break, each kept as the test that proved
+// it: the built CLI against the fake servers, the watch probe as the app. Every wait has a generous
+// deadline; the assertions are orders and counts, not wall-clock values.
+//
+// SECRETWRAP_ATTACK_CLI=<shim> runs the CLI through a shim (it drops the repo's bin/secretwrap argument
+// and runs another build), for trying a fix before dist/ is rebuilt.
+import { createHash } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { canary, scanForCanaries } from "../helpers/canary.ts";
+import type { CliOptions } from "../helpers/cli.ts";
+import { scratchDirs } from "../helpers/scratch.ts";
+import { FakeVault } from "../servers/vault.ts";
+import { sleep, startWatched, stopLeftovers, waitUntil, type WatchRecord } from "../fixtures/watch-run.ts";
+
+const work = mkdtempSync(join(tmpdir(), "secretwrap-watch-attack-"));
+const scratch = scratchDirs(work);
+const shim = process.env["SECRETWRAP_ATTACK_CLI"];
+const via: CliOptions = shim === undefined ? {} : { prefix: [shim] };
+
+let vault: FakeVault;
+let token: string;
+const planted: string[] = [];
+const sha = (text: string): string => createHash("sha256").update(text).digest("hex");
+
+beforeAll(async () => {
+  vault = await FakeVault.start();
+  await vault.mountKv("secret", 2);
+  token = await vault.createToken(["database/creds/*", "sys/leases/revoke", "secret/*"], 3600);
+  planted.push(token);
+});
+
+afterEach(async () => {
+  await stopLeftovers();
+  vault.server.clearFaults();
+});
+
+afterAll(async () => {
+  await vault.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe("a leased credential whose replacement cannot reach the app", () => {
+  // The lease the app holds is not renewable (or capped): the watch reads new credentials before it
+  // ends. The new ones cannot be delivered (a NUL in an env value, a #field gone), so the app keeps the
+  // old ones, and nothing watched the old lease any more: once it ended, the app ran on dead
+  // credentials while --on-expiry exit promises it is stopped first.
+  const cases = [
+    {
+      label: "a NUL in the new env value",
+      env: { PG_PASSWORD: "ref+vault://database/creds/nul#password", PROBE_ENV: "PG_PASSWORD" },
+      role: "nul",
+      later: (password: string) => ({ username: "u", password: `${password}\0` }),
+      held: (start: WatchRecord | undefined) => start?.env?.["PG_PASSWORD"]?.sha,
+    },
+    {
+      label: "the #field gone from the new file value",
+      env: {
+        PG_PASSWORD_FILE: "ref+vault://database/creds/nofield#password",
+        PROBE_READ: "PG_PASSWORD_FILE",
+      },
+      role: "nofield",
+      later: (password: string) => ({ username: "u", pass: password }),
+      held: (start: WatchRecord | undefined) => start?.files?.["PG_PASSWORD_FILE"]?.sha,
+    },
+  ];
+  it.each(cases)("$label: --on-expiry exit stops the app before the lease it holds ends (69)", async (c) => {
+    let n = 0;
+    vault.addDatabaseRole(c.role, {
+      ttl: 8,
+      maxTtl: 8,
+      renewable: false,
+      credentials: () => {
+        const password = canary(`PG_${c.role.toUpperCase()}`);
+        planted.push(password);
+        // The first credentials are fine; every later one cannot be delivered.
+        return ++n === 1 ? { username: "u", password } : c.later(password);
+      },
+    });
+    const dir = scratch();
+    const path = `database/creds/${c.role}`;
+    const run = startWatched(
+      dir,
+      ["run", "--watch"],
+      { VAULT_ADDR: vault.url, VAULT_TOKEN: token, ...c.env },
+      ["--term-exit", "0"],
+      via,
+    );
+    const [start] = await run.waitFor("start");
+    const first = vault.leases(path)[0];
+    if (first === undefined) throw new Error("no lease");
+    expect(c.held(start)).toBe(sha(first.credentials["password"] ?? ""));
+    // A replacement was read (and could not be delivered).
+    await waitUntil(
+      () => `a second lease; stderr:\n${run.stderr()}`,
+      () => vault.leases(path).length >= 2,
+    );
+    await waitUntil("the first lease to end", () => !vault.credentialValid(first.credentials), 20_000);
+    const ended = await Promise.race([run.result, sleep(8_000).then(() => undefined)]);
+    expect(
+      ended,
+      `the app still runs on credentials whose lease has ended; stderr:\n${run.stderr()}`,
+    ).toBeDefined();
+    expect(ended?.code).toBe(69);
+    const term = run.of("signal", "SIGTERM");
+    expect(term).toHaveLength(1);
+    expect(term[0]?.t ?? Infinity).toBeLessThan(first.expiresAt);
+    expect(ended?.stderr).toMatch(/the app holds ends/);
+    expect(
+      scanForCanaries(planted, {
+        texts: { stderr: ended?.stderr ?? "", stdout: ended?.stdout ?? "" },
+        paths: [dir],
+      }),
+    ).toEqual([]);
+  });
+});
