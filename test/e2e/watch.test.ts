@@ -90,7 +90,7 @@ const sha = (text: string): string => createHash("sha256").update(text).digest("
 
 describe("acceptance 2: a rotation is noticed within one interval; one SIGHUP per real change; the set stays consistent", () => {
   it(
-    "E3, E2: KV v2 write, AWS PutSecretValue and a file rewrite each give exactly one SIGHUP; same bytes give none",
+    "E3, E2, E1: KV v2 write, AWS PutSecretValue and a file rewrite each give exactly one SIGHUP; same bytes give none",
     { timeout: 120_000 },
     async () => {
       const dir = scratch();
@@ -195,6 +195,7 @@ describe("acceptance 2: a rotation is noticed within one interval; one SIGHUP pe
       });
       expect(hammer?.mixed).toBe(0);
       expect(hammer?.missing).toBe(0);
+      expect(hammer?.torn).toBe(0);
       expect(hammer?.rounds ?? 0).toBeGreaterThan(100);
 
       run.kill("SIGTERM");
@@ -215,7 +216,7 @@ describe("acceptance 2: a rotation is noticed within one interval; one SIGHUP pe
 });
 
 describe("acceptance 3: an env target change restarts the app once", () => {
-  it("E4: the new app has the new value, the old one was gone before it started, the exit code is the app's", async () => {
+  it("E4, C22: the new app has the new value, the old one was gone before it started, the exit code is the app's", async () => {
     const dir = scratch();
     await kvPut("app/env", { password: value(1, "ENV") });
     const run = startWatched(
