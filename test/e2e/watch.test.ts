@@ -12,6 +12,12 @@ import { canary, scanForCanaries } from "../helpers/canary.ts";
 import { runCli } from "../helpers/cli.ts";
 import { scratchDirs } from "../helpers/scratch.ts";
 import { AwsFake } from "../servers/aws.ts";
+import { AzureFake } from "../servers/azure.ts";
+import { azureSetup } from "../servers/azure-client.ts";
+import { AzureWriter } from "../servers/azure-writer.ts";
+import { FakeGcp } from "../servers/gcp.ts";
+import { GcpWriter } from "../servers/gcp-writer.ts";
+import { createTestPki } from "../servers/tls.ts";
 import { apiPath, FakeVault } from "../servers/vault.ts";
 import type { RecordedRequest } from "../servers/harness.ts";
 import { linesWith, stopLeftovers, startWatched, vaultApi, waitUntil } from "../fixtures/watch-run.ts";
@@ -213,6 +219,98 @@ describe("acceptance 2: a rotation is noticed within one interval; one SIGHUP pe
       expect(leaks).toEqual([]);
     },
   );
+});
+
+describe("acceptance 2 on Google and Azure: their write APIs, their version checks", () => {
+  it("E3: a GCP AddSecretVersion and an Azure Set Secret each give exactly one SIGHUP; a new version with the same value none", async () => {
+    const dir = scratch();
+    const pki = createTestPki();
+    const gcp = await FakeGcp.start();
+    const azure = await AzureFake.start({ pki });
+    const gcpWriter = new GcpWriter(gcp);
+    const azureWriter = new AzureWriter(azure, pki);
+    try {
+      const gcpId = `watch-${Date.now()}`;
+      gcp.addSecret("my-proj", gcpId, [value(1, "GCP")]);
+      azure.putSecret("rotating", value(1, "AZ"));
+      const key = join(dir, "key.json");
+      writeFileSync(key, JSON.stringify(gcp.serviceAccountKey()));
+      const az = azureSetup(azure, pki, "clientSecret", dir);
+      const config = join(dir, "secretwrap.json");
+      writeFileSync(
+        config,
+        JSON.stringify({
+          version: 1,
+          providers: { gcpsecrets: { endpoint: gcp.api.url }, azurekeyvault: az.options },
+        }),
+      );
+      const run = startWatched(dir, ["run", "--config", config, "--watch", "--refresh-interval", INTERVAL], {
+        ...az.env,
+        HOME: join(dir, "home"),
+        GOOGLE_APPLICATION_CREDENTIALS: key,
+        METADATA_SERVER_DETECTION: "none",
+        GSECRET_FILE: `ref+gcpsecrets://my-proj/${gcpId}`,
+        KSECRET_FILE: "ref+azurekeyvault://kv-test/rotating",
+        PROBE_READ: "GSECRET_FILE,KSECRET_FILE",
+      });
+      await run.waitFor("ready");
+      const hups = (): number => run.of("signal", "SIGHUP").length;
+      const gcpReads = (t: number): number =>
+        gcp.api.requests.filter((r) => r.time >= t && r.path.includes(":access")).length;
+      const gcpChecks = (t: number): number =>
+        gcp.api.requests.filter((r) => r.time >= t && r.method === "GET" && !r.path.includes(":access"))
+          .length;
+
+      // Google: a new version with a new value, through the real client's AddSecretVersion.
+      const g2 = value(2, "GCP");
+      await gcpWriter.addVersion("my-proj", gcpId, g2);
+      await run.waitFor("read", 1);
+      expect(hups()).toBe(1);
+      expect(run.of("read").at(-1)?.files?.["GSECRET_FILE"]?.sha).toBe(sha(g2));
+      // The same value as a new version: read once (its version changed), no signal.
+      const sameG = Date.now();
+      await gcpWriter.addVersion("my-proj", gcpId, g2);
+      await waitUntil(
+        "the same-value version read, then two more checks",
+        () => gcpReads(sameG) >= 1 && gcpChecks(sameG) >= 3,
+      );
+      expect(hups()).toBe(1);
+      // An unchanged version costs no download: nothing read since then.
+      const quiet = Date.now();
+      await waitUntil("two more checks", () => gcpChecks(quiet) >= 2);
+      expect(gcpReads(quiet)).toBe(0);
+
+      // Azure: Set Secret through the real client (a new current version); Key Vault has no cheap
+      // check, so each interval reads the value and only new bytes are a change.
+      const k2 = value(2, "AZ");
+      await azureWriter.setSecret("rotating", k2);
+      await run.waitFor("read", 2);
+      expect(hups()).toBe(2);
+      expect(run.of("read").at(-1)?.files?.["KSECRET_FILE"]?.sha).toBe(sha(k2));
+      const sameK = Date.now();
+      await azureWriter.setSecret("rotating", k2);
+      await waitUntil(
+        "three more Azure reads",
+        () => azure.vault.requests.filter((r) => r.time >= sameK && r.method === "GET").length >= 3,
+      );
+      expect(hups()).toBe(2);
+
+      run.kill("SIGTERM");
+      const result = await run.result;
+      expect(result.code).toBe(0);
+      expect(linesWith(result.stderr, "sending SIGHUP")).toHaveLength(2);
+      expect(
+        scanForCanaries([...planted, azure.identity.clientSecret], {
+          texts: { stderr: result.stderr, stdout: result.stdout },
+          paths: [dir],
+        }),
+      ).toEqual([]);
+    } finally {
+      await gcpWriter.close();
+      await Promise.all([gcp.close(), azure.close()]);
+      rmSync(pki.dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("acceptance 3: an env target change restarts the app once", () => {
