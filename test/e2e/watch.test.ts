@@ -20,7 +20,7 @@ import { GcpWriter } from "../servers/gcp-writer.ts";
 import { createTestPki } from "../servers/tls.ts";
 import { apiPath, FakeVault } from "../servers/vault.ts";
 import type { RecordedRequest } from "../servers/harness.ts";
-import { linesWith, stopLeftovers, startWatched, vaultApi, waitUntil } from "../fixtures/watch-run.ts";
+import { linesWith, sleep, stopLeftovers, startWatched, vaultApi, waitUntil } from "../fixtures/watch-run.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-watch-"));
 const scratch = scratchDirs(work);
@@ -380,6 +380,62 @@ describe("acceptance 3: an env target change restarts the app once", () => {
   });
 });
 
+describe("--on-change policies for a file change", () => {
+  async function oneChange(policy: string, probeArgs: string[] = []) {
+    const dir = scratch();
+    const source = join(dir, "source");
+    writeFileSync(source, value(1, "POL"));
+    const run = startWatched(
+      dir,
+      ["run", "--watch", "--refresh-interval", "500ms", "--on-change", policy],
+      { POL_FILE: `ref+file://${source}`, PROBE_READ: "POL_FILE" },
+      ["--term-exit", "0", ...probeArgs],
+    );
+    const [start] = await run.waitFor("ready").then(() => run.of("start"));
+    const path = start?.paths?.["POL_FILE"] ?? "";
+    const next = value(2, "POL");
+    writeFileSync(source, next);
+    // The swap itself is the same under every policy.
+    await waitUntil(
+      () => `the swap (${policy}): ${run.stderr()}`,
+      () => readFileSync(path, "utf8") === next,
+    );
+    return { run, next };
+  }
+
+  it("signal:USR1: the app gets SIGUSR1 (no SIGHUP), once", async () => {
+    const { run } = await oneChange("signal:USR1");
+    await run.waitFor("signal", 1, 20_000, "SIGUSR1");
+    await sleep(1_500);
+    run.kill("SIGTERM");
+    expect((await run.result).code).toBe(0);
+    expect(run.of("signal").map((r) => r.signal)).toEqual(["SIGUSR1", "SIGTERM"]);
+  });
+
+  it("restart: a file change restarts the app (once) instead of a SIGHUP", async () => {
+    const { run, next } = await oneChange("restart");
+    const starts = await run.waitFor("start", 2);
+    expect(starts[1]?.files?.["POL_FILE"]?.sha).toBe(sha(next));
+    expect(starts[1]?.previous?.alive).toBe(false);
+    await run.waitFor("ready", 2);
+    await sleep(1_500);
+    run.kill("SIGTERM");
+    expect((await run.result).code).toBe(0);
+    expect(run.of("start")).toHaveLength(2);
+    expect(run.of("signal", "SIGHUP")).toEqual([]);
+  });
+
+  it("none: the files are swapped and the app is told nothing", async () => {
+    const { run } = await oneChange("none");
+    await sleep(1_500);
+    run.kill("SIGTERM");
+    const result = await run.result;
+    expect(result.code).toBe(0);
+    expect(run.of("signal").map((r) => r.signal)).toEqual(["SIGTERM"]);
+    expect(linesWith(result.stderr, "rotated POL_FILE")).toHaveLength(1);
+  });
+});
+
 describe("render --watch --out DIR (the sidecar)", () => {
   it("--on-change exec:CMD runs CMD once per real change; DIR keeps its paths; TERM ends it with 0", async () => {
     const dir = scratch();
@@ -429,6 +485,35 @@ describe("render --watch --out DIR (the sidecar)", () => {
     expect(
       scanForCanaries(planted, { texts: { stderr: result.stderr, stdout: result.stdout }, paths: [dir] }),
     ).toEqual([]);
+    rmSync(dirname(out), { recursive: true, force: true });
+  });
+
+  it("render --watch: HUP checks every secret at once (whatever the interval); QUIT ends it with 0", async () => {
+    const dir = scratch();
+    const started = await kvPut("render/hup", { value: value(1, "RHUP") });
+    const out = join(mkdtempSync(join(shm, "render-")), "out");
+    const cli = startWatched(
+      dir,
+      ["render", "--watch", "--out", out, "--refresh-interval", "1h"],
+      { ...vaultEnv(), HUPPED: "ref+vault://secret/render/hup#value" },
+      null,
+    );
+    await waitUntil(
+      () => `the file: ${cli.stderr()}`,
+      () => existsSync(join(out, "HUPPED")),
+    );
+    // The watch has started (it looks its static token up): from here HUP is its own.
+    await waitUntil("the token lookup", () => vaultCalls("auth/token/lookup-self", started).length > 0);
+    const next = value(2, "RHUP");
+    const wrote = await kvPut("render/hup", { value: next });
+    cli.kill("SIGHUP");
+    await waitUntil("the new value after HUP", () => readFileSync(join(out, "HUPPED"), "utf8") === next);
+    // One check, one read: HUP asked for exactly one round.
+    expect(vaultCalls("secret/metadata/render/hup", wrote)).toHaveLength(1);
+    cli.kill("SIGQUIT");
+    const result = await cli.result;
+    expect(result.code).toBe(0);
+    expect(result.signal).toBeNull();
     rmSync(dirname(out), { recursive: true, force: true });
   });
 

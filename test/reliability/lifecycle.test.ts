@@ -130,6 +130,8 @@ describe("E7: renewal fails", () => {
     // The first attempt came at about two thirds of the lease, well before it ended.
     expect(renewals[0]?.time ?? Infinity).toBeLessThan(lease.expiresAt - 1_000);
     expect(result.stderr).toMatch(/could not be kept alive/);
+    // Revocation at exit fails too (Vault is down): reported, bounded, and the exit code stays 69 (E9).
+    expect(linesWith(result.stderr, "could not revoke the lease").length).toBe(1);
     expect(
       scanForCanaries(allSecrets(), {
         texts: { stderr: result.stderr, stdout: result.stdout },
@@ -463,6 +465,52 @@ describe("TERM during a restart", () => {
     const result = await run.result;
     expect(result.code).toBe(137);
     expect(run.of("start")).toHaveLength(1);
+  });
+});
+
+describe("fail closed over time: a rotation the app cannot use", () => {
+  it("E10: a new version without the selected field: the app keeps its whole set (no half-swap, no signal), warned once; the next good version is delivered", async () => {
+    const dir = scratch();
+    const v1 = { cert: value(1, "FLDC"), key: value(1, "FLDK") };
+    await kvPut("app/field", v1);
+    const run = startWatched(
+      dir,
+      ["run", "--watch", "--refresh-interval", "500ms"],
+      {
+        ...tokenEnv(),
+        CERT_FILE: "ref+vault://secret/app/field#cert",
+        KEY_FILE: "ref+vault://secret/app/field#key",
+        PROBE_READ: "CERT_FILE,KEY_FILE",
+      },
+      ["--term-exit", "0"],
+    );
+    const [start] = await run.waitFor("ready").then(() => run.of("start"));
+    const paths = start?.paths ?? {};
+    // The rotation dropped "key": cert alone would be new, but the set stays whole and old.
+    const broken = await kvPut("app/field", { cert: value(2, "FLDC") });
+    await waitUntil(
+      "the warning",
+      () => linesWith(run.stderr(), "the app keeps the values it has").length > 0,
+    );
+    await waitUntil(
+      "two more checks",
+      () =>
+        vault.server.requests.filter((r) => r.time >= broken && apiPath(r) === "secret/metadata/app/field")
+          .length >= 3,
+    );
+    expect(readFileSync(paths["CERT_FILE"] ?? "", "utf8")).toBe(v1.cert);
+    expect(readFileSync(paths["KEY_FILE"] ?? "", "utf8")).toBe(v1.key);
+    expect(run.of("signal")).toEqual([]);
+    const v3 = { cert: value(3, "FLDC"), key: value(3, "FLDK") };
+    await kvPut("app/field", v3);
+    await run.waitFor("read");
+    const read = run.of("read").at(-1)?.files ?? {};
+    expect([read["CERT_FILE"]?.sha, read["KEY_FILE"]?.sha]).toEqual([sha(v3.cert), sha(v3.key)]);
+    run.kill("SIGTERM");
+    const result = await run.result;
+    expect(result.code).toBe(0);
+    expect(run.of("signal", "SIGHUP")).toHaveLength(1);
+    expect(linesWith(result.stderr, "the app keeps the values it has")).toHaveLength(1);
   });
 });
 
