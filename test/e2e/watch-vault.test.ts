@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
+import { NODES } from "../helpers/nodes.ts";
 import { scratchDirs } from "../helpers/scratch.ts";
 import { FakeVault, type AppRoleHandle, type LifecycleEvent } from "../servers/vault.ts";
 import {
@@ -385,48 +386,52 @@ describe("acceptance 5: TERM to secretwrap", () => {
     );
   }
 
-  it("E9: the app is stopped, the lease and the login token revoked (the server saw both), the secrets dir removed", async () => {
-    const dir = scratch();
-    const run = startWatched(
-      dir,
-      ["run", "--watch"],
-      {
-        ...(await loginEnv()),
-        PG_USER: "ref+vault://database/creds/term#username",
-        PG_PASSWORD_FILE: "ref+vault://database/creds/term#password",
-        PROBE_READ: "PG_PASSWORD_FILE",
-      },
-      ["--term-exit", "3"],
-    );
-    const [start] = await run.waitFor("start");
-    await run.waitFor("ready");
-    const lease = vault.leases("database/creds/term").at(-1);
-    if (lease === undefined) throw new Error("no lease");
-    const secretsDir = dirname(start?.paths?.["PG_PASSWORD_FILE"] ?? "/nonexistent/x");
-    expect(existsSync(secretsDir)).toBe(true);
-    expect(vault.credentialValid(lease.credentials)).toBe(true);
-    const stopAt = Date.now();
-    run.kill("SIGTERM");
-    const result = await run.result;
-    // The app's own answer to TERM is secretwrap's exit code.
-    expect(result.code).toBe(3);
-    expect(run.of("signal", "SIGTERM")).toHaveLength(1);
-    const revoked = revocationsAfter(stopAt);
-    expect(
-      revoked.filter((e) => e.kind === "lease-revoke" && e.leaseId === lease.id && e.withToken !== true),
-    ).toHaveLength(1);
-    expect(revoked.filter((e) => e.kind === "token-revoke")).toHaveLength(1);
-    expect(vault.credentialValid(lease.credentials)).toBe(false);
-    expect(existsSync(secretsDir)).toBe(false);
-    expect(linesWith(result.stderr, "revoked the lease of")).toHaveLength(1);
-    expect(linesWith(result.stderr, "revoked the vault login token")).toHaveLength(1);
-    expect(
-      scanForCanaries(secretsToScan(), {
-        texts: { stderr: result.stderr, stdout: result.stdout },
-        paths: [dir],
-      }),
-    ).toEqual([]);
-  });
+  it.each(NODES)(
+    "E9 under $name: the app is stopped, the lease and the login token revoked (the server saw both), the secrets dir removed",
+    async (node) => {
+      const dir = scratch();
+      const run = startWatched(
+        dir,
+        ["run", "--watch"],
+        {
+          ...(await loginEnv()),
+          PG_USER: "ref+vault://database/creds/term#username",
+          PG_PASSWORD_FILE: "ref+vault://database/creds/term#password",
+          PROBE_READ: "PG_PASSWORD_FILE",
+        },
+        ["--term-exit", "3"],
+        { node },
+      );
+      const [start] = await run.waitFor("start");
+      await run.waitFor("ready");
+      const lease = vault.leases("database/creds/term").at(-1);
+      if (lease === undefined) throw new Error("no lease");
+      const secretsDir = dirname(start?.paths?.["PG_PASSWORD_FILE"] ?? "/nonexistent/x");
+      expect(existsSync(secretsDir)).toBe(true);
+      expect(vault.credentialValid(lease.credentials)).toBe(true);
+      const stopAt = Date.now();
+      run.kill("SIGTERM");
+      const result = await run.result;
+      // The app's own answer to TERM is secretwrap's exit code.
+      expect(result.code).toBe(3);
+      expect(run.of("signal", "SIGTERM")).toHaveLength(1);
+      const revoked = revocationsAfter(stopAt);
+      expect(
+        revoked.filter((e) => e.kind === "lease-revoke" && e.leaseId === lease.id && e.withToken !== true),
+      ).toHaveLength(1);
+      expect(revoked.filter((e) => e.kind === "token-revoke")).toHaveLength(1);
+      expect(vault.credentialValid(lease.credentials)).toBe(false);
+      expect(existsSync(secretsDir)).toBe(false);
+      expect(linesWith(result.stderr, "revoked the lease of")).toHaveLength(1);
+      expect(linesWith(result.stderr, "revoked the vault login token")).toHaveLength(1);
+      expect(
+        scanForCanaries(secretsToScan(), {
+          texts: { stderr: result.stderr, stdout: result.stdout },
+          paths: [dir],
+        }),
+      ).toEqual([]);
+    },
+  );
 
   it("--revoke-on-exit false: nothing is revoked, the credential stays in force", async () => {
     const dir = scratch();

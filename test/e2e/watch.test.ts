@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
 import { runCli } from "../helpers/cli.ts";
+import { NODES } from "../helpers/nodes.ts";
 import { scratchDirs } from "../helpers/scratch.ts";
 import { AwsFake } from "../servers/aws.ts";
 import { AzureFake } from "../servers/azure.ts";
@@ -314,47 +315,55 @@ describe("acceptance 2 on Google and Azure: their write APIs, their version chec
 });
 
 describe("acceptance 3: an env target change restarts the app once", () => {
-  it("E4, C22: the new app has the new value, the old one was gone before it started, the exit code is the app's", async () => {
-    const dir = scratch();
-    await kvPut("app/env", { password: value(1, "ENV") });
-    const run = startWatched(
-      dir,
-      ["run", "--watch", "--refresh-interval", INTERVAL],
-      {
-        ...vaultEnv(),
-        DB_PASSWORD: "ref+vault://secret/app/env#password",
-        PROBE_ENV: "DB_PASSWORD",
-      },
-      ["--exit-on-usr1", "5", "--term-exit", "0", "--term-delay", "700"],
-    );
-    const [first] = await run.waitFor("start");
-    await run.waitFor("ready");
-    expect(first?.env?.["DB_PASSWORD"]?.tag).toBe("v1");
-    const next = value(2, "ENV");
-    const wrote = await kvPut("app/env", { password: next });
-    const starts = await run.waitFor("start", 2);
-    const second = starts[1];
-    expect(second?.env?.["DB_PASSWORD"]?.sha).toBe(sha(next));
-    expect(second?.previous).toEqual({ pid: first?.pid, alive: false });
-    // The old app was asked to stop (once), not signalled otherwise.
-    expect(run.records().filter((r) => r.pid === first?.pid && r.probe === "signal")).toEqual([
-      expect.objectContaining({ signal: "SIGTERM" }),
-    ]);
-    // No second restart for the same change: two more checks pass without one.
-    const restartedAt = second?.t ?? Date.now();
-    await waitUntil("two more checks", () => vaultCalls("secret/metadata/app/env", restartedAt).length >= 2);
-    expect(run.of("start")).toHaveLength(2);
-    expect(vaultCalls("secret/data/app/env", wrote)).toHaveLength(1);
-    await run.waitFor("ready", 2);
-    // The new app ends by itself with 5: secretwrap's code is the app's.
-    process.kill(second?.pid ?? 0, "SIGUSR1");
-    const result = await run.result;
-    expect(result.code).toBe(5);
-    expect(linesWith(result.stderr, "restarting the command")).toHaveLength(1);
-    expect(
-      scanForCanaries(planted, { texts: { stderr: result.stderr, stdout: result.stdout }, paths: [dir] }),
-    ).toEqual([]);
-  });
+  it.each(NODES)(
+    "E4, C22 under $name: the new app has the new value, the old one was gone before it started, the exit code is the app's",
+    async (node) => {
+      const dir = scratch();
+      const secret = `app/env-${node.name}`;
+      await kvPut(secret, { password: value(1, "ENV") });
+      const run = startWatched(
+        dir,
+        ["run", "--watch", "--refresh-interval", INTERVAL],
+        {
+          ...vaultEnv(),
+          DB_PASSWORD: `ref+vault://secret/${secret}#password`,
+          PROBE_ENV: "DB_PASSWORD",
+        },
+        ["--exit-on-usr1", "5", "--term-exit", "0", "--term-delay", "700"],
+        { node },
+      );
+      const [first] = await run.waitFor("start");
+      await run.waitFor("ready");
+      expect(first?.env?.["DB_PASSWORD"]?.tag).toBe("v1");
+      const next = value(2, "ENV");
+      const wrote = await kvPut(secret, { password: next });
+      const starts = await run.waitFor("start", 2);
+      const second = starts[1];
+      expect(second?.env?.["DB_PASSWORD"]?.sha).toBe(sha(next));
+      expect(second?.previous).toEqual({ pid: first?.pid, alive: false });
+      // The old app was asked to stop (once), not signalled otherwise.
+      expect(run.records().filter((r) => r.pid === first?.pid && r.probe === "signal")).toEqual([
+        expect.objectContaining({ signal: "SIGTERM" }),
+      ]);
+      // No second restart for the same change: two more checks pass without one.
+      const restartedAt = second?.t ?? Date.now();
+      await waitUntil(
+        "two more checks",
+        () => vaultCalls(`secret/metadata/${secret}`, restartedAt).length >= 2,
+      );
+      expect(run.of("start")).toHaveLength(2);
+      expect(vaultCalls(`secret/data/${secret}`, wrote)).toHaveLength(1);
+      await run.waitFor("ready", 2);
+      // The new app ends by itself with 5: secretwrap's code is the app's.
+      process.kill(second?.pid ?? 0, "SIGUSR1");
+      const result = await run.result;
+      expect(result.code).toBe(5);
+      expect(linesWith(result.stderr, "restarting the command")).toHaveLength(1);
+      expect(
+        scanForCanaries(planted, { texts: { stderr: result.stderr, stdout: result.stdout }, paths: [dir] }),
+      ).toEqual([]);
+    },
+  );
 
   it("--on-change exit: the app is stopped and secretwrap exits 75", async () => {
     const dir = scratch();
