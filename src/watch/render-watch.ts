@@ -4,7 +4,7 @@
 // 0, leases and token revoked); HUP checks every secret at once; a credential that cannot be kept
 // alive ends it with 77/69 (--on-expiry exit), --on-change exit with 75. The files stay: render's
 // files outlive it by design.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import type { CommandContext } from "../commands/context.ts";
 import { writeFiles, type FetchedSecrets } from "../commands/steps.ts";
 import type { SecretwrapError } from "../errors.ts";
@@ -30,6 +30,9 @@ export interface RenderWatchInput {
 /** How long an exec:CMD may run before it is killed: it must not hold up the next change for ever. */
 const EXEC_TIMEOUT_MS = 60_000;
 
+/** When render --watch stops, how long a running exec:CMD has after SIGTERM before SIGKILL. */
+const EXEC_STOP_GRACE_MS = 2_000;
+
 export async function renderWatched(input: RenderWatchInput, ctx: CommandContext): Promise<number> {
   const { plan, fetched, dir, owner } = input;
   const { log, router } = ctx;
@@ -37,6 +40,7 @@ export async function renderWatched(input: RenderWatchInput, ctx: CommandContext
   const done = new Promise<number>((resolve) => (finish = resolve));
   // Built on first use, inside the try below: whatever fails still ends the watch (revoke, close).
   let commandEnv: Record<string, string> | undefined;
+  const commands = new RunningCommands();
   const watch = new Watch({
     plan,
     mode: "render",
@@ -60,7 +64,7 @@ export async function renderWatched(input: RenderWatchInput, ctx: CommandContext
         finish(SECRETS_CHANGED_EXIT);
       } else if (onChange.kind === "exec") {
         commandEnv ??= execEnvironment(ctx, plan, fetched);
-        await runCommand(onChange.command, commandEnv, ctx);
+        await commands.run(onChange.command, commandEnv, ctx);
       }
     },
     expired: (error: SecretwrapError) => {
@@ -88,6 +92,8 @@ export async function renderWatched(input: RenderWatchInput, ctx: CommandContext
     await watch.start();
     return await done;
   } finally {
+    // A notifier that hangs must not hold up the exit (and the revocation) past an orchestrator's grace period.
+    commands.stop();
     await watch.stop();
     await watch.end();
   }
@@ -109,21 +115,60 @@ function execEnvironment(ctx: CommandContext, plan: Plan, fetched: FetchedSecret
   });
 }
 
-/** exec:CMD after a swap: through sh -c, with secretwrap's environment minus its own settings. */
-function runCommand(command: string, env: Record<string, string>, ctx: CommandContext): Promise<void> {
-  return new Promise((resolve) => {
-    const child = spawn("/bin/sh", ["-c", command], { stdio: ["ignore", "inherit", "inherit"], env });
-    const timer = setTimeout(() => child.kill("SIGKILL"), EXEC_TIMEOUT_MS);
-    child.once("error", (error) => {
-      clearTimeout(timer);
-      ctx.log.warn(`--on-change exec: could not run the command: ${error.message}`);
-      resolve();
+/**
+ * exec:CMD after a swap: through sh -c, with secretwrap's environment minus its own settings, in a
+ * process group of its own, so a timeout or a stop ends the command and whatever it started.
+ */
+class RunningCommands {
+  #current: ChildProcess | undefined;
+  #stopped = false;
+
+  run(command: string, env: Record<string, string>, ctx: CommandContext): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const child = spawn("/bin/sh", ["-c", command], {
+        stdio: ["ignore", "inherit", "inherit"],
+        env,
+        detached: true,
+      });
+      this.#current = child;
+      const timer = setTimeout(() => killGroup(child, "SIGKILL"), EXEC_TIMEOUT_MS);
+      const done = (): void => {
+        clearTimeout(timer);
+        if (this.#current === child) this.#current = undefined;
+        resolve();
+      };
+      child.once("error", (error) => {
+        ctx.log.warn(`--on-change exec: could not run the command: ${error.message}`);
+        done();
+      });
+      child.once("exit", (code, signal) => {
+        if (code !== 0) ctx.log.warn(`--on-change exec: the command ended with ${signal ?? `code ${code}`}`);
+        else ctx.log.debug("--on-change exec: the command succeeded");
+        done();
+      });
     });
-    child.once("exit", (code, signal) => {
-      clearTimeout(timer);
-      if (code !== 0) ctx.log.warn(`--on-change exec: the command ended with ${signal ?? `code ${code}`}`);
-      else ctx.log.debug("--on-change exec: the command succeeded");
-      resolve();
-    });
-  });
+  }
+
+  /** No command runs after this; the running one gets SIGTERM, and SIGKILL if it is still there later. */
+  stop(): void {
+    this.#stopped = true;
+    const child = this.#current;
+    if (child === undefined) return;
+    killGroup(child, "SIGTERM");
+    setTimeout(() => killGroup(child, "SIGKILL"), EXEC_STOP_GRACE_MS).unref();
+  }
+}
+
+/**
+ * Signals the command's process group: sh and what it started. The group's id stays taken while any
+ * of them lives, so after they are all gone at most a signal to no one is sent.
+ */
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // the group is gone
+  }
 }

@@ -5,7 +5,7 @@
 // SECRETWRAP_ATTACK_CLI=<shim> runs the CLI through a shim (it drops the repo's bin/secretwrap argument
 // and runs another build), for trying a fix before dist/ is rebuilt.
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +16,8 @@ import { FakeVault } from "../servers/vault.ts";
 import { sleep, startWatched, stopLeftovers, waitUntil, type WatchRecord } from "../fixtures/watch-run.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-watch-attack-"));
+/** render --out must be tmpfs: a dir of this file's own under /dev/shm. */
+const shm = mkdtempSync("/dev/shm/secretwrap-test-watch-attack-");
 const scratch = scratchDirs(work);
 const shim = process.env["SECRETWRAP_ATTACK_CLI"];
 const via: CliOptions = shim === undefined ? {} : { prefix: [shim] };
@@ -40,6 +42,7 @@ afterEach(async () => {
 afterAll(async () => {
   await vault.close();
   rmSync(work, { recursive: true, force: true });
+  rmSync(shm, { recursive: true, force: true });
 });
 
 describe("a leased credential whose replacement cannot reach the app", () => {
@@ -114,5 +117,60 @@ describe("a leased credential whose replacement cannot reach the app", () => {
         paths: [dir],
       }),
     ).toEqual([]);
+  });
+});
+
+/** Whether a process exists (a zombie counts as gone: it runs nothing). */
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, "latin1"));
+  } catch {
+    return false;
+  }
+}
+
+describe("render --watch --on-change exec:CMD and a stop signal", () => {
+  // A notifier that hangs (a sidecar's curl to an app that is down) held TERM up for as long as it
+  // ran (up to the 60 s exec timeout): secretwrap waited for it before revoking and exiting, never
+  // told it to stop, and left its children running. An orchestrator's grace period (30 s) then ends
+  // in a SIGKILL: no revocation.
+  it("TERM stops a running exec:CMD and its children, and render exits 0 without waiting for them", async () => {
+    const dir = scratch();
+    const source = join(dir, "token");
+    writeFileSync(source, `v1 ${canary("RENDER_EXEC")}`);
+    const out = join(mkdtempSync(join(shm, "render-")), "out");
+    const pids = join(dir, "pids");
+    // sh's pid, then its background child's: both must be gone once secretwrap has exited.
+    const cmd = `exec:echo $$ > ${pids}; sleep 120 & echo $! >> ${pids}; wait`;
+    const run = startWatched(
+      dir,
+      ["render", "--watch", "--out", out, "--refresh-interval", "1s", "--on-change", cmd],
+      { TOKEN: `ref+file://${source}` },
+      null,
+      via,
+    );
+    await waitUntil(
+      () => `the first set; stderr:\n${run.stderr()}`,
+      () => existsSync(join(out, "TOKEN")),
+    );
+    writeFileSync(source, `v2 ${canary("RENDER_EXEC")}`);
+    const [shell, sleeper] = await waitUntil(
+      () => `exec:CMD to run; stderr:\n${run.stderr()}`,
+      () => {
+        const listed = existsSync(pids)
+          ? readFileSync(pids, "utf8")
+              .split("\n")
+              .filter((l) => l !== "")
+          : [];
+        return listed.length === 2 ? listed.map(Number) : undefined;
+      },
+    );
+    if (shell === undefined || sleeper === undefined) throw new Error("no pids");
+    expect(alive(shell) && alive(sleeper)).toBe(true);
+    run.kill("SIGTERM");
+    const ended = await Promise.race([run.result, sleep(20_000).then(() => undefined)]);
+    expect(ended, `render --watch still runs 20 s after TERM; stderr:\n${run.stderr()}`).toBeDefined();
+    expect(ended?.code).toBe(0);
+    await waitUntil("exec:CMD and its child to be gone", () => !alive(shell) && !alive(sleeper), 10_000);
   });
 });
