@@ -10,6 +10,12 @@ import { secretOf, type HeldLease } from "./lifecycle.ts";
 /** How long revocation may delay the exit, all of it together. */
 export const REVOKE_BUDGET_MS = 3_000;
 
+/**
+ * The part of the budget the leases may take: the rest is the tokens' own, so a lease revocation that
+ * hangs cannot keep the token (whose revocation ends every lease it read) from being revoked.
+ */
+const LEASES_SHARE = 2 / 3;
+
 export async function revokeAll(
   leases: readonly HeldLease[],
   sessions: ReadonlyMap<Scheme, Session>,
@@ -17,6 +23,7 @@ export async function revokeAll(
   budgetMs = REVOKE_BUDGET_MS,
 ): Promise<void> {
   const signal = AbortSignal.timeout(budgetMs);
+  const leasesSignal = AbortSignal.any([signal, AbortSignal.timeout(Math.floor(budgetMs * LEASES_SHARE))]);
   const failed = (what: string, provider: Scheme) => (error: unknown) =>
     log.warn(`could not revoke ${what}: ${asSecretwrapError(error).message}`, { provider });
   // Leases first: revoking a token also ends its leases, and a lease revoked that way reports an error.
@@ -25,7 +32,7 @@ export async function revokeAll(
       const what = `the lease of ${secretOf(ref)}`;
       if (session.revoke === undefined) return Promise.resolve();
       return session
-        .revoke(lease, signal)
+        .revoke(lease, leasesSignal)
         .then(
           () => log.info(`revoked ${what}`, { provider: scheme, ref: secretOf(ref) }),
           failed(what, scheme),
