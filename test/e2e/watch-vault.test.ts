@@ -433,6 +433,69 @@ describe("acceptance 5: TERM to secretwrap", () => {
     },
   );
 
+  it("E9: the app exits by itself: its code, and the lease and token are revoked all the same", async () => {
+    const dir = scratch();
+    const run = startWatched(
+      dir,
+      ["run", "--watch"],
+      {
+        ...(await loginEnv()),
+        PG_PASSWORD_FILE: "ref+vault://database/creds/term#password",
+        PROBE_READ: "PG_PASSWORD_FILE",
+      },
+      ["--exit-on-usr1", "6"],
+    );
+    const [start] = await run.waitFor("start");
+    await run.waitFor("ready");
+    const lease = vault.leases("database/creds/term").at(-1);
+    if (lease === undefined) throw new Error("no lease");
+    const exitAt = Date.now();
+    process.kill(start?.pid ?? 0, "SIGUSR1");
+    const result = await run.result;
+    expect(result.code).toBe(6);
+    expect(
+      revocationsAfter(exitAt).filter((e) => e.kind === "lease-revoke" && e.leaseId === lease.id),
+    ).toHaveLength(1);
+    expect(revocationsAfter(exitAt).filter((e) => e.kind === "token-revoke")).toHaveLength(1);
+    expect(existsSync(dirname(start?.paths?.["PG_PASSWORD_FILE"] ?? "/nonexistent/x"))).toBe(false);
+  });
+
+  it("E9: revocation is bounded: Vault hangs on every revocation, secretwrap still ends (with the app's code) within its budget", async () => {
+    const dir = scratch();
+    const run = startWatched(
+      dir,
+      ["run", "--watch"],
+      {
+        ...(await loginEnv()),
+        PG_PASSWORD_FILE: "ref+vault://database/creds/term#password",
+        PROBE_READ: "PG_PASSWORD_FILE",
+      },
+      ["--term-exit", "0"],
+    );
+    await run.waitFor("ready");
+    vault.server.script(
+      (r) => /\/v1\/(sys\/leases\/revoke|auth\/token\/revoke-self)/.test(r.path),
+      [{ kind: "hang" }],
+      { forever: true },
+    );
+    try {
+      const stopAt = Date.now();
+      run.kill("SIGTERM");
+      const result = await run.result;
+      expect(result.code).toBe(0);
+      // Both revocations were tried (and hung), then given up: the budget is 3 s; far less than the hang.
+      const tried = vault.server.requests.filter((r) => r.time >= stopAt && /revoke/.test(r.path));
+      expect(
+        tried.map((r) => r.path),
+        result.stderr,
+      ).toHaveLength(2);
+      expect(Date.now() - stopAt).toBeLessThan(15_000);
+      expect(linesWith(result.stderr, "could not revoke").length).toBeGreaterThanOrEqual(2);
+    } finally {
+      vault.server.clearFaults();
+    }
+  });
+
   it("--revoke-on-exit false: nothing is revoked, the credential stays in force", async () => {
     const dir = scratch();
     const run = startWatched(dir, ["run", "--watch", "--revoke-on-exit", "false"], {
