@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
 import { startCli } from "../helpers/cli.ts";
+import { REPO } from "../helpers/nodes.ts";
 import { scratchDirs } from "../helpers/scratch.ts";
 import { apiPath, FakeVault, type AppRoleHandle } from "../servers/vault.ts";
 import {
@@ -66,6 +67,8 @@ beforeAll(async () => {
   role("gone", 6, 600);
   role("static", 4, 4, false);
   role("tree", 30, 600);
+  role("clock", 6, 600);
+  role("clockretry", 10, 600);
 });
 
 afterEach(async () => {
@@ -512,6 +515,133 @@ describe("fail closed over time: a rotation the app cannot use", () => {
     expect(run.of("signal", "SIGHUP")).toHaveLength(1);
     expect(linesWith(result.stderr, "the app keeps the values it has")).toHaveLength(1);
   });
+});
+
+describe("E15: the wall clock jumps", () => {
+  const cc = (() => {
+    try {
+      execFileSync("cc", ["--version"], { stdio: "ignore" });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  /** The clock shim (test/fixtures/clock-shim.c) built into `dir`; its offset file starts at 0. */
+  function clockShim(dir: string): { env: Record<string, string>; jump: (seconds: number) => void } {
+    const library = join(dir, "clock-shim.so");
+    execFileSync("cc", [
+      "-shared",
+      "-fPIC",
+      "-O2",
+      "-o",
+      library,
+      join(REPO, "test/fixtures/clock-shim.c"),
+      "-ldl",
+    ]);
+    const offset = join(dir, "clock-offset");
+    writeFileSync(offset, "0");
+    return {
+      env: { LD_PRELOAD: library, CLOCK_SHIM_FILE: offset },
+      jump: (seconds) => writeFileSync(offset, String(seconds)),
+    };
+  }
+
+  it.skipIf(!cc)(
+    "E15: an hour forward, then two back, while a 6 s lease is renewed: no storm, no early or missed renewal, the credential always valid",
+    async () => {
+      const dir = scratch();
+      const shim = clockShim(dir);
+      const run = startWatched(
+        dir,
+        ["run", "--watch"],
+        {
+          ...tokenEnv(),
+          ...shim.env,
+          PG_PASSWORD_FILE: "ref+vault://database/creds/clock#password",
+          PROBE_READ: "PG_PASSWORD_FILE",
+        },
+        ["--term-exit", "0"],
+      );
+      await run.waitFor("ready");
+      const started = Date.now();
+      const invalid: string[] = [];
+      let jumped = 0;
+      while (Date.now() - started < 14_000) {
+        if (jumped === 0 && Date.now() - started > 2_000) shim.jump(++jumped && 3600);
+        if (jumped === 1 && Date.now() - started > 6_000) shim.jump(++jumped && -3600);
+        const held = leaseOf("database/creds/clock", run.latestRead()?.files?.["PG_PASSWORD_FILE"]);
+        if (held === undefined || !vault.credentialValid(held.credentials))
+          invalid.push(`at ${Date.now() - started}ms`);
+        await sleep(200);
+      }
+      run.kill("SIGTERM");
+      const result = await run.result;
+      expect(invalid).toEqual([]);
+      expect(result.code).toBe(0);
+      const renewals = vault.eventsOf("lease-renew", "database/creds/clock");
+      // 14 s of a 6 s lease renewed at about 4 s: 3 or 4 renewals (not a storm, none missed), each granted.
+      expect(renewals.length).toBeGreaterThanOrEqual(3);
+      expect(renewals.length).toBeLessThanOrEqual(5);
+      expect(renewals.filter((e) => e.refused !== undefined)).toEqual([]);
+      expect(run.of("signal")).toEqual([expect.objectContaining({ signal: "SIGTERM" })]);
+    },
+  );
+
+  it.skipIf(!cc)(
+    "E15: the clock steps an hour forward while a renewal is being retried (Vault briefly 503): the retries go on by the monotonic clock, the lease is renewed, the app keeps running",
+    async () => {
+      const dir = scratch();
+      const shim = clockShim(dir);
+      const run = startWatched(
+        dir,
+        ["run", "--watch"],
+        {
+          ...tokenEnv(),
+          ...shim.env,
+          PG_PASSWORD_FILE: "ref+vault://database/creds/clockretry#password",
+          PROBE_READ: "PG_PASSWORD_FILE",
+        },
+        ["--term-exit", "0"],
+      );
+      await run.waitFor("ready");
+      const lease = vault.leases("database/creds/clockretry").at(-1);
+      if (lease === undefined) throw new Error("no lease");
+      // Renewals answer 503 until the clock has jumped and a retry has come after the jump.
+      const renewsSince = (t: number) =>
+        vault.server.requests.filter(
+          (r) => r.time >= t && apiPath(r) === "sys/leases/renew" && r.body.includes(lease.id),
+        );
+      const from = Date.now();
+      vault.server.script(
+        (r) => apiPath(r) === "sys/leases/renew",
+        [{ kind: "reply", reply: { status: 503, body: { errors: ["busy"] } } }],
+        { forever: true },
+      );
+      await waitUntil("a failed renewal", () => renewsSince(from).length > 0, 20_000);
+      const jumpedAt = Date.now();
+      shim.jump(3600);
+      // The shim rereads its offset within 20 ms; two retries after that have seen the new clock.
+      await waitUntil(
+        () => `two retries after the jump: ${run.stderr()}`,
+        () => renewsSince(jumpedAt + 50).length >= 2 || run.of("signal", "SIGTERM").length > 0,
+        20_000,
+      );
+      vault.server.clearFaults();
+      await waitUntil(
+        () => `a granted renewal: ${run.stderr()}`,
+        () =>
+          vault.eventsOf("lease-renew", "database/creds/clockretry").some((e) => e.refused === undefined) ||
+          run.of("signal", "SIGTERM").length > 0,
+        20_000,
+      );
+      expect(run.of("signal", "SIGTERM")).toEqual([]);
+      expect(vault.credentialValid(lease.credentials)).toBe(true);
+      run.kill("SIGTERM");
+      const result = await run.result;
+      expect(result.code).toBe(0);
+    },
+  );
 });
 
 describe("E10: refresh fails", () => {
