@@ -23,6 +23,13 @@ export class AppUnderWatch {
   #app: AppChild | undefined;
   #killTimer: NodeJS.Timeout | undefined;
   #restarting = false;
+  /**
+   * Between a restart's stop and the start of the new app: the env it will start with, and the old
+   * app's exit code. The new app starts only once no other change waits (resume()), so a change that
+   * came during the stop is in its files and env from the start, rather than a signal it may get
+   * before it could install a handler for it (SIGHUP's default action ends a process).
+   */
+  #pending: { readonly env: Readonly<Record<string, string>>; readonly code: number } | undefined;
   #stopping = false;
   /** secretwrap's exit code when it stopped the app itself (77/69 expiry, 75 on-change exit). */
   #ownCode: number | undefined;
@@ -60,8 +67,15 @@ export class AppUnderWatch {
     if (!this.#stopping && !this.#restarting) this.#app?.kill(signal);
   }
 
-  /** Stops the app gracefully and starts it again with `env`; resolves once the new one runs. */
+  /**
+   * Stops the app gracefully; resolves once it is gone. The new app starts with `env` at resume() (the
+   * newest env when several restarts came before it).
+   */
   async restart(env: Readonly<Record<string, string>>): Promise<void> {
+    if (this.#pending !== undefined) {
+      this.#pending = { ...this.#pending, env };
+      return;
+    }
     const old = this.#app;
     if (old === undefined || this.#stopping) return;
     this.#restarting = true;
@@ -70,13 +84,23 @@ export class AppUnderWatch {
     const timer = killAfter(old, this.#options.stopTimeoutMs, this.#options.log);
     const code = await old.exit.catch(() => 0);
     clearTimeout(timer);
-    this.#restarting = false;
     if (this.#stopping) {
       // A stop signal came during the restart: the old app is gone and no new one starts.
+      this.#restarting = false;
       this.#finish(this.#ownCode ?? code);
       return;
     }
-    this.#spawn(env);
+    this.#pending = { env, code };
+  }
+
+  /** Starts the app a restart stopped (once no other change waits); nothing if none is pending. */
+  resume(): void {
+    const pending = this.#pending;
+    if (pending === undefined) return;
+    this.#pending = undefined;
+    this.#restarting = false;
+    if (this.#stopping) this.#finish(this.#ownCode ?? pending.code);
+    else this.#spawn(pending.env);
   }
 
   /** Stops the app for good; secretwrap then exits with `code`, whatever the app's own. */
@@ -130,6 +154,8 @@ export class AppUnderWatch {
   #beginStop(signal: NodeJS.Signals | undefined): void {
     if (!this.#stopping) this.#options.onStop();
     this.#stopping = true;
+    // Stopped between a restart's stop and its start: no app runs, none starts.
+    if (this.#pending !== undefined) this.resume();
     const app = this.#app;
     if (app === undefined || app.exited()) return;
     if (signal !== undefined) app.kill(signal);

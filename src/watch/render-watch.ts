@@ -66,6 +66,7 @@ export async function renderWatched(input: RenderWatchInput, ctx: CommandContext
         commandEnv ??= execEnvironment(ctx, plan, fetched);
         await commands.run(onChange.command, commandEnv, ctx);
       }
+      return undefined; // render has only files: every one was swapped
     },
     expired: (error: SecretwrapError) => {
       if (input.watch.onExpiry === "warn") {

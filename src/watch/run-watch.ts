@@ -85,22 +85,27 @@ export async function runWatched(input: RunWatchInput, ctx: CommandContext): Pro
       }
       const { action, warning } = actionFor(input.watch.onChange, change);
       if (warning !== undefined) log.warn(warning);
+      // Without a restart the app keeps the env values it started with.
+      const keptEnv = plan.targets
+        .filter((t) => t.output.kind === "env" && change.names.includes(t.name))
+        .map((t) => t.name);
       switch (action.kind) {
         case "signal":
           log.info(`sending ${action.signal} to the command: ${change.names.join(", ")} changed`);
           app.signal(action.signal);
-          return;
+          return keptEnv;
         case "restart":
           await app.restart(envFor(values));
-          return;
+          return undefined;
         case "exit":
           log.info(`stopping the command: ${change.names.join(", ")} changed (--on-change exit)`);
           app.stopWith(SECRETS_CHANGED_EXIT);
-          return;
+          return undefined;
         case "nothing":
-          return;
+          return keptEnv;
       }
     },
+    settled: () => app.resume(),
     expired: (error) => {
       if (input.watch.onExpiry === "warn") {
         log.warn(`${error.message}; the command keeps running (--on-expiry warn)`);

@@ -30,11 +30,18 @@ export interface WatchInput {
   readonly random?: () => number;
   /**
    * Hands a change to the app (swap the files, tell it): all or nothing. If it throws, the app keeps
-   * what it has and the change is tried again after a while.
+   * what it has and the change is tried again after a while. Returns the targets the app did not take
+   * in (an env target under --on-change signal or none): it keeps their old values, and their old
+   * leases still count for it.
    */
-  readonly deliver: (change: Change, values: ReadonlyMap<string, Uint8Array>) => Promise<void>;
+  readonly deliver: (
+    change: Change,
+    values: ReadonlyMap<string, Uint8Array>,
+  ) => Promise<readonly string[] | undefined>;
   /** A lease or token could not be kept alive (once per credential). */
   readonly expired: (error: SecretwrapError) => void;
+  /** A delivery ended and no other change waits (run --watch starts the app a restart stopped). */
+  readonly settled?: () => void;
 }
 
 /** How long a failed delivery waits before it is tried again. */
@@ -112,6 +119,7 @@ export class Watch {
       this.#queued = false;
       if (this.#lifecycle.stopped) return;
       await this.#deliverNow();
+      if (!this.#queued) this.#input.settled?.();
     });
   }
 
@@ -133,8 +141,9 @@ export class Watch {
       this.#delivering(covered);
       return;
     }
+    let kept: readonly string[] | undefined;
     try {
-      await this.#input.deliver(change, next.values);
+      kept = await this.#input.deliver(change, next.values);
     } catch (error) {
       const failure = asSecretwrapError(error);
       log.error(`could not deliver the new secrets: ${failure.message}; the app keeps what it has, retrying`);
@@ -143,7 +152,8 @@ export class Watch {
       return;
     }
     this.#delivered = next.values;
-    this.#delivering(covered);
+    const keptKeys = new Set(plan.targets.filter((t) => kept?.includes(t.name) === true).map((t) => t.key));
+    this.#delivering(covered.filter(([key]) => !keptKeys.has(key)));
     for (const report of next.reports)
       if (change.names.includes(report.name)) auditLine(log, { ...report, status: "ok" }, "rotated");
   }

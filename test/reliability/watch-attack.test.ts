@@ -13,7 +13,14 @@ import { canary, scanForCanaries } from "../helpers/canary.ts";
 import type { CliOptions } from "../helpers/cli.ts";
 import { scratchDirs } from "../helpers/scratch.ts";
 import { FakeVault } from "../servers/vault.ts";
-import { sleep, startWatched, stopLeftovers, waitUntil, type WatchRecord } from "../fixtures/watch-run.ts";
+import {
+  sleep,
+  startWatched,
+  stopLeftovers,
+  vaultApi,
+  waitUntil,
+  type WatchRecord,
+} from "../fixtures/watch-run.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-watch-attack-"));
 /** render --out must be tmpfs: a dir of this file's own under /dev/shm. */
@@ -68,6 +75,23 @@ describe("a leased credential whose replacement cannot reach the app", () => {
       later: (password: string) => ({ username: "u", pass: password }),
       held: (start: WatchRecord | undefined) => start?.files?.["PG_PASSWORD_FILE"]?.sha,
     },
+    {
+      // Good new credentials, but the policy neither restarts nor stops the app: it keeps its env value.
+      label: "--on-change none with an env target",
+      env: { PG_PASSWORD: "ref+vault://database/creds/none#password", PROBE_ENV: "PG_PASSWORD" },
+      args: ["--on-change", "none"],
+      role: "none",
+      later: (password: string) => ({ username: "u", password }),
+      held: (start: WatchRecord | undefined) => start?.env?.["PG_PASSWORD"]?.sha,
+    },
+    {
+      label: "--on-change signal:USR2 with an env target",
+      env: { PG_PASSWORD: "ref+vault://database/creds/usr2#password", PROBE_ENV: "PG_PASSWORD" },
+      args: ["--on-change", "signal:USR2"],
+      role: "usr2",
+      later: (password: string) => ({ username: "u", password }),
+      held: (start: WatchRecord | undefined) => start?.env?.["PG_PASSWORD"]?.sha,
+    },
   ];
   it.each(cases)("$label: --on-expiry exit stops the app before the lease it holds ends (69)", async (c) => {
     let n = 0;
@@ -86,7 +110,7 @@ describe("a leased credential whose replacement cannot reach the app", () => {
     const path = `database/creds/${c.role}`;
     const run = startWatched(
       dir,
-      ["run", "--watch"],
+      ["run", "--watch", ...(c.args ?? [])],
       { VAULT_ADDR: vault.url, VAULT_TOKEN: token, ...c.env },
       ["--term-exit", "0"],
       via,
@@ -172,5 +196,66 @@ describe("render --watch --on-change exec:CMD and a stop signal", () => {
     expect(ended, `render --watch still runs 20 s after TERM; stderr:\n${run.stderr()}`).toBeDefined();
     expect(ended?.code).toBe(0);
     await waitUntil("exec:CMD and its child to be gone", () => !alive(shell) && !alive(sleeper), 10_000);
+  });
+});
+
+describe("a change that arrives while the app restarts", () => {
+  // An env change restarts the app; its old instance takes a while to stop (a graceful shutdown). A
+  // file change found meanwhile was delivered right after the new app was spawned: a SIGHUP within
+  // milliseconds of its start, before it could install a handler, and SIGHUP's default action ended it
+  // (secretwrap exited 129, the restarted app never ran).
+  it("the restarted app starts with both changes and is not killed by a SIGHUP at its start", async () => {
+    const kv = async (path: string, v: string): Promise<void> => {
+      const { status } = await vaultApi(vault.url, vault.rootToken, "POST", `secret/data/${path}`, {
+        data: { v },
+      });
+      expect(status).toBe(200);
+    };
+    const value = (tag: number, label: string): string => {
+      const c = canary(label);
+      planted.push(c);
+      return `v${tag} ${c}`;
+    };
+    await kv("restart/env", value(1, "RESTART_ENV"));
+    await kv("restart/file", value(1, "RESTART_FILE"));
+    const dir = scratch();
+    const run = startWatched(
+      dir,
+      ["run", "--watch", "--refresh-interval", "1s"],
+      {
+        VAULT_ADDR: vault.url,
+        VAULT_TOKEN: token,
+        DB_USER: "ref+vault://secret/restart/env#v",
+        TLS_FILE: "ref+vault://secret/restart/file#v",
+        PROBE_ENV: "DB_USER",
+        PROBE_READ: "TLS_FILE",
+      },
+      // The old app takes 3 s to stop after SIGTERM.
+      ["--term-delay", "3000"],
+      via,
+    );
+    await run.waitFor("start");
+    await kv("restart/env", value(2, "RESTART_ENV"));
+    await run.waitFor("signal", 1, 20_000, "SIGTERM");
+    // The restart is under way: the old app is stopping.
+    await kv("restart/file", value(2, "RESTART_FILE"));
+    const starts = await run.waitFor("start", 2, 20_000);
+    const restarted = starts[1];
+    if (restarted === undefined) throw new Error("no second start");
+    await run.waitFor("ready", 2, 20_000);
+    // It read the new file (at start, or after a SIGHUP it survived) and holds the new env value.
+    await waitUntil(
+      () => `the restarted app to read TLS_FILE v2; stderr:\n${run.stderr()}`,
+      () => run.latestRead(restarted.pid)?.files?.["TLS_FILE"]?.tag === "v2",
+    );
+    expect(restarted.env?.["DB_USER"]?.tag).toBe("v2");
+    await sleep(1_500); // a refresh or two more: nothing else happens
+    expect(run.of("start")).toHaveLength(2);
+    run.kill("SIGTERM");
+    const result = await run.result;
+    expect(result.code, `stderr:\n${result.stderr}`).toBe(0);
+    expect(
+      scanForCanaries(planted, { texts: { stderr: result.stderr, stdout: result.stdout }, paths: [dir] }),
+    ).toEqual([]);
   });
 });

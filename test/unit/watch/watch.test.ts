@@ -49,8 +49,11 @@ afterEach(async () => {
   vi.useRealTimers();
 });
 
-/** A watch of one env target whose first value holds a lease (10 s); `deliver` may be made to fail. */
-function watched(deliver: (value: string) => void = () => {}, firstLeaseSec = 10): Run {
+/**
+ * A watch of one env target whose first value holds a lease (10 s); `deliver` may be made to fail, or
+ * to return the targets the app did not take in.
+ */
+function watched(deliver: (value: string) => readonly string[] | void = () => {}, firstLeaseSec = 10): Run {
   const session = new Scripted();
   const first: Fetched = { bytes: Buffer.from("v1"), lease: lease(firstLeaseSec) };
   const delivered: string[] = [];
@@ -76,9 +79,9 @@ function watched(deliver: (value: string) => void = () => {}, firstLeaseSec = 10
     random: () => 0.5,
     deliver: (_change, values) => {
       const value = Buffer.from(values.get("T") ?? []).toString("latin1");
-      deliver(value);
+      const kept = deliver(value);
       delivered.push(value);
-      return Promise.resolve();
+      return Promise.resolve(kept ?? undefined);
     },
     expired: (error) => expired.push(error),
   });
@@ -132,5 +135,16 @@ describe("a leased secret read anew is delivered before the old lease ends, or i
     expect(attempts).toBe(2);
     expect(retried.delivered).toEqual(["v2"]);
     expect(retried.expired).toEqual([]);
+  });
+
+  it("delivered, but the app kept its env value (--on-change signal or none): the old lease still ends for it", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "performance"] });
+    const run = watched(() => ["T"]);
+    await run.watch.start();
+    await vi.advanceTimersByTimeAsync(8_800);
+    expect(run.delivered).toEqual(["v2"]);
+    expect(run.expired).toEqual([]);
+    await vi.advanceTimersByTimeAsync(400);
+    expect(run.expired).toHaveLength(1);
   });
 });
