@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { CommandContext } from "../commands/context.ts";
 import { writeFiles, type FetchedSecrets } from "../commands/steps.ts";
+import { withAppCoreDumpFilter } from "../exec/coredump.ts";
 import type { SecretwrapError } from "../errors.ts";
 import type { Owner, SecretsDir } from "../output/files.ts";
 import { buildChildEnv } from "../output/env.ts";
@@ -127,11 +128,10 @@ class RunningCommands {
   run(command: string, env: Record<string, string>, ctx: CommandContext): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     return new Promise((resolve) => {
-      const child = spawn("/bin/sh", ["-c", command], {
-        stdio: ["ignore", "inherit", "inherit"],
-        env,
-        detached: true,
-      });
+      // With the caller's core dump filter, as the app of run gets it (secretwrap's own is 0).
+      const child = withAppCoreDumpFilter(ctx.router.appCoreDumpFilter, () =>
+        spawn("/bin/sh", ["-c", command], { stdio: ["ignore", "inherit", "inherit"], env, detached: true }),
+      );
       this.#current = child;
       const timer = setTimeout(() => killGroup(child, "SIGKILL"), EXEC_TIMEOUT_MS);
       const done = (): void => {

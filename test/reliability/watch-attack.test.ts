@@ -259,3 +259,46 @@ describe("a change that arrives while the app restarts", () => {
     ).toEqual([]);
   });
 });
+
+describe("render --watch --on-change exec:CMD and core dumps", () => {
+  // secretwrap's own process has coredump_filter 0 (it holds every secret); the app gets the caller's
+  // filter back. exec:CMD is the sidecar's app-side command: it inherited 0, so its cores (of a crash
+  // of the notifier) lost every mapping the caller asked for.
+  it("exec:CMD runs with the caller's coredump_filter, not secretwrap's 0", async () => {
+    const caller = readFileSync("/proc/self/coredump_filter", "latin1").trim();
+    expect(caller).not.toBe("00000000");
+    const dir = scratch();
+    const source = join(dir, "token");
+    writeFileSync(source, `v1 ${canary("RENDER_CORE")}`);
+    const out = join(mkdtempSync(join(shm, "render-")), "out");
+    const seen = join(dir, "filter");
+    const run = startWatched(
+      dir,
+      [
+        "render",
+        "--watch",
+        "--out",
+        out,
+        "--refresh-interval",
+        "1s",
+        "--on-change",
+        `exec:cat /proc/self/coredump_filter > ${seen}`,
+      ],
+      { TOKEN: `ref+file://${source}` },
+      null,
+      via,
+    );
+    await waitUntil(
+      () => `the first set; stderr:\n${run.stderr()}`,
+      () => existsSync(join(out, "TOKEN")),
+    );
+    writeFileSync(source, `v2 ${canary("RENDER_CORE")}`);
+    const filter = await waitUntil(
+      () => `exec:CMD to run; stderr:\n${run.stderr()}`,
+      () => (existsSync(seen) ? readFileSync(seen, "latin1").trim() || undefined : undefined),
+    );
+    run.kill("SIGTERM");
+    expect((await run.result).code).toBe(0);
+    expect(filter).toBe(caller);
+  });
+});
