@@ -83,15 +83,57 @@ function awsEnv(): Record<string, string> {
 const vaultCalls = (path: string, t: number): RecordedRequest[] =>
   vault.server.requests.filter((r) => apiPath(r) === path && r.time >= t);
 
+type Match = (r: RecordedRequest) => boolean;
+
 /**
- * "Noticed within one interval": the first version check after the write is the one that read the
- * new value: exactly one check came between the write and the read of the data.
+ * What a server handled after the last request `isWrite` matches. A test server keeps its requests in
+ * the order it handled them (each handler runs as its request is recorded), so "after" is exact
+ * where timestamps of the same millisecond, or taken by the test around the write, are not.
  */
-function checksBeforeRead(checks: readonly RecordedRequest[], reads: readonly RecordedRequest[]): number {
-  const read = reads[0];
-  if (read === undefined) return -1;
-  return checks.filter((c) => c.time <= read.time).length;
+function handledAfter(requests: readonly RecordedRequest[], isWrite: Match): RecordedRequest[] {
+  const i = requests.findLastIndex(isWrite);
+  if (i === -1) throw new Error("the server never handled the write");
+  return requests.slice(i + 1);
 }
+
+/**
+ * "Noticed within one interval": the number of version checks between the write and the first read
+ * of the value. 1: the first check after the write is the one that saw it.
+ */
+function checksBeforeRead(after: readonly RecordedRequest[], isCheck: Match, isRead: Match): number {
+  const read = after.findIndex(isRead);
+  return read === -1 ? -1 : after.slice(0, read).filter(isCheck).length;
+}
+
+/** Whether, after the write, the value was read and then one more check came (a change would have been delivered). */
+function readThenChecked(
+  after: readonly RecordedRequest[],
+  isCheck: Match,
+  isRead: Match,
+  checks = 1,
+): boolean {
+  const read = after.findIndex(isRead);
+  return read !== -1 && after.slice(read + 1).filter(isCheck).length >= checks;
+}
+
+const kv = {
+  write:
+    (path: string): Match =>
+    (r) =>
+      r.method === "POST" && apiPath(r) === `secret/data/${path}`,
+  read:
+    (path: string): Match =>
+    (r) =>
+      r.method === "GET" && apiPath(r) === `secret/data/${path}`,
+  check:
+    (path: string): Match =>
+    (r) =>
+      r.method === "GET" && apiPath(r) === `secret/metadata/${path}`,
+};
+const awsAction =
+  (action: string): Match =>
+  (r) =>
+    r.headers["x-amz-target"] === `secretsmanager.${action}`;
 
 const sha = (text: string): string => createHash("sha256").update(text).digest("hex");
 
@@ -131,24 +173,23 @@ describe("acceptance 2: a rotation is noticed within one interval; one SIGHUP pe
       // 1. KV v2: a new version with new values.
       const awsGetsAtStart = aws.calls("GetSecretValue").length + aws.calls("BatchGetSecretValue").length;
       v = { cert: value(2, "CERT"), key: value(2, "KEY") };
-      const wrote = await kvPut("app/pair", v);
+      await kvPut("app/pair", v);
       await run.waitFor("read", 1);
       expect(hups()).toBe(1);
       expect(lastRead()["CERT_FILE"]?.tag).toBe("v2");
       expect(lastRead()["KEY_FILE"]?.tag).toBe("v2");
-      expect(
-        checksBeforeRead(
-          vaultCalls("secret/metadata/app/pair", wrote),
-          vaultCalls("secret/data/app/pair", wrote),
-        ),
-      ).toBe(1);
+      const afterKv = handledAfter(vault.server.requests, kv.write("app/pair"));
+      expect(checksBeforeRead(afterKv, kv.check("app/pair"), kv.read("app/pair"))).toBe(1);
 
       // 2. KV v2: a new version with the same bytes is no change for the app.
-      const same = await kvPut("app/pair", v);
-      await waitUntil("the same-bytes version read, then one more check", () => {
-        const read = vaultCalls("secret/data/app/pair", same)[0];
-        return read !== undefined && vaultCalls("secret/metadata/app/pair", read.time + 1).length > 0;
-      });
+      await kvPut("app/pair", v);
+      await waitUntil("the same-bytes version read, then one more check", () =>
+        readThenChecked(
+          handledAfter(vault.server.requests, kv.write("app/pair")),
+          kv.check("app/pair"),
+          kv.read("app/pair"),
+        ),
+      );
       expect(hups()).toBe(1);
 
       // 3. AWS: PutSecretValue through the real SDK. Until now no value was downloaded again.
@@ -157,23 +198,23 @@ describe("acceptance 2: a rotation is noticed within one interval; one SIGHUP pe
       );
       expect(aws.calls("DescribeSecret").length).toBeGreaterThan(0);
       const newAws = value(2, "AWS");
-      const rotated = Date.now();
       await aws.rotate(REGION, name, newAws);
       await run.waitFor("read", 2);
       expect(hups()).toBe(2);
       expect(lastRead()["CLOUD_FILE"]?.tag).toBe("v2");
       expect(lastRead()["CLOUD_FILE"]?.sha).toBe(sha(newAws));
-      const describes = aws.calls("DescribeSecret").filter((r) => r.time >= rotated);
-      const gets = aws.calls("GetSecretValue").filter((r) => r.time >= rotated);
-      expect(checksBeforeRead(describes, gets)).toBe(1);
+      const afterPut = handledAfter(aws.server.requests, awsAction("PutSecretValue"));
+      expect(checksBeforeRead(afterPut, awsAction("DescribeSecret"), awsAction("GetSecretValue"))).toBe(1);
 
       // 4. AWS: a new version id with the same value.
-      const sameAws = Date.now();
       await aws.rotate(REGION, name, newAws);
-      await waitUntil("the same-value version read, then one more check", () => {
-        const read = aws.calls("GetSecretValue").find((r) => r.time >= sameAws);
-        return read !== undefined && aws.calls("DescribeSecret").some((r) => r.time > read.time);
-      });
+      await waitUntil("the same-value version read, then one more check", () =>
+        readThenChecked(
+          handledAfter(aws.server.requests, awsAction("PutSecretValue")),
+          awsAction("DescribeSecret"),
+          awsAction("GetSecretValue"),
+        ),
+      );
       expect(hups()).toBe(2);
 
       // 5. The file provider: a rewrite with new bytes.
@@ -336,7 +377,7 @@ describe("acceptance 3: an env target change restarts the app once", () => {
       await run.waitFor("ready");
       expect(first?.env?.["DB_PASSWORD"]?.tag).toBe("v1");
       const next = value(2, "ENV");
-      const wrote = await kvPut(secret, { password: next });
+      await kvPut(secret, { password: next });
       const starts = await run.waitFor("start", 2);
       const second = starts[1];
       expect(second?.env?.["DB_PASSWORD"]?.sha).toBe(sha(next));
@@ -352,7 +393,7 @@ describe("acceptance 3: an env target change restarts the app once", () => {
         () => vaultCalls(`secret/metadata/${secret}`, restartedAt).length >= 2,
       );
       expect(run.of("start")).toHaveLength(2);
-      expect(vaultCalls(`secret/data/${secret}`, wrote)).toHaveLength(1);
+      expect(handledAfter(vault.server.requests, kv.write(secret)).filter(kv.read(secret))).toHaveLength(1);
       await run.waitFor("ready", 2);
       // The new app ends by itself with 5: secretwrap's code is the app's.
       process.kill(second?.pid ?? 0, "SIGUSR1");
@@ -477,11 +518,15 @@ describe("render --watch --out DIR (the sidecar)", () => {
     await kvPut("render/pair", v2);
     await waitUntil("CMD after the second change", () => lines().length >= 2);
     // The same bytes again: no run of CMD, even after two more checks.
-    const same = await kvPut("render/pair", v2);
-    await waitUntil("the same-bytes version read, then two more checks", () => {
-      const read = vaultCalls("secret/data/render/pair", same)[0];
-      return read !== undefined && vaultCalls("secret/metadata/render/pair", read.time + 1).length >= 2;
-    });
+    await kvPut("render/pair", v2);
+    await waitUntil("the same-bytes version read, then two more checks", () =>
+      readThenChecked(
+        handledAfter(vault.server.requests, kv.write("render/pair")),
+        kv.check("render/pair"),
+        kv.read("render/pair"),
+        2,
+      ),
+    );
     expect(lines()).toEqual(["v2 v2", "v3 v3"]);
     expect({ cert: readlinkSync(join(out, "CERT")), key: readlinkSync(join(out, "KEY")) }).toEqual(links);
     expect(readFileSync(join(out, "CERT"), "utf8")).toBe(v2.cert);
@@ -514,11 +559,13 @@ describe("render --watch --out DIR (the sidecar)", () => {
     // The watch has started (it looks its static token up): from here HUP is its own.
     await waitUntil("the token lookup", () => vaultCalls("auth/token/lookup-self", started).length > 0);
     const next = value(2, "RHUP");
-    const wrote = await kvPut("render/hup", { value: next });
+    await kvPut("render/hup", { value: next });
     cli.kill("SIGHUP");
     await waitUntil("the new value after HUP", () => readFileSync(join(out, "HUPPED"), "utf8") === next);
     // One check, one read: HUP asked for exactly one round.
-    expect(vaultCalls("secret/metadata/render/hup", wrote)).toHaveLength(1);
+    expect(
+      handledAfter(vault.server.requests, kv.write("render/hup")).filter(kv.check("render/hup")),
+    ).toHaveLength(1);
     cli.kill("SIGQUIT");
     const result = await cli.result;
     expect(result.code).toBe(0);
