@@ -15,6 +15,7 @@ import { vaultTarget } from "./providers/vault.ts";
 import type { RequestRow, Row } from "./report.ts";
 import { rowsTable, requestsTable } from "./report.ts";
 import { renderResults } from "./results.ts";
+import { currentWatchSection, withWatchSection } from "./watch-section.ts";
 import { networkScenario, type TargetPair } from "./scenarios/network.ts";
 import { seaScenario } from "./scenarios/sea.ts";
 import { startupScenario } from "./scenarios/startup.ts";
@@ -83,7 +84,11 @@ try {
     requests,
   };
   console.log([...rowsTable(rows), "", ...requestsTable(requests)].join("\n"));
-  writeFileSync(join(REPO, "bench/RESULTS.md"), renderResults(results));
+  // The "Watch mode (#15)" section is written by `npm run bench:watch` (bench/watch.ts): kept as it is.
+  const resultsMd = join(REPO, "bench/RESULTS.md");
+  const watchSection = currentWatchSection(resultsMd);
+  const rendered = renderResults(results);
+  writeFileSync(resultsMd, watchSection === undefined ? rendered : withWatchSection(rendered, watchSection));
   step("wrote bench/RESULTS.md");
 } finally {
   await Promise.all(targets.map((t) => t.close()));
