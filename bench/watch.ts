@@ -323,6 +323,7 @@ if (import.meta.main && process.env["BENCH_WATCH_RENDER"] !== undefined) {
     saved.seconds,
   );
   writeFileSync(resultsMd, withWatchSection(readFileSync(resultsMd, "utf8"), section));
+  removeWorkdirs(); // made when workdir.ts was imported
 } else if (import.meta.main) {
   const raw = readFileSync("/proc/loadavg", "utf8").trim();
   const before = load();
