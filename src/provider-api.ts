@@ -66,7 +66,7 @@ export interface TokenLifetime {
   readonly renewable: boolean;
   /**
    * Set by renewToken when it logged in again instead of renewing: the leases read with the old token
-   * end with it (Vault revokes a token's leases when the token ends), in `leasesEndInSec` (0: already),
+   * end with it (a service may revoke a token's leases when the token ends), in `leasesEndInSec` (0: already),
    * so the watch reads those secrets again with the new token before then.
    */
   readonly replaced?: { readonly leasesEndInSec: number };

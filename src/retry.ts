@@ -1,6 +1,7 @@
 // The one retry layer: full-jitter exponential backoff for transient failures only, a per-attempt
 // timeout, Retry-After honoured, and an overall deadline that nothing outlives. SDKs' own retries are
 // turned down in each provider so that this is the layer that decides.
+import { setMaxListeners } from "node:events";
 import { cancelReason, type CancelReason, type Cancellation } from "./cancellation.ts";
 import { SecretwrapError } from "./errors.ts";
 import { stoppedBy } from "./signals.ts";
@@ -44,14 +45,15 @@ export async function withRetry<T>(
   for (let attempt = 0; ; attempt++) {
     const reason = cancelReason(runSignal) ?? (performance.now() >= deadlineAt ? TIMEOUT : undefined);
     if (reason !== undefined) throw cancelledError(reason, what, last);
-    const attemptTimer = AbortSignal.timeout(policy.attemptTimeoutMs);
-    const signal = AbortSignal.any([runSignal, attemptTimer]);
+    const attemptSignal = new AttemptSignal(runSignal, policy.attemptTimeoutMs);
     try {
-      return await raceAbort(operation(signal), signal);
+      return await raceAbort(operation(attemptSignal.signal), attemptSignal.signal);
     } catch (error) {
       const cancelled = cancelReason(runSignal);
       if (cancelled !== undefined) throw cancelledError(cancelled, what, last);
-      last = attemptTimer.aborted ? attemptTimedOut(what, policy) : classify(error);
+      last = attemptSignal.timedOut ? attemptTimedOut(what, policy) : classify(error);
+    } finally {
+      attemptSignal.ended();
     }
     if (!last.transient) throw last;
     const remaining = deadlineAt - performance.now();
@@ -86,6 +88,44 @@ function cancelledError(
       return new FetchAbandoned(what, last);
     case "timeout":
       return timedOut(what, last);
+  }
+}
+
+/**
+ * One attempt's signal: aborted with the run's reason when the run's signal is, or with a TimeoutError
+ * when the attempt's time is up. A controller of our own, not AbortSignal.any(): Node keeps every
+ * AbortSignal.any() that was listened to for the life of the process (~600 bytes an attempt, and a
+ * --watch run makes one per check). The link to the run's signal stays after the attempt: a provider
+ * may tie a request that outlives it to it (a token prefetch), so stopping the run still ends it.
+ */
+class AttemptSignal {
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  timedOut = false;
+
+  constructor(run: AbortSignal, timeoutMs: number) {
+    const controller = this.#controller;
+    this.#timer = setTimeout(() => {
+      this.timedOut = true;
+      controller.abort(new DOMException("The operation was aborted due to timeout", "TimeoutError"));
+    }, timeoutMs);
+    this.#timer.unref();
+    if (run.aborted) controller.abort(run.reason);
+    else {
+      // One listener per attempt, for as long as the run's signal lives: a run makes a bounded number
+      // of attempts, and a --watch check's signal is its own and dies with the check.
+      setMaxListeners(0, run);
+      run.addEventListener("abort", () => controller.abort(run.reason), { once: true });
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** The attempt is over: its timer goes (its run link stays, see above). */
+  ended(): void {
+    clearTimeout(this.#timer);
   }
 }
 

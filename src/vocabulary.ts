@@ -25,33 +25,33 @@ export const VOCABULARY_WORDS =
   "default defined delayms deleted deletion deliver denied dependency deprecation depth describe " +
   "describesecret descriptor destroyed details detection dev development device did died different " +
   "digits dir directly directory disablechallengeresourceverification disabled disk dns do docker " +
-  "dockerenv docs document does done dotenv double drop dropped drops duration durationms dyld dynamic " +
-  "e eacces each eagain earlier ec2 econnreset ecs eexist eisdir either eks elf eloop else emitted " +
-  "empty emulators enable enabled ended endpoint endpoints ends engines enoent enospc enotdir entirely " +
-  "entra entries entry env envfile envfiles environ environment eperm eq err error errorcode errors " +
-  "esac escape etc etxtbsy europe even every example examples exceeded excessive exec executable " +
-  "execute execve exist existing exists exit exitcode exited exiting exits exp expand expected expired " +
-  "expiredtoken expiredtokenexception expires expiry explicit export extension external extra f factor " +
-  "failed failing fails failure failures false fd fdinfo federated federation fetch fetchabandoned " +
-  "fetched fetches ff fi field fifo file files filter fine finer finish firewall firewalls first fish " +
-  "fit fix fixed flag flatter follow followed follows for force format formats found fresh from front " +
-  "fs full function g gate gave gax gce gcloud gconv gcp gcpsecrets generation generic get gets " +
-  "getsecretvalue gid give given good google googleapis got grant group growth grpc gt hand handing " +
-  "handover handshake harmless has hashicorp have header headers health help here hex hexadecimal hold " +
-  "holds home hooks host hostaliases hostname how http httpclient https hyphens i i386 iam iat id " +
-  "identity idpcommunicationerrorexception idprejectedclaim idprejectedclaimexception ids if ifs " +
-  "ignore ignored ignores image imds impersonated impersonation import in include incompletesignature " +
-  "index info inherit inherited init ino input inside inspect inspection inspector instance instead " +
-  "int intended internal internalerror internalfailure internalserviceerror interop interpreter " +
-  "interpreters interrupted interval intl into invalid invalidclienttokenid invalididentitytoken " +
-  "invalididentitytokenexception invalidparameterexception invalidrequestexception " +
-  "invalidsignatureexception investigate io ip irsa is issue issued issuer issues it its itself java " +
-  "jdk js json jwt jwtfile k8s keep keeps kept kernel key keys keyvault kib kind kit kms " +
-  "kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger largest last " +
-  "later latest latin1 launch ld le leading leaf learn lease leases least left let letter letters " +
-  "level levels libuv lifecycle lifetime like limit limitexceededexception limits line lines link " +
-  "links list listed live load loaded loader loads local localhost locally location locations locator " +
-  "locpath log logged logger logging login logs long longer look looking lookup loongarch loop " +
+  "dockerenv docs document does done dotenv double drop dropped drops due duration durationms dyld " +
+  "dynamic e eacces each eagain earlier ec2 econnreset ecs eexist eisdir either eks elf eloop else " +
+  "emitted empty emulators enable enabled ended endpoint endpoints ends engines enoent enospc enotdir " +
+  "entirely entra entries entry env envfile envfiles environ environment eperm eq err error errorcode " +
+  "errors esac escape etc etxtbsy europe even events every example examples exceeded excessive exec " +
+  "executable execute execve exist existing exists exit exitcode exited exiting exits exp expand " +
+  "expected expired expiredtoken expiredtokenexception expires expiry explicit export extension " +
+  "external extra f factor failed failing fails failure failures false fd fdinfo federated federation " +
+  "fetch fetchabandoned fetched fetches ff fi field fifo file files filter fine finer finish firewall " +
+  "firewalls first fish fit fix fixed flag flatter follow followed follows for force format formats " +
+  "found fresh from front fs full function g gate gave gax gce gcloud gconv gcp gcpsecrets generation " +
+  "generic get gets getsecretvalue gid give given good google googleapis got grant group growth grpc " +
+  "gt hand handing handover handshake harmless has hashicorp have header headers health help here hex " +
+  "hexadecimal hold holds home hooks host hostaliases hostname how http httpclient https hyphens i " +
+  "i386 iam iat id identity idpcommunicationerrorexception idprejectedclaim idprejectedclaimexception " +
+  "ids if ifs ignore ignored ignores image imds impersonated impersonation import in include " +
+  "incompletesignature index info inherit inherited init ino input inside inspect inspection inspector " +
+  "instance instead int intended internal internalerror internalfailure internalserviceerror interop " +
+  "interpreter interpreters interrupted interval intl into invalid invalidclienttokenid " +
+  "invalididentitytoken invalididentitytokenexception invalidparameterexception " +
+  "invalidrequestexception invalidsignatureexception investigate io ip irsa is issue issued issuer " +
+  "issues it its itself java jdk js json jwt jwtfile k8s keep keeps kept kernel key keys keyvault kib " +
+  "kind kit kms kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger " +
+  "largest last later latest latin1 launch ld le leading leaf learn lease leases least left let letter " +
+  "letters level levels libuv lifecycle lifetime like limit limitexceededexception limits line lines " +
+  "link links list listed live load loaded loader loads local localhost locally location locations " +
+  "locator locpath log logged logger logging login logs long longer look looking lookup loongarch loop " +
   "loopback lt m machine magic main make managed managedidentity manager manifest manual many map " +
   "mapping mask match matches max may md memory message metadata method mib microsoft millisecond mini " +
   "minutes mips misc missing missingauthenticationtoken mode module modules more most mount mounted " +
@@ -59,42 +59,43 @@ export const VOCABULARY_WORDS =
   "need needs neither nested net network never new next nlspath no node noexec non none nor " +
   "normalisation not nothing notjson now npm ntp nul null number numeric o object obtain obtained " +
   "octal of off offset often oidc ok old on once one only onstop opc open openbao opened openssl " +
-  "option optional options opts or orchestrator order orphaned os other others out output outputs over " +
-  "own owner owns packaging packedpolicytoolargeexception parallel parameter parameters params parent " +
-  "parse parsed parser part pass passed passwd password past path payload pem per percall perl5lib " +
-  "perl5opt perllib permission perretry pick pid pin pipe pipeline pipes plain plan planted platform " +
-  "please plus pod point pointer policies policy pool port positive ppc ppc64 preaction precedence " +
-  "prefer preflight preloads prepare present prev print printable printed priorrequestnotcomplete " +
-  "pristine private problem problems proc process processes prod production profile programs proj " +
-  "project projects promise prompt provider providers proxy ps4 publication publish published put " +
-  "pythonhome pythonpath pythonstartup quarter quota quote r raise range rate rbac reach reachable " +
-  "reached read readable reading readme reads real really reaped receive recovered redact redacted " +
-  "redirect redirected redirectrefused redirects ref reference references refers refresh refused " +
-  "refuses refusing region regiondisabledexception register registered registration registry regular " +
-  "reissue rejected rejection relative relaunch remove removed removes render renew renewable renewal " +
-  "renewed renewing rep repeatable repl replace replaced replaces replacing reply report reported " +
-  "reports request requestexpired requestlimitexceeded requests requesttimeout requesttimetooskewed " +
-  "require required resolv resolve resolved resolver resolving resource resourceid " +
-  "resourcenotfoundexception response rest restart restarting restarts restore restored result retries " +
-  "retry retrying return returned revoke revoked revoketoken revoking rewrites right riscv role roleid " +
-  "roleidfile roles root rotated routes rp rubylib rubyopt run runner running runs runtime s s390x " +
-  "safely same say schedule scheduled schema scheme schemes script scripts sdk sea sealed search " +
-  "secret secretaccessor secretbinary secretdisabled secretid secretidfile secretmanager secrets " +
-  "secretsfailederror secretsmanager secretstring secretwrap secretwrapchallengegate secretwraperror " +
-  "secretwraptokenabort secretwraptokentraffic see seen segment select self semi send sending sent " +
-  "separated server servers service serviceaccount serviceunavailable serviceunavailableexception " +
-  "session set sets setting settings sh sha256 shared shell shellopts shm shown sig sigalrm sigcont " +
-  "sighup sigint sigkill signal signals signature signaturedoesnotmatch signed sigpipe sigquit sigstop " +
-  "sigterm sigusr1 sigusr2 sigwinch sigxfsz silences single size skew skip skips slim slow small so " +
-  "socket someone something source space speaks speed src ssl stack stage staging standby start " +
-  "started starting starts state static status stay stays stderr stdin stdout steps sticky still stop " +
-  "stopped stopping stoprequested stops store str string sts stsendpoint subcommand subject " +
-  "subjectaltname succeed succeeded such suffix supervise supervised supervises supervisor supported " +
-  "survive swap switches symbolic symlink symlinks sync syntax sys system t tag taken takes target " +
-  "targets task team temporarily tenant tenantid term test text than that the them then there these " +
-  "they this thread throttling throttlingexception through time timed timeout timeouterror timestamps " +
-  "tini tls tlsoptions tmpdir tmpfs to together toisostring token tokenfile tokenrejected tokens too " +
-  "tool toomanyrequestsexception top trace traffic trailing transit transport travel treat tries " +
+  "operation option optional options opts or orchestrator order orphaned os other others out output " +
+  "outputs over own owner owns packaging packedpolicytoolargeexception parallel parameter parameters " +
+  "params parent parse parsed parser part pass passed passwd password past path payload pem per " +
+  "percall perl5lib perl5opt perllib permission perretry pick pid pin pipe pipeline pipes plain plan " +
+  "planted platform please plus pod point pointer policies policy pool port positive ppc ppc64 " +
+  "preaction precedence prefer preflight preloads prepare present prev print printable printed " +
+  "priorrequestnotcomplete pristine private problem problems proc process processes prod production " +
+  "profile programs proj project projects promise prompt provider providers proxy ps4 publication " +
+  "publish published put pythonhome pythonpath pythonstartup quarter quota quote r raise range rate " +
+  "rbac reach reachable reached read readable reading readme reads real really reaped receive " +
+  "recovered redact redacted redirect redirected redirectrefused redirects ref reference references " +
+  "refers refresh refused refuses refusing region regiondisabledexception register registered " +
+  "registration registry regular reissue rejected rejection relative relaunch remove removed removes " +
+  "render renew renewable renewal renewed renewing rep repeatable repl replace replaced replaces " +
+  "replacing reply report reported reports request requestexpired requestlimitexceeded requests " +
+  "requesttimeout requesttimetooskewed require required resolv resolve resolved resolver resolving " +
+  "resource resourceid resourcenotfoundexception response rest restart restarting restarts restore " +
+  "restored result retries retry retrying return returned revoke revoked revoketoken revoking rewrites " +
+  "right riscv role roleid roleidfile roles root rotated routes rp rubylib rubyopt run runner running " +
+  "runs runtime s s390x safely same say schedule scheduled schema scheme schemes script scripts sdk " +
+  "sea sealed search secret secretaccessor secretbinary secretdisabled secretid secretidfile " +
+  "secretmanager secrets secretsfailederror secretsmanager secretstring secretwrap " +
+  "secretwrapchallengegate secretwraperror secretwraptokenabort secretwraptokentraffic see seen " +
+  "segment select self semi send sending sent separated server servers service serviceaccount " +
+  "serviceunavailable serviceunavailableexception session set sets setting settings sh sha256 shared " +
+  "shell shellopts shm shown sig sigalrm sigcont sighup sigint sigkill signal signals signature " +
+  "signaturedoesnotmatch signed sigpipe sigquit sigstop sigterm sigusr1 sigusr2 sigwinch sigxfsz " +
+  "silences single size skew skip skips slim slow small so socket someone something source space " +
+  "speaks speed src ssl stack stage staging standby start started starting starts state static status " +
+  "stay stays stderr stdin stdout steps sticky still stop stopped stopping stoprequested stops store " +
+  "str string sts stsendpoint subcommand subject subjectaltname succeed succeeded such suffix " +
+  "supervise supervised supervises supervisor supported survive swap switches symbolic symlink " +
+  "symlinks sync syntax sys system t tag taken takes target targets task team temporarily tenant " +
+  "tenantid term test text than that the them then there these they this thread throttling " +
+  "throttlingexception through time timed timeout timeouterror timestamps tini tls tlsoptions tmpdir " +
+  "tmpfs to together toisostring token tokenfile tokenrejected tokens too tool " +
+  "toomanyrequestsexception top trace traffic trailing transit transport travel treat tries " +
   "troubleshooting true trust trusted trusts ts ttl tty turn turned turns twice two type typo u ui uid " +
   "ulimit unable unavailable undelete under unencrypted unexpected unexpectedly unit unknown " +
   "unknownerror unless unlimited unreachable unreadable unrecognized unrecognizedclientexception " +

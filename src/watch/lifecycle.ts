@@ -154,12 +154,27 @@ export class Lifecycle {
     this.#timers.add(timer);
   }
 
-  /** Work that must end by `deadlineAt` (performance.now()) or when the watch stops. */
-  #until(deadlineAt: number): Cancellation {
-    // Whole milliseconds, and at most the timer limit: AbortSignal.timeout throws a RangeError for a
-    // fraction or for a year-long lease's deadline (no renewal is retried for 24 days anyway).
+  /**
+   * Runs work that must end by `deadlineAt` (performance.now()) or when the watch stops, under one
+   * signal of its own, aborted when the work ends. Node keeps every AbortSignal.any() that was listened
+   * to (as the retry loop's per-attempt signals are) until it aborts: a check whose signal never
+   * aborted kept ~600 bytes for good (bench/watch-abortsignal-repro.mjs). Ending each check's signal
+   * ends those too; nothing of a check runs on after it.
+   */
+  async #within<T>(deadlineAt: number, work: (cancellation: Cancellation) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    const abort = (): void => controller.abort();
+    // Whole milliseconds, at most the timer limit (a year-long lease's deadline is further off).
     const left = Math.min(MAX_TIMER_MS, Math.max(0, Math.floor(deadlineAt - performance.now())));
-    return { signal: AbortSignal.any([this.#stop.signal, AbortSignal.timeout(left)]), deadlineAt };
+    const timer = setTimeout(abort, left);
+    this.#stop.signal.addEventListener("abort", abort, { once: true });
+    try {
+      return await work({ signal: controller.signal, deadlineAt });
+    } finally {
+      clearTimeout(timer);
+      this.#stop.signal.removeEventListener("abort", abort);
+      controller.abort();
+    }
   }
 
   /** The moment `marginMs` before `expiresAt`. */
@@ -180,11 +195,13 @@ export class Lifecycle {
       if (lease.renewable && session.renew !== undefined && !state.capped) {
         const renew = session.renew.bind(session);
         try {
-          const renewed = await withRetry(
-            `renewing the lease of ${what}`,
-            (signal) => renew(lease, state.askSec, signal),
-            this.#until(deadlineAt),
-            this.#input.rules.retry,
+          const renewed = await this.#within(deadlineAt, (cancellation) =>
+            withRetry(
+              `renewing the lease of ${what}`,
+              (signal) => renew(lease, state.askSec, signal),
+              cancellation,
+              this.#input.rules.retry,
+            ),
           );
           const capped = renewalCapped(state.askSec, renewed.durationSec);
           this.#input.rules.log.info(`renewed the lease of ${what}`, {
@@ -220,7 +237,9 @@ export class Lifecycle {
     const what = secretOf(ref);
     const started = Date.now();
     try {
-      const fetched = await fetchOne(session, ref, this.#until(deadlineAt), this.#input.rules);
+      const fetched = await this.#within(deadlineAt, (cancellation) =>
+        fetchOne(session, ref, cancellation, this.#input.rules),
+      );
       if (!this.#current(key, generation)) return;
       this.#input.outcomes.set(key, { ok: true, fetched, durationMs: Date.now() - started });
       this.#input.rules.log.info(`read a new secret for ${what} before its lease ends`, {
@@ -269,11 +288,13 @@ export class Lifecycle {
     const lifetime = session.tokenLifetime.bind(session);
     let current: TokenLifetime | undefined;
     try {
-      current = await withRetry(
-        `looking up the ${scheme} login token`,
-        (signal) => lifetime(signal),
-        this.#until(performance.now() + this.#input.timeoutMs),
-        this.#input.rules.retry,
+      current = await this.#within(performance.now() + this.#input.timeoutMs, (cancellation) =>
+        withRetry(
+          `looking up the ${scheme} login token`,
+          (signal) => lifetime(signal),
+          cancellation,
+          this.#input.rules.retry,
+        ),
       );
     } catch (error) {
       if (this.stopped) return;
@@ -308,11 +329,13 @@ export class Lifecycle {
     const renewToken = session.renewToken.bind(session);
     this.#after(renewDelay(lifetime.durationSec, this.#input.random), async () => {
       try {
-        const next = await withRetry(
-          `renewing the ${scheme} login token`,
-          (signal) => renewToken(signal),
-          this.#until(this.#deadline(expiresAt, margin)),
-          this.#input.rules.retry,
+        const next = await this.#within(this.#deadline(expiresAt, margin), (cancellation) =>
+          withRetry(
+            `renewing the ${scheme} login token`,
+            (signal) => renewToken(signal),
+            cancellation,
+            this.#input.rules.retry,
+          ),
         );
         this.#input.rules.log.info(
           next.replaced === undefined ? `renewed the ${scheme} login token` : `logged in to ${scheme} again`,
@@ -348,22 +371,26 @@ export class Lifecycle {
       if (session === undefined || this.stopped) return;
       const before = outcomes.get(key);
       const what = secretOf(ref);
-      const cancellation = this.#until(performance.now() + this.#input.timeoutMs);
       const started = Date.now();
       try {
         const known = before?.ok === true ? before.fetched.version : undefined;
-        if (known !== undefined && session.checkVersion !== undefined) {
-          const check = session.checkVersion.bind(session);
-          const version = await withRetry(
-            `checking ${what}`,
-            (signal) => check(ref, signal),
-            cancellation,
-            rules.retry,
-          );
-          if (version === known) return;
-        }
-        const fetched = await fetchOne(session, ref, cancellation, rules);
-        if (this.stopped) return;
+        const fetched = await this.#within(
+          performance.now() + this.#input.timeoutMs,
+          async (cancellation) => {
+            if (known !== undefined && session.checkVersion !== undefined) {
+              const check = session.checkVersion.bind(session);
+              const version = await withRetry(
+                `checking ${what}`,
+                (signal) => check(ref, signal),
+                cancellation,
+                rules.retry,
+              );
+              if (version === known) return undefined;
+            }
+            return await fetchOne(session, ref, cancellation, rules);
+          },
+        );
+        if (fetched === undefined || this.stopped) return;
         const same = before?.ok === true && Buffer.from(before.fetched.bytes).equals(fetched.bytes);
         outcomes.set(key, { ok: true, fetched, durationMs: Date.now() - started });
         if (!same) changed.push(key);
