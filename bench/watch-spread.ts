@@ -7,7 +7,12 @@
 // seeds, i.e. the rate an infinite fleet would see, which separates the schedule's own shape from the
 // counting noise of 3.3 checks per second.
 //   node_modules/node/bin/node bench/watch-spread.ts
-import { DEFAULT_REFRESH_INTERVAL_MS, REFRESH_JITTER, refreshDelay } from "../src/watch/schedule.ts";
+import {
+  DEFAULT_REFRESH_INTERVAL_MS,
+  firstRefreshDelay,
+  REFRESH_JITTER,
+  refreshDelay,
+} from "../src/watch/schedule.ts";
 
 export const REPLICAS = 1000;
 export const HORIZON_S = 2 * 3600;
@@ -32,28 +37,14 @@ export function seeded(seed: number): () => number {
 /** How a replica times its first check after start; the later ones always use refreshDelay. */
 export type FirstDelay = (intervalMs: number, random: () => number) => number;
 
-/** What src/watch/lifecycle.ts does today: the first check is a normal refreshDelay after start. */
-export const firstAsToday: FirstDelay = refreshDelay;
+/** What src/watch/lifecycle.ts does: the first check after firstRefreshDelay (the stationary residual). */
+export const firstAsToday: FirstDelay = firstRefreshDelay;
+
+/** What it did before (for comparison): the first check a normal refreshDelay after start. */
+export const firstAsBefore: FirstDelay = refreshDelay;
 
 /** Counterfactual (not in src/): the first check anywhere in one whole interval, uniformly. */
 export const firstUniform: FirstDelay = (intervalMs, random) => Math.round(intervalMs * random());
-
-/**
- * Counterfactual (not in src/): the first delay drawn from the stationary residual of the ±20 %
- * delay, density P(D > t) / E[D]: flat up to 0.8 × interval, then falling linearly to 0 at 1.2 ×.
- * A fleet started together then has exactly its steady rate from the first second on.
- */
-export const firstResidual: FirstDelay = (intervalMs, random) => {
-  const lo = 1 - REFRESH_JITTER;
-  const hi = 1 + REFRESH_JITTER;
-  // CDF (in units of the interval): u for u ≤ lo; lo + (u − lo) − (u − lo)² / (2 (hi − lo)) above.
-  const p = random();
-  if (p <= lo) return Math.round(intervalMs * p);
-  const w = hi - lo;
-  // Solve (x) − x² / (2w) = p − lo for x in [0, w].
-  const x = w - Math.sqrt(w * w - 2 * w * (p - lo));
-  return Math.round(intervalMs * (lo + x));
-};
 
 /** Checks per simulated second for one fleet. */
 export function simulate(first: FirstDelay, random: () => number, replicas = REPLICAS): Uint32Array {
@@ -183,7 +174,7 @@ export function spreadScenario(): SpreadResult {
   const counterfactuals: Spread[] = [];
   for (const [name, first] of [
     ["first check uniform in one interval", firstUniform],
-    ["first check from the stationary residual", firstResidual],
+    ["before issue 15's fix: the first check one refreshDelay after start", firstAsBefore],
   ] as const) {
     const e = envelope(first);
     const m = spread(e, S, H, "").mean;

@@ -11,7 +11,7 @@ import type { Scheme } from "../provider.ts";
 import type { Lease, Session, TokenLifetime } from "../provider-api.ts";
 import { fetchOne, mapLimit, type FetchOutcome, type FetchRules } from "../resolve.ts";
 import { withRetry } from "../retry.ts";
-import { expiryMarginMs, refreshDelay, renewalCapped, renewDelay } from "./schedule.ts";
+import { expiryMarginMs, firstRefreshDelay, refreshDelay, renewalCapped, renewDelay } from "./schedule.ts";
 
 export interface LifecycleInput {
   readonly plan: Plan;
@@ -350,10 +350,11 @@ export class Lifecycle {
     });
   }
 
-  #scheduleRefresh(): void {
-    this.#after(refreshDelay(this.#input.refreshIntervalMs, this.#input.random), async () => {
+  #scheduleRefresh(first = true): void {
+    const delay = first ? firstRefreshDelay : refreshDelay;
+    this.#after(delay(this.#input.refreshIntervalMs, this.#input.random), async () => {
       await this.refreshNow();
-      this.#scheduleRefresh();
+      this.#scheduleRefresh(false);
     });
   }
 

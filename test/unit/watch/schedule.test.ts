@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   expiryMarginMs,
+  firstRefreshDelay,
   refreshDelay,
   REFRESH_JITTER,
   renewalCapped,
@@ -27,6 +28,27 @@ describe("watch schedule", () => {
     expect(refreshDelay(100_000, () => 0)).toBe(80_000);
     expect(refreshDelay(100_000, () => 0.5)).toBe(100_000);
     expect(refreshDelay(100_000, () => 0.999_999)).toBe(120_000);
+  });
+
+  it("the first check after start is drawn so that a fleet started together checks at its steady rate at once", () => {
+    // the residual's quantiles: flat (uniform) up to 0.8 of the interval, thinning out to 1.2
+    expect(firstRefreshDelay(100_000, () => 0)).toBe(0);
+    expect(firstRefreshDelay(100_000, () => 0.5)).toBe(50_000);
+    expect(firstRefreshDelay(100_000, () => 0.8)).toBe(80_000);
+    expect(firstRefreshDelay(100_000, () => 0.999_999_999)).toBeCloseTo(120_000, -2);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 86_400_000 }), draw, draw, (interval, a, b) => {
+        const [x, y] = [firstRefreshDelay(interval, () => a), firstRefreshDelay(interval, () => b)];
+        expect(x).toBeGreaterThanOrEqual(0);
+        expect(x).toBeLessThanOrEqual(Math.ceil(interval * (1 + REFRESH_JITTER)));
+        if (a <= b) expect(x).toBeLessThanOrEqual(y); // a quantile function: monotonic
+      }),
+    );
+    // the mean of the residual of a uniform 0.8–1.2 delay: E[D²] / (2 E[D]) = (1 + 0.04 / 3) / 2
+    const n = 20_000;
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += firstRefreshDelay(1_000_000, () => (i + 0.5) / n);
+    expect(sum / n / 1_000_000).toBeCloseTo((1 + 0.04 / 3) / 2, 3);
   });
 
   it("a lease or token is renewed at 60–67 % of its life, leaving the rest to retry before the margin", () => {
