@@ -147,7 +147,8 @@ function validForms(kind: ValueKind<unknown>, long: string): [string, unknown][]
 function invalidForms(kind: ValueKind<unknown>): string[] {
   if (kind.placeholder === undefined || kind.placeholder === "<bool>")
     return ["", " true", "2", "maybe", "ja", "truee", "-1"];
-  if (kind.placeholder === "<action>") return ["", "sometimes", "signal:", "signal:NOPE", "exec:", "restart now"];
+  if (kind.placeholder === "<action>")
+    return ["", "sometimes", "signal:", "signal:NOPE", "exec:", "restart now"];
   if (kind.choices !== undefined) return ["", "nope", ` ${kind.choices[0] ?? ""}`];
   if (kind.repeatable === true && kind.complete === "file") return [""];
   if (kind.repeatable === true) return ["", ",", " , "];
