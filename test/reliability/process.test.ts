@@ -250,7 +250,7 @@ describe.skipIf(!canUnshare)("as PID 1 in a PID namespace", () => {
     });
     expect(supervised.code).toBe(0);
     expect(supervised.stderr).toContain(
-      "running as PID 1 in --supervise mode: orphaned processes will not be reaped; use tini",
+      "running as PID 1 in --supervise or --watch mode: orphaned processes will not be reaped; use tini",
     );
     expect(supervised.stdout).toContain("ppid=1");
     const exec = await runCli([], {
