@@ -275,7 +275,7 @@ export function renderSection(
     `- Load average (/proc/loadavg): ${loads.raw} at the start; 1-minute ${loads.before} before, ${loads.after} after (other suites share these 2 cores: every number below is a count, a size or CPU time, not wall clock)`,
     `- Whole run: ${seconds.toFixed(0)} s.`,
     "",
-    "### Resident memory, fds and CPU over refresh cycles (acceptance (7))",
+    "### Resident memory, fds and CPU over refresh cycles (acceptance (7), reliability case E14)",
     "",
     `\`secretwrap run --watch --refresh-interval ${INTERVAL} -- node bench/watch-app.mjs\` (the CLI built by scripts/build.mjs) with ${SECRETS} secrets: 25 env targets and 25 file targets (\`_FILE\`). ${CYCLES.toLocaleString("en")} cycles with a change every ${CHANGE_EVERY} cycles (5 file targets' sources get a new version: one file-set swap and one SIGHUP each), then ${QUIET_CYCLES} cycles with no change. A cycle is counted when the provider sees the check of one secret that never changes: for Vault the metadata GETs of that path in the fake's request log, for files the reads of that file (inotify IN_CLOSE_NOWRITE, bench/count-reads.py), never by time. Every ~${SAMPLE_EVERY} cycles the bench reads /proc/<pid>/status (VmRSS), /proc/<pid>/fd and /proc/<pid>/stat (utime+stime) of secretwrap's own process (the app's parent), never the app's.`,
     "",
