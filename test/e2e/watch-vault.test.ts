@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { canary, scanForCanaries } from "../helpers/canary.ts";
+import { scanForCanaries } from "../helpers/canary.ts";
 import { NODES } from "../helpers/nodes.ts";
 import { scratchDirs } from "../helpers/scratch.ts";
 import { FakeVault, type AppRoleHandle, type LifecycleEvent } from "../servers/vault.ts";
@@ -18,6 +18,7 @@ import {
   startWatched,
   waitUntil,
   type Held,
+  canaryRole,
 } from "../fixtures/watch-run.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-watch-vault-"));
@@ -31,17 +32,7 @@ const sha = (text: string): string => createHash("sha256").update(text).digest("
 
 /** A database role whose every read is a new user with a canary password. */
 function role(name: string, ttl: number, maxTtl: number, renewable = true): void {
-  let n = 0;
-  vault.addDatabaseRole(name, {
-    ttl,
-    maxTtl,
-    renewable,
-    credentials: () => {
-      const credentials = { username: `v-${name}-${++n}`, password: canary(`PG_${name.toUpperCase()}`) };
-      planted.push(credentials.password);
-      return credentials;
-    },
-  });
+  canaryRole(vault, planted, name, { ttl, maxTtl, renewable });
 }
 
 beforeAll(async () => {

@@ -24,6 +24,7 @@ import {
   vaultApi,
   waitUntil,
   type Held,
+  canaryRole,
 } from "../fixtures/watch-run.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-lifecycle-"));
@@ -43,17 +44,7 @@ function value(tag: number, label: string): string {
 }
 
 function role(name: string, ttl: number, maxTtl: number, renewable = true): void {
-  let n = 0;
-  vault.addDatabaseRole(name, {
-    ttl,
-    maxTtl,
-    renewable,
-    credentials: () => {
-      const credentials = { username: `v-${name}-${++n}`, password: canary(`PG_${name.toUpperCase()}`) };
-      planted.push(credentials.password);
-      return credentials;
-    },
-  });
+  canaryRole(vault, planted, name, { ttl, maxTtl, renewable });
 }
 
 beforeAll(async () => {
