@@ -23,7 +23,10 @@ const RULES = 18;
 describe("docs/testing.md", () => {
   it.skipIf(!existsSync(matrixFile))("lists every case id of groups A-E of the reliability matrix", () => {
     const matrix = readFileSync(matrixFile, "utf8");
-    const section = matrix.slice(matrix.indexOf("### A. Bad input"), matrix.indexOf("Totals: the cases above"));
+    const section = matrix.slice(
+      matrix.indexOf("### A. Bad input"),
+      matrix.indexOf("Totals: the cases above"),
+    );
     const ids = [...section.matchAll(/^\| ([A-E]\d+) \|/gm)].map((m) => m[1]);
     expect(ids.length).toBeGreaterThan(70);
     expect(rows.map((r) => r.id)).toEqual(ids);
