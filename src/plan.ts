@@ -15,6 +15,8 @@ export interface Declaration {
   readonly file?: string;
   readonly mode?: string;
   readonly optional: boolean;
+  /** optional only: the value the target gets when the secret does not exist (config `default:`). */
+  readonly default?: string;
   /** Where it was declared, for messages: "environment", ".env:3", "secretwrap.yaml". */
   readonly source: string;
 }
@@ -25,6 +27,7 @@ export interface Target {
   readonly key: string;
   readonly output: Output;
   readonly optional: boolean;
+  readonly default?: string;
   readonly source: string;
 }
 
@@ -231,6 +234,7 @@ export function collectPlan(
       key,
       output,
       optional: declaration.optional,
+      ...(declaration.default === undefined ? {} : { default: declaration.default }),
       source: declaration.source,
     });
   }

@@ -37,6 +37,8 @@ export interface SecretReport {
   readonly target: string;
   readonly durationMs: number | undefined;
   readonly status: "ok" | "absent" | "failed";
+  /** absent, and the target got the declaration's `default:` instead. */
+  readonly defaulted?: boolean;
   readonly code?: string;
   readonly error?: string;
   readonly audit?: Readonly<Record<string, string>>;
@@ -45,7 +47,7 @@ export interface SecretReport {
 /** One line per secret: resolved (at start) or rotated (under --watch), absent, or failed. Never a value. */
 export function auditLine(log: Logger, report: SecretReport, okVerb = "resolved"): void {
   log.info(
-    `${report.status === "ok" ? okVerb : report.status === "absent" ? "absent (optional)" : "failed"} ${report.name}`,
+    `${report.status === "ok" ? okVerb : report.status === "absent" ? absentText(report) : "failed"} ${report.name}`,
     {
       provider: report.provider,
       ref: report.ref,
@@ -66,6 +68,9 @@ export interface CheckProblem {
   readonly check: "secrets-dir" | "environment";
   readonly error: SecretwrapError;
 }
+
+const absentText = (report: SecretReport): string =>
+  report.defaulted === true ? "absent (optional, default used)" : "absent (optional)";
 
 /** `check`: JSON on stdout with --json, else one line per secret on stderr. Never a value. */
 export function printCheck(
@@ -99,7 +104,7 @@ export function printCheck(
       report.status === "failed"
         ? `FAILED ${report.code ?? ""}`
         : report.status === "absent"
-          ? "absent (optional)"
+          ? absentText(report)
           : "ok";
     const fields = {
       provider: report.provider,

@@ -66,7 +66,25 @@ export function targetValues(
       if (outcome.abandoned) {
         notFetched.push(target.name);
       } else if (target.optional && outcome.error.code === "SECRET_NOT_FOUND") {
-        reports.push({ ...base, version: undefined, durationMs: undefined, status: "absent" });
+        if (target.default === undefined) {
+          reports.push({ ...base, version: undefined, durationMs: undefined, status: "absent" });
+          continue;
+        }
+        // Only "does not exist" gets here: any other failure still fails the run (no fail-open).
+        try {
+          const bytes = Buffer.from(target.default);
+          if (mode === "run" && target.output.kind === "env") envValue(bytes, target.name);
+          values.set(target.name, bytes);
+          reports.push({
+            ...base,
+            version: undefined,
+            durationMs: undefined,
+            status: "absent",
+            defaulted: true,
+          });
+        } catch (error) {
+          fail(asSecretwrapError(error));
+        }
       } else {
         fail(outcome.error);
       }

@@ -50,20 +50,20 @@ export const VOCABULARY_WORDS =
   "kind kit kms kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger " +
   "largest last later latest latin1 launch ld le leading leaf learn lease leases least left let letter " +
   "letters level levels libuv lifecycle lifetime like limit limitexceededexception limits line lines " +
-  "link links list listed live load loaded loader loads local localhost locally location locations " +
-  "locator locpath log logged logger logging login logs long longer look looking lookup loongarch loop " +
-  "loopback lt m machine magic main make managed managedidentity manager manifest manual many map " +
-  "mapping mask match matches max may md memory message metadata method mib microsoft millisecond mini " +
-  "minutes mips misc missing missingauthenticationtoken mode module modules more most mount mounted " +
-  "mountinfo mounts moved ms msg msi much must my myapp n name named names namespace namespaces native " +
-  "need needs neither nested net network never new next nlspath no node noexec non none nor " +
-  "normalisation not nothing notjson now npm ntp nul null number numeric o object obtain obtained " +
-  "octal of off offset often oidc ok old on once one only onstop opc open openbao opened openssl " +
-  "operation option optional options opts or orchestrator order orphaned os other others out output " +
-  "outputs over own owner owns packaging packedpolicytoolargeexception parallel parameter parameters " +
-  "params parent parse parsed parser part pass passed passwd password past path payload pem per " +
-  "percall perl5lib perl5opt perllib permission perretry pick pid pin pipe pipeline pipes plain plan " +
-  "planted platform please plus pod point pointer policies policy pool port positive ppc ppc64 " +
+  "link links list listed literal live load loaded loader loads local localhost locally location " +
+  "locations locator locpath log logged logger logging login logs long longer look looking lookup " +
+  "loongarch loop loopback lt m machine magic main make managed managedidentity manager manifest " +
+  "manual many map mapping mask match matches max may md memory message metadata method mib microsoft " +
+  "millisecond mini minutes mips misc missing missingauthenticationtoken mode module modules more most " +
+  "mount mounted mountinfo mounts moved ms msg msi much must my myapp n name named names namespace " +
+  "namespaces native need needs neither nested net network never new next nlspath no node noexec non " +
+  "none nor normalisation not nothing notjson now npm ntp nul null number numeric o object obtain " +
+  "obtained octal of off offset often oidc ok old on once one only onstop opc open openbao opened " +
+  "openssl operation option optional options opts or orchestrator order orphaned os other others out " +
+  "output outputs over own owner owns packaging packedpolicytoolargeexception parallel parameter " +
+  "parameters params parent parse parsed parser part pass passed passwd password past path payload pem " +
+  "per percall perl5lib perl5opt perllib permission perretry pick pid pin pipe pipeline pipes plain " +
+  "plan planted platform please plus pod point pointer policies policy pool port positive ppc ppc64 " +
   "preaction precedence prefer preflight preloads prepare present prev print printable printed " +
   "priorrequestnotcomplete pristine private problem problems proc process processes prod production " +
   "profile programs proj project projects promise prompt provider providers proxy ps4 publication " +

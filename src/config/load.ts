@@ -135,6 +135,7 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
         }
         addDeclaration(name, entry.ref, configPath, {
           optional: entry.optional ?? false,
+          ...(entry.default === undefined ? {} : { default: entry.default }),
           ...(entry.file === undefined ? {} : { file: entry.file }),
           ...(entry.mode === undefined ? {} : { mode: entry.mode }),
         });

@@ -11,6 +11,7 @@
 import type { ProviderOptionsIssue } from "../provider-api.ts";
 import { isScheme, type Scheme } from "../provider.ts";
 import { toIssues } from "./issues.ts";
+import { isRef } from "./ref.ts";
 import {
   array,
   boolean,
@@ -27,6 +28,8 @@ const SecretObject = strictObject({
   file: optional(string()),
   mode: optional(string()),
   optional: optional(boolean()),
+  /** Used only when an optional secret does not exist (404): never for any other failure. */
+  default: optional(string()),
 });
 
 export type SecretEntry = string | Infer<typeof SecretObject>;
@@ -118,11 +121,15 @@ export function validateConfig(data: unknown): ConfigValidation {
           continue;
         }
         const checked = safeParse(SecretObject, entry);
-        if (checked.success) secrets.push([name, ownSecretObject(entry)]);
-        else {
-          issues.push(...prefixed(["secrets", name], toIssues(checked.error.issues)));
-          rejected.push([name, textFields(entry)]);
+        const defaultProblem = problemOfDefault(entry);
+        if (checked.success && defaultProblem === undefined) {
+          secrets.push([name, ownSecretObject(entry)]);
+          continue;
         }
+        if (!checked.success) issues.push(...prefixed(["secrets", name], toIssues(checked.error.issues)));
+        if (defaultProblem !== undefined)
+          issues.push({ path: ["secrets", name, "default"], message: defaultProblem });
+        rejected.push([name, textFields(entry)]);
       }
     }
   }
@@ -144,7 +151,22 @@ function ownSecretObject(entry: object): Infer<typeof SecretObject> {
     ...(own.has("file") ? { file: own.get("file") as string } : {}),
     ...(own.has("mode") ? { mode: own.get("mode") as string } : {}),
     ...(own.has("optional") ? { optional: own.get("optional") as boolean } : {}),
+    ...(own.has("default") ? { default: own.get("default") as string } : {}),
   };
+}
+
+/**
+ * A default stands in for a secret that does not exist, so only an optional one may have it; and it is
+ * a literal value, never a reference (which would reach the app unresolved).
+ */
+function problemOfDefault(entry: object): string | undefined {
+  const own = new Map(ownEntries(entry));
+  const value = own.get("default");
+  // Not text: the schema says so.
+  if (typeof value !== "string") return undefined;
+  if (own.get("optional") !== true) return "a default applies only to a secret with optional: true";
+  if (isRef(value)) return "a default is a literal value, not a reference";
+  return undefined;
 }
 
 /** The entry's ref, file and mode that are text, read by own keys only. */

@@ -29,6 +29,32 @@ const envOf = (stdout: string): Map<string, string> =>
   );
 
 describe.each(NODES)("declarations ($name)", (node) => {
+  it("an optional secret's default is used when it does not exist, and only then", async () => {
+    const present = write("present", "from-the-store");
+    const entry = (path: string): string =>
+      `{ ref: "ref+file://${path}", optional: true, default: "the-default" }`;
+    const config = write(
+      "defaults.yaml",
+      `version: 1\nsecrets:\n  MISSING: ${entry(`${work}/none-${counter}`)}\n  PRESENT: ${entry(present)}\n`,
+    );
+    const started = await runCli(["run", "--config", config, "--", "/usr/bin/env"], { node });
+    expect(started.code, started.stderr).toBe(0);
+    const env = envOf(started.stdout);
+    expect(env.get("MISSING")).toBe("the-default");
+    expect(env.get("PRESENT")).toBe("from-the-store");
+    expect(started.stderr).toMatch(/absent \(optional, default used\) MISSING/);
+    const checked = await runCli(["check", "--json", "--config", config], { node });
+    expect(checked.code, checked.stderr).toBe(0);
+    expect(checked.stdout).toMatch(/"defaulted": true/);
+    expect(checked.stdout).not.toMatch(/the-default/); // check prints no value, a default neither
+    // Any failure other than "does not exist" (here: the path is a directory) still fails the run.
+    const broken = write("broken.yaml", `version: 1\nsecrets:\n  BROKEN: ${entry(work)}\n`);
+    const refused = await runCli(["run", "--config", broken, "--", "/usr/bin/env"], { node });
+    expect(refused.code, refused.stderr).not.toBe(0);
+    expect(refused.stdout).not.toMatch(/the-default/);
+    expect(refused.stderr).toMatch(/BROKEN/);
+  });
+
   it("R4: __proto__, constructor and toString are names like any other: config, env-file, environment", async () => {
     const secret = canary("PROTO");
     const secretFile = write("secret", secret);

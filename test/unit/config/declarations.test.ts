@@ -570,6 +570,15 @@ describe("R17: one pass reports every config problem", () => {
     none,
     unknownKey: { text: "optinal: true", markers: [/secrets\.9?MULTI: unknown key "optinal"/] },
     wrongType: { text: "optional: 'yes'", markers: [/secrets\.9?MULTI\.optional: expected boolean/] },
+    defaultNotOptional: {
+      text: "default: fallback",
+      markers: [/secrets\.9?MULTI\.default: a default applies only to a secret with optional: true/],
+    },
+    defaultIsRef: {
+      text: "optional: true, default: 'ref+file:///y'",
+      markers: [/secrets\.9?MULTI\.default: a default is a literal value, not a reference/],
+    },
+    defaultGood: { text: "optional: true, default: fallback", markers: [] },
   };
   const pick = (parts: Record<string, Part>): fc.Arbitrary<Part> => fc.constantFrom(...Object.values(parts));
 
