@@ -22,6 +22,7 @@ import {
   type ValueKind,
 } from "./settings.ts";
 import { VERSION, versionReport } from "./version.ts";
+import { EXPORT_FORMATS, type ExportFormat } from "./output/export-format.ts";
 import { DEFAULT_REFRESH_INTERVAL_MS } from "./watch/schedule.ts";
 import { parseOnChange, type OnChange, type OnExpiry, type WatchOptions } from "./watch/options.ts";
 
@@ -61,6 +62,12 @@ export type Command =
       readonly allowEmpty: boolean;
     }
   | { readonly kind: "get"; readonly options: CommonOptions; readonly ref: string }
+  | {
+      readonly kind: "export";
+      readonly options: CommonOptions;
+      readonly format: ExportFormat;
+      readonly force: boolean;
+    }
   | {
       readonly kind: "render";
       readonly options: CommonOptions;
@@ -246,7 +253,7 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
-const SUBCOMMANDS = ["run", "check", "get", "render", "version", "completion"] as const;
+const SUBCOMMANDS = ["run", "check", "get", "render", "export", "version", "completion"] as const;
 type SubcommandName = (typeof SUBCOMMANDS)[number];
 
 const isSubcommandName = (name: string): name is SubcommandName =>
@@ -390,6 +397,28 @@ Example:
   secretwrap get '${EXAMPLES.second}' > /run/build-secret`,
         )
         .action((ref: string, raw: RawCommon) => onCommand({ kind: "get", options: common(raw), ref })),
+    export: () =>
+      addCommonOptions(new Program("export"))
+        .description(
+          "print every declared env target for another tool (CI jobs, docker compose); never to a terminal",
+        )
+        .addOption(
+          new Setting(
+            "--format",
+            "dotenv (docker --env-file), json, or shell (export NAME='…', for source)",
+            choice(EXPORT_FORMATS, "<format>"),
+          ).default("dotenv"),
+        )
+        .addOption(new Setting("--force", "print to a terminal too", BOOLEAN))
+        .addHelpText(
+          "after",
+          `
+Example:
+  secretwrap export --config secretwrap.yaml > .env && docker compose --env-file .env up`,
+        )
+        .action((raw: RawCommon & { format: ExportFormat; force?: boolean }) =>
+          onCommand({ kind: "export", options: common(raw), format: raw.format, force: raw.force === true }),
+        ),
     render: () =>
       addWatchOptions(addCommonOptions(new Program("render")), "render")
         .description("write every declared secret as a file into a directory and exit (init containers)")

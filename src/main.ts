@@ -6,6 +6,7 @@ import type { CommandContext } from "./commands/context.ts";
 import { get } from "./commands/get.ts";
 import { render } from "./commands/render.ts";
 import { run } from "./commands/run.ts";
+import { exportSecrets } from "./commands/export.ts";
 import { asSecretwrapError, type SecretwrapError } from "./errors.ts";
 import { createLogger } from "./log.ts";
 import { printable } from "./printable.ts";
@@ -26,6 +27,8 @@ export interface MainIo {
   readonly writeErr: (text: string) => void;
   /** Asked only in --supervise mode: process.stdin alone loads Node's streams (~4 ms of start-up). */
   readonly stdinIsTerminal: () => boolean;
+  /** Asked only by export, which refuses to print values on a terminal. */
+  readonly stdoutIsTerminal: () => boolean;
 }
 
 export async function main(io: MainIo): Promise<number> {
@@ -57,6 +60,7 @@ export async function main(io: MainIo): Promise<number> {
       router: io.router,
       writeOut: io.writeOut,
       stdinIsTerminal: io.stdinIsTerminal,
+      stdoutIsTerminal: io.stdoutIsTerminal,
       log,
       redactor,
     });
@@ -86,6 +90,8 @@ function dispatch(command: Resolvable, ctx: CommandContext): Promise<number> {
       return get(command, ctx);
     case "render":
       return render(command, ctx);
+    case "export":
+      return exportSecrets(command, ctx);
   }
 }
 

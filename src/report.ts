@@ -130,6 +130,7 @@ export function consequenceOf(kind: string | undefined, error: SecretwrapError):
       // check's verdict is whether run would succeed
       return "`run` would not start the command";
     case "get":
+    case "export":
       return "no value was printed";
     case "render":
       return "no file was written";

@@ -33,5 +33,7 @@ export async function runSupervisorOrCli(router: SignalRouter, refusal?: LaunchR
     writeOut: writeStdout,
     writeErr: writeStderr,
     stdinIsTerminal: () => process.stdin.isTTY === true,
+    // isatty(1), without loading Node's streams for process.stdout.
+    stdoutIsTerminal: () => process.getBuiltinModule("node:tty").isatty(1),
   });
 }

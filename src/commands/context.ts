@@ -11,6 +11,8 @@ export interface CommandContext {
   readonly writeOut: (text: string | Uint8Array) => void;
   /** Asked only in --supervise mode: process.stdin alone loads Node's streams (~4 ms of start-up). */
   readonly stdinIsTerminal: () => boolean;
+  /** Asked only by export, which refuses to print values on a terminal. */
+  readonly stdoutIsTerminal: () => boolean;
   readonly log: Logger;
   readonly redactor: Redactor;
 }

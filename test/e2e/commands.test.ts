@@ -152,7 +152,7 @@ describe.each(NODES)("commands under $name", (node) => {
     expect((await runCli(["completion", "tcsh"], { node })).code).toBe(64);
   });
 
-  it.each(["run", "check", "get", "render", "completion"])(
+  it.each(["run", "check", "get", "render", "export", "completion"])(
     "%s --help shows an example and exits 0",
     async (command) => {
       const result = await runCli([command, "--help"], { node });

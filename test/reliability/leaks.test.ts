@@ -139,6 +139,7 @@ describe("D1, D2, D11: every log level and format, success and failure paths", (
       writeOut: (t) => lines.push(String(t)),
       writeErr: (t) => lines.push(t),
       stdinIsTerminal: () => false,
+      stdoutIsTerminal: () => false,
     });
     expect(code).toBe(70);
     expect(lines.join("")).toContain("unexpected TypeError");

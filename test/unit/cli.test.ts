@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { buildProgram, describeCommands } from "../../src/cli.ts";
 
 const io = { writeOut: () => {}, writeErr: () => {}, env: {} };
-const ALL = ["run", "check", "get", "render", "version", "completion"];
+const ALL = ["run", "check", "get", "render", "export", "version", "completion"];
 const full = describeCommands(buildProgram(io, () => {}));
 
 describe("buildProgram: only the subcommand the command line names", () => {
@@ -14,10 +14,13 @@ describe("buildProgram: only the subcommand the command line names", () => {
     },
   );
 
-  it.each(["run", "check", "get", "render", "version"])("builds %s alone, with the same options", (name) => {
-    const alone = describeCommands(buildProgram(io, () => {}, name));
-    expect(alone).toEqual(full.filter((c) => c.name === name));
-  });
+  it.each(["run", "check", "get", "render", "export", "version"])(
+    "builds %s alone, with the same options",
+    (name) => {
+      const alone = describeCommands(buildProgram(io, () => {}, name));
+      expect(alone).toEqual(full.filter((c) => c.name === name));
+    },
+  );
 
   it("parses a run built alone as the full program does", () => {
     const argv = ["run", "--timeout", "5s", "--keep-env", "A,B", "--", "node", "server.js"];
