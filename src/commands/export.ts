@@ -20,7 +20,7 @@ export async function exportSecrets(
     });
   }
   const declared = await loadPlan(ctx, {
-    command: "check",
+    command: "export",
     env: ctx.appView,
     ...declaring(options),
     allowEmpty: false,

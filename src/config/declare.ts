@@ -6,7 +6,7 @@ import { printable, SHOWN_CHARS } from "../printable.ts";
 import { loadDeclarations, type Loaded, type LoadInput } from "./load.ts";
 import { parseRef } from "./ref.ts";
 
-export type DeclaringCommand = "run" | "check" | "get" | "render";
+export type DeclaringCommand = "run" | "check" | "get" | "render" | "export";
 
 export interface DeclareInput extends LoadInput {
   readonly command: DeclaringCommand;
@@ -22,8 +22,9 @@ export interface Declared {
   readonly plan: Plan;
 }
 
-export const NOTHING_DECLARED_HINT =
-  "declare secrets as ref+… variables, in an --env-file or in the config file (secretwrap.yaml or --config); pass --allow-empty (SECRETWRAP_ALLOW_EMPTY=true) if an empty set is intended";
+const DECLARE_SECRETS_HINT =
+  "declare secrets as ref+… variables, in an --env-file or in the config file (secretwrap.yaml or --config)";
+export const NOTHING_DECLARED_HINT = `${DECLARE_SECRETS_HINT}; pass --allow-empty (SECRETWRAP_ALLOW_EMPTY=true) if an empty set is intended`;
 
 export async function declare(input: DeclareInput): Promise<Declared> {
   const loaded = await loadDeclarations(input);
@@ -56,15 +57,17 @@ export async function declare(input: DeclareInput): Promise<Declared> {
   if (problems.length > 0) {
     throw new SecretsFailedError(problems, `${problems.length} problem(s) in the declarations`);
   }
-  // A CI smoke test (`check`) or an init container (`render`) that declares nothing has forgotten
-  // the injection: that is a failure, not a success. `run` with nothing declared is a plain exec
-  // wrapper, which is a legitimate use.
-  const empty = plan.targets.length === 0 && (input.command === "check" || input.command === "render");
+  // A CI smoke test (`check`), an init container (`render`) or a CI job's `export` that declares
+  // nothing has forgotten the injection: that is a failure, not a success. `run` with nothing declared
+  // is a plain exec wrapper, which is a legitimate use.
+  const empty = plan.targets.length === 0 && input.command !== "run" && input.command !== "get";
   if (empty && !input.allowEmpty) {
+    const what = { check: "check", render: "write", export: "print" }[input.command];
     throw new SecretwrapError(
       "CONFIG_INVALID",
-      `nothing is declared: ${input.command} has no secret to ${input.command === "check" ? "check" : "write"}`,
-      { hint: NOTHING_DECLARED_HINT },
+      `nothing is declared: ${input.command} has no secret to ${what}`,
+      // export has no --allow-empty: printing nothing is never what a job wants.
+      { hint: input.command === "export" ? DECLARE_SECRETS_HINT : NOTHING_DECLARED_HINT },
     );
   }
   return { loaded, plan };

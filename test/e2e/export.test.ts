@@ -51,6 +51,14 @@ describe.each(NODES)("export ($name)", (node) => {
     expect(result.stderr).toMatch(/GONE/);
   });
 
+  it("nothing declared is a configuration error (78): a job that exports nothing has lost its secrets", async () => {
+    const result = await runCli(["export"], { node, cwd: work });
+    expect(result.code).toBe(78);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toMatch(/nothing is declared: export has no secret to print/);
+    expect(result.stderr).not.toMatch(/allow-empty/);
+  });
+
   it("refuses a terminal (64) unless --force; the variable SECRETWRAP_FORCE works the same", () => {
     const env = { PATH: pathFor(node), SECRET_X: `ref+file://${write(canary("TTY"))}` };
     // `script` gives the command a terminal as stdout.
