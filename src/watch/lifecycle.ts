@@ -75,6 +75,8 @@ export class Lifecycle {
    * put back what a newer read replaced).
    */
   readonly #generations = new Map<string, number>();
+  /** The check of every secret under way, if any (refreshNow). */
+  #refreshing: Promise<void> | undefined;
 
   constructor(input: LifecycleInput) {
     this.#input = input;
@@ -363,7 +365,14 @@ export class Lifecycle {
    * else the value itself. A failure keeps the value the app has (it is reported, the app is not
    * told anything), and the next interval tries again.
    */
-  async refreshNow(): Promise<void> {
+  refreshNow(): Promise<void> {
+    // One check at a time: a call while one runs joins it (a burst of SIGHUPs to render --watch, or a
+    // SIGHUP as the interval's check runs, costs the provider one round, not one per call).
+    this.#refreshing ??= this.#refreshOnce().finally(() => (this.#refreshing = undefined));
+    return this.#refreshing;
+  }
+
+  async #refreshOnce(): Promise<void> {
     const { plan, outcomes, sessions, rules } = this.#input;
     const changed: string[] = [];
     const due = [...plan.fetches].filter(([key]) => !this.#leases.has(key));

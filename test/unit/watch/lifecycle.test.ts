@@ -292,6 +292,23 @@ describe("the watch lifecycle", () => {
     expect(run.changed).toEqual([[REF]]);
   });
 
+  it("checks asked for while one runs join it: a burst costs the provider one round", async () => {
+    const session = new Scripted();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    session.versionAnswer = async () => {
+      await gate;
+      return "1";
+    };
+    const run = watch(session, { bytes: Buffer.from("v1"), version: "1" });
+    const burst = Array.from({ length: 20 }, () => run.lifecycle.refreshNow());
+    release();
+    await Promise.all(burst);
+    expect(session.count("checkVersion")).toBe(1);
+    await run.lifecycle.refreshNow(); // once it ended, the next one is a round of its own
+    expect(session.count("checkVersion")).toBe(2);
+  });
+
   it("refreshes run on their own every interval, and nothing runs after stop()", async () => {
     const session = new Scripted();
     session.versionAnswer = () => Promise.resolve("1");
