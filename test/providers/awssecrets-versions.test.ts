@@ -14,7 +14,7 @@ import { canary } from "../helpers/canary.ts";
 import { providerContext } from "../helpers/context.ts";
 import { failureWithout, fetchRef, text, unique } from "../helpers/provider.ts";
 import { providerUnderTest } from "../helpers/provider-under-test.ts";
-import { AwsFake, requestedIds, scopeRegion } from "../servers/aws.ts";
+import { AwsFake, requestedIds, scopeRegion, isolateFromHostAws } from "../servers/aws.ts";
 import { reply } from "../servers/harness.ts";
 
 // The source, or the built bundle with SECRETWRAP_TEST_PROVIDERS_FROM (scripts/test.mjs runs both).
@@ -25,19 +25,14 @@ const EXTRA = canary("ECHO");
 const REGION = "eu-west-1";
 let fake: AwsFake;
 
-// The SDK reads a few things from process.env (shared config files, IMDS endpoint): keep the host's
-// AWS setup out of this worker.
-const savedEnv = { ...process.env };
+let restoreEnv: () => void = () => {};
 beforeAll(async () => {
-  for (const name of Object.keys(process.env)) if (name.startsWith("AWS_")) delete process.env[name];
-  process.env["AWS_CONFIG_FILE"] = join(work, "no-config");
-  process.env["AWS_SHARED_CREDENTIALS_FILE"] = join(work, "no-credentials");
-  process.env["AWS_EC2_METADATA_DISABLED"] = "true";
+  restoreEnv = isolateFromHostAws(work);
   fake = await AwsFake.start({ errorMessageExtra: EXTRA });
 });
 afterAll(async () => {
   await fake.close();
-  process.env = savedEnv;
+  restoreEnv();
   rmSync(work, { recursive: true, force: true });
 });
 afterEach(() => {

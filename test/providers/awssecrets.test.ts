@@ -13,7 +13,7 @@ import { providerContext } from "../helpers/context.ts";
 import { failureWithout, fetchRef, text, unique } from "../helpers/provider.ts";
 import { validateOptions } from "../../providers/awssecrets/options.ts";
 import { providerUnderTest } from "../helpers/provider-under-test.ts";
-import { AwsFake, requestedIds } from "../servers/aws.ts";
+import { AwsFake, requestedIds, isolateFromHostAws } from "../servers/aws.ts";
 import { reply, type RecordedRequest } from "../servers/harness.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 
@@ -25,20 +25,15 @@ const EXTRA = canary("ECHO");
 let fake: AwsFake;
 let pki: TestPki;
 
-// The SDK reads a few things from process.env (shared config files, IMDS endpoint): keep the host's
-// AWS setup out of this worker.
-const savedEnv = { ...process.env };
+let restoreEnv: () => void = () => {};
 beforeAll(async () => {
-  for (const name of Object.keys(process.env)) if (name.startsWith("AWS_")) delete process.env[name];
-  process.env["AWS_CONFIG_FILE"] = join(work, "no-config");
-  process.env["AWS_SHARED_CREDENTIALS_FILE"] = join(work, "no-credentials");
-  process.env["AWS_EC2_METADATA_DISABLED"] = "true";
+  restoreEnv = isolateFromHostAws(work);
   fake = await AwsFake.start({ errorMessageExtra: EXTRA });
   pki = createTestPki();
 });
 afterAll(async () => {
   await fake.close();
-  process.env = savedEnv;
+  restoreEnv();
   rmSync(work, { recursive: true, force: true });
 });
 afterEach(() => fake.server.clearFaults());

@@ -13,7 +13,7 @@ import { canary } from "../helpers/canary.ts";
 import { providerContext } from "../helpers/context.ts";
 import { failureWithout, fetchRef, text, unique } from "../helpers/provider.ts";
 import { providerUnderTest } from "../helpers/provider-under-test.ts";
-import { FakeGcp, googleError } from "../servers/gcp.ts";
+import { FakeGcp, googleError, isolateFromHostGoogle } from "../servers/gcp.ts";
 import { GcpWriter } from "../servers/gcp-writer.ts";
 
 // The source, or the built bundle with SECRETWRAP_TEST_PROVIDERS_FROM (scripts/test.mjs runs both).
@@ -21,27 +21,19 @@ const provider = await providerUnderTest("gcpsecrets");
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-gcp-versions-"));
 const EXTRA = canary("ECHO");
-const savedEnv = { ...process.env };
+let restoreEnv: () => void = () => {};
 let fake: FakeGcp;
 let writer: GcpWriter;
 
 beforeAll(async () => {
-  // gcp-metadata reads its variables from process.env: keep this machine's Google setup out.
-  for (const name of [
-    "GOOGLE_APPLICATION_CREDENTIALS",
-    "GCE_METADATA_HOST",
-    "GCE_METADATA_IP",
-    "METADATA_SERVER_DETECTION",
-    "CLOUDSDK_CONFIG",
-  ])
-    delete process.env[name];
+  restoreEnv = isolateFromHostGoogle();
   fake = await FakeGcp.start({ errorMessageExtra: EXTRA });
   writer = new GcpWriter(fake);
 });
 afterAll(async () => {
   await writer.close();
   await fake.close();
-  process.env = savedEnv;
+  restoreEnv();
   rmSync(work, { recursive: true, force: true });
 });
 afterEach(() => fake.api.clearFaults());

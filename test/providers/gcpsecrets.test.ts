@@ -18,7 +18,7 @@ import { providerContext } from "../helpers/context.ts";
 import { failureWithout, fetchRef, text, unique } from "../helpers/provider.ts";
 import { validateOptions } from "../../providers/gcpsecrets/options.ts";
 import { providerUnderTest } from "../helpers/provider-under-test.ts";
-import { FakeGcp, googleError } from "../servers/gcp.ts";
+import { FakeGcp, googleError, isolateFromHostGoogle } from "../servers/gcp.ts";
 import { reply, type Fault } from "../servers/harness.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 
@@ -27,26 +27,18 @@ const provider = await providerUnderTest("gcpsecrets");
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-gcp-provider-"));
 const EXTRA = canary("ECHO");
-const savedEnv = { ...process.env };
+let restoreEnv: () => void = () => {};
 let fake: FakeGcp;
 let pki: TestPki;
 
 beforeAll(async () => {
-  // gcp-metadata reads its variables from process.env: keep this machine's Google setup out.
-  for (const name of [
-    "GOOGLE_APPLICATION_CREDENTIALS",
-    "GCE_METADATA_HOST",
-    "GCE_METADATA_IP",
-    "METADATA_SERVER_DETECTION",
-    "CLOUDSDK_CONFIG",
-  ])
-    delete process.env[name];
+  restoreEnv = isolateFromHostGoogle();
   fake = await FakeGcp.start({ errorMessageExtra: EXTRA });
   pki = createTestPki();
 });
 afterAll(async () => {
   await fake.close();
-  process.env = savedEnv;
+  restoreEnv();
   rmSync(work, { recursive: true, force: true });
 });
 afterEach(() => {

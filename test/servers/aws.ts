@@ -734,6 +734,22 @@ export class AwsFake {
 
 // ---- helpers ----
 
+/**
+ * Keeps the host's AWS setup out of this test worker: the SDK reads shared config files and the IMDS
+ * endpoint from process.env. `work` is a dir of the test's own (its files do not exist). Returns the
+ * way back.
+ */
+export function isolateFromHostAws(work: string): () => void {
+  const saved = { ...process.env };
+  for (const name of Object.keys(process.env)) if (name.startsWith("AWS_")) delete process.env[name];
+  process.env["AWS_CONFIG_FILE"] = `${work}/no-config`;
+  process.env["AWS_SHARED_CREDENTIALS_FILE"] = `${work}/no-credentials`;
+  process.env["AWS_EC2_METADATA_DISABLED"] = "true";
+  return () => {
+    process.env = saved;
+  };
+}
+
 export function header(request: RecordedRequest, name: string): string | undefined {
   const value = request.headers[name.toLowerCase()];
   return Array.isArray(value) ? value.join(",") : value;

@@ -39,6 +39,24 @@ export interface GcpServerOptions {
 }
 
 const SCOPE = "https://www.googleapis.com/auth/cloud-platform";
+/** The variables through which gcp-metadata and google-auth find this machine's own Google setup. */
+const HOST_GOOGLE_VARIABLES = [
+  "GOOGLE_APPLICATION_CREDENTIALS",
+  "GCE_METADATA_HOST",
+  "GCE_METADATA_IP",
+  "METADATA_SERVER_DETECTION",
+  "CLOUDSDK_CONFIG",
+];
+
+/** gcp-metadata reads its variables from process.env: keeps the host's Google setup out of this worker. */
+export function isolateFromHostGoogle(): () => void {
+  const saved = { ...process.env };
+  for (const name of HOST_GOOGLE_VARIABLES) delete process.env[name];
+  return () => {
+    process.env = saved;
+  };
+}
+
 export class FakeGcp {
   readonly api: TestServer;
   readonly metadata: TestServer;
