@@ -98,22 +98,31 @@ describe("credentials", () => {
     expect(fake.signatures.at(-1)).toMatchObject({ valid: false });
   });
 
-  it("web identity: the token file goes to STS byte for byte, and STS-issued keys sign the calls", async () => {
-    const tokenFile = join(work, "web-token");
+  /** A pod with IRSA: a projected token file STS accepts (a canary), the role, and both endpoints. */
+  function webIdentity(file: string): { token: string; env: Record<string, string> } {
+    const tokenFile = join(work, file);
     const token = `eyJ${canary("JWT")}\n`;
     writeFileSync(tokenFile, token);
     fake.webIdentity = { roleArn: "arn:aws:iam::123456789012:role/app", token };
+    return {
+      token,
+      env: {
+        ...isolation,
+        AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+        AWS_ROLE_ARN: fake.webIdentity.roleArn,
+        AWS_REGION: "eu-west-1",
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+        AWS_ENDPOINT_URL_STS: fake.url,
+      },
+    };
+  }
+
+  it("web identity: the token file goes to STS byte for byte, and STS-issued keys sign the calls", async () => {
+    const { token, env } = webIdentity("web-token");
     const name = unique("irsa");
     fake.putSecret("eu-west-1", name, "v-irsa");
     const stsBefore = fake.stsCalls().length;
-    const h = await connect({
-      ...isolation,
-      AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
-      AWS_ROLE_ARN: fake.webIdentity.roleArn,
-      AWS_REGION: "eu-west-1",
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
-      AWS_ENDPOINT_URL_STS: fake.url,
-    });
+    const h = await connect(env);
     expect(text((await fetchRef(h.session, `ref+awssecrets://${name}`)).bytes)).toBe("v-irsa");
     expect(fake.stsCalls().length - stsBefore).toBe(1);
     expect(fake.signatures.at(-1)).toMatchObject({ valid: true, source: "sts" });
@@ -124,24 +133,14 @@ describe("credentials", () => {
   });
 
   it("temporary keys are renewed before they expire (a --watch run outlives them), and the new ones are masked", async () => {
-    const tokenFile = join(work, "web-token-refresh");
-    const token = `eyJ${canary("JWT")}\n`;
-    writeFileSync(tokenFile, token);
-    fake.webIdentity = { roleArn: "arn:aws:iam::123456789012:role/app", token };
+    const { env } = webIdentity("web-token-refresh");
     // inside the SDK's 5-minute window: every request needs keys that are not about to expire
     fake.credentialLifetimeSec = 120;
     const name = unique("irsa-refresh");
     fake.putSecret("eu-west-1", name, "v-refresh");
     const stsBefore = fake.stsCalls().length;
     try {
-      const h = await connect({
-        ...isolation,
-        AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
-        AWS_ROLE_ARN: fake.webIdentity.roleArn,
-        AWS_REGION: "eu-west-1",
-        AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
-        AWS_ENDPOINT_URL_STS: fake.url,
-      });
+      const h = await connect(env);
       const masked = h.secrets.length;
       expect(text((await fetchRef(h.session, `ref+awssecrets://${name}`)).bytes)).toBe("v-refresh");
       expect(text((await fetchRef(h.session, `ref+awssecrets://${name}`)).bytes)).toBe("v-refresh");
