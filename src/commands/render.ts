@@ -2,7 +2,6 @@
 // init-container pattern). A second render into the same DIR replaces the files it owns.
 import type { CommonOptions } from "../cli.ts";
 import type { WatchOptions } from "../watch/options.ts";
-import { renderWatched } from "../watch/render-watch.ts";
 import type { CommandContext } from "./context.ts";
 import {
   audit,
@@ -58,6 +57,8 @@ export async function render(
     });
     ctx.log.info(`wrote ${paths.size} file(s)`, { dir: dir?.path });
     if (watch === undefined) return 0;
+    // Loaded only for --watch: it brings child_process, which a one-shot render never needs.
+    const { renderWatched } = await import("../watch/render-watch.ts");
     return await renderWatched({ plan, fetched, dir, owner, watch, ...options }, ctx);
   });
 }

@@ -5,7 +5,6 @@ import { appEnvironment } from "../exec/app-environment.ts";
 import { startCommand } from "../exec/start.ts";
 import { withAccountHome } from "../output/env.ts";
 import type { CommandContext } from "./context.ts";
-import { runWatched } from "../watch/run-watch.ts";
 import {
   audit,
   closingSessionsOnFailure,
@@ -58,6 +57,8 @@ export async function run(
         audit(ctx, fetched.reports);
         return Promise.resolve(published);
       });
+      // Loaded only for --watch: it brings child_process, which a plain run never needs before exec.
+      const { runWatched } = await import("../watch/run-watch.ts");
       return await runWatched(
         { command: command.command, plan, loaded, fetched, paths, dir, owner, appView, watch, run: options },
         ctx,
