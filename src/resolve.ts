@@ -12,7 +12,7 @@ import type { Plan } from "./plan.ts";
 import type { Scheme } from "./provider.ts";
 import type { Fetched, Provider, Session } from "./provider-api.ts";
 import type { Redactor } from "./redact.ts";
-import { FetchAbandoned, withRetry, type RetryPolicy } from "./retry.ts";
+import { FetchAbandoned, withRetry, type OnRetry, type RetryPolicy } from "./retry.ts";
 import { createRunState } from "./run-state.ts";
 
 export type FetchOutcome =
@@ -53,6 +53,12 @@ export interface FetchRules {
   readonly retry: RetryPolicy;
 }
 
+/** The debug line before each retry of `what`, the same for every operation the core retries. */
+export function retryLog(log: Logger, what: string): OnRetry {
+  return (attempt, delayMs, error) =>
+    log.debug(`retrying ${what}`, { attempt, delayMs, reason: error.message });
+}
+
 /**
  * Fetch one secret through a session with the core's rules: retried while transient within
  * `cancellation`, its value masked in all output from here on and held to the size cap. Any failure
@@ -71,8 +77,7 @@ export async function fetchOne(
       (signal) => session.fetch(ref, signal),
       cancellation,
       rules.retry,
-      (attempt, delayMs, error) =>
-        rules.log.debug(`retrying ${what}`, { attempt, delayMs, reason: error.message }),
+      retryLog(rules.log, what),
     );
     rules.redactor.add(fetched.bytes);
     if (fetched.bytes.byteLength > MAX_SECRET_BYTES) throw tooLarge(what);
@@ -104,10 +109,6 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
     list.push([key, ref]);
     byScheme.set(ref.scheme, list);
   }
-  const onRetry =
-    (what: string) =>
-    (attempt: number, delayMs: number, error: SecretwrapError): void =>
-      options.log.debug(`retrying ${what}`, { attempt, delayMs, reason: error.message });
   const runScheme = async (scheme: Scheme, fetches: [string, Ref][]): Promise<void> => {
     let session: Session;
     try {
@@ -125,7 +126,7 @@ export async function resolvePlan(plan: Plan, options: ResolveOptions): Promise<
         (signal) => provider.connect(options.providerOptions[scheme] ?? {}, ctx, signal),
         cancellation,
         options.retry,
-        onRetry(`${scheme} login`),
+        retryLog(options.log, `${scheme} login`),
       );
       options.log.debug("logged in", { provider: scheme, durationMs: Date.now() - started });
     } catch (error) {

@@ -9,7 +9,7 @@ import { asSecretwrapError, SecretwrapError } from "../errors.ts";
 import type { Plan } from "../plan.ts";
 import type { Scheme } from "../provider.ts";
 import type { Lease, Session, TokenLifetime } from "../provider-api.ts";
-import { fetchOne, mapLimit, type FetchOutcome, type FetchRules } from "../resolve.ts";
+import { fetchOne, mapLimit, retryLog, type FetchOutcome, type FetchRules } from "../resolve.ts";
 import { withRetry } from "../retry.ts";
 import { expiryMarginMs, firstRefreshDelay, refreshDelay, renewalCapped, renewDelay } from "./schedule.ts";
 
@@ -203,6 +203,7 @@ export class Lifecycle {
               (signal) => renew(lease, state.askSec, signal),
               cancellation,
               this.#input.rules.retry,
+              retryLog(this.#input.rules.log, `renewing the lease of ${what}`),
             ),
           );
           const capped = renewalCapped(state.askSec, renewed.durationSec);
@@ -296,6 +297,7 @@ export class Lifecycle {
           (signal) => lifetime(signal),
           cancellation,
           this.#input.rules.retry,
+          retryLog(this.#input.rules.log, `looking up the ${scheme} login token`),
         ),
       );
     } catch (error) {
@@ -337,6 +339,7 @@ export class Lifecycle {
             (signal) => renewToken(signal),
             cancellation,
             this.#input.rules.retry,
+            retryLog(this.#input.rules.log, `renewing the ${scheme} login token`),
           ),
         );
         this.#input.rules.log.info(
@@ -394,6 +397,7 @@ export class Lifecycle {
                 (signal) => check(ref, signal),
                 cancellation,
                 rules.retry,
+                retryLog(this.#input.rules.log, `checking ${what}`),
               );
               if (version === known) return undefined;
             }
