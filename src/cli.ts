@@ -5,7 +5,7 @@ import { LAUNCHER_PREFIX } from "./appenv.ts";
 import { completionScript } from "./completion.ts";
 import { SecretwrapError } from "./errors.ts";
 import { LOG_FORMATS, LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
-import { helpExamples } from "./provider.ts";
+import { helpExamples, PEER_TOOLS } from "./provider.ts";
 import {
   applyVariables,
   BOOLEAN,
@@ -14,6 +14,7 @@ import {
   count,
   DURATION,
   list,
+  listOf,
   paths,
   Setting,
   settingsOf,
@@ -41,6 +42,8 @@ export interface CommonOptions {
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly allowNames: readonly string[];
+  /** --compat: the peer tools whose reference forms are references; absent when not given. */
+  readonly compat?: readonly string[];
 }
 
 export interface RunOptions extends CommonOptions {
@@ -132,6 +135,13 @@ function addCommonOptions(command: Program): Program {
         "allow a target name that changes how programs load code (repeatable)",
         list("<name>", "variable"),
       ).default([], "none"),
+    )
+    .addOption(
+      new Setting(
+        "--compat",
+        "also read these tools' reference forms as references (default: none, or the config's compat:)",
+        listOf(PEER_TOOLS, "<tools>"),
+      ),
     );
 }
 
@@ -229,6 +239,7 @@ interface RawCommon {
   logLevel: LogLevel;
   logFormat: LogFormat;
   allowName: string[];
+  compat?: string[];
 }
 
 function common(raw: RawCommon): CommonOptions {
@@ -243,6 +254,8 @@ function common(raw: RawCommon): CommonOptions {
     logLevel: raw.logLevel,
     logFormat: raw.logFormat,
     allowNames: raw.allowName,
+    // Given twice (argv and a list in one value), a name counts once.
+    ...(raw.compat === undefined ? {} : { compat: [...new Set(raw.compat)] }),
   };
 }
 

@@ -1,6 +1,7 @@
 // Pure: declarations → the set of distinct fetches and the targets each one feeds. Every name, file
 // name and mode is validated here, before any provider is loaded or any request is sent.
 import { SecretsFailedError, SecretwrapError } from "./errors.ts";
+import type { PeerOrigin } from "./config/compat.ts";
 import { describeRef, fetchKey, type Ref } from "./config/ref.ts";
 import { printable as printableText, SHOWN_CHARS } from "./printable.ts";
 import { descriptorOf, type Scheme } from "./provider.ts";
@@ -19,6 +20,8 @@ export interface Declaration {
   readonly default?: string;
   /** Where it was declared, for messages: "environment", ".env:3", "secretwrap.yaml". */
   readonly source: string;
+  /** Written in a peer tool's form (--compat): which, and as what. */
+  readonly compat?: PeerOrigin;
 }
 
 export interface Target {
@@ -29,6 +32,7 @@ export interface Target {
   readonly optional: boolean;
   readonly default?: string;
   readonly source: string;
+  readonly compat?: PeerOrigin;
 }
 
 export interface Plan {
@@ -236,6 +240,7 @@ export function collectPlan(
       optional: declaration.optional,
       ...(declaration.default === undefined ? {} : { default: declaration.default }),
       source: declaration.source,
+      ...(declaration.compat === undefined ? {} : { compat: declaration.compat }),
     });
   }
   const schemes = [...new Set([...fetches.values()].map((ref) => ref.scheme))];

@@ -218,3 +218,35 @@ export interface ProviderDescriptor<Options = unknown> {
   /** The implementation, loaded on first use. */
   load(): Promise<Provider<Options>>;
 }
+
+/**
+ * One peer tool's reference forms (`--compat`): how that tool reads a whole value, mapped to the
+ * reference secretwrap reads the same secret with (providers/compat/).
+ */
+export interface PeerForms {
+  /** The tool's name as `--compat` takes it. */
+  readonly tool: string;
+  /** Where the tool documents its forms, for help and hints. */
+  readonly docs: string;
+  /**
+   * undefined: not one of this tool's forms (the value stays literal). Otherwise the reference, or why
+   * the value cannot be one. Pure, and never throws.
+   */
+  read(value: string): PeerReading | undefined;
+}
+
+export type PeerReading =
+  | {
+      /** The canonical ref+ reference. */
+      readonly ref: string;
+      /**
+       * The variable holds the path of a file with the value (berglas' destination=tempfile), as the
+       * tool sets it: a file in the secrets directory named after the variable.
+       */
+      readonly file?: true;
+    }
+  | {
+      /** Why the value is not a usable reference. Never contains any part of the value. */
+      readonly problem: string;
+      readonly hint: string;
+    };

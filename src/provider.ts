@@ -1,8 +1,9 @@
 // The providers this build knows, as the core sees them: their descriptors (providers/registry.ts),
 // and the lazy loading of a provider's schema and implementation. No provider is ever loaded from a
 // user-supplied path: only a registered descriptor's own load().
-import type { OptionSchema, Provider, ProviderDescriptor } from "./provider-api.ts";
+import type { OptionSchema, PeerForms, Provider, ProviderDescriptor } from "./provider-api.ts";
 import { keepYoungGenerationSmall } from "./young-generation.ts";
+import { PEER_FORMS } from "../providers/compat/index.ts";
 import { DESCRIPTORS } from "../providers/registry.ts";
 
 /** A registered provider's scheme (ref+<scheme>://). */
@@ -11,6 +12,13 @@ export type Scheme = string;
 export const SCHEMES: readonly Scheme[] = DESCRIPTORS.map((d) => d.scheme);
 
 const BY_SCHEME: ReadonlyMap<Scheme, ProviderDescriptor> = new Map(DESCRIPTORS.map((d) => [d.scheme, d]));
+
+/** The peer tools `--compat` knows (providers/compat/). */
+export const PEER_TOOLS: readonly string[] = PEER_FORMS.map((f) => f.tool);
+
+export function peerForms(): readonly PeerForms[] {
+  return PEER_FORMS;
+}
 
 export function isScheme(value: string): boolean {
   return BY_SCHEME.has(value);

@@ -42,6 +42,8 @@ export interface SecretReport {
   readonly code?: string;
   readonly error?: string;
   readonly audit?: Readonly<Record<string, string>>;
+  /** Declared in a peer tool's form (--compat): the tool, and the form as written (printed as a reference). */
+  readonly compat?: { readonly tool: string; readonly form: string };
 }
 
 /** One line per secret: resolved (at start) or rotated (under --watch), absent, or failed. Never a value. */

@@ -86,6 +86,23 @@ export function list(placeholder: string, complete?: Completion): ValueKind<stri
   };
 }
 
+/** Names from a fixed set, as list() takes them; a name outside the set is refused, named. */
+export function listOf(values: readonly string[], placeholder: string): ValueKind<string[]> {
+  const names = list(placeholder);
+  return {
+    ...names,
+    choices: values,
+    parse: (text) => {
+      const parsed = names.parse(text);
+      if (!parsed.ok) return parsed;
+      const unknown = parsed.value.find((v) => !values.includes(v));
+      return unknown === undefined
+        ? parsed
+        : no(`unknown name ${quotedOptionValue(unknown)}; expected one or more of ${values.join(", ")}`);
+    },
+  };
+}
+
 /**
  * Paths, repeatable on argv; each occurrence (and the variable) is ONE path taken as is: a path may
  * hold a comma, so it is never split.

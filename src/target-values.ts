@@ -39,6 +39,9 @@ export function targetValues(
       name: target.name,
       provider: target.ref.scheme,
       ref: describeRef(target.ref.raw),
+      ...(target.compat === undefined
+        ? {}
+        : { compat: { tool: target.compat.tool, form: describeRef(target.compat.form) } }),
       target:
         mode === "get"
           ? "stdout"

@@ -17,7 +17,7 @@ export const descriptor: ProviderDescriptor<Options> = {
   envPrefixes: ["VAULT_"],
   appOnlyVariables: [],
   locator: {
-    params: ["version"],
+    params: ["version", "api_path"],
     check(locator, params) {
       const segments = locator.split("/");
       if (segments.length < 2 || !segments.every((s) => SEGMENT.test(s))) {
@@ -26,6 +26,9 @@ export const descriptor: ProviderDescriptor<Options> = {
       if (segments.some((s) => s === "." || s === "..")) return "a Vault path may not contain . or ..";
       if (params["version"] !== undefined && !POSITIVE_INT.test(params["version"])) {
         return "version must be a positive whole number (KV v2)";
+      }
+      if (params["api_path"] !== undefined && params["api_path"] !== "true") {
+        return "api_path takes only true (the locator is Vault's API path, as vault-env writes it)";
       }
       return undefined;
     },

@@ -1,6 +1,6 @@
 // Which mount a reference lives on, and whether it is KV v1, KV v2 or another engine: asked once per
 // mount through sys/internal/ui/mounts, as `vault kv get` does.
-import { SecretwrapError } from "../../src/provider-api.ts";
+import { type Ref, SecretwrapError } from "../../src/provider-api.ts";
 import { describeFailure, mapError } from "./errors.ts";
 import type { Client } from "./login.ts";
 import { PROVIDER } from "./options.ts";
@@ -19,6 +19,27 @@ export function encodePath(path: string): string {
 /** The path of a locator inside its mount ("" for the mount itself), e.g. "app/db" in secret/app/db. */
 export function pathInMount(locator: string, mount: MountInfo): string {
   return `${locator}/`.slice(mount.path.length).replace(/\/$/, "");
+}
+
+/**
+ * The secret's path inside its mount as `vault kv get` names it. A reference with ?api_path=true
+ * (vault-env's form, --compat) gives Vault's API path instead, which on KV v2 has data/ after the
+ * mount: that segment is required there and taken off, so both forms read the same secret the same way.
+ */
+export function secretPathInMount(ref: Ref, mount: MountInfo): string {
+  const rest = pathInMount(ref.locator, mount);
+  if (ref.params["api_path"] !== "true" || mount.kind !== "kv2") return rest;
+  if (rest !== "data" && !rest.startsWith("data/")) {
+    throw new SecretwrapError(
+      "REF_INVALID",
+      `${ref.locator}: ${mount.path} is KV v2, whose API path has data/ after the mount (${mount.path}data/…)`,
+      {
+        subject: { provider: PROVIDER },
+        hint: `write the API path as vault-env reads it (${mount.path}data/<path>), or use ref+vault://${mount.path}<path> without api_path`,
+      },
+    );
+  }
+  return rest.slice("data/".length);
 }
 
 export class Mounts {

@@ -9,7 +9,7 @@ import {
 } from "../../src/provider-api.ts";
 import { describeFailure, mapError } from "./errors.ts";
 import type { Client } from "./login.ts";
-import { encodePath, type MountInfo, type Mounts, pathInMount } from "./mounts.ts";
+import { encodePath, type MountInfo, type Mounts, secretPathInMount } from "./mounts.ts";
 import { leaseLabel } from "./lease.ts";
 import { PROVIDER } from "./options.ts";
 import type { CallInfo } from "./transport.ts";
@@ -21,7 +21,7 @@ interface ReadPlan {
 }
 
 function planRead(ref: Ref, mount: MountInfo): ReadPlan {
-  const rest = pathInMount(ref.locator, mount);
+  const rest = secretPathInMount(ref, mount);
   const version = ref.params["version"];
   const refError = (why: string): SecretwrapError =>
     new SecretwrapError("REF_INVALID", `${ref.locator}: ${why}`, { subject: { provider: PROVIDER } });

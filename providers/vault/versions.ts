@@ -5,7 +5,7 @@
 import type { ProviderContext, Ref } from "../../src/provider-api.ts";
 import { describeFailure, mapError, TokenRejected } from "./errors.ts";
 import type { Client } from "./login.ts";
-import { encodePath, type Mounts, pathInMount } from "./mounts.ts";
+import { encodePath, type Mounts, secretPathInMount } from "./mounts.ts";
 import { PROVIDER } from "./options.ts";
 import type { CallInfo } from "./transport.ts";
 
@@ -35,7 +35,7 @@ export class Versions {
     if (this.#denied.has(ref.locator)) return undefined;
     const mount = await this.#mounts.lookup(ref.locator, signal); // known since the first fetch
     if (mount.kind !== "kv2") return undefined;
-    const path = `${mount.path}metadata/${pathInMount(ref.locator, mount)}`;
+    const path = `${mount.path}metadata/${secretPathInMount(ref, mount)}`;
     const call: CallInfo = {};
     let body: MetadataBody;
     try {

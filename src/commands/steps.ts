@@ -41,9 +41,10 @@ export async function loadPlan(ctx: CommandContext, input: DeclareInput): Promis
 /** The declaring inputs every command takes from the common options. */
 export function declaring(
   options: CommonOptions,
-): Pick<DeclareInput, "configPath" | "envFiles" | "allowNames"> {
+): Pick<DeclareInput, "configPath" | "envFiles" | "allowNames" | "compat"> {
   return {
     ...(options.config === undefined ? {} : { configPath: options.config }),
+    ...(options.compat === undefined ? {} : { compat: options.compat }),
     envFiles: options.envFiles,
     allowNames: options.allowNames,
   };

@@ -4,7 +4,8 @@ import { SecretsFailedError, SecretwrapError } from "../errors.ts";
 import { collectPlan, planForGet, targetProblems, type Plan } from "../plan.ts";
 import { printable, SHOWN_CHARS } from "../printable.ts";
 import { loadDeclarations, type Loaded, type LoadInput } from "./load.ts";
-import { parseRef } from "./ref.ts";
+import { readPeerForm } from "./compat.ts";
+import { isRef, parseRef } from "./ref.ts";
 
 export type DeclaringCommand = "run" | "check" | "get" | "render" | "export";
 
@@ -31,8 +32,12 @@ export async function declare(input: DeclareInput): Promise<Declared> {
   const problems: SecretwrapError[] = [...loaded.problems];
   let plan: Plan = { fetches: new Map(), targets: [], schemes: [] };
   if (input.command === "get") {
+    const raw = input.ref ?? "";
+    // --compat applies to get's argument too: `get sm://p/s` as berglas reads it.
+    const peer = isRef(raw) ? undefined : readPeerForm("the argument", raw, loaded.compat, "argument");
     try {
-      plan = planForGet(parseRef(input.ref ?? ""));
+      if (peer !== undefined && "error" in peer) throw peer.error;
+      plan = planForGet(parseRef(peer?.ref ?? raw));
     } catch (error) {
       if (!(error instanceof SecretwrapError)) throw error;
       problems.push(error);

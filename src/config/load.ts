@@ -10,6 +10,7 @@ import { parseEnvFile } from "./envfile.ts";
 import { formatPath } from "./issues.ts";
 import { ENVIRONMENT, settleValues, type Inheritance, type PlainValue } from "./precedence.ts";
 import { readDeclarationFile } from "./read.ts";
+import { readPeerForm } from "./compat.ts";
 import { isRef, parseRef } from "./ref.ts";
 import type { ConfigParts } from "./schema.ts";
 import { parseYamlData } from "./yaml.ts";
@@ -22,6 +23,8 @@ export interface LoadInput {
   readonly envFiles?: readonly string[];
   /** run's --pristine and --keep-env: which inherited variables the app keeps (precedence.ts). */
   readonly inheritance?: Inheritance;
+  /** --compat / SECRETWRAP_COMPAT: the peer tools whose forms are references; else the config's compat:. */
+  readonly compat?: readonly string[];
 }
 
 export interface Loaded {
@@ -40,6 +43,8 @@ export interface Loaded {
    * are still checked.
    */
   readonly refless: readonly TargetShape[];
+  /** The peer tools whose forms were read as references (--compat, else the config's compat:). */
+  readonly compat: readonly string[];
 }
 
 export const DEFAULT_CONFIG = "secretwrap.yaml";
@@ -62,8 +67,13 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
     );
   };
   const checkRejectedRef = (name: string, raw: string, source: string): void => {
+    const peer = isRef(raw) ? undefined : readPeerForm(name, raw, compat, source);
+    if (peer !== undefined && "error" in peer) {
+      problems.push(peer.error);
+      return;
+    }
     try {
-      parseRef(raw);
+      parseRef(peer?.ref ?? raw);
     } catch (error) {
       refProblem(name, error, source);
     }
@@ -74,21 +84,49 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
     source: string,
     extra: Partial<Declaration> = {},
   ): void => {
+    const peer = isRef(raw) ? undefined : readPeerForm(name, raw, compat, source);
+    const shape = (): TargetShape => ({
+      name,
+      source,
+      ...(extra.file === undefined ? {} : { file: extra.file }),
+      ...(extra.mode === undefined ? {} : { mode: extra.mode }),
+    });
+    if (peer !== undefined && "error" in peer) {
+      problems.push(peer.error);
+      refless.push(shape());
+      return;
+    }
     try {
-      declarations.push({ name, ref: parseRef(raw), optional: false, source, ...extra });
-    } catch (error) {
-      refProblem(name, error, source);
-      refless.push({
+      const ref = parseRef(peer?.ref ?? raw);
+      // berglas' destination=tempfile: the variable holds the path of a file named after it (a config
+      // entry's own file: still names the file).
+      const file = extra.file ?? (peer?.file === true ? name : undefined);
+      declarations.push({
         name,
+        ref,
+        optional: false,
         source,
-        ...(extra.file === undefined ? {} : { file: extra.file }),
-        ...(extra.mode === undefined ? {} : { mode: extra.mode }),
+        ...extra,
+        ...(file === undefined ? {} : { file }),
+        ...(peer === undefined ? {} : { compat: peer.origin }),
       });
+    } catch (error) {
+      refProblem(name, error, peer === undefined ? source : `${source}, read as ${peer.origin.tool}'s form`);
+      refless.push(shape());
     }
   };
+  /** A value that declares a secret: a reference, or a form of a tool --compat names. */
+  const declares = (value: string): boolean =>
+    isRef(value) || (compat.length > 0 && readPeerForm("", value, compat, "") !== undefined);
+
+  const configPath = input.configPath ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
+  // Read first, reported in their place below: the file's compat: applies to every source.
+  const configProblems: SecretwrapError[] = [];
+  const parts = configPath === undefined ? undefined : await readConfig(configPath, configProblems);
+  const compat = input.compat ?? parts?.compat ?? [];
 
   for (const [name, value] of Object.entries(input.env)) {
-    if (value === undefined || name.startsWith("SECRETWRAP_") || !isRef(value)) continue;
+    if (value === undefined || name.startsWith("SECRETWRAP_") || !declares(value)) continue;
     addDeclaration(name, value, ENVIRONMENT);
   }
 
@@ -114,18 +152,17 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
         );
         continue;
       }
-      if (isRef(entry.value)) addDeclaration(entry.name, entry.value, source);
+      if (declares(entry.value)) addDeclaration(entry.name, entry.value, source);
       else envFilePlain.push({ name: entry.name, value: entry.value, source });
     }
   }
 
-  const configPath = input.configPath ?? (existsSync(DEFAULT_CONFIG) ? DEFAULT_CONFIG : undefined);
   const providerOptions: Partial<Record<Scheme, unknown>> = Object.create(null) as Partial<
     Record<Scheme, unknown>
   >;
   let allowNames: readonly string[] = [];
+  problems.push(...configProblems);
   if (configPath !== undefined) {
-    const parts = await readConfig(configPath, problems);
     if (parts !== undefined) {
       allowNames = parts.allowNames;
       for (const [name, entry] of parts.secrets) {
@@ -158,7 +195,13 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
     }
   }
 
-  const { envFileValues, warnings } = settleValues(input.env, declarations, envFilePlain, input.inheritance);
+  const { envFileValues, warnings } = settleValues(
+    input.env,
+    declarations,
+    envFilePlain,
+    input.inheritance,
+    declares,
+  );
   return {
     declarations,
     envFileValues,
@@ -168,6 +211,7 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
     problems,
     warnings,
     refless,
+    compat,
   };
 }
 

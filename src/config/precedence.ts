@@ -51,6 +51,8 @@ export function settleValues(
   secrets: readonly SecretSource[],
   envFilePlain: readonly PlainValue[],
   inheritance: Inheritance = {},
+  /** Whether a value declares a secret: a reference, or (--compat) a peer tool's form. */
+  declares: (value: string) => boolean = isRef,
 ): Settled {
   const warnings: string[] = [];
   const secretSource = new Map<string, string>();
@@ -61,7 +63,7 @@ export function settleValues(
     if (!Object.hasOwn(env, name)) return undefined;
     if (inheritance.pristine === true && !kept.has(name)) return undefined;
     const value = env[name];
-    return value === undefined || isRef(value) ? undefined : value;
+    return value === undefined || declares(value) ? undefined : value;
   };
 
   for (const secret of secrets) {

@@ -9,7 +9,8 @@
 // a prototype change and drops it. So zod only judges; the values handed on are the caller's own,
 // read with Object.entries (own keys only) into arrays of pairs.
 import type { ProviderOptionsIssue } from "../provider-api.ts";
-import { isScheme, type Scheme } from "../provider.ts";
+import { isScheme, PEER_TOOLS, type Scheme } from "../provider.ts";
+import { printable, SHOWN_CHARS } from "../printable.ts";
 import { toIssues } from "./issues.ts";
 import { isRef } from "./ref.ts";
 import {
@@ -34,7 +35,7 @@ const SecretObject = strictObject({
 
 export type SecretEntry = string | Infer<typeof SecretObject>;
 
-const TOP_LEVEL_KEYS = ["version", "providers", "secrets", "allowNames"] as const;
+const TOP_LEVEL_KEYS = ["version", "providers", "secrets", "allowNames", "compat"] as const;
 
 /** The text fields of a secret entry that failed the schema: still checked, so none hides another. */
 export type RejectedSecret = Partial<Record<"ref" | "file" | "mode", string>> & {
@@ -49,6 +50,8 @@ export interface ConfigParts {
   readonly rejected: readonly (readonly [name: string, fields: RejectedSecret])[];
   readonly providers: readonly (readonly [scheme: Scheme, options: unknown])[];
   readonly allowNames: readonly string[];
+  /** `compat:` (the peer tools whose forms are references); absent when the file does not say. */
+  readonly compat?: readonly string[];
 }
 
 export interface ConfigValidation {
@@ -71,7 +74,14 @@ export function validateConfig(data: unknown): ConfigValidation {
   const rejected: [string, RejectedSecret][] = [];
   const providers: [Scheme, unknown][] = [];
   let allowNames: string[] = [];
-  const parts = (): ConfigParts => ({ secrets, rejected, providers, allowNames });
+  let compat: string[] | undefined;
+  const parts = (): ConfigParts => ({
+    secrets,
+    rejected,
+    providers,
+    allowNames,
+    ...(compat === undefined ? {} : { compat }),
+  });
   if (!isMapping(data)) {
     issues.push({ path: [], message: "expected object" });
     return { parts: parts(), issues };
@@ -139,6 +149,23 @@ export function validateConfig(data: unknown): ConfigValidation {
     const checked = safeParse(array(string()), names);
     if (checked.success) allowNames = [...(names as string[])];
     else issues.push(...prefixed(["allowNames"], toIssues(checked.error.issues)));
+  }
+
+  const tools = top.get("compat");
+  if (tools !== undefined) {
+    const checked = safeParse(array(string()), tools);
+    if (!checked.success) issues.push(...prefixed(["compat"], toIssues(checked.error.issues)));
+    else {
+      const names = tools as string[];
+      names.forEach((tool, index) => {
+        if (!PEER_TOOLS.includes(tool))
+          issues.push({
+            path: ["compat", index],
+            message: `unknown tool "${printable(tool, SHOWN_CHARS.name)}"; expected one of ${PEER_TOOLS.join(", ")}`,
+          });
+      });
+      compat = [...new Set(names)];
+    }
   }
   return { parts: parts(), issues };
 }

@@ -1,0 +1,48 @@
+// --compat: the peer tools' reference forms (providers/compat/) as references. Off by default, so a
+// value such as `sm://…` stays a literal value unless the user opted in to that tool. Once opted in, a
+// value that starts like one of the tool's forms IS a reference: a malformed one fails the run (78)
+// instead of reaching the app as text, because a user who migrated a manifest expects fail-closed,
+// not a typo handed to the app as a password. Messages about such a value never show it: the value
+// did not parse as a reference, so it may be a secret that merely looks like one.
+import { SecretwrapError } from "../errors.ts";
+import { peerForms } from "../provider.ts";
+import type { PeerReading } from "../provider-api.ts";
+
+/** Where a declaration came from when it was written in a peer tool's form. */
+export interface PeerOrigin {
+  readonly tool: string;
+  /** The value as written. */
+  readonly form: string;
+}
+
+export type PeerDeclaration =
+  | { readonly ref: string; readonly file: boolean; readonly origin: PeerOrigin }
+  | { readonly error: SecretwrapError };
+
+/**
+ * The reference a value stands for under the enabled tools, or undefined when no enabled tool reads
+ * it as one of its forms (then it is a literal value). Pure.
+ */
+export function readPeerForm(
+  name: string,
+  value: string,
+  tools: readonly string[],
+  source: string,
+): PeerDeclaration | undefined {
+  for (const forms of peerForms()) {
+    if (!tools.includes(forms.tool)) continue;
+    const reading: PeerReading | undefined = forms.read(value);
+    if (reading === undefined) continue;
+    if ("problem" in reading) {
+      return {
+        error: new SecretwrapError(
+          "REF_INVALID",
+          `the value of ${name} starts like a ${forms.tool} reference (--compat ${forms.tool}), but ${reading.problem} (${source}); the value is not shown`,
+          { hint: `${reading.hint} (${forms.docs})`, subject: { secret: name } },
+        ),
+      };
+    }
+    return { ref: reading.ref, file: reading.file === true, origin: { tool: forms.tool, form: value } };
+  }
+  return undefined;
+}
