@@ -86,18 +86,18 @@ export function list(placeholder: string, complete?: Completion): ValueKind<stri
   };
 }
 
-/** Names from a fixed set, as list() takes them; a name outside the set is refused, named. */
+/** Names from a fixed set (any case), as list() takes them; a name outside the set is refused, named. */
 export function listOf(values: readonly string[], placeholder: string): ValueKind<string[]> {
   const names = list(placeholder);
+  // Not `choices`: commander would check the whole comma list against them as one word.
   return {
     ...names,
-    choices: values,
     parse: (text) => {
       const parsed = names.parse(text);
       if (!parsed.ok) return parsed;
-      const unknown = parsed.value.find((v) => !values.includes(v));
+      const unknown = parsed.value.find((v) => !values.includes(v.toLowerCase()));
       return unknown === undefined
-        ? parsed
+        ? ok(parsed.value.map((v) => v.toLowerCase()))
         : no(`unknown name ${quotedOptionValue(unknown)}; expected one or more of ${values.join(", ")}`);
     },
   };

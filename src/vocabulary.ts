@@ -30,18 +30,18 @@ export const VOCABULARY_WORDS =
   "duration durationms dyld dynamic e eacces each eagain earlier ec2 econnreset ecs eexist eisdir " +
   "either eks elf eloop else emitted empty emulators enable enabled ended endpoint endpoints ends " +
   "engines enoent enospc enotdir entirely entra entries entry env envfile envfiles environ environment " +
-  "eperm epochrealtime epochseconds eq err error errorcode errors esac escape etc etxtbsy euid europe " +
-  "evaluate even events every example examples exceeded excessive exec executable execute execve exist " +
-  "existing exists exit exitcode exited exiting exits exp expand expected expired expiredtoken " +
-  "expiredtokenexception expires expiry explicit export exported extension external extra f factor " +
-  "failed failing fails failure failures false fd fdinfo federated federation fetch fetchabandoned " +
-  "fetched fetches ff fi field fifo file files filter fine finer finish firewall firewalls first fish " +
-  "fit fix fixed flag flatter follow followed follows for force form format formats forms found fresh " +
-  "from front fs full funcname function g gate gave gax gce gcloud gconv gcp gcpsecrets generation " +
-  "generic get gets getsecretvalue gid github give given good google googleapis googlecloudplatform " +
-  "got grant group groups growth grpc gt hand handing handover hands handshake harmless has hashicorp " +
-  "have header headers health help here hex hexadecimal histcmd hold holds home hooks host hostaliases " +
-  "hostname how http httpclient https hyphens i i386 iam iat id identity " +
+  "eperm epochrealtime epochseconds eq err error errorcode errors esac escape escapes etc etxtbsy euid " +
+  "europe evaluate even events every example examples exceeded excessive exec executable execute " +
+  "execve exist existing exists exit exitcode exited exiting exits exp expand expected expired " +
+  "expiredtoken expiredtokenexception expires expiry explicit export exported extension external extra " +
+  "f factor failed failing fails failure failures false fd fdinfo federated federation fetch " +
+  "fetchabandoned fetched fetches ff fi field fifo file files filter fine finer finish firewall " +
+  "firewalls first fish fit fix fixed flag flatter follow followed follows for force form format " +
+  "formats forms found fresh from front fs full funcname function g gate gave gax gce gcloud gconv gcp " +
+  "gcpsecrets generation generic get gets getsecretvalue gid github give given good google googleapis " +
+  "googlecloudplatform got grant group groups growth grpc gt hand handing handover hands handshake " +
+  "harmless has hashicorp have header headers health help here hex hexadecimal histcmd hold holds home " +
+  "hooks host hostaliases hostname how http httpclient https hyphens i i386 iam iat id identity " +
   "idpcommunicationerrorexception idprejectedclaim idprejectedclaimexception ids if ifs ignore ignored " +
   "ignores image imds impersonated impersonation import in include incompletesignature index info " +
   "inherit inherited init ino input inside inspect inspection inspector instance instead int intended " +

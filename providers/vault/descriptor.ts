@@ -24,6 +24,9 @@ export const descriptor: ProviderDescriptor<Options> = {
         return "a Vault locator is <mount>/<path> with no empty segment, e.g. secret/myapp/db";
       }
       if (segments.some((s) => s === "." || s === "..")) return "a Vault path may not contain . or ..";
+      // vals decodes %-escapes in the path and secretwrap takes a locator as written: the same text
+      // would name two different paths, so neither reading is guessed (docs/vals-compatibility.md).
+      if (locator.includes("%")) return "a Vault path is taken as written: write it without %-escapes";
       if (params["version"] !== undefined && !POSITIVE_INT.test(params["version"])) {
         return "version must be a positive whole number (KV v2)";
       }

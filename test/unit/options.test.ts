@@ -94,6 +94,14 @@ function validForms(kind: ValueKind<unknown>, long: string): [string, unknown][]
       ["off", false],
     ];
   }
+  if (kind.placeholder === "<tools>") {
+    // --compat: names of peer tools, any case, comma-separated, each once
+    return [
+      ["berglas", ["berglas"]],
+      ["vault-env,BERGLAS", ["vault-env", "berglas"]],
+      [" secrets-init , ", ["secrets-init"]],
+    ];
+  }
   if (kind.choices !== undefined) {
     return kind.choices.flatMap((c): [string, unknown][] => [
       [c, c],
@@ -149,6 +157,7 @@ function invalidForms(kind: ValueKind<unknown>): string[] {
     return ["", " true", "2", "maybe", "ja", "truee", "-1"];
   if (kind.placeholder === "<action>")
     return ["", "sometimes", "signal:", "signal:NOPE", "exec:", "restart now"];
+  if (kind.placeholder === "<tools>") return ["", ",", "vals", "berglas,nope", "berglas secrets-init"];
   if (kind.choices !== undefined) return ["", "nope", ` ${kind.choices[0] ?? ""}`];
   if (kind.repeatable === true && kind.complete === "file") return [""];
   if (kind.repeatable === true) return ["", ",", " , "];

@@ -12,6 +12,7 @@ const invalid: [string, string, RegExp][] = [
   ["vault without a path", "ref+vault://secret", /<mount>\/<path>/],
   ["vault empty segment", "ref+vault://secret//db", /<mount>\/<path>/],
   ["vault dot-dot", "ref+vault://secret/../sys", /may not contain/],
+  ["vault %-escape (vals would decode it)", "ref+vault://secret/a%2Fb#k", /without %-escapes/],
   ["vault non-numeric version", "ref+vault://secret/db?version=abc", /positive whole number/],
   ["vault version zero", "ref+vault://secret/db?version=0", /positive whole number/],
   ["unknown parameter", "ref+vault://secret/db?versoin=2", /unknown parameter "versoin"; accepted: version/],
