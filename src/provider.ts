@@ -3,7 +3,7 @@
 // user-supplied path: only a registered descriptor's own load().
 import type { OptionSchema, PeerForms, Provider, ProviderDescriptor } from "./provider-api.ts";
 import { keepYoungGenerationSmall } from "./young-generation.ts";
-import { PEER_FORMS } from "../providers/compat/index.ts";
+import { PEER_FORMS } from "../providers/compat/peers.ts";
 import { DESCRIPTORS } from "../providers/registry.ts";
 
 /** A registered provider's scheme (ref+<scheme>://). */
