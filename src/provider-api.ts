@@ -244,6 +244,11 @@ export type PeerReading =
        * tool sets it: a file in the secrets directory named after the variable.
        */
       readonly file?: true;
+      /**
+       * The tool does something else with a value that is a JSON object (secrets-init sets one variable
+       * per key): such a value is refused with this problem and hint instead of delivered whole.
+       */
+      readonly jsonObject?: { readonly problem: string; readonly hint: string };
     }
   | {
       /** Why the value is not a usable reference. Never contains any part of the value. */

@@ -1,5 +1,6 @@
 // What each target receives: outcomes per fetch → bytes per target, #field applied, optional
 // absences tolerated, env values checked, and one report per secret for the audit line and `check`.
+import { peerValueProblem } from "./config/compat.ts";
 import { describeRef } from "./config/ref.ts";
 import { asSecretwrapError, SecretwrapError } from "./errors.ts";
 import { selectField } from "./field.ts";
@@ -95,6 +96,8 @@ export function targetValues(
     }
     try {
       const bytes = selectField(outcome.fetched, target.ref.field);
+      const peerProblem = peerValueProblem(target.compat, target.ref.field, bytes);
+      if (peerProblem !== undefined) throw peerProblem;
       // The whole secret is already masked; the selected value may be a shorter string inside it.
       redactor.add(bytes);
       // Only env outputs must be text without NUL; files and stdout take raw bytes.

@@ -65,8 +65,8 @@ export const VOCABULARY_WORDS =
   "opened openssl operation option optional optionally options opts or orchestrator order orphaned os " +
   "other others out output outputs over own owner owns packaging packedpolicytoolargeexception " +
   "parallel parameter parameters params parent parse parsed parser part pass passed passes passwd " +
-  "password past path payload pem per percall perl5lib perl5opt perllib permission perretry pick pid " +
-  "pin pipe pipeline pipes plain plaintext plan planted platform please plus pod point pointer " +
+  "password past path payload peers pem per percall perl5lib perl5opt perllib permission perretry pick " +
+  "pid pin pipe pipeline pipes plain plaintext plan planted platform please plus pod point pointer " +
   "policies policy pool port positive ppc ppc64 ppid preaction precedence prefer preflight preloads " +
   "prepare present prev print printable printed prints priorrequestnotcomplete pristine private " +
   "problem problems proc process processes prod production profile programs proj project projects " +
@@ -110,4 +110,4 @@ export const VOCABULARY_WORDS =
   "watch watched watching way web webhook well were west1 what when where which while who whole whose " +
   "why will windows wins with within without word words work workload workloadidentity would wrap " +
   "wrapped wrappedsecretidfile wrapping writable write writes writing written wrong wrote www x x86 " +
-  "xxxxxx yaml yes yet young z z0 za zero zod zone zsh";
+  "xxxxxx yaml yes yet you young z z0 za zero zod zone zsh";

@@ -51,7 +51,15 @@ function secretsManager(value: string): PeerReading {
     return problem("it is not a Secrets Manager secret ARN", SM_HINT);
   }
   // secrets-init passes the whole ARN as the SecretId; the ARN's region is where it is read.
-  return { ref: `ref+awssecrets://${value}` };
+  return {
+    ref: `ref+awssecrets://${value}`,
+    // secrets-init sets one variable per key of a JSON object secret and drops this one: delivering
+    // the JSON whole would start the app without the variables it expects.
+    jsonObject: {
+      problem: "sets one variable per key of it instead of this variable, which secretwrap does not",
+      hint: "declare each key you use as its own variable: KEY=ref+awssecrets://ARN#KEY",
+    },
+  };
 }
 
 const SSM_HINT = "secrets-init's form is arn:aws:ssm:REGION:ACCOUNT:parameter/NAME[:VERSION]";

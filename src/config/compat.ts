@@ -6,6 +6,7 @@
 // did not parse as a reference, so it may be a secret that merely looks like one.
 import { SecretwrapError } from "../errors.ts";
 import { peerForms } from "../provider.ts";
+import { parseJson } from "../json.ts";
 import type { PeerReading } from "../provider-api.ts";
 
 /** Where a declaration came from when it was written in a peer tool's form. */
@@ -13,6 +14,8 @@ export interface PeerOrigin {
   readonly tool: string;
   /** The value as written. */
   readonly form: string;
+  /** Why a JSON object value is refused for this form (PeerReading.jsonObject). */
+  readonly jsonObject?: { readonly problem: string; readonly hint: string };
 }
 
 export type PeerDeclaration =
@@ -42,7 +45,36 @@ export function readPeerForm(
         ),
       };
     }
-    return { ref: reading.ref, file: reading.file === true, origin: { tool: forms.tool, form: value } };
+    const origin: PeerOrigin = {
+      tool: forms.tool,
+      form: value,
+      ...(reading.jsonObject === undefined ? {} : { jsonObject: reading.jsonObject }),
+    };
+    return { ref: reading.ref, file: reading.file === true, origin };
   }
   return undefined;
+}
+
+/**
+ * A fetched value the declaration's peer form would not have delivered whole (a JSON object where the
+ * tool sets one variable per key), as an error that names no part of the value; else undefined.
+ */
+export function peerValueProblem(
+  origin: PeerOrigin | undefined,
+  field: string | undefined,
+  bytes: Uint8Array,
+): SecretwrapError | undefined {
+  if (origin?.jsonObject === undefined || field !== undefined) return undefined;
+  let document: unknown;
+  try {
+    document = parseJson(Buffer.from(bytes).toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (typeof document !== "object" || document === null || Array.isArray(document)) return undefined;
+  return new SecretwrapError(
+    "REF_INVALID",
+    `the secret is a JSON object, and ${origin.tool} ${origin.jsonObject.problem}`,
+    { hint: origin.jsonObject.hint },
+  );
 }

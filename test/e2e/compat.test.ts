@@ -199,6 +199,20 @@ describe("--compat berglas,secrets-init,vault-env", () => {
     expect(leaks(r.result, [planted])).toEqual([]);
   });
 
+  it("secrets-init's JSON object secret is refused whole (78), as secrets-init would set one variable per key", async () => {
+    const password = canary("JSONPW");
+    const { arn } = aws.putSecret(
+      "eu-west-1",
+      `compat/json-${randomBytes(3).toString("hex")}`,
+      JSON.stringify({ username: "app", password }),
+    );
+    const r = await run({ DB: arn }, ["--compat", "secrets-init"]);
+    expect(r.result.code).toBe(78);
+    expect(r.result.stderr).toMatch(/one variable per key/);
+    expect(readProbe(r.out)).toEqual([]);
+    expect(leaks(r.result, [password])).toEqual([]);
+  });
+
   it("a KV v2 API path without data/ is refused (78), as vault-env would fail to read it", async () => {
     const r = await run({ KV2: "vault:secret/app#password" }, ["--compat", "vault-env"]);
     expect(r.result.code).toBe(78);

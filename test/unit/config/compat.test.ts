@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { readPeerForm } from "../../../src/config/compat.ts";
+import { peerValueProblem, readPeerForm } from "../../../src/config/compat.ts";
 import { loadDeclarations } from "../../../src/config/load.ts";
 import { isRef, parseRef } from "../../../src/config/ref.ts";
 import { SecretwrapError } from "../../../src/errors.ts";
@@ -129,7 +129,7 @@ const REFUSED: [string, string, RegExp][] = [
 describe("each form maps to its canonical reference", () => {
   it.each(FORMS)("%s: %s → %s", (tool, value, ref, file = false) => {
     const read = readPeerForm("X", value, [tool], "environment");
-    expect(read).toEqual({ ref, file, origin: { tool, form: value } });
+    expect(read).toMatchObject({ ref, file, origin: { tool, form: value } });
     // Only its own tool reads it.
     for (const other of ALL.filter((t) => t !== tool))
       expect(readPeerForm("X", value, [other], "e")).toBeUndefined();
@@ -349,5 +349,37 @@ describe("where --compat comes from", () => {
       ["TOKEN", "ref+vault://secret/data/app?api_path=true#token"],
     ]);
     expect(loaded.envFileValues).toEqual({ PLAIN: "vault" });
+  });
+});
+
+describe("secrets-init's JSON object secrets", () => {
+  const arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbCdEf";
+  const origin = (() => {
+    const read = readPeerForm("DB", arn, ["secrets-init"], "environment");
+    if (read === undefined || "error" in read) throw new Error("the ARN must read");
+    return read.origin;
+  })();
+  const bytes = (text: string) => Buffer.from(text);
+
+  it("a JSON object delivered whole is refused (secrets-init sets one variable per key), naming no key or value", () => {
+    const error = peerValueProblem(origin, undefined, bytes('{"username":"app","password":"zq123456"}'));
+    expect(error?.exitCode).toBe(78);
+    expect(`${error?.message} ${error?.hint}`).not.toMatch(/zq123456|username/);
+    expect(error?.hint).toContain("#KEY");
+  });
+
+  it.each(['"text"', "12345", "[1,2]", "null", "plain text", "{broken", "\u00ff"])(
+    "any other value (%s) is delivered as secrets-init would deliver it",
+    (text) => {
+      expect(peerValueProblem(origin, undefined, bytes(text))).toBeUndefined();
+    },
+  );
+
+  it("a #key selects from the object as usual, and other forms are never refused", () => {
+    expect(peerValueProblem(origin, "password", bytes('{"password":"x"}'))).toBeUndefined();
+    const sm = readPeerForm("X", "sm://my-project/s", ["berglas"], "e");
+    if (sm === undefined || "error" in sm) throw new Error("sm:// must read");
+    expect(peerValueProblem(sm.origin, undefined, bytes('{"a":"b"}'))).toBeUndefined();
+    expect(peerValueProblem(undefined, undefined, bytes('{"a":"b"}'))).toBeUndefined();
   });
 });
