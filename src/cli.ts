@@ -139,7 +139,7 @@ function addCommonOptions(command: Program): Program {
     .addOption(
       new Setting(
         "--compat",
-        "also read these tools' reference forms as references (default: none, or the config's compat:)",
+        `also read these tools' reference forms as references: ${PEER_TOOLS.join(", ")} (default: none, or the config's compat:)`,
         listOf(PEER_TOOLS, "<tools>"),
       ),
     );

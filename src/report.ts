@@ -43,7 +43,7 @@ export interface SecretReport {
   readonly error?: string;
   readonly audit?: Readonly<Record<string, string>>;
   /** Declared in a peer tool's form (--compat): the tool, and the form as written (printed as a reference). */
-  readonly compat?: { readonly tool: string; readonly form: string };
+  readonly compat?: { readonly tool: string; readonly form: string; readonly source: string };
 }
 
 /** One line per secret: resolved (at start) or rotated (under --watch), absent, or failed. Never a value. */

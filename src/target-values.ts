@@ -42,7 +42,13 @@ export function targetValues(
       ref: describeRef(target.ref.raw),
       ...(target.compat === undefined
         ? {}
-        : { compat: { tool: target.compat.tool, form: describeRef(target.compat.form) } }),
+        : {
+            compat: {
+              tool: target.compat.tool,
+              form: describeRef(target.compat.form),
+              source: target.source,
+            },
+          }),
       target:
         mode === "get"
           ? "stdout"

@@ -150,7 +150,7 @@ describe("--compat berglas,secrets-init,vault-env", () => {
     const kv2 = report.secrets.find((s) => s.name === "KV2");
     expect(kv2).toMatchObject({
       ref: "ref+vault://secret/data/app?api_path=true#password",
-      compat: { tool: "vault-env", form: "vault:secret/data/app#password" },
+      compat: { tool: "vault-env", form: "vault:secret/data/app#password", source: "environment" },
     });
     expect(report.secrets.find((s) => s.name === "SM_ARN")).toMatchObject({
       ref: `ref+awssecrets://${smArn}`,
