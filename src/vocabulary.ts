@@ -91,9 +91,9 @@ export const VOCABULARY_WORDS =
   "sigalrm sigcont sighup sigint sigkill signal signals signature signaturedoesnotmatch signed sigpipe " +
   "sigquit sigstop sigterm sigusr1 sigusr2 sigwinch sigxfsz silences single size skew skip skips slim " +
   "slow sm small so socket someone something source space spans speaks speed srandom src ssl ssm stack " +
-  "stage staging standby start started starting starts state static status stay stays stderr stdin " +
-  "stdout steps sticky still stop stopped stopping stoprequested stops storage store str string sts " +
-  "stsendpoint subcommand subject subjectaltname subshell succeed succeeded such suffix supervise " +
+  "stage staging standby stands start started starting starts state static status stay stays stderr " +
+  "stdin stdout steps sticky still stop stopped stopping stoprequested stops storage store str string " +
+  "sts stsendpoint subcommand subject subjectaltname subshell succeed succeeded such suffix supervise " +
   "supervised supervises supervisor supported survive swap switches symbolic symlink symlinks sync " +
   "syntax sys system t tag taken takes talks target targets task team tempfile template temporarily " +
   "tenant tenantid term terminal test text than that the them then there these they this thread " +

@@ -5,6 +5,7 @@
 // not a typo handed to the app as a password. Messages about such a value never show it: the value
 // did not parse as a reference, so it may be a secret that merely looks like one.
 import { SecretwrapError } from "../errors.ts";
+import { describeRef } from "./ref.ts";
 import { peerForms } from "../provider.ts";
 import { parseJson } from "../json.ts";
 import type { PeerReading } from "../provider-api.ts";
@@ -76,5 +77,26 @@ export function peerValueProblem(
     "REF_INVALID",
     `the secret is a JSON object, and ${origin.tool} ${origin.jsonObject.problem}`,
     { hint: origin.jsonObject.hint },
+  );
+}
+
+/**
+ * The reference a peer form maps to did not parse (a project id too short for Google, an unknown
+ * scheme): said without the reference, which is made of the value's parts, as for a malformed form.
+ */
+export function unusablePeerRef(
+  name: string,
+  ref: string,
+  origin: PeerOrigin,
+  error: unknown,
+  source: string,
+): SecretwrapError {
+  if (!(error instanceof SecretwrapError)) throw error;
+  const prefix = `invalid reference ${describeRef(ref)}: `;
+  const why = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : "it does not parse";
+  return new SecretwrapError(
+    error.code,
+    `the value of ${name} reads as a ${origin.tool} reference (--compat ${origin.tool}), but the reference it stands for is invalid: ${why} (${source}); the value is not shown`,
+    { hint: error.hint, subject: { secret: name } },
   );
 }

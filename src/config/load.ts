@@ -10,7 +10,7 @@ import { parseEnvFile } from "./envfile.ts";
 import { formatPath } from "./issues.ts";
 import { ENVIRONMENT, settleValues, type Inheritance, type PlainValue } from "./precedence.ts";
 import { readDeclarationFile } from "./read.ts";
-import { readPeerForm } from "./compat.ts";
+import { readPeerForm, unusablePeerRef } from "./compat.ts";
 import { isRef, parseRef } from "./ref.ts";
 import type { ConfigParts } from "./schema.ts";
 import { parseYamlData } from "./yaml.ts";
@@ -75,7 +75,8 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
     try {
       parseRef(peer?.ref ?? raw);
     } catch (error) {
-      refProblem(name, error, source);
+      if (peer !== undefined) problems.push(unusablePeerRef(name, peer.ref, peer.origin, error, source));
+      else refProblem(name, error, source);
     }
   };
   const addDeclaration = (
@@ -111,7 +112,8 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
         ...(peer === undefined ? {} : { compat: peer.origin }),
       });
     } catch (error) {
-      refProblem(name, error, peer === undefined ? source : `${source}, read as ${peer.origin.tool}'s form`);
+      if (peer === undefined) refProblem(name, error, source);
+      else problems.push(unusablePeerRef(name, peer.ref, peer.origin, error, source));
       refless.push(shape());
     }
   };

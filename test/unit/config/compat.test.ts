@@ -291,6 +291,35 @@ describe("properties", () => {
   });
 });
 
+describe("secrecy of what is declared", () => {
+  it("no problem reported for a compat-form value shows a canary planted in it, whichever tools are on", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.subarray([...ALL], { minLength: 1 }),
+        withCanary,
+        async (tools, { value, canary }) => {
+          const loaded = await loadDeclarations({ env: { V: value }, compat: tools });
+          if (isRef(value)) return;
+          for (const p of loaded.problems) {
+            expect(p.exitCode).toBe(78);
+            expect(`${p.message} ${p.hint} ${JSON.stringify(p.subject)}`).not.toContain(canary);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("a form whose reference the provider refuses is 78 without the reference (berglas: a too-short project)", async () => {
+    const loaded = await loadDeclarations({ env: { V: "sm://zq1/x" }, compat: ["berglas"] });
+    expect(loaded.problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(/^the value of V reads as a berglas reference .*not a GCP project id/),
+    ]);
+    expect(loaded.problems[0]?.message).not.toContain("zq1");
+    expect(loaded.problems[0]?.exitCode).toBe(78);
+  });
+});
+
 describe("where --compat comes from", () => {
   const env = { A: "sm://my-project/a", B: "vault:secret/data/b#k" };
   const names = async (input: Parameters<typeof loadDeclarations>[0]) =>
