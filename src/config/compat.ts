@@ -81,7 +81,7 @@ export function peerValueProblem(
 }
 
 /**
- * The reference a peer form maps to did not parse (a project id too short for Google, an unknown
+ * The reference a peer form maps to did not parse (a project id the provider refuses, an unknown
  * scheme): said without the reference, which is made of the value's parts, as for a malformed form.
  */
 export function unusablePeerRef(
