@@ -76,8 +76,8 @@ const isRoot = process.getuid?.() === 0;
 const hasSetpriv = spawnSync("setpriv", ["--version"]).status === 0;
 
 function runRecipe(script: string, configPath: string, prefix: readonly string[] = []) {
-  const [file, ...args] = [...prefix, "bash", "-eo", "pipefail", "-c", script] as [string, ...string[]];
-  const result = spawnSync(file, args, {
+  const argv = [...prefix, "bash", "-eo", "pipefail", "-c", script];
+  const result = spawnSync(argv[0] ?? "bash", argv.slice(1), {
     cwd: work,
     encoding: "utf8",
     timeout: 30_000,

@@ -1,8 +1,9 @@
 // examples/kubernetes/: every document is schema-checked (kubernetes-models: the Kubernetes API's own
-// OpenAPI schemas), and every container of every pod template is held to the production shape the
-// examples promise. secretwrap's part of each container (command, args and SECRETWRAP_* variables)
-// goes through secretwrap's real CLI parser, and each provider's secretwrap.yaml through its real
-// config loader, so an example that would fail at start fails here.
+// OpenAPI schemas for types, enums and required fields; its TypeScript interfaces for unknown fields),
+// and every container of every pod template is held to the production shape the examples promise.
+// secretwrap's part of each container (command, args and SECRETWRAP_* variables) goes through
+// secretwrap's real CLI parser, and each provider's secretwrap.yaml through its real config loader,
+// so an example that would fail at start fails here.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, relative } from "node:path";
@@ -24,6 +25,7 @@ import {
   yamlDocuments,
   yamlFilesUnder,
 } from "./rules.ts";
+import { unknownFieldProblems } from "./unknown-fields.ts";
 
 const EXAMPLES = join(REPO, "examples/kubernetes");
 const PROVIDER_FILES = yamlFilesUnder(join(EXAMPLES, "providers"));
@@ -170,6 +172,13 @@ describe("examples/kubernetes", () => {
       expect(schemaProblem(resource)).toBeUndefined();
     },
   );
+
+  it("no document has a field its kind does not have", () => {
+    const documents = [...patterns, ...providers]
+      .flatMap((f) => f.resources)
+      .map((r) => ({ where: r.file, apiVersion: r.apiVersion, kind: r.kind, data: r.raw }));
+    expect(unknownFieldProblems(documents)).toEqual([]);
+  });
 
   describe.each(patterns.map((p) => [relative(REPO, p.file), p.resources] as const))(
     "%s",
