@@ -38,14 +38,42 @@ export function selectField(fetched: Fetched, field: string | undefined): Uint8A
   return encodeScalar(selected, field);
 }
 
-function parseDocument(bytes: Uint8Array, field: string | undefined): unknown {
+/**
+ * The JSON object whose keys an expanded declaration delivers (expand.ts): the whole secret, or the
+ * object at its #field (a key, or a JSON pointer #/a/b). Anything else — not JSON, a missing field,
+ * an array, a string, a number — is a FIELD_MISSING failure that names the field, never the value.
+ */
+export function objectAt(fetched: Fetched, field: string | undefined): Record<string, unknown> {
+  const document = parseDocument(fetched.bytes, field, "expand: true");
+  const selected =
+    field === undefined
+      ? document
+      : field.startsWith("/")
+        ? walkPointer(document, field)
+        : isObject(document) && Object.hasOwn(document, field)
+          ? document[field]
+          : undefined;
+  if (field !== undefined && selected === undefined) {
+    const keys = isObject(document) ? ` (keys: ${Object.keys(document).map(printable).join(", ")})` : "";
+    throw new SecretwrapError("FIELD_MISSING", `field "${printable(field)}" is not in the secret${keys}`);
+  }
+  if (!isObject(selected)) {
+    const what = field === undefined ? "the secret" : `field "${printable(field)}"`;
+    throw new SecretwrapError("FIELD_MISSING", `expand: true needs a JSON object, but ${what} is not one`, {
+      hint: "store the secret as a JSON object of keys and values, or select one with #field",
+    });
+  }
+  return selected;
+}
+
+function parseDocument(bytes: Uint8Array, field: string | undefined, needs?: string): unknown {
   try {
     return parseJson(decoder.decode(bytes));
   } catch {
     // Never quote the parser's message: it contains an excerpt of the value.
     throw new SecretwrapError(
       "FIELD_MISSING",
-      `#${printable(field ?? "")} needs a JSON object, but the secret is not valid JSON`,
+      `${needs ?? `#${printable(field ?? "")}`} needs a JSON object, but the secret is not valid JSON`,
       {
         hint: "remove #field to receive the whole value, or store the secret as a JSON object",
       },
@@ -65,7 +93,8 @@ function walkPointer(document: unknown, pointer: string): unknown {
   return node;
 }
 
-function encodeScalar(value: unknown, field: string): Uint8Array {
+/** A selected value as a target receives it: text as is, numbers and booleans as text, the rest as JSON. */
+export function encodeScalar(value: unknown, field: string): Uint8Array {
   if (typeof value === "string") return Buffer.from(value, "utf8");
   if (typeof value === "number" || typeof value === "boolean") return Buffer.from(String(value), "utf8");
   if (value !== null && typeof value === "object") return Buffer.from(serialize(value, field), "utf8");

@@ -5,6 +5,7 @@ import type { PeerOrigin } from "./config/compat.ts";
 import { describeRef, fetchKey, type Ref } from "./config/ref.ts";
 import { printable as printableText, SHOWN_CHARS } from "./printable.ts";
 import { descriptorOf, type Scheme } from "./provider.ts";
+import { prefixProblems, type Expansion } from "./expand-name.ts";
 
 export type Output =
   { readonly kind: "env" } | { readonly kind: "file"; readonly fileName: string; readonly mode: number };
@@ -22,6 +23,8 @@ export interface Declaration {
   readonly source: string;
   /** Written in a peer tool's form (--compat): which, and as what. */
   readonly compat?: PeerOrigin;
+  /** Every key of the secret (expand.ts): the name is then the pattern, `DB_*` or `DB_*_FILE`. */
+  readonly expand?: Expansion;
 }
 
 export interface Target {
@@ -33,6 +36,10 @@ export interface Target {
   readonly default?: string;
   readonly source: string;
   readonly compat?: PeerOrigin;
+  /** A declaration of every key (expand.ts), replaced by one target per key once it is fetched. */
+  readonly expand?: Expansion;
+  /** One key's target: the pattern it was expanded from and the key (a user string: printable). */
+  readonly expandedFrom?: { readonly pattern: string; readonly key: string };
 }
 
 export interface Plan {
@@ -40,6 +47,8 @@ export interface Plan {
   readonly fetches: ReadonlyMap<string, Ref>;
   readonly targets: readonly Target[];
   readonly schemes: readonly Scheme[];
+  /** --allow-name and allowNames: the expanded names are checked against them once they are known. */
+  readonly allowedNames?: ReadonlySet<string>;
 }
 
 export const DEFAULT_FILE_MODE = 0o400;
@@ -86,7 +95,17 @@ const DANGEROUS_PREFIXES = ["LD_", "DYLD_"];
 const providerPrefixes = (scheme: Scheme): readonly string[] => descriptorOf(scheme).envPrefixes;
 
 export function isDangerousName(name: string): boolean {
-  return DANGEROUS_NAMES.has(name) || DANGEROUS_PREFIXES.some((p) => name.startsWith(p));
+  return DANGEROUS_NAMES.has(name) || isDangerousPrefix(name);
+}
+
+/** Every name that starts so is dangerous (an expanded declaration's prefix is checked with it). */
+export function isDangerousPrefix(prefix: string): boolean {
+  return DANGEROUS_PREFIXES.some((p) => prefix.startsWith(p));
+}
+
+/** The provider of this run that reads `name` itself as one of its settings, if any. */
+export function providerReading(name: string, schemes: readonly Scheme[]): Scheme | undefined {
+  return schemes.find((scheme) => providerPrefixes(scheme).some((p) => name.startsWith(p)));
 }
 
 export function checkName(name: string, allowed: ReadonlySet<string>): string | undefined {
@@ -123,7 +142,7 @@ export function parseMode(mode: string): number | string {
 const FILE_SUFFIX = "_FILE";
 
 /** What the target rules look at: a declaration without its reference (which may not have parsed). */
-export type TargetShape = Pick<Declaration, "name" | "file" | "mode" | "source"> & {
+export type TargetShape = Pick<Declaration, "name" | "file" | "mode" | "source" | "expand"> & {
   /** A config entry whose file failed the schema (not text): a mode is still a file's mode. */
   readonly fileNotText?: boolean;
 };
@@ -135,8 +154,13 @@ export type TargetShape = Pick<Declaration, "name" | "file" | "mode" | "source">
  */
 export function targetProblems(shape: TargetShape, allowedNames: ReadonlySet<string>): string[] {
   const problems: string[] = [];
-  const nameProblem = checkName(shape.name, allowedNames);
-  if (nameProblem !== undefined) problems.push(nameProblem);
+  const nameProblems =
+    shape.expand === undefined
+      ? [checkName(shape.name, allowedNames)].filter((p) => p !== undefined)
+      : prefixProblems(shape.expand.prefix);
+  problems.push(...nameProblems);
+  if (shape.expand !== undefined && isDangerousPrefix(shape.expand.prefix) && nameProblems.length === 0)
+    problems.push(`${shape.name}: every name it gives changes how programs load code; refused`);
   const output = outputOf(shape);
   if (!("kind" in output)) problems.push(...output.problems);
   return problems;
@@ -214,12 +238,15 @@ export function collectPlan(
     if (firstSource !== undefined || shapeProblems.length > 0) continue;
     const output = outputOf(declaration) as Output;
     // render writes an env target as a file named after the variable: that name clashes like any other.
+    // An expanded declaration's files are named after its keys, checked once they are known.
     const fileName =
-      output.kind === "file"
-        ? output.fileName
-        : options.envTargetsAreFiles === true
-          ? declaration.name
-          : undefined;
+      declaration.expand !== undefined
+        ? undefined
+        : output.kind === "file"
+          ? output.fileName
+          : options.envTargetsAreFiles === true
+            ? declaration.name
+            : undefined;
     if (fileName !== undefined) {
       const owner = fileOwners.get(fileName);
       if (owner !== undefined) {
@@ -241,11 +268,12 @@ export function collectPlan(
       ...(declaration.default === undefined ? {} : { default: declaration.default }),
       source: declaration.source,
       ...(declaration.compat === undefined ? {} : { compat: declaration.compat }),
+      ...(declaration.expand === undefined ? {} : { expand: declaration.expand }),
     });
   }
   const schemes = [...new Set([...fetches.values()].map((ref) => ref.scheme))];
   for (const target of targets) {
-    const owner = schemes.find((scheme) => providerPrefixes(scheme).some((p) => target.name.startsWith(p)));
+    const owner = providerReading(target.name, schemes);
     if (owner !== undefined && !allowedNames.has(target.name)) {
       problems.push(
         new SecretwrapError(
@@ -256,7 +284,7 @@ export function collectPlan(
       );
     }
   }
-  return { plan: { fetches, targets, schemes }, problems };
+  return { plan: { fetches, targets, schemes, allowedNames }, problems };
 }
 
 /**

@@ -44,6 +44,8 @@ export interface SecretReport {
   readonly audit?: Readonly<Record<string, string>>;
   /** Declared in a peer tool's form (--compat): the tool, and the form as written (printed as a reference). */
   readonly compat?: { readonly tool: string; readonly form: string; readonly source: string };
+  /** A key of an expanded declaration: its pattern (`DB_*`). */
+  readonly from?: string;
 }
 
 /** One line per secret: resolved (at start) or rotated (under --watch), absent, or failed. Never a value. */
@@ -56,6 +58,7 @@ export function auditLine(log: Logger, report: SecretReport, okVerb = "resolved"
       version: report.version,
       target: report.target,
       durationMs: report.durationMs,
+      ...(report.from === undefined ? {} : { from: report.from }),
       ...report.audit,
     },
     [report.name],
@@ -114,6 +117,7 @@ export function printCheck(
       version: report.version,
       target: report.target,
       durationMs: report.durationMs,
+      ...(report.from === undefined ? {} : { from: report.from }),
     };
     // A failure is an error; a good result is information, not an "error:" line.
     if (report.status === "failed") log.error(`check ${report.name}: ${status}`, fields, [report.name]);

@@ -3,6 +3,7 @@
 import { peerValueProblem } from "./config/compat.ts";
 import { describeRef } from "./config/ref.ts";
 import { asSecretwrapError, SecretwrapError } from "./errors.ts";
+import { expandTargets } from "./expand.ts";
 import { selectField } from "./field.ts";
 import { envValue } from "./output/env.ts";
 import type { FileToWrite } from "./output/files.ts";
@@ -18,6 +19,11 @@ export interface TargetValues {
   readonly failures: SecretwrapError[];
   /** Targets whose fetch was given up once another secret had failed for good: not failures themselves. */
   readonly notFetched: string[];
+  /**
+   * The plan as delivered: each expanded declaration (`DB_*`) replaced by one target per key of its
+   * secret (expand.ts). Whatever hands values to the app goes by this plan, not the declared one.
+   */
+  readonly plan: Plan;
 }
 
 /** Where values go: run honours each target's output; render writes every value as a file; get prints it. */
@@ -34,7 +40,8 @@ export function targetValues(
   const reports: SecretReport[] = [];
   const failures: SecretwrapError[] = [];
   const notFetched: string[] = [];
-  for (const target of plan.targets) {
+  const expanded = expandTargets(plan, outcomes, { envTargetsAreFiles: mode === "render" });
+  for (const target of expanded.targets) {
     const outcome = outcomes.get(target.key);
     const base = {
       name: target.name,
@@ -55,6 +62,7 @@ export function targetValues(
           : mode === "render" || target.output.kind === "file"
             ? `file:${target.output.kind === "file" ? target.output.fileName : target.name}`
             : "env",
+      ...(target.expandedFrom === undefined ? {} : { from: target.expandedFrom.pattern }),
     };
     const fail = (error: SecretwrapError, durationMs?: number): void => {
       const failure = error.about({ secret: target.name, ref: base.ref });
@@ -70,6 +78,15 @@ export function targetValues(
     };
     if (outcome === undefined) {
       fail(new SecretwrapError("INTERNAL", "no fetch result for this secret"));
+      continue;
+    }
+    const expandError = expanded.errors.get(target);
+    if (expandError !== undefined) {
+      fail(expandError, outcome.ok ? outcome.durationMs : undefined);
+      continue;
+    }
+    if (expanded.empty.has(target)) {
+      reports.push({ ...base, version: undefined, durationMs: undefined, status: "absent" });
       continue;
     }
     if (!outcome.ok) {
@@ -101,7 +118,7 @@ export function targetValues(
       continue;
     }
     try {
-      const bytes = selectField(outcome.fetched, target.ref.field);
+      const bytes = expanded.values.get(target.name) ?? selectField(outcome.fetched, target.ref.field);
       const peerProblem = peerValueProblem(target.compat, target.ref.field, bytes);
       if (peerProblem !== undefined) throw peerProblem;
       // The whole secret is already masked; the selected value may be a shorter string inside it.
@@ -120,7 +137,7 @@ export function targetValues(
       fail(asSecretwrapError(error), outcome.durationMs);
     }
   }
-  return { values, reports, failures, notFetched };
+  return { values, reports, failures, notFetched, plan: { ...plan, targets: expanded.targets } };
 }
 
 export function filesToWrite(

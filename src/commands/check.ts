@@ -54,11 +54,12 @@ export async function check(
  */
 function environmentProblem(
   options: CommonOptions,
-  { plan, loaded }: Declared,
+  { loaded }: Declared,
   fetched: FetchedSecrets,
   appView: Readonly<Record<string, string | undefined>>,
 ): CheckProblem | undefined {
   const dirPath = options.secretsDir ?? join(DEFAULT_SECRETS_PARENT, `${DEFAULT_SECRETS_PREFIX}XXXXXX`);
+  const { plan } = fetched;
   const paths = new Map<string, string>();
   for (const target of plan.targets) {
     if (target.output.kind === "file" && fetched.values.has(target.name))

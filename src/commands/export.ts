@@ -32,7 +32,8 @@ export async function exportSecrets(
   const fetched = await fetchSecrets(ctx, declared, options, { mode: "run", stopOnFailure: true });
   requireAll(fetched, plan);
   const entries: [string, string][] = [];
-  for (const target of plan.targets) {
+  // The plan as delivered: an expanded declaration (DB_*) is one target per key of its secret.
+  for (const target of fetched.plan.targets) {
     const bytes = fetched.values.get(target.name);
     if (target.output.kind === "env" && bytes !== undefined)
       entries.push([target.name, envValue(bytes, target.name)]);

@@ -51,7 +51,12 @@ export async function render(
     const paths = await closingSessionsOnFailure(fetched, ctx, () => {
       requireAll(fetched, plan);
       const asSet = watch !== undefined;
-      const written = writeFiles(ctx, dir, plan.targets, fetched.values, { owner, remove: false, asSet });
+      // The plan as delivered: an expanded declaration (DB_*) is one file per key of its secret.
+      const written = writeFiles(ctx, dir, fetched.plan.targets, fetched.values, {
+        owner,
+        remove: false,
+        asSet,
+      });
       audit(ctx, fetched.reports);
       return Promise.resolve(written);
     });

@@ -32,8 +32,7 @@ export async function run(
     allowEmpty: false,
   });
   const { plan, loaded } = declared;
-  const fileTargets = plan.targets.filter((t) => t.output.kind === "file");
-  const dir = openSecretsDir(ctx, fileTargets, {
+  const dir = openSecretsDir(ctx, plan.targets.filter((t) => t.output.kind === "file"), {
     dir: options.secretsDir,
     allowDisk: options.allowDisk,
     owner,
@@ -46,6 +45,9 @@ export async function run(
       stopOnFailure: true,
       keepSessions: watch !== undefined,
     });
+    // The plan as delivered: an expanded declaration (DB_*) is one target per key of its secret.
+    const delivered = fetched.plan;
+    const fileTargets = delivered.targets.filter((t) => t.output.kind === "file");
     const appView =
       owner === undefined ? ctx.appView : withAccountHome(ctx.appView, owner.home, options.keepEnv);
     if (watch !== undefined) {
@@ -70,7 +72,7 @@ export async function run(
     return await startCommand({
       command: command.command,
       env: appEnvironment({
-        plan,
+        plan: delivered,
         envFileValues: loaded.envFileValues,
         appView,
         values: fetched.values,
@@ -81,7 +83,7 @@ export async function run(
       }),
       appView,
       consumedEnv: fetched.consumedEnv,
-      secretNames: plan.targets.filter((t) => t.output.kind === "env").map((t) => t.name),
+      secretNames: delivered.targets.filter((t) => t.output.kind === "env").map((t) => t.name),
       supervise: options.supervise,
       stopTimeoutMs: options.stopTimeoutMs,
       logLevel: options.logLevel,

@@ -1,5 +1,6 @@
 // Pure: dotenv syntax → ordered entries with line numbers. Written by hand because the common parsers
 // skip lines they do not understand, and a silently skipped line is a missing secret.
+import { parsePattern } from "../expand-name.ts";
 import { NAME_PATTERN } from "../plan.ts";
 
 export interface EnvFileEntry {
@@ -30,7 +31,8 @@ export function parseEnvFile(text: string): { entries: EnvFileEntry[]; problems:
       continue;
     }
     const name = body.slice(0, eq).trim();
-    if (!NAME_PATTERN.test(name)) {
+    // `DB_*` / `DB_*_FILE`: every key of a secret (its prefix is checked with the declaration's rules).
+    if (!NAME_PATTERN.test(name) && parsePattern(name) === undefined) {
       problems.push({ line: lineNumber, message: "the name before = is not a valid variable name" });
       continue;
     }

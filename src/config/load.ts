@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { SecretwrapError } from "../errors.ts";
 import type { Declaration, TargetShape } from "../plan.ts";
 import { loadOptionSchema, type Scheme } from "../provider.ts";
+import { parsePattern, patternOf, type Expansion } from "../expand-name.ts";
 import { parseEnvFile } from "./envfile.ts";
 import { formatPath } from "./issues.ts";
 import { ENVIRONMENT, settleValues, type Inheritance, type PlainValue } from "./precedence.ts";
@@ -91,6 +92,7 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
       source,
       ...(extra.file === undefined ? {} : { file: extra.file }),
       ...(extra.mode === undefined ? {} : { mode: extra.mode }),
+      ...(extra.expand === undefined ? {} : { expand: extra.expand }),
     });
     if (peer !== undefined && "error" in peer) {
       problems.push(peer.error);
@@ -154,6 +156,18 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
         );
         continue;
       }
+      const expand = parsePattern(entry.name);
+      if (expand !== undefined) {
+        if (isRef(entry.value)) addDeclaration(entry.name, entry.value, source, { expand });
+        else
+          problems.push(
+            configProblem(
+              source,
+              `${entry.name} gives every key of a secret: its value must be a reference (ref+…)`,
+            ),
+          );
+        continue;
+      }
       if (declares(entry.value)) addDeclaration(entry.name, entry.value, source);
       else envFilePlain.push({ name: entry.name, value: entry.value, source });
     }
@@ -172,10 +186,20 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
           addDeclaration(name, entry, configPath);
           continue;
         }
+        if (entry.expand === true) {
+          // Called by its pattern (DB_*, DB_*_FILE) from here on; a _FILE pattern is a file output.
+          const expand: Expansion = { prefix: name, files: entry.file === true };
+          addDeclaration(patternOf(expand), entry.ref, configPath, {
+            optional: entry.optional ?? false,
+            expand,
+            ...(entry.mode === undefined ? {} : { mode: entry.mode }),
+          });
+          continue;
+        }
         addDeclaration(name, entry.ref, configPath, {
           optional: entry.optional ?? false,
           ...(entry.default === undefined ? {} : { default: entry.default }),
-          ...(entry.file === undefined ? {} : { file: entry.file }),
+          ...(typeof entry.file === "string" ? { file: entry.file } : {}),
           ...(entry.mode === undefined ? {} : { mode: entry.mode }),
         });
       }

@@ -21,16 +21,20 @@ import {
   safeParse,
   strictObject,
   string,
+  union,
   type infer as Infer,
 } from "zod/mini";
 
 const SecretObject = strictObject({
   ref: string(),
-  file: optional(string()),
+  /** A file name; with expand, `true`: one file per key, named after its variable (expand-name.ts). */
+  file: optional(union([string(), boolean()])),
   mode: optional(string()),
   optional: optional(boolean()),
   /** Used only when an optional secret does not exist (404): never for any other failure. */
   default: optional(string()),
+  /** Every top-level key of the secret, one variable each; the entry's name is their prefix. */
+  expand: optional(boolean()),
 });
 
 export type SecretEntry = string | Infer<typeof SecretObject>;
@@ -131,14 +135,14 @@ export function validateConfig(data: unknown): ConfigValidation {
           continue;
         }
         const checked = safeParse(SecretObject, entry);
-        const defaultProblem = problemOfDefault(entry);
-        if (checked.success && defaultProblem === undefined) {
+        const entryProblem = problemOfDefault(entry) ?? problemOfExpand(entry);
+        if (checked.success && entryProblem === undefined) {
           secrets.push([name, ownSecretObject(entry)]);
           continue;
         }
         if (!checked.success) issues.push(...prefixed(["secrets", name], toIssues(checked.error.issues)));
-        if (defaultProblem !== undefined)
-          issues.push({ path: ["secrets", name, "default"], message: defaultProblem });
+        if (entryProblem !== undefined)
+          issues.push({ path: ["secrets", name, entryProblem.key], message: entryProblem.message });
         rejected.push([name, textFields(entry)]);
       }
     }
@@ -179,6 +183,7 @@ function ownSecretObject(entry: object): Infer<typeof SecretObject> {
     ...(own.has("mode") ? { mode: own.get("mode") as string } : {}),
     ...(own.has("optional") ? { optional: own.get("optional") as boolean } : {}),
     ...(own.has("default") ? { default: own.get("default") as string } : {}),
+    ...(own.has("expand") ? { expand: own.get("expand") as boolean } : {}),
   };
 }
 
@@ -186,13 +191,32 @@ function ownSecretObject(entry: object): Infer<typeof SecretObject> {
  * A default stands in for a secret that does not exist, so only an optional one may have it; and it is
  * a literal value, never a reference (which would reach the app unresolved).
  */
-function problemOfDefault(entry: object): string | undefined {
+function problemOfDefault(entry: object): EntryProblem | undefined {
   const own = new Map(ownEntries(entry));
   const value = own.get("default");
   // Not text: the schema says so.
   if (typeof value !== "string") return undefined;
-  if (own.get("optional") !== true) return "a default applies only to a secret with optional: true";
-  if (isRef(value)) return "a default is a literal value, not a reference";
+  const problem = (message: string): EntryProblem => ({ key: "default", message });
+  if (own.get("optional") !== true) return problem("a default applies only to a secret with optional: true");
+  if (isRef(value)) return problem("a default is a literal value, not a reference");
+  // An absent expanded secret gives no variables; which names would a default give?
+  if (own.get("expand") === true) return problem("a default does not apply to expand: true (an absent secret gives no variables)");
+  return undefined;
+}
+
+interface EntryProblem {
+  readonly key: string;
+  readonly message: string;
+}
+
+/** `file: true` means one file per key: only with expand, which in turn names no single file. */
+function problemOfExpand(entry: object): EntryProblem | undefined {
+  const own = new Map(ownEntries(entry));
+  const file = own.get("file");
+  if (own.get("expand") === true && typeof file === "string")
+    return { key: "file", message: "with expand: true, file is true (one file per key) or absent, not a file name" };
+  if (own.get("expand") !== true && typeof file === "boolean")
+    return { key: "file", message: "file: true/false applies only with expand: true; give a file name" };
   return undefined;
 }
 
@@ -202,7 +226,7 @@ function textFields(entry: object): RejectedSecret {
   let fileNotText = false;
   for (const [key, value] of ownEntries(entry)) {
     if ((key === "ref" || key === "file" || key === "mode") && typeof value === "string") fields[key] = value;
-    else if (key === "file") fileNotText = true;
+    else if (key === "file" && typeof value !== "boolean") fileNotText = true;
   }
   return fileNotText ? { ...fields, fileNotText } : fields;
 }

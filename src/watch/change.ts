@@ -14,11 +14,15 @@ export function changeBetween(
   plan: Plan,
   before: ReadonlyMap<string, Uint8Array>,
   after: ReadonlyMap<string, Uint8Array>,
+  /** The plan `before` was delivered by, when it differs: an expanded secret's keys may have changed. */
+  beforePlan: Plan = plan,
 ): Change {
   const names: string[] = [];
   let env = false;
   let files = false;
-  for (const target of plan.targets) {
+  const current = new Set(plan.targets.map((t) => t.name));
+  const gone = beforePlan.targets.filter((t) => !current.has(t.name));
+  for (const target of [...plan.targets, ...gone]) {
     const a = before.get(target.name);
     const b = after.get(target.name);
     const same = a === undefined || b === undefined ? a === b : Buffer.from(a).equals(b);
@@ -26,6 +30,8 @@ export function changeBetween(
     names.push(target.name);
     if (target.output.kind === "env") env = true;
     else files = true;
+    // A key that appears in or leaves an expanded secret adds or removes its X_FILE variable too.
+    if (target.expandedFrom !== undefined && (a === undefined || b === undefined)) env = true;
   }
   return { names, env, files };
 }

@@ -48,6 +48,7 @@ export async function renderWatched(input: RenderWatchInput, ctx: CommandContext
     sessions: fetched.resolution.sessions,
     outcomes: fetched.resolution.outcomes,
     delivered: fetched.values,
+    deliveredPlan: fetched.plan,
     options: input.watch,
     timeoutMs: input.timeoutMs,
     concurrency: input.concurrency,
@@ -57,8 +58,8 @@ export async function renderWatched(input: RenderWatchInput, ctx: CommandContext
       retry: { ...DEFAULT_RETRY, attemptTimeoutMs: input.attemptTimeoutMs },
     },
     log,
-    deliver: async (change, values) => {
-      writeFiles(ctx, dir, plan.targets, values, { owner, remove: false, asSet: true });
+    deliver: async (change, values, delivered) => {
+      writeFiles(ctx, dir, delivered.targets, values, { owner, remove: false, asSet: true });
       const onChange = input.watch.onChange;
       if (onChange.kind === "exit") {
         log.info(`${change.names.join(", ")} changed; exiting (--on-change exit)`);

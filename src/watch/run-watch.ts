@@ -40,11 +40,13 @@ export interface RunWatchInput {
 }
 
 export async function runWatched(input: RunWatchInput, ctx: CommandContext): Promise<number> {
-  const { plan, fetched, dir, owner, paths, run } = input;
+  const { plan, fetched, dir, owner, run } = input;
   const { log, router } = ctx;
-  const envFor = (values: ReadonlyMap<string, Uint8Array>): Record<string, string> =>
+  // The paths of the file set published last: a new key of an expanded secret adds one.
+  let paths = input.paths;
+  const envFor = (values: ReadonlyMap<string, Uint8Array>, delivered: Plan): Record<string, string> =>
     appEnvironment({
-      plan,
+      plan: delivered,
       envFileValues: input.loaded.envFileValues,
       appView: input.appView,
       values,
@@ -69,6 +71,7 @@ export async function runWatched(input: RunWatchInput, ctx: CommandContext): Pro
     sessions: fetched.resolution.sessions,
     outcomes: fetched.resolution.outcomes,
     delivered: fetched.values,
+    deliveredPlan: fetched.plan,
     options: input.watch,
     timeoutMs: run.timeoutMs,
     concurrency: run.concurrency,
@@ -78,15 +81,15 @@ export async function runWatched(input: RunWatchInput, ctx: CommandContext): Pro
       retry: { ...DEFAULT_RETRY, attemptTimeoutMs: run.attemptTimeoutMs },
     },
     log,
-    deliver: async (change, values) => {
+    deliver: async (change, values, delivered) => {
       if (change.files) {
-        const fileTargets = plan.targets.filter((t) => t.output.kind === "file");
-        writeFiles(ctx, dir, fileTargets, values, { owner, remove: true, asSet: true });
+        const fileTargets = delivered.targets.filter((t) => t.output.kind === "file");
+        paths = writeFiles(ctx, dir, fileTargets, values, { owner, remove: true, asSet: true });
       }
       const { action, warning } = actionFor(input.watch.onChange, change);
       if (warning !== undefined) log.warn(warning);
       // Without a restart the app keeps the env values it started with.
-      const keptEnv = plan.targets
+      const keptEnv = delivered.targets
         .filter((t) => t.output.kind === "env" && change.names.includes(t.name))
         .map((t) => t.name);
       switch (action.kind) {
@@ -95,7 +98,7 @@ export async function runWatched(input: RunWatchInput, ctx: CommandContext): Pro
           app.signal(action.signal);
           return keptEnv;
         case "restart":
-          await app.restart(envFor(values));
+          await app.restart(envFor(values, delivered));
           return undefined;
         case "exit":
           log.info(`stopping the command: ${change.names.join(", ")} changed (--on-change exit)`);
@@ -116,7 +119,7 @@ export async function runWatched(input: RunWatchInput, ctx: CommandContext): Pro
     },
   });
   try {
-    const env = envFor(fetched.values);
+    const env = envFor(fetched.values, fetched.plan);
     const path = commandPath(input.command, env, owner);
     warnSupervising({ appView: input.appView, consumedEnv: fetched.consumedEnv, log });
     const stopped = await router.lastCheck({ disarm: false });

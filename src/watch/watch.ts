@@ -22,6 +22,8 @@ export interface WatchInput {
   readonly outcomes: ReadonlyMap<string, FetchOutcome>;
   /** The values the app was given at start, per target. */
   readonly delivered: ReadonlyMap<string, Uint8Array>;
+  /** The plan they were delivered by (an expanded declaration as one target per key). */
+  readonly deliveredPlan: Plan;
   readonly options: WatchOptions;
   readonly timeoutMs: number;
   readonly concurrency: number;
@@ -37,6 +39,8 @@ export interface WatchInput {
   readonly deliver: (
     change: Change,
     values: ReadonlyMap<string, Uint8Array>,
+    /** The plan of these values: an expanded secret may have other keys than before. */
+    plan: Plan,
   ) => Promise<readonly string[] | undefined>;
   /** A lease or token could not be kept alive (once per credential). */
   readonly expired: (error: SecretwrapError) => void;
@@ -52,6 +56,7 @@ export class Watch {
   readonly #lifecycle: Lifecycle;
   readonly #outcomes: Map<string, FetchOutcome>;
   #delivered: ReadonlyMap<string, Uint8Array>;
+  #deliveredPlan: Plan;
   #queue: Promise<void> = Promise.resolve();
   #queued = false;
   #retry: NodeJS.Timeout | undefined;
@@ -67,6 +72,7 @@ export class Watch {
     this.#input = input;
     this.#outcomes = new Map(input.outcomes);
     this.#delivered = input.delivered;
+    this.#deliveredPlan = input.deliveredPlan;
     this.#lifecycle = new Lifecycle({
       plan: input.plan,
       sessions: input.sessions,
@@ -129,13 +135,14 @@ export class Watch {
     const covered = [...this.#undelivered];
     const next = targetValues(plan, this.#outcomes, mode, this.#input.rules.redactor);
     if (next.failures.length > 0) {
-      // A new value that cannot be used (a #field gone from the rotated secret, a NUL in an env value):
-      // the app keeps the whole set it has rather than a mix.
+      // A new value that cannot be used (a #field gone from the rotated secret, a NUL in an env value,
+      // a new key of an expanded secret whose name collides): the app keeps the whole set it has
+      // rather than a mix.
       for (const failure of next.failures)
         log.warn(`${failure.message}; the app keeps the values it has`, { secret: failure.subject.secret });
       return;
     }
-    const change = changeBetween(plan, this.#delivered, next.values);
+    const change = changeBetween(next.plan, this.#delivered, next.values, this.#deliveredPlan);
     if (change.names.length === 0) {
       log.debug("a new version with the same content: nothing to deliver");
       this.#delivering(covered);
@@ -143,7 +150,7 @@ export class Watch {
     }
     let kept: readonly string[] | undefined;
     try {
-      kept = await this.#input.deliver(change, next.values);
+      kept = await this.#input.deliver(change, next.values, next.plan);
     } catch (error) {
       const failure = asSecretwrapError(error);
       log.error(`could not deliver the new secrets: ${failure.message}; the app keeps what it has, retrying`);
@@ -152,7 +159,8 @@ export class Watch {
       return;
     }
     this.#delivered = next.values;
-    const keptKeys = new Set(plan.targets.filter((t) => kept?.includes(t.name) === true).map((t) => t.key));
+    this.#deliveredPlan = next.plan;
+    const keptKeys = new Set(next.plan.targets.filter((t) => kept?.includes(t.name) === true).map((t) => t.key));
     this.#delivering(covered.filter(([key]) => !keptKeys.has(key)));
     for (const report of next.reports)
       if (change.names.includes(report.name)) auditLine(log, { ...report, status: "ok" }, "rotated");

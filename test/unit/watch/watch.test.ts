@@ -66,6 +66,7 @@ function watched(deliver: (value: string) => readonly string[] | void = () => {}
     sessions: new Map<Scheme, Session>([["file", session]]),
     outcomes: new Map<string, FetchOutcome>([[REF, { ok: true, fetched: first, durationMs: 1 }]]),
     delivered: new Map([["T", Buffer.from("v1")]]),
+    deliveredPlan: plan,
     options: {
       refreshIntervalMs: 3_600_000,
       onChange: { kind: "auto" },
