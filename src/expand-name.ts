@@ -39,8 +39,11 @@ export function prefixProblems(prefix: string): string[] {
       "an expanded secret needs a prefix (DB_* rather than *): without one, whoever writes the secret chooses every variable name the app gets",
     ];
   if (!PREFIX_PATTERN.test(prefix))
-    return [`the prefix of an expanded secret must be a valid start of a variable name (^[A-Za-z_][A-Za-z0-9_]*$)`];
-  if (prefix.startsWith("SECRETWRAP_")) return [`${prefix}*: SECRETWRAP_* names are secretwrap's own settings`];
+    return [
+      `the prefix of an expanded secret must be a valid start of a variable name (^[A-Za-z_][A-Za-z0-9_]*$)`,
+    ];
+  if (prefix.startsWith("SECRETWRAP_"))
+    return [`${prefix}*: SECRETWRAP_* names are secretwrap's own settings`];
   return [];
 }
 

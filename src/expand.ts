@@ -114,14 +114,17 @@ export function expandTargets(
       const fileHolder = fileName === undefined ? undefined : files.get(fileName);
       const fileProblem = fileName === undefined ? undefined : checkFileName(fileName);
       const before = problems.length;
-      if (holder !== undefined) problems.push(`key ${quoted(key)} gives ${shown(name)}, which is taken by ${holder}`);
+      if (holder !== undefined)
+        problems.push(`key ${quoted(key)} gives ${shown(name)}, which is taken by ${holder}`);
       if (nameProblem !== undefined) problems.push(`key ${quoted(key)}: ${nameProblem}`);
       if (reader !== undefined && !(plan.allowedNames?.has(name) ?? false))
         problems.push(
           `key ${quoted(key)} gives ${shown(name)}, a setting the ${reader} provider reads itself in this run; refused unless allowed with --allow-name ${shown(name)}`,
         );
       if (fileHolder !== undefined && holder === undefined)
-        problems.push(`key ${quoted(key)} gives file ${shown(fileName ?? "")}, which is taken by ${fileHolder}`);
+        problems.push(
+          `key ${quoted(key)} gives file ${shown(fileName ?? "")}, which is taken by ${fileHolder}`,
+        );
       if (fileProblem !== undefined) problems.push(`key ${quoted(key)}: ${fileProblem}`);
       if (holder === undefined) names.set(name, who);
       if (fileName !== undefined && fileHolder === undefined) files.set(fileName, who);

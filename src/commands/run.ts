@@ -32,12 +32,16 @@ export async function run(
     allowEmpty: false,
   });
   const { plan, loaded } = declared;
-  const dir = openSecretsDir(ctx, plan.targets.filter((t) => t.output.kind === "file"), {
-    dir: options.secretsDir,
-    allowDisk: options.allowDisk,
-    owner,
-    shared: false,
-  });
+  const dir = openSecretsDir(
+    ctx,
+    plan.targets.filter((t) => t.output.kind === "file"),
+    {
+      dir: options.secretsDir,
+      allowDisk: options.allowDisk,
+      owner,
+      shared: false,
+    },
+  );
   const { watch } = options;
   return await removingDirOnFailure(dir, async () => {
     const fetched = await fetchSecrets(ctx, declared, options, {

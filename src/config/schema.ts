@@ -21,14 +21,13 @@ import {
   safeParse,
   strictObject,
   string,
-  union,
   type infer as Infer,
 } from "zod/mini";
 
 const SecretObject = strictObject({
   ref: string(),
-  /** A file name; with expand, `true`: one file per key, named after its variable (expand-name.ts). */
-  file: optional(union([string(), boolean()])),
+  /** A file name. (With expand, `file: true`: checked by problemOfExpand, as a union's message says less.) */
+  file: optional(string()),
   mode: optional(string()),
   optional: optional(boolean()),
   /** Used only when an optional secret does not exist (404): never for any other failure. */
@@ -37,7 +36,8 @@ const SecretObject = strictObject({
   expand: optional(boolean()),
 });
 
-export type SecretEntry = string | Infer<typeof SecretObject>;
+/** `file` is a name, or with expand `true` (one file per key, named after its variable: expand-name.ts). */
+export type SecretEntry = string | (Omit<Infer<typeof SecretObject>, "file"> & { file?: string | boolean });
 
 const TOP_LEVEL_KEYS = ["version", "providers", "secrets", "allowNames", "compat"] as const;
 
@@ -134,7 +134,7 @@ export function validateConfig(data: unknown): ConfigValidation {
           rejected.push([name, {}]);
           continue;
         }
-        const checked = safeParse(SecretObject, entry);
+        const checked = safeParse(SecretObject, withoutBooleanFile(entry));
         const entryProblem = problemOfDefault(entry) ?? problemOfExpand(entry);
         if (checked.success && entryProblem === undefined) {
           secrets.push([name, ownSecretObject(entry)]);
@@ -174,12 +174,24 @@ export function validateConfig(data: unknown): ConfigValidation {
   return { parts: parts(), issues };
 }
 
+/** The entry as the schema judges it: `file: true/false` is problemOfExpand's to judge. */
+function withoutBooleanFile(entry: object): object {
+  const own = ownEntries(entry);
+  if (!own.some(([key, value]) => key === "file" && typeof value === "boolean")) return entry;
+  // defineProperty, not assignment: a `__proto__` key stays an own key like any other.
+  const copy = {};
+  for (const [key, value] of own)
+    if (key !== "file")
+      Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
+  return copy;
+}
+
 /** The checked object, read by own keys only (never through a prototype). */
-function ownSecretObject(entry: object): Infer<typeof SecretObject> {
+function ownSecretObject(entry: object): Exclude<SecretEntry, string> {
   const own = new Map(ownEntries(entry));
   return {
     ref: own.get("ref") as string,
-    ...(own.has("file") ? { file: own.get("file") as string } : {}),
+    ...(own.has("file") ? { file: own.get("file") as string | boolean } : {}),
     ...(own.has("mode") ? { mode: own.get("mode") as string } : {}),
     ...(own.has("optional") ? { optional: own.get("optional") as boolean } : {}),
     ...(own.has("default") ? { default: own.get("default") as string } : {}),
@@ -200,7 +212,8 @@ function problemOfDefault(entry: object): EntryProblem | undefined {
   if (own.get("optional") !== true) return problem("a default applies only to a secret with optional: true");
   if (isRef(value)) return problem("a default is a literal value, not a reference");
   // An absent expanded secret gives no variables; which names would a default give?
-  if (own.get("expand") === true) return problem("a default does not apply to expand: true (an absent secret gives no variables)");
+  if (own.get("expand") === true)
+    return problem("a default does not apply to expand: true (an absent secret gives no variables)");
   return undefined;
 }
 
@@ -214,7 +227,10 @@ function problemOfExpand(entry: object): EntryProblem | undefined {
   const own = new Map(ownEntries(entry));
   const file = own.get("file");
   if (own.get("expand") === true && typeof file === "string")
-    return { key: "file", message: "with expand: true, file is true (one file per key) or absent, not a file name" };
+    return {
+      key: "file",
+      message: "with expand: true, file is true (one file per key) or absent, not a file name",
+    };
   if (own.get("expand") !== true && typeof file === "boolean")
     return { key: "file", message: "file: true/false applies only with expand: true; give a file name" };
   return undefined;

@@ -160,7 +160,9 @@ export class Watch {
     }
     this.#delivered = next.values;
     this.#deliveredPlan = next.plan;
-    const keptKeys = new Set(next.plan.targets.filter((t) => kept?.includes(t.name) === true).map((t) => t.key));
+    const keptKeys = new Set(
+      next.plan.targets.filter((t) => kept?.includes(t.name) === true).map((t) => t.key),
+    );
     this.#delivering(covered.filter(([key]) => !keptKeys.has(key)));
     for (const report of next.reports)
       if (change.names.includes(report.name)) auditLine(log, { ...report, status: "ok" }, "rotated");
