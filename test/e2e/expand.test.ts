@@ -5,11 +5,12 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
 import { PROBE, probeStart, readProbe, reportedSecretsDirs, runCli, type CliResult } from "../helpers/cli.ts";
 import { NODES } from "../helpers/nodes.ts";
 import { scratchDirs } from "../helpers/scratch.ts";
+import { sleep, startWatched, stopLeftovers, waitUntil } from "../fixtures/watch-run.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 import { FakeVault } from "../servers/vault.ts";
 
@@ -47,6 +48,8 @@ beforeAll(async () => {
   await vault.putKv("secret", "app/db", { username: "app", password: V.vaultPass, "max-conns": "10" });
   token = await vault.createToken(["secret/data/app/*"]);
 });
+
+afterEach(stopLeftovers);
 
 afterAll(async () => {
   await vault.close();
@@ -225,5 +228,42 @@ describe.each(NODES)("every key of a secret ($name)", (node) => {
     expect(ran.result.stderr).toMatch(/DB_\* FIELD_MISSING: expand: true needs a JSON object/);
     expect(ran.result.stderr).toMatch(/ref\+file:\/\/\.\/db\.json/);
     noLeaks(ran);
+  });
+
+  it("run --watch: a new key restarts the app with its file and NAME_FILE; a rotation whose keys clash is refused and the app keeps its set", async () => {
+    const dir = scratch();
+    const source = join(dir, "db.json");
+    const user = `v1 ${canary("WUSER")}`;
+    const password = `v2 ${canary("WPASS")}`;
+    writeFileSync(source, JSON.stringify({ user }));
+    writeFileSync(join(dir, ".env"), "DB_*_FILE=ref+file://./db.json\n");
+    const run = startWatched(
+      dir,
+      ["run", "--env-file", ".env", "--watch", "--refresh-interval", "500ms"],
+      { PROBE_READ: "DB_USER_FILE,DB_PASSWORD_FILE" },
+      ["--term-exit", "0"],
+      { node },
+    );
+    const [first] = await run.waitFor("start");
+    expect(first?.files?.["DB_USER_FILE"]?.tag).toBe("v1");
+    expect(first?.paths?.["DB_PASSWORD_FILE"] ?? null).toBeNull();
+    writeFileSync(source, JSON.stringify({ user, password }));
+    const starts = await run.waitFor("start", 2);
+    expect(starts[1]?.files?.["DB_PASSWORD_FILE"]?.tag).toBe("v2");
+    expect(starts[1]?.files?.["DB_USER_FILE"]?.tag).toBe("v1");
+    writeFileSync(source, JSON.stringify({ user: `v3 ${canary("WCLASH")}`, USER: password }));
+    await waitUntil(
+      () => `the refused rotation: ${run.stderr()}`,
+      () =>
+        /keys "user" and "USER" give the same name DB_USER.*the app keeps the values it has/.test(
+          run.stderr(),
+        ),
+    );
+    await sleep(700);
+    run.kill("SIGTERM");
+    const result = await run.result;
+    expect(result.code, result.stderr).toBe(0);
+    expect(run.of("start")).toHaveLength(2);
+    expect(scanForCanaries([user, password], { texts: { stderr: result.stderr } })).toEqual([]);
   });
 });
