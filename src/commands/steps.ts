@@ -125,11 +125,13 @@ export async function fetchSecrets(
     await closeSessions(resolution, ctx);
     throw stoppedBy(ctx.router.stopRequested);
   }
-  return {
-    ...targetValues(plan, resolution.outcomes, how.mode, ctx.redactor),
-    consumedEnv: resolution.consumedEnv,
-    resolution,
-  };
+  const values = targetValues(plan, resolution.outcomes, how.mode, ctx.redactor);
+  // The keys of an expanded secret (DB_*) are names only now: a plain value they replace is told now.
+  const expanded = values.plan.targets.flatMap((t) =>
+    t.expandedFrom === undefined ? [] : [{ name: t.name, source: `${t.source} (${t.expandedFrom.pattern})` }],
+  );
+  if (expanded.length > 0) for (const warning of loaded.laterSecrets(expanded)) ctx.log.warn(warning);
+  return { ...values, consumedEnv: resolution.consumedEnv, resolution };
 }
 
 /** The sessions a resolution kept open, closed (a run that fails before its watch starts). */

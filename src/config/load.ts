@@ -9,7 +9,13 @@ import { loadOptionSchema, type Scheme } from "../provider.ts";
 import { parsePattern, patternOf, type Expansion } from "../expand-name.ts";
 import { parseEnvFile } from "./envfile.ts";
 import { formatPath } from "./issues.ts";
-import { ENVIRONMENT, settleValues, type Inheritance, type PlainValue } from "./precedence.ts";
+import {
+  ENVIRONMENT,
+  settleValues,
+  type Inheritance,
+  type PlainValue,
+  type SecretSource,
+} from "./precedence.ts";
 import { readDeclarationFile } from "./read.ts";
 import { readPeerForm, unusablePeerRef } from "./compat.ts";
 import { isRef, parseRef } from "./ref.ts";
@@ -39,6 +45,11 @@ export interface Loaded {
   readonly problems: readonly SecretwrapError[];
   /** A value that lost to a stronger source (precedence.ts): names and sources only. */
   readonly warnings: readonly string[];
+  /**
+   * The same rule for secrets known only after the fetch (the keys of an expanded secret, DB_*): the
+   * warnings for the plain values they replace.
+   */
+  readonly laterSecrets: (secrets: readonly SecretSource[]) => readonly string[];
   /**
    * Declarations whose reference did not parse, or that failed the schema: their names and outputs
    * are still checked.
@@ -238,6 +249,13 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
     warnings,
     refless,
     compat,
+    laterSecrets: (secrets) => {
+      const names = new Set(secrets.map((secret) => secret.name));
+      // Only what these secrets replace: the rest was said when the declarations were loaded.
+      return settleValues(input.env, secrets, envFilePlain, input.inheritance).warnings.filter((warning) =>
+        names.has(warning.slice(0, warning.indexOf(":"))),
+      );
+    },
   };
 }
 

@@ -112,6 +112,25 @@ describe.each(NODES)("every key of a secret ($name)", (node) => {
     noLeaks(ran);
   });
 
+  it("a plain value of an expanded name loses to the secret, with the precedence warning", async () => {
+    const ran = await cli(
+      node,
+      ["run", "--env-file", ".env", ...RUN_PROBE],
+      { "db.json": OBJECT_TEXT, ".env": "DB_USER=placeholder\nDB_*=ref+file://./db.json\n" },
+      { DB_PORT: "1" },
+    );
+    expect(ran.result.code, ran.result.stderr).toBe(0);
+    const env = probeStart(readProbe(ran.out)).env ?? {};
+    expect([env["DB_USER"], env["DB_PORT"]]).toEqual([V.user, "5432"]);
+    expect(ran.result.stderr).toMatch(
+      /DB_USER: the secret declared in \.env:2 \(DB_\*\) replaces the value set in \.env:1/,
+    );
+    expect(ran.result.stderr).toMatch(
+      /DB_PORT: the secret declared in \.env:2 \(DB_\*\) replaces the value inherited/,
+    );
+    noLeaks(ran);
+  });
+
   it("config expand: true, file: true: one file per key with its mode, NAME_FILE holding its path", async () => {
     const config = `version: 1\nsecrets:\n  DB_: { ref: "ref+file://./db.json", expand: true, file: true, mode: "0440" }\n`;
     const ran = await cli(node, ["run", ...RUN_PROBE], { "db.json": OBJECT_TEXT, "secretwrap.yaml": config });

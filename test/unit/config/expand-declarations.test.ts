@@ -119,3 +119,29 @@ describe("env-file: PREFIX*=", () => {
     expect(messages.join("\n")).toMatch(/DB_\* is declared twice/);
   });
 });
+
+describe("plain values an expanded secret's keys replace", () => {
+  it("are told once the names are known, by the one precedence rule, and only those", async () => {
+    const a = file("DB_USER=from-a\nOTHER=x\n", "env");
+    const b = file("DB_USER=from-b\nDB_*=ref+file:///db.json\n", "env");
+    const { loaded } = await declared({ envFiles: [a, b], env: { DB_PASSWORD: "inherited", DB_HOST: "h" } });
+    const warnings = loaded.laterSecrets([
+      { name: "DB_USER", source: `${b}:2 (DB_*)` },
+      { name: "DB_PASSWORD", source: `${b}:2 (DB_*)` },
+    ]);
+    expect(warnings).toEqual([
+      `DB_PASSWORD: the secret declared in ${b}:2 (DB_*) replaces the value inherited from the environment`,
+      `DB_USER: the secret declared in ${b}:2 (DB_*) replaces the value set in ${a}:1`,
+      `DB_USER: the secret declared in ${b}:2 (DB_*) replaces the value set in ${b}:1`,
+    ]);
+  });
+
+  it("with --pristine an inherited value is no source, so nothing is told about it", async () => {
+    const { loaded } = await declared({
+      envFiles: [file("DB_*=ref+file:///db.json\n", "env")],
+      env: { DB_PASSWORD: "inherited" },
+      inheritance: { pristine: true },
+    });
+    expect(loaded.laterSecrets([{ name: "DB_PASSWORD", source: "x (DB_*)" }])).toEqual([]);
+  });
+});
