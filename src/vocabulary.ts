@@ -45,9 +45,9 @@ export const VOCABULARY_WORDS =
   "identity idpcommunicationerrorexception idprejectedclaim idprejectedclaimexception ids if ifs " +
   "ignore ignored ignores image imds impersonated impersonation import in include incompletesignature " +
   "index info inherit inherited init ino input inside inspect inspection inspector instance instead " +
-  "int intended internal internalerror internalfailure internalserviceerror interop interpolation " +
-  "interpreter interpreters interrupted interval intl into invalid invalidclienttokenid " +
-  "invalididentitytoken invalididentitytokenexception invalidparameterexception " +
+  "int intended internal internalerror internalfailure internalservererror internalserviceerror " +
+  "interop interpolation interpreter interpreters interrupted interval intl into invalid " +
+  "invalidclienttokenid invalididentitytoken invalididentitytokenexception invalidparameterexception " +
   "invalidrequestexception invalidsignatureexception investigate io ip irsa is issue issued issuer " +
   "issues it its itself java jdk jobs js json jwt jwtfile k8s keep keeps kept kernel key keys keyvault " +
   "kib kind kit kms kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large " +

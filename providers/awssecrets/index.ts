@@ -5,25 +5,22 @@
 // BatchGetSecretValue (20 per call); BatchGetSecretValue reports per-secret failures inside a 200, so
 // each one is mapped on its own. The SDK makes one attempt per call: src/retry.ts decides on retries.
 //
-// The pieces, one idea each, live in awssecrets/; what every provider shares (agents, extra CA,
-// endpoint check, credential files, ctx.env reading, HTTP status and network classification,
-// Retry-After, clock skew, the client cache, process.env overrides) is in providers/kit/:
+// The pieces, one idea each, live in awssecrets/; what every AWS provider shares (the block's keys,
+// endpoints and the HTTPS agent, the credential chain and login, the error rules, regions) is in
+// providers/kit/aws/, and what every provider shares (agents, extra CA, endpoint check, credential
+// files, ctx.env reading, HTTP status and network classification, Retry-After, clock skew, the client
+// cache, process.env overrides) in providers/kit/:
 //   descriptor.ts         what the core knows without loading this: reference grammar, env prefixes
-//   options.ts            the providers.awssecrets block (strict schema) and its validation
+//   options.ts            the providers.awssecrets block (kit/aws/options.ts)
 //   arn.ts                a Secrets Manager ARN, parsed once for the grammar and for a secret's region
-//   env.ts                AWS's "true" flags in ctx.env, read as the AWS SDK reads them
-//   endpoints.ts          Secrets Manager / STS endpoints, the shared HTTPS agent (CA file, timeouts)
-//   logger.ts             the SDK's logger: nothing printed, warnings noted at debug level
-//   credentials.ts        the credential source, picked in the SDK's default-chain order
-//   errors.ts             Secrets Manager and STS failures → SecretwrapError, never quoting a body
-//   credential-errors.ts  failures to obtain credentials → SecretwrapError
+//   errors.ts             Secrets Manager's codes and hints for the shared AWS error rules
 //   region.ts             a secret's region: ?region, its ARN, the default region
 //   read.ts               one GetSecretValue call, and a secret version → bytes
 //   batcher.ts            BatchGetSecretValue for version-less secrets requested together
 //   describe.ts           checkVersion for --watch: DescribeSecret's VersionIdsToStages, no value read;
 //                         a denied DescribeSecret turns the check off for the session
-//   connect.ts            credentials once (an aborted login closes their requests), one client and
-//                         batcher per region; fetch, checkVersion and close
+//   connect.ts            the shared AWS login, then one client and batcher per region; fetch,
+//                         checkVersion and close
 import type { Provider } from "../../src/provider-api.ts";
 import { connect } from "./connect.ts";
 import type { AwsOptions } from "./options.ts";

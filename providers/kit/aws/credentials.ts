@@ -1,10 +1,11 @@
 // Credentials: the SDK's default-chain order (static keys, profile, web identity, container endpoint,
 // default profile, instance metadata), each source read from ctx.env; the first that applies is used.
-import { SecretwrapError, commonJs } from "../../src/provider-api.ts";
+import { SecretwrapError, commonJs } from "../../../src/provider-api.ts";
 import { mapCredentialError, NO_CREDENTIALS_HINT } from "./credential-errors.ts";
 import { endpointFor, withEndpoint, type HandlerOptions } from "./endpoints.ts";
-import { isSet, type Env } from "../kit/env-values.ts";
+import { isSet, type Env } from "../env-values.ts";
 import { truthy } from "./env.ts";
+import type { AwsService } from "./errors.ts";
 import type { SdkLogger } from "./logger.ts";
 import type { AwsOptions } from "./options.ts";
 
@@ -33,6 +34,10 @@ interface CredentialSource {
 }
 
 interface ChainInput {
+  /** The provider's name, for messages. */
+  readonly provider: string;
+  /** Its service, whose hints STS's answers get. */
+  readonly rules: AwsService;
   readonly options: AwsOptions;
   readonly env: Env;
   readonly region: string | undefined;
@@ -52,6 +57,7 @@ export async function pickCredentialSource(input: ChainInput): Promise<Credentia
     ...(env["AWS_CONFIG_FILE"] === undefined ? {} : { configFilepath: env["AWS_CONFIG_FILE"] }),
   };
   const stsEndpoint = endpointFor(
+    input.provider,
     options.stsEndpoint,
     env,
     "AWS_ENDPOINT_URL_STS",
@@ -156,7 +162,7 @@ export async function pickCredentialSource(input: ChainInput): Promise<Credentia
         return await ini();
       } catch (error) {
         if ((error as { tryNextLink?: boolean }).tryNextLink !== true)
-          throw mapCredentialError(error, "profile");
+          throw mapCredentialError(error, "profile", input.rules);
       }
       if (imds === undefined) {
         throw new SecretwrapError(
@@ -169,7 +175,7 @@ export async function pickCredentialSource(input: ChainInput): Promise<Credentia
         return await imds();
       } catch (error) {
         const imdsEndpoint = env["AWS_EC2_METADATA_SERVICE_ENDPOINT"];
-        throw mapCredentialError(error, "instance metadata", !isSet(imdsEndpoint), imdsEndpoint);
+        throw mapCredentialError(error, "instance metadata", input.rules, !isSet(imdsEndpoint), imdsEndpoint);
       }
     },
     consumedEnv: [],

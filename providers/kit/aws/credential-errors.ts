@@ -1,10 +1,10 @@
 // Failures to obtain credentials from a source → SecretwrapError; an STS answer goes through
 // mapSdkError like any other AWS call.
-import { SecretwrapError } from "../../src/provider-api.ts";
+import { SecretwrapError } from "../../../src/provider-api.ts";
 import type { SourceKind } from "./credentials.ts";
-import { mapSdkError, type SdkErrorShape } from "./errors.ts";
-import { isTransientStatus } from "../kit/http-status.ts";
-import { networkError } from "../kit/network-failure.ts";
+import { type AwsService, mapAwsError, type SdkErrorShape } from "./errors.ts";
+import { isTransientStatus } from "../http-status.ts";
+import { networkError } from "../network-failure.ts";
 
 /** The endpoint each source talks to, for messages. */
 const SOURCE_ENDPOINT: Readonly<Record<SourceKind, string>> = {
@@ -20,13 +20,15 @@ export const NO_CREDENTIALS_HINT =
   "give secretwrap an AWS identity: AWS_PROFILE, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, IRSA (AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN), an ECS task role or an EC2 instance profile (see docs/providers/awssecrets.md#credentials)";
 
 /**
- * Maps a failure to obtain credentials from `source`. `discovered`: the source was only probed for (the
+ * Maps a failure to obtain credentials from `source` for the provider whose service is `rules` (STS's
+ * answers get its hints). `discovered`: the source was only probed for (the
  * chain's last resort, IMDS without AWS_EC2_METADATA_SERVICE_ENDPOINT), so silence there means "no
  * credentials here", as GCP's metadata detection says, not a network fault to retry.
  */
 export function mapCredentialError(
   error: unknown,
   source: SourceKind,
+  rules: AwsService,
   discovered = false,
   endpoint?: string,
 ): SecretwrapError {
@@ -43,7 +45,8 @@ export function mapCredentialError(
     fromMessage: source === "container",
   });
   if (network !== undefined) return network;
-  if (e.$metadata !== undefined) return mapSdkError(error, `login (${source})`, "AWS STS", endpoint);
+  if (e.$metadata !== undefined)
+    return mapAwsError(error, `login (${source})`, { ...rules, name: "AWS STS" }, endpoint);
   if (e.code === "ENOENT" || e.code === "EACCES") {
     return new SecretwrapError(
       "AUTH_FAILED",

@@ -1,5 +1,5 @@
 // The SDK must not print anything on its own: the logger handed to the credential providers.
-import type { ProviderContext } from "../../src/provider-api.ts";
+import type { ProviderContext } from "../../../src/provider-api.ts";
 
 export interface SdkLogger {
   debug(...content: unknown[]): void;
