@@ -4,6 +4,7 @@
 // first providers' examples.
 import type { ProviderDescriptor } from "../src/provider-api.ts";
 import { descriptor as awssecrets } from "./awssecrets/descriptor.ts";
+import { descriptor as awsssm } from "./awsssm/descriptor.ts";
 import { descriptor as azurekeyvault } from "./azurekeyvault/descriptor.ts";
 import { descriptor as file } from "./file/descriptor.ts";
 import { descriptor as gcpsecrets } from "./gcpsecrets/descriptor.ts";
@@ -14,5 +15,6 @@ export const DESCRIPTORS: readonly ProviderDescriptor[] = [
   awssecrets,
   gcpsecrets,
   azurekeyvault,
+  awsssm,
   file,
 ];

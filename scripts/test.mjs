@@ -13,6 +13,7 @@ const BUNDLE_SUITES = [
   "test/providers/gcpsecrets-versions.test.ts",
   "test/providers/azurekeyvault-versions.test.ts",
   "test/providers/awssecrets.test.ts",
+  "test/providers/awsssm.test.ts",
   "test/providers/gcpsecrets.test.ts",
   "test/providers/azurekeyvault.test.ts",
   "test/providers/azurekeyvault-msi-appservice.test.ts",

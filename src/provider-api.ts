@@ -184,8 +184,20 @@ export function optionSchema<Options>(
 export interface LocatorGrammar {
   /** The accepted ?parameters. */
   readonly params: readonly string[];
-  /** Why the locator or a parameter is not valid, or undefined. */
-  check(locator: string, params: Readonly<Record<string, string>>): string | undefined;
+  /** Why the locator or a parameter is not valid (given the #field, if any), or undefined. */
+  check(
+    locator: string,
+    params: Readonly<Record<string, string>>,
+    field: string | undefined,
+  ): string | undefined;
+  /**
+   * For a scheme whose #field changes what is read, not only what is taken from the value read (with
+   * a field, a parameter store may read every parameter under a path, as helmfile/vals does): a few
+   * words naming that read, made part of the fetch's identity (fetchKey), so a reference with a field
+   * and one without never share a fetch and the provider can tell them apart by `ref.field`.
+   * Undefined: the field only selects.
+   */
+  read?(params: Readonly<Record<string, string>>, field: string | undefined): string | undefined;
 }
 
 /** What the core knows of a provider without loading it (providers/<scheme>/descriptor.ts). */

@@ -2,6 +2,7 @@
 // calls (20 ids each); per-secret failures inside the 200 are mapped one by one.
 import type { BatchGetSecretValueCommandOutput, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { SecretwrapError } from "../../src/provider-api.ts";
+import { allAborted } from "../kit/turn-batch.ts";
 import { mapSdkError } from "./errors.ts";
 import { getSingle, type Sdk, type SecretValue } from "./read.ts";
 
@@ -97,19 +98,4 @@ export class RegionBatcher {
       w.reject,
     );
   }
-}
-
-/** A signal that fires once every participant of a shared call has given up. */
-function allAborted(signals: readonly AbortSignal[]): AbortSignal {
-  const controller = new AbortController();
-  let remaining = signals.length;
-  for (const signal of signals) {
-    const onAbort = (): void => {
-      remaining -= 1;
-      if (remaining === 0) controller.abort(signal.reason);
-    };
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-  }
-  return controller.signal;
 }

@@ -56,7 +56,7 @@ export function parseRef(raw: string): Ref {
   if (locator === "") fail("the locator after :// is empty");
   const grammar = descriptorOf(scheme).locator;
   const params = parseParams(query, grammar.params, fail);
-  const problem = grammar.check(locator, params);
+  const problem = grammar.check(locator, params, field);
   if (problem !== undefined) fail(problem);
   return field === undefined ? { raw, scheme, locator, params } : { raw, scheme, locator, params, field };
 }
@@ -95,13 +95,17 @@ function decodeParam(value: string, fail: (why: string) => never): string {
   }
 }
 
-/** The identity of one fetch: same secret, same version, whatever the field. */
+/**
+ * The identity of one fetch: same secret, same version, whatever the field; unless the scheme's field
+ * changes what is read (LocatorGrammar.read), which is then named after it.
+ */
 export function fetchKey(ref: Ref): string {
   const params = Object.entries(ref.params)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([k, v]) => `${k}=${v}`)
     .join("&");
-  return `${ref.scheme}://${ref.locator}${params === "" ? "" : `?${params}`}`;
+  const read = descriptorOf(ref.scheme).locator.read?.(ref.params, ref.field);
+  return `${ref.scheme}://${ref.locator}${params === "" ? "" : `?${params}`}${read === undefined ? "" : ` (${read})`}`;
 }
 
 /** A reference as it may be printed: references are not secret, but keep them one short line (printable.ts). */

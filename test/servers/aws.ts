@@ -1,4 +1,5 @@
 // A wire-level AWS fake on one loopback port, as reference/protocols.md §2 describes it:
+// - SSM Parameter Store (awsJson1_1, X-Amz-Target AmazonSSM.<action>): aws-ssm.ts, as `fake.ssm`;
 // - Secrets Manager (awsJson1_1: POST / with X-Amz-Target): GetSecretValue and BatchGetSecretValue,
 //   with the real error shapes ({"__type","Message"}) and per-secret Errors inside a batch's 200;
 //   DescribeSecret (metadata, VersionIdsToStages) and the write API PutSecretValue (a new version
@@ -6,13 +7,15 @@
 // - STS AssumeRoleWithWebIdentity (awsQuery: form body in, XML out), checking the token file content;
 // - an ECS-style container-credentials endpoint (GET /creds, optional Authorization token);
 // - IMDSv2 (PUT /latest/api/token, then the security-credentials documents).
-// Every Secrets Manager request must carry a valid SigV4 signature made with credentials this fake
+// Every Secrets Manager and SSM request must carry a valid SigV4 signature made with credentials this fake
 // issued (static keys it was given, or keys it handed out via STS/container/IMDS); the region of a
 // request is the one in its signature scope, so one fake serves every region. Faults, latency and the
 // request log come from harness.ts.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { TestServer, type RecordedRequest, type Reply } from "./harness.ts";
+import { awsJsonError, awsJsonOk } from "./aws-json.ts";
+import { type SsmAction, SsmParameters } from "./aws-ssm.ts";
 
 type SecretsManagerSdk = typeof import("@aws-sdk/client-secrets-manager");
 
@@ -85,10 +88,13 @@ export class AwsFake {
   /** Actions the identity's policy does not allow at all (e.g. DescribeSecret): AccessDeniedException. */
   readonly deniedActions = new Set<SecretsManagerAction>();
   readonly #imdsTokens = new Set<string>();
+  /** SSM Parameter Store in every region, behind the same credentials. */
+  readonly ssm: SsmParameters;
 
   private constructor(server: TestServer, extra: string) {
     this.server = server;
     this.#extra = extra;
+    this.ssm = new SsmParameters(ACCOUNT, this.#principal(), extra);
   }
 
   static async start(options: AwsFakeOptions = {}): Promise<AwsFake> {
@@ -230,6 +236,16 @@ export class AwsFake {
     });
   }
 
+  /** Requests whose X-Amz-Target is AmazonSSM.<target> (or any SSM call). */
+  ssmCalls(target?: SsmAction, region?: string): RecordedRequest[] {
+    return this.server.requests.filter((r) => {
+      const t = header(r, "x-amz-target");
+      if (t === undefined || !t.startsWith("AmazonSSM.")) return false;
+      if (target !== undefined && t !== `AmazonSSM.${target}`) return false;
+      return region === undefined || scopeRegion(r) === region;
+    });
+  }
+
   stsCalls(): RecordedRequest[] {
     return this.server.requests.filter(
       (r) => r.method === "POST" && r.body.includes("Action=AssumeRoleWithWebIdentity"),
@@ -250,6 +266,8 @@ export class AwsFake {
     const target = header(request, "x-amz-target");
     if (request.method === "POST" && target?.startsWith("secretsmanager.") === true)
       return this.#secretsManager(request, target.slice("secretsmanager.".length));
+    if (request.method === "POST" && target?.startsWith("AmazonSSM.") === true)
+      return this.#ssm(request, target.slice("AmazonSSM.".length));
     if (
       request.method === "POST" &&
       (header(request, "content-type") ?? "").startsWith("application/x-www-form-urlencoded")
@@ -258,10 +276,28 @@ export class AwsFake {
     return { status: 404, body: "not a route of the AWS fake" };
   }
 
+  // ---- SSM Parameter Store (aws-ssm.ts) ----
+
+  #ssm(request: RecordedRequest, target: string): Reply {
+    const auth = this.#verify(request, target, "ssm");
+    if (auth.error !== undefined) return auth.error;
+    let input: Record<string, unknown>;
+    try {
+      input = JSON.parse(request.body) as Record<string, unknown>;
+    } catch {
+      return awsJsonError(
+        400,
+        "SerializationException",
+        "Start of structure or map found where not expected.",
+      );
+    }
+    return this.ssm.handle(auth.region, target, input);
+  }
+
   // ---- Secrets Manager ----
 
   #secretsManager(request: RecordedRequest, target: string): Reply {
-    const auth = this.#verify(request, target);
+    const auth = this.#verify(request, target, "secretsmanager");
     if (auth.error !== undefined) return auth.error;
     const region = auth.region;
     let input: Record<string, unknown>;
@@ -515,26 +551,20 @@ export class AwsFake {
   }
 
   #ok(body: object): Reply {
-    return {
-      status: 200,
-      body: JSON.stringify(body),
-      headers: { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUuid() },
-    };
+    return awsJsonOk(body);
   }
 
   #jsonError(status: number, code: string, message: string): Reply {
-    return {
-      status,
-      body: JSON.stringify({ __type: code, Message: message }),
-      headers: { "content-type": "application/x-amz-json-1.1", "x-amzn-requestid": randomUuid() },
-    };
+    return awsJsonError(status, code, message, "Message");
   }
 
   // ---- SigV4 ----
 
+  /** `signingName`: the service the signature must be scoped to ("secretsmanager", "ssm"). */
   #verify(
     request: RecordedRequest,
     target: string,
+    signingName: string,
   ): { region: string; error?: undefined } | { error: Reply } {
     const authorization = header(request, "authorization") ?? "";
     const match =
@@ -569,10 +599,10 @@ export class AwsFake {
         accessKeyId,
         region,
       );
-    if (service !== "secretsmanager")
+    if (service !== signingName)
       return fail(
         "InvalidSignatureException",
-        "Credential should be scoped to correct service: 'secretsmanager'.",
+        `Credential should be scoped to correct service: '${signingName}'.`,
         accessKeyId,
         region,
       );

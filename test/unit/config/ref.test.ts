@@ -36,6 +36,25 @@ const invalid: [string, string, RegExp][] = [
   ["azure bad vault name", "ref+azurekeyvault://a/x", /vault name/],
   ["azure double hyphen", "ref+azurekeyvault://my--vault/x", /vault name/],
   ["azure bad version", "ref+azurekeyvault://my-vault/x/123", /32 hexadecimal/],
+  ["ssm empty segment", "ref+awsssm://myapp//db", /separated by single \//],
+  ["ssm trailing slash", "ref+awsssm://myapp/db/", /does not end with \//],
+  ["ssm root alone", "ref+awsssm:///", /does not end with \//],
+  ["ssm version selector in the name", "ref+awsssm://myapp/db:3", /A-Z a-z 0-9 _ \. -/],
+  ["ssm space", "ref+awsssm://my app", /A-Z a-z 0-9 _ \. -/],
+  ["ssm 16 levels", `ref+awsssm://${"a/".repeat(15)}b`, /at most 15 levels/],
+  ["ssm bad region", "ref+awsssm://myapp/db?region=mars", /not an AWS region/],
+  ["ssm version zero", "ref+awsssm://myapp/db?version=0", /version number/],
+  ["ssm version text", "ref+awsssm://myapp/db?version=latest", /version number/],
+  ["ssm unknown mode", "ref+awsssm://myapp/db?mode=yaml#/a", /"singleparam" or absent/],
+  ["ssm recursive yes", "ref+awsssm://myapp?recursive=yes#/a", /true or false/],
+  ["ssm version in the prefix form", "ref+awsssm://myapp?version=2#/db", /version reads one parameter/],
+  ["ssm recursive without a field", "ref+awsssm://myapp/db?recursive=true", /prefix form only/],
+  [
+    "ssm recursive with singleparam",
+    "ref+awsssm://myapp/db?recursive=true&mode=singleparam#a",
+    /prefix form only/,
+  ],
+  ["ssm vals' role_arn (not taken)", "ref+awsssm://myapp/db?role_arn=x", /unknown parameter "role_arn"/],
   ["file takes no parameters", "ref+file://./x?version=1", /no parameters are accepted/],
   ["broken escape", "ref+vault://secret/db?version=%zz", /%-escape/],
 ];
@@ -73,6 +92,18 @@ const valid: [string, object][] = [
     { scheme: "file", locator: "./dev/secrets.json", field: "/db/password" },
   ],
   ["ref+file:///run/secrets/token", { locator: "/run/secrets/token" }],
+  ["ref+awsssm://myapp/db/password", { scheme: "awsssm", locator: "myapp/db/password", params: {} }],
+  ["ref+awsssm:///myapp/db/password", { locator: "/myapp/db/password" }],
+  ["ref+awsssm://myapp/db?version=3&region=eu-west-1", { params: { version: "3", region: "eu-west-1" } }],
+  [
+    "ref+awsssm://myapp?recursive=true#/db/password",
+    { params: { recursive: "true" }, field: "/db/password" },
+  ],
+  ["ref+awsssm://myapp/db?mode=singleparam&version=2#password", { field: "password" }],
+  [
+    "ref+awsssm://aws/reference/secretsmanager/prod_db-1.x",
+    { locator: "aws/reference/secretsmanager/prod_db-1.x" },
+  ],
 ];
 
 describe("A3, A4: parseRef", () => {
@@ -106,8 +137,22 @@ describe("A3, A4: parseRef", () => {
     expect(fetchKey(a)).not.toBe(fetchKey(c));
   });
 
+  it("awsssm: a #field reads every parameter under the path (vals' prefix form), so it is a fetch of its own", () => {
+    const whole = parseRef("ref+awsssm://myapp/db");
+    const user = parseRef("ref+awsssm://myapp/db#/user");
+    const password = parseRef("ref+awsssm://myapp/db#password");
+    const single = parseRef("ref+awsssm://myapp/db?mode=singleparam#password");
+    const singleOther = parseRef("ref+awsssm://myapp/db?mode=singleparam#user");
+    expect(fetchKey(user)).toBe(fetchKey(password));
+    expect(fetchKey(user)).toBe("awsssm://myapp/db (parameters under the path)");
+    expect(fetchKey(whole)).toBe("awsssm://myapp/db");
+    expect(fetchKey(single)).toBe(fetchKey(singleOther));
+    expect(new Set([whole, user, single].map(fetchKey)).size).toBe(3);
+  });
+
   it("an unknown scheme's hint lists the schemes of the registry, also once it is a declaration's problem", async () => {
-    const hint = "use one of the supported schemes: vault, awssecrets, gcpsecrets, azurekeyvault, file";
+    const hint =
+      "use one of the supported schemes: vault, awssecrets, gcpsecrets, azurekeyvault, awsssm, file";
     expect(() => parseRef("ref+vualt://secret/a")).toThrow(expect.objectContaining({ hint }));
     const loaded = await loadDeclarations({ env: { X: "ref+vualt://secret/a" } });
     expect(loaded.problems.map((p) => [p.code, p.hint])).toEqual([["PROVIDER_UNKNOWN", hint]]);

@@ -1,0 +1,72 @@
+// One parameter's value: GetParameters, 10 names per call for the references of one region that the
+// core fetches together (TurnBatcher). Names missing from SSM come back in InvalidParameters inside the
+// 200; a policy that denies any name of a call denies the whole call, so a denied call of several names
+// is asked again one name at a time, and each reference gets its own answer.
+import type { Parameter, SSMClient } from "@aws-sdk/client-ssm";
+import { type Fetched, SecretwrapError } from "../../src/provider-api.ts";
+import { mapAwsError } from "../kit/aws/errors.ts";
+import { type BatchAnswer, TurnBatcher } from "../kit/turn-batch.ts";
+import { SSM } from "./errors.ts";
+
+export type Sdk = typeof import("@aws-sdk/client-ssm");
+
+/** GetParameters takes at most 10 names. */
+export const BATCH_LIMIT = 10;
+
+/**
+ * Batches GetParameters for one client. `decrypt`: WithDecryption, always for values; the version
+ * check asks without it (no KMS call: the Version is all it reads).
+ */
+export function parameterBatcher(
+  client: SSMClient,
+  sdk: Sdk,
+  decrypt: boolean,
+  endpoint: string | undefined,
+): TurnBatcher<Parameter> {
+  const send = async (names: readonly string[], signal: AbortSignal): Promise<BatchAnswer<Parameter>> => {
+    const answer = new Map<string, Parameter | SecretwrapError>();
+    let output;
+    try {
+      output = await client.send(
+        new sdk.GetParametersCommand({ Names: [...names], WithDecryption: decrypt }),
+        {
+          abortSignal: signal,
+        },
+      );
+    } catch (error) {
+      const failures = names.map((name) => mapAwsError(error, name, SSM, endpoint));
+      if (names.length > 1 && failures.some((f) => f.code === "ACCESS_DENIED")) {
+        const alone = await Promise.all(names.map((name) => send([name], signal)));
+        return new Map(alone.flatMap((one) => [...one]));
+      }
+      names.forEach((name, i) => answer.set(name, failures[i] as SecretwrapError));
+      return answer;
+    }
+    for (const parameter of output.Parameters ?? []) {
+      answer.set(`${parameter.Name ?? ""}${parameter.Selector ?? ""}`, parameter);
+    }
+    for (const name of output.InvalidParameters ?? []) {
+      answer.set(
+        name,
+        new SecretwrapError(
+          "SECRET_NOT_FOUND",
+          `${name}: ${SSM.name} has no such parameter or version (InvalidParameters)`,
+        ),
+      );
+    }
+    return answer;
+  };
+  return new TurnBatcher(BATCH_LIMIT, send);
+}
+
+/** The name GetParameters is asked for: with a `:version` selector for a pinned version. */
+export function requestedName(name: string, version: string | undefined): string {
+  return version === undefined ? name : `${name}:${version}`;
+}
+
+export function toFetched(parameter: Parameter, name: string): Fetched {
+  if (parameter.Value === undefined)
+    throw new SecretwrapError("FETCH_FAILED", `${name}: the parameter holds no value`);
+  const bytes = new TextEncoder().encode(parameter.Value);
+  return parameter.Version === undefined ? { bytes } : { bytes, version: String(parameter.Version) };
+}
