@@ -95,10 +95,10 @@ describe("a provider registered by one registry entry, in the built CLI", () => 
   it("the unknown-scheme message and hint list it", () => {
     const run = cli(["run", "--", "true"], { GREETING: "ref+nope://hi" });
     expect(run.stderr).toContain(
-      'unknown scheme "nope"; supported: vault, awssecrets, gcpsecrets, azurekeyvault, file, echo',
+      'unknown scheme "nope"; supported: vault, awssecrets, gcpsecrets, azurekeyvault, awsssm, file, echo',
     );
     expect(run.stderr).toContain(
-      "fix: use one of the supported schemes: vault, awssecrets, gcpsecrets, azurekeyvault, file, echo",
+      "fix: use one of the supported schemes: vault, awssecrets, gcpsecrets, azurekeyvault, awsssm, file, echo",
     );
     expect(run.code).toBe(78);
   });

@@ -209,6 +209,16 @@ describe("the single executable (Node SEA)", () => {
         A: "ref+awssecrets://a",
       },
     ],
+    [
+      "awsssm",
+      {
+        AWS_ENDPOINT_URL: "http://127.0.0.1:9",
+        AWS_REGION: "us-east-1",
+        AWS_ACCESS_KEY_ID: "AKIAEXAMPLE",
+        AWS_SECRET_ACCESS_KEY: "x",
+        A: "ref+awsssm://a/b",
+      },
+    ],
     ["gcpsecrets", { GCE_METADATA_HOST: "127.0.0.1:9", A: "ref+gcpsecrets://my-proj/s" }],
     [
       "azurekeyvault",
