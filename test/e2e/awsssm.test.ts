@@ -2,13 +2,14 @@
 // AWS fake's SSM Parameter Store (test/servers/aws-ssm.ts), which verifies every SigV4 signature against
 // the credentials it issued.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
 import { PROBE, probeStart, readProbe, runCli, type CliResult } from "../helpers/cli.ts";
 import { scratchDirs } from "../helpers/scratch.ts";
+import { startWatched, stopLeftovers, waitUntil } from "../fixtures/watch-run.ts";
 import { AwsFake } from "../servers/aws.ts";
 import { requestedNames } from "../servers/aws-ssm.ts";
 import { reply } from "../servers/harness.ts";
@@ -26,7 +27,10 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
   for (const dir of shmDirs) rmSync(dir, { recursive: true, force: true });
 });
-afterEach(() => fake.server.clearFaults());
+afterEach(async () => {
+  fake.server.clearFaults();
+  await stopLeftovers();
+});
 
 const scratch = scratchDirs(work);
 /** A parameter path unique per run ("/sw-e2e/<label>-<hex>"). */
@@ -228,5 +232,57 @@ describe("awsssm: every form a user writes, through the CLI", () => {
       ["B", undefined, { parameters: "1" }],
     ]);
     expect(leaks([value], check)).toEqual([]);
+  });
+});
+
+describe("awsssm under render --watch", () => {
+  it("a new version (PutParameter over the wire) is noticed by checks that decrypt nothing, and read once; the prefix form is read again and compared", async () => {
+    const dir = scratch();
+    const shm = mkdtempSync("/dev/shm/secretwrap-test-ssm-watch-");
+    shmDirs.add(shm);
+    const out = join(shm, "out");
+    const name = unique("watched");
+    const base = unique("tree");
+    const planted = [canary("W1"), canary("W2"), canary("T1"), canary("T2")];
+    fake.ssm.put(REGION, name, planted[0] ?? "", "SecureString");
+    fake.ssm.put(REGION, `${base}/a`, planted[2] ?? "", "SecureString");
+    const cli = startWatched(
+      dir,
+      ["render", "--watch", "--out", out, "--refresh-interval", "1s"],
+      { ...ISOLATION, ...staticEnv(), ONE: ref(name), TREE: ref(base, "#a") },
+      null,
+    );
+    const file = (n: string): string | undefined =>
+      existsSync(join(out, n)) ? readFileSync(join(out, n), "utf8") : undefined;
+    await waitUntil(
+      () => `the first set: ${cli.stderr()}`,
+      () => file("ONE") === planted[0] && file("TREE") === planted[2],
+    );
+    const isDecryptedGet = (body: string): boolean =>
+      (JSON.parse(body) as { WithDecryption?: boolean; Names?: string[] }).WithDecryption === true &&
+      (JSON.parse(body) as { Names?: string[] }).Names?.includes(name) === true;
+    // checks of ONE before any change: no value read again
+    await waitUntil("two version checks", () =>
+      fake.ssmCalls("GetParameters").filter((c) => c.body.includes('"WithDecryption":false')).length >= 2
+        ? true
+        : undefined,
+    );
+    const readsBefore = fake.ssmCalls("GetParameters").filter((c) => isDecryptedGet(c.body)).length;
+    expect(readsBefore).toBe(1);
+    expect(await fake.putParameter(REGION, name, planted[1] ?? "")).toBe(2);
+    await waitUntil(
+      () => `the new version: ${cli.stderr()}`,
+      () => file("ONE") === planted[1],
+    );
+    expect(fake.ssmCalls("GetParameters").filter((c) => isDecryptedGet(c.body)).length).toBe(2);
+    await fake.putParameter(REGION, `${base}/a`, planted[3] ?? "");
+    await waitUntil(
+      () => `the prefix's new value: ${cli.stderr()}`,
+      () => file("TREE") === planted[3],
+    );
+    cli.kill("SIGTERM");
+    const result = await cli.result;
+    expect(result.code, result.stderr).toBe(0);
+    expect(leaks(planted, result)).toEqual([]);
   });
 });

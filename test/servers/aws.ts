@@ -199,6 +199,29 @@ export class AwsFake {
     }
   }
 
+  /**
+   * A new version of an SSM parameter through the real write API: PutParameter with Overwrite, sent by
+   * the AWS SDK over HTTP and signed with keys this fake issued. Returns the new Version.
+   */
+  async putParameter(region: string, name: string, value: string): Promise<number> {
+    const sdk = await import("@aws-sdk/client-ssm");
+    const keys = this.issueStatic();
+    const client = new sdk.SSMClient({
+      region,
+      endpoint: this.url,
+      maxAttempts: 1,
+      credentials: { accessKeyId: keys.accessKeyId, secretAccessKey: keys.secretAccessKey },
+    });
+    try {
+      const out = await client.send(
+        new sdk.PutParameterCommand({ Name: name, Value: value, Overwrite: true }),
+      );
+      return out.Version ?? 0;
+    } finally {
+      client.destroy();
+    }
+  }
+
   /** An SDK client for this fake (static keys it issued, one attempt), for tests that write. */
   async adminClient(region: string): Promise<{ client: SecretsManagerClient; sdk: SecretsManagerSdk }> {
     const sdk = await import("@aws-sdk/client-secrets-manager");
