@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseRef } from "../../src/config/ref.ts";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
 import { PROBE, probeStart, readProbe, runCli, type CliResult } from "../helpers/cli.ts";
 import { scratchDirs } from "../helpers/scratch.ts";
@@ -230,16 +229,7 @@ describe("--compat berglas,secrets-init,vault-env", () => {
   });
 });
 
-// The awsssm provider lands separately: its secrets-init form is checked as a string until then.
-const ssmScheme = (() => {
-  try {
-    parseRef("ref+awsssm://a");
-    return true;
-  } catch {
-    return false;
-  }
-})();
-describe.skipIf(!ssmScheme)("secrets-init's SSM form", () => {
+describe("secrets-init's SSM form", () => {
   it("is declared as ref+awsssm (resolution is the awsssm provider's e2e)", async () => {
     const r = await run(
       { P: "arn:aws:ssm:eu-west-1:123456789012:parameter/app/flag" },
