@@ -57,10 +57,10 @@ export const VOCABULARY_WORDS =
   "link links list listed literal live load loaded loader loads local localhost locally location " +
   "locations locator locpath log logged logger logging login logs long longer look looking lookup " +
   "loongarch loop loopback lt m machine magic main make managed managedidentity manager manifest " +
-  "manual many map mapping mask match matches max may md memory mention message metadata method mib " +
-  "microsoft millisecond mini minutes mips misc missing missingauthenticationtoken mode module modules " +
-  "more most mount mounted mountinfo mounts move moved ms msg msi much must mutating my myapp n name " +
-  "named names namespace namespaces native need needs neither nested net network never new next " +
+  "manual many map mapping mask match matches max may md mean memory mention message metadata method " +
+  "mib microsoft millisecond mini minutes mips misc missing missingauthenticationtoken mode module " +
+  "modules more most mount mounted mountinfo mounts move moved ms msg msi much must mutating my myapp " +
+  "n name named names namespace namespaces native need needs neither nested net network never new next " +
   "nlspath no node noexec non none nor normalisation not nothing notjson now npm ntp nul null number " +
   "numeric o object obtain obtained octal of off offset often oidc ok old on once one only onstop opc " +
   "open openbao opened openssl operation option optional optionally options opts or orchestrator order " +

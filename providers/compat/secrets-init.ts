@@ -28,6 +28,20 @@ export const secretsInit: PeerForms = {
   tool: "secrets-init",
   docs: DOCS,
   read(value) {
+    const claimed =
+      SECRETS_MANAGER.test(value) ||
+      (SSM.test(value) && value.includes(":parameter/")) ||
+      value.startsWith(GOOGLE);
+    if (!claimed) return undefined;
+    // secrets-init splits each NAME=VALUE at every = and reads only the text before the value's first
+    // one: `secret:a=b` reads the secret `a`. Reading `a=b` would be another secret than the one the
+    // app got so far, and reading `a` is not what the text says: neither is guessed.
+    if (value.includes("=")) {
+      return problem(
+        "it contains =, and secrets-init reads a value only up to its first = (another secret than the one written)",
+        "write the secret you mean as a ref+ reference (e.g. ref+awssecrets://NAME), which is read as written",
+      );
+    }
     if (SECRETS_MANAGER.test(value)) return secretsManager(value);
     if (SSM.test(value) && value.includes(":parameter/")) return parameter(value);
     if (value.startsWith(GOOGLE)) return google(value.slice(GOOGLE.length));

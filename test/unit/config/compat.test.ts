@@ -110,6 +110,10 @@ const REFUSED: [string, string, RegExp][] = [
   ["secrets-init", "arn:aws:ssm:us-east-1:123456789012:parameter/", /not an SSM parameter ARN/],
   ["secrets-init", "arn:aws:ssm:us-east-1:123456789012:parameter/x:prod", /label is not supported/],
   ["secrets-init", "arn:aws:ssm:us-east-1:123456789012:parameter/a?b", /not an SSM parameter ARN/],
+  // secrets-init cuts NAME=VALUE at every =: it reads the secret `a`, not `a=b` (pkg/secrets/aws).
+  ["secrets-init", "arn:aws:secretsmanager:eu-west-1:123456789012:secret:a=b", /up to its first =/],
+  ["secrets-init", "arn:aws:ssm:us-east-1:123456789012:parameter/a=b", /up to its first =/],
+  ["secrets-init", "gcp:secretmanager:projects/my-project/secrets/a=b", /up to its first =/],
   ["secrets-init", "gcp:secretmanager:mydbpassword", /short form/],
   ["secrets-init", "gcp:secretmanager:projects//secrets/x", /not a Secret Manager/],
   ["secrets-init", "gcp:secretmanager:projects/my-project/secrets/x/versions/new", /not a Secret Manager/],
@@ -269,6 +273,32 @@ describe("properties", () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe("secrets-init reads a value only up to its first =", () => {
+  // pkg/secrets/aws/secrets.go and google/secrets.go: `kv := strings.Split(env, "=")`, value = kv[1].
+  const cut = (value: string): string => value.split("=")[0] ?? "";
+  it("a secrets-init form with = in it is refused: what secrets-init read (the text before it) is not what is written", () => {
+    fc.assert(
+      fc.property(nearForm, (value) => {
+        const read = readPeerForm("V", value, ["secrets-init"], "environment");
+        if (read === undefined || !value.includes("=")) return;
+        expect(read).toHaveProperty("error");
+        // Never a reference to the text after the = (which secrets-init never read).
+        expect(read).not.toHaveProperty("ref");
+      }),
+      { numRuns: 3000 },
+    );
+    for (const prefix of [
+      "arn:aws:secretsmanager:eu-west-1:123456789012:secret:",
+      "arn:aws:ssm:us-east-1:123456789012:parameter/",
+      "gcp:secretmanager:projects/my-project/secrets/",
+    ]) {
+      const value = `${prefix}app=prod`;
+      expect(readPeerForm("V", cut(value), ["secrets-init"], "e")).toHaveProperty("ref");
+      expect(readPeerForm("V", value, ["secrets-init"], "e")).toHaveProperty("error");
+    }
   });
 });
 
