@@ -197,6 +197,18 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
           addDeclaration(name, entry, configPath);
           continue;
         }
+        // The schema refuses a ref+ default; a default in an enabled tool's form would reach the app
+        // as that text just the same, where the user expected a secret (the default is not shown).
+        const peerDefault =
+          entry.default === undefined ? undefined : readPeerForm(name, entry.default, compat, configPath);
+        if (peerDefault !== undefined) {
+          problems.push(
+            configProblem(
+              configPath,
+              `${formatPath(["secrets", name, "default"])}: a default is a literal value, not a reference, and this one reads as a reference in a --compat tool's form`,
+            ),
+          );
+        }
         if (entry.expand === true) {
           // Called by its pattern (DB_*, DB_*_FILE) from here on; a _FILE pattern is a file output.
           const expand: Expansion = { prefix: name, files: entry.file === true };

@@ -11,6 +11,7 @@ import { loadDeclarations } from "../../../src/config/load.ts";
 import { isRef, parseRef } from "../../../src/config/ref.ts";
 import { SecretwrapError } from "../../../src/errors.ts";
 import { PEER_TOOLS } from "../../../src/provider.ts";
+import { canary } from "../../helpers/canary.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-compat-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -299,6 +300,41 @@ describe("secrets-init reads a value only up to its first =", () => {
       expect(readPeerForm("V", cut(value), ["secrets-init"], "e")).toHaveProperty("ref");
       expect(readPeerForm("V", value, ["secrets-init"], "e")).toHaveProperty("error");
     }
+  });
+});
+
+describe("a default in a compat form", () => {
+  // A default is a literal (README): a ref+ one is refused, and so is one an enabled tool reads as a
+  // reference, which would otherwise reach the app as that text where a secret was meant.
+  const config = (value: string): string =>
+    configFile(
+      `version: 1\nsecrets:\n  D: { ref: "ref+file://./none", optional: true, default: ${JSON.stringify(value)} }\n`,
+    );
+  it.each(FORMS.map(([tool, value]) => [tool, value] as const))(
+    "%s: %s as a default is refused with its tool on, kept as text with it off",
+    async (tool, value) => {
+      const path = config(value);
+      const on = await loadDeclarations({ env: {}, configPath: path, compat: [tool] });
+      expect(on.problems.map((p) => p.message)).toEqual([
+        expect.stringMatching(/secrets\.D\.default: a default is a literal value, not a reference/),
+      ]);
+      expect(on.problems[0]?.exitCode).toBe(78);
+      const tail = value.replace(/^vault:|^sm:\/\/|^arn:aws(-cn)?:|^gcp:secretmanager:/, "");
+      expect(`${on.problems[0]?.message} ${on.problems[0]?.hint}`).not.toContain(tail);
+      const off = await loadDeclarations({ env: {}, configPath: path, compat: [] });
+      expect(off.problems).toEqual([]);
+      expect(off.declarations[0]?.default).toBe(value);
+    },
+  );
+  it("a malformed form as a default is refused too, never shown", async () => {
+    const planted = canary("DEFAULT");
+    const loaded = await loadDeclarations({
+      env: {},
+      configPath: config(`vault:${planted}`),
+      compat: ["vault-env"],
+    });
+    expect(loaded.problems).toHaveLength(1);
+    expect(JSON.stringify(loaded.problems.map((p) => [p.message, p.hint, p.subject]))).not.toContain(planted);
   });
 });
 
