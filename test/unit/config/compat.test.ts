@@ -10,6 +10,7 @@ import { peerValueProblem, readPeerForm } from "../../../src/config/compat.ts";
 import { loadDeclarations } from "../../../src/config/load.ts";
 import { isRef, parseRef } from "../../../src/config/ref.ts";
 import { SecretwrapError } from "../../../src/errors.ts";
+import { collectPlan } from "../../../src/plan.ts";
 import { PEER_TOOLS } from "../../../src/provider.ts";
 import { canary } from "../../helpers/canary.ts";
 
@@ -300,6 +301,22 @@ describe("secrets-init reads a value only up to its first =", () => {
       expect(readPeerForm("V", cut(value), ["secrets-init"], "e")).toHaveProperty("ref");
       expect(readPeerForm("V", value, ["secrets-init"], "e")).toHaveProperty("error");
     }
+  });
+});
+
+describe("NAME_FILE", () => {
+  // README "What differs": a form is a reference, so the _FILE convention applies (the tools would put
+  // the value itself into NAME_FILE); berglas' tempfile names the file after the whole variable.
+  it.each([
+    ["vault-env", "vault:secret/data/app#password", "DB"],
+    ["berglas", "sm://my-project/db-pass", "DB"],
+    ["secrets-init", "gcp:secretmanager:projects/my-project/secrets/db-pass", "DB"],
+    ["berglas", "sm://my-project/db-pass?destination=tempfile", "DB_FILE"],
+  ])("%s: DB_FILE=%s is a file named %s", async (tool, value, fileName) => {
+    const loaded = await loadDeclarations({ env: { DB_FILE: value }, compat: [tool] });
+    const { plan, problems } = collectPlan(loaded.declarations);
+    expect([...loaded.problems, ...problems]).toEqual([]);
+    expect(plan.targets[0]?.output).toMatchObject({ kind: "file", fileName });
   });
 });
 
