@@ -515,6 +515,7 @@ export interface OptionShape {
   readonly long: string;
   /** Takes a value on argv (otherwise a flag). */
   readonly takesValue: boolean;
+  /** The words offered as the value: its choices, or the names a list takes (e.g. --compat's tools). */
   readonly choices?: readonly string[];
   readonly complete?: Completion;
 }
@@ -532,7 +533,9 @@ export function describeCommands(program: Program): CommandShape[] {
       ...settingsOf(command).map((s) => ({
         long: s.long ?? s.flags,
         takesValue: s.kind.placeholder !== undefined,
-        ...(s.kind.choices === undefined ? {} : { choices: s.kind.choices }),
+        ...(s.kind.choices === undefined && s.kind.offers === undefined
+          ? {}
+          : { choices: s.kind.choices ?? s.kind.offers }),
         ...(s.kind.complete === undefined ? {} : { complete: s.kind.complete }),
       })),
       { long: "--help", takesValue: false },

@@ -22,6 +22,8 @@ export interface ValueKind<T> {
   readonly repeatable?: boolean;
   /** What a shell may offer as the value (choices are offered anyway; nothing when absent). */
   readonly complete?: Completion;
+  /** Words a shell offers for a list's items (listOf), which are not the whole value's choices. */
+  readonly offers?: readonly string[];
 }
 
 export type Completion = "file" | "user" | "variable";
@@ -92,6 +94,7 @@ export function listOf(values: readonly string[], placeholder: string): ValueKin
   // Not `choices`: commander would check the whole comma list against them as one word.
   return {
     ...names,
+    offers: values,
     parse: (text) => {
       const parsed = names.parse(text);
       if (!parsed.ok) return parsed;

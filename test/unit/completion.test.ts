@@ -62,6 +62,16 @@ describe("R13-small: bash completion offers what each position takes", () => {
     expect(complete(["secretwrap", "check", "--log-level", "d"])).toEqual(["debug"]);
   });
 
+  it("--compat offers the tool names (a list: commander does not check them, so they are not choices)", () => {
+    expect(complete(["secretwrap", "run", "--compat", ""]).sort()).toEqual([
+      "berglas",
+      "secrets-init",
+      "vault-env",
+    ]);
+    expect(complete(["secretwrap", "get", "--compat", "va"])).toEqual(["vault-env"]);
+    expect(completionScript("fish", commands)).toContain('-l compat -x -a "berglas secrets-init vault-env"');
+  });
+
   it.each([
     [["run", "--", ""]],
     [["run", "--timeout", "5s", "--", "--"]],
