@@ -181,7 +181,7 @@ describe("--compat berglas,secrets-init,vault-env", () => {
     expect(start.env).not.toHaveProperty("SECRETWRAP_COMPAT");
   });
 
-  it("a malformed or refused form stops the run with 78 naming the variable, never printing the value", async () => {
+  it("A4: a malformed or refused form stops the run with 78 naming the variable, never printing the value", async () => {
     const planted = canary("LOOKSLIKE");
     const cases = {
       BROKEN_SM: `sm://${planted}`,

@@ -146,7 +146,7 @@ describe("each form maps to its canonical reference", () => {
   });
 });
 
-describe("refused forms: 78 naming the variable, never the value", () => {
+describe("A4: refused forms: 78 naming the variable, never the value", () => {
   it.each(REFUSED)("%s: %s", (tool, value, why) => {
     const read = readPeerForm("DB_PASSWORD", value, [tool], "a.env:3");
     expect(read).toBeDefined();
@@ -218,7 +218,7 @@ const withCanary = fc
   }));
 
 describe("properties", () => {
-  it("never throws; claims exactly what the tools claim; an answer is a parsing reference or a 78 without the value", () => {
+  it("R13: never throws; claims exactly what the tools claim; an answer is a parsing reference or a 78 without the value", () => {
     fc.assert(
       fc.property(
         fc.oneof(
