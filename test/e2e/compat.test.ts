@@ -188,13 +188,16 @@ describe("--compat berglas,secrets-init,vault-env", () => {
       WRITE: `>>vault:pki/issue/web#certificate#{"common_name":"${planted}"}`,
       NO_KEY: `vault:secret/data/${planted}`,
       DEST: `sm://${PROJECT}/db-pass?destination=/etc/${planted}`,
+      // secrets-init would read the secret named by the text before the = (the one that exists).
+      CUT: `${smArn}=${planted}`,
     };
-    const r = await run(cases, ["--compat", "berglas,vault-env"]);
+    const r = await run(cases, ["--compat", "berglas,vault-env,secrets-init"]);
     expect(r.result.code).toBe(78);
     expect(readProbe(r.out)).toEqual([]);
     for (const name of Object.keys(cases)) expect(r.result.stderr).toContain(name);
     expect(r.result.stderr).toMatch(/writes to Vault/);
     expect(r.result.stderr).toMatch(/own secrets directory/);
+    expect(r.result.stderr).toMatch(/up to its first =/);
     expect(leaks(r.result, [planted])).toEqual([]);
   });
 
