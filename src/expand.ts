@@ -7,6 +7,7 @@
 import { asSecretwrapError, SecretwrapError } from "./errors.ts";
 import { expandedTarget } from "./expand-name.ts";
 import { encodeScalar, objectAt } from "./field.ts";
+import type { NumberTexts } from "./json.ts";
 import { checkFileName, checkName, providerReading, type Plan, type Target } from "./plan.ts";
 import { printable, SHOWN_CHARS } from "./printable.ts";
 import type { FetchOutcome } from "./resolve.ts";
@@ -66,8 +67,9 @@ export function expandTargets(
     }
     const expansion = declared.expand;
     let object: Record<string, unknown>;
+    let numbers: NumberTexts;
     try {
-      object = objectAt(outcome.fetched, declared.ref.field);
+      ({ object, numbers } = objectAt(outcome.fetched, declared.ref.field));
     } catch (error) {
       errors.set(declared, asSecretwrapError(error));
       targets.push(declared);
@@ -130,7 +132,7 @@ export function expandTargets(
       if (fileName !== undefined && fileHolder === undefined) files.set(fileName, who);
       if (problems.length > before) continue;
       try {
-        const bytes = encodeScalar(object[key], key);
+        const bytes = encodeScalar(object[key], key, numbers);
         const output =
           ownFile === undefined || declared.output.kind !== "file"
             ? declared.output

@@ -1,7 +1,7 @@
 // Pure: a fetched secret + the reference's #field → the bytes a target receives. Errors name the
 // reference, the field and (for KV maps) the key names, never a value.
 import { SecretwrapError } from "./errors.ts";
-import { parseJson } from "./json.ts";
+import { parseJsonKeepingNumbers, type NumberTexts } from "./json.ts";
 import { printable as printableText, SHOWN_CHARS } from "./printable.ts";
 import type { Fetched } from "./provider-api.ts";
 
@@ -9,7 +9,7 @@ const decoder = new TextDecoder("utf-8", { fatal: true });
 
 export function selectField(fetched: Fetched, field: string | undefined): Uint8Array {
   if (field === undefined && fetched.keyValueMap !== true) return fetched.bytes;
-  const document = parseDocument(fetched.bytes, field);
+  const { document, numbers } = parseDocument(fetched.bytes, field);
   if (field === undefined) {
     const keys = isObject(document) ? Object.keys(document) : [];
     const only = keys.length === 1 && isObject(document) ? document[keys[0] as string] : undefined;
@@ -22,7 +22,7 @@ export function selectField(fetched: Fetched, field: string | undefined): Uint8A
         },
       );
     }
-    return encodeScalar(only, keys[0] as string);
+    return encodeScalar(only, keys[0] as string, numbers);
   }
   // Field names are data: only the document's own keys count, never Object.prototype's
   // (`#constructor` or `#__proto__` on a secret without them is missing, not a function or "{}").
@@ -35,7 +35,7 @@ export function selectField(fetched: Fetched, field: string | undefined): Uint8A
     const keys = isObject(document) ? ` (keys: ${Object.keys(document).map(printable).join(", ")})` : "";
     throw new SecretwrapError("FIELD_MISSING", `field "${printable(field)}" is not in the secret${keys}`);
   }
-  return encodeScalar(selected, field);
+  return encodeScalar(selected, field, numbers);
 }
 
 /**
@@ -43,8 +43,11 @@ export function selectField(fetched: Fetched, field: string | undefined): Uint8A
  * object at its #field (a key, or a JSON pointer #/a/b). Anything else — not JSON, a missing field,
  * an array, a string, a number — is a FIELD_MISSING failure that names the field, never the value.
  */
-export function objectAt(fetched: Fetched, field: string | undefined): Record<string, unknown> {
-  const document = parseDocument(fetched.bytes, field, "expand: true");
+export function objectAt(
+  fetched: Fetched,
+  field: string | undefined,
+): { object: Record<string, unknown>; numbers: NumberTexts } {
+  const { document, numbers } = parseDocument(fetched.bytes, field, "expand: true");
   const selected =
     field === undefined
       ? document
@@ -63,12 +66,17 @@ export function objectAt(fetched: Fetched, field: string | undefined): Record<st
       hint: "store the secret as a JSON object of keys and values, or select one with #field",
     });
   }
-  return selected;
+  return { object: selected, numbers };
 }
 
-function parseDocument(bytes: Uint8Array, field: string | undefined, needs?: string): unknown {
+function parseDocument(
+  bytes: Uint8Array,
+  field: string | undefined,
+  needs?: string,
+): { document: unknown; numbers: NumberTexts } {
   try {
-    return parseJson(decoder.decode(bytes));
+    // Numbers as written (README: "delivered as their JSON text"), never through a double.
+    return parseJsonKeepingNumbers(decoder.decode(bytes));
   } catch {
     // Never quote the parser's message: it contains an excerpt of the value.
     throw new SecretwrapError(
@@ -94,10 +102,11 @@ function walkPointer(document: unknown, pointer: string): unknown {
 }
 
 /** A selected value as a target receives it: text as is, numbers and booleans as text, the rest as JSON. */
-export function encodeScalar(value: unknown, field: string): Uint8Array {
-  if (typeof value === "string") return Buffer.from(value, "utf8");
-  if (typeof value === "number" || typeof value === "boolean") return Buffer.from(String(value), "utf8");
-  if (value !== null && typeof value === "object") return Buffer.from(serialize(value, field), "utf8");
+export function encodeScalar(value: unknown, field: string, numbers: NumberTexts): Uint8Array {
+  if (typeof value === "string") return Buffer.from(numbers.textOf(value) ?? value, "utf8");
+  if (typeof value === "boolean") return Buffer.from(String(value), "utf8");
+  if (value !== null && typeof value === "object")
+    return Buffer.from(numbers.restore(serialize(value, field)), "utf8");
   throw new SecretwrapError(
     "FIELD_MISSING",
     `field "${printable(field)}" is in the secret, but its value is null`,

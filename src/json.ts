@@ -25,6 +25,55 @@ export function parseJson(text: string): unknown {
   }
 }
 
+/** Where parseJsonKeepingNumbers put each number of the text, and its text as written. */
+export interface NumberTexts {
+  /** The number a string of the document stands for, as written; undefined for any other string. */
+  textOf(value: string): string | undefined;
+  /** JSON.stringify's text of (part of) the document, with each such string its number again. */
+  restore(json: string): string;
+}
+
+const NUMBER_START = new Set([..."-0123456789"]);
+const NUMBER_PART = new Set([..."-+0123456789.eE"]);
+
+/**
+ * parseJson, with each number read as written (`12345678901234567890`, `1.0`, `1e400`) instead of as a
+ * double that rounds, rewrites or overflows it: a secret's digits are data. Every number token is
+ * replaced by a string made of a fresh random nonce and its index before parsing (a linear scan, so
+ * nesting as deep as JSON.parse reads stays readable), and `numbers` turns those strings back.
+ */
+export function parseJsonKeepingNumbers(text: string): { document: unknown; numbers: NumberTexts } {
+  // Validity and errors exactly as parseJson's; the rewritten text below is then valid too.
+  parseJson(text);
+  const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString("hex");
+  const texts: string[] = [];
+  let rewritten = "";
+  let copied = 0;
+  for (let at = 0; at < text.length;) {
+    const c = text[at] ?? "";
+    if (c === '"') {
+      at++;
+      while (text[at] !== '"') at += text[at] === "\\" ? 2 : 1;
+      at++;
+    } else if (NUMBER_START.has(c)) {
+      const start = at;
+      while (NUMBER_PART.has(text[at] ?? "")) at++;
+      rewritten += `${text.slice(copied, start)}"${nonce}${texts.length}"`;
+      texts.push(text.slice(start, at));
+      copied = at;
+    } else at++;
+  }
+  const document = parseJson(rewritten + text.slice(copied));
+  const marker = new RegExp(`"${nonce}([0-9]+)"`, "g");
+  return {
+    document,
+    numbers: {
+      textOf: (value) => (value.startsWith(nonce) ? texts[Number(value.slice(nonce.length))] : undefined),
+      restore: (json) => json.replace(marker, (_, index: string) => texts[Number(index)] ?? ""),
+    },
+  };
+}
+
 const WHITESPACE = new Set([" ", "\t", "\n", "\r"]);
 const VALUE_END = new Set([",", "]", "}", " ", "\t", "\n", "\r"]);
 

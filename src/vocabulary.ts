@@ -27,7 +27,7 @@ export const VOCABULARY_WORDS =
   "describesecret descriptor destination destroyed details detection dev development device did died " +
   "different digits dir directly directory dirstack disablechallengeresourceverification disabled disk " +
   "dns do doc docker dockerenv docs document does doitintl done dotenv double drop dropped drops due " +
-  "duration durationms dyld dynamic e eacces each eagain earlier ec2 econnreset ecs eexist eisdir " +
+  "duration durationms dyld dynamic e eacces each eagain earlier ec2 econnreset ecs ee eexist eisdir " +
   "either eks elf eloop else emitted empty emulators enable enabled end ended endpoint endpoints ends " +
   "engines enoent enospc enotdir entirely entra entries entry env envfile envfiles environ environment " +
   "eperm epochrealtime epochseconds eq err error errorcode errors esac escape escapes etc etxtbsy euid " +
