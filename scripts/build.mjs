@@ -26,6 +26,8 @@ const PROVIDER_API = join(SRC, "provider-api.ts");
 //   dist/yaml.js       the YAML parser, only for runs with a config file
 //   dist/providers/    one bundle per SDK provider (with lazily loaded SDK chunks), importing
 //                      secretwrap's own code from ../core.js
+//   dist/warm-compile-cache.js  fills the compile cache beside dist/ at install or image build
+//                      (src/launch/warm-compile-cache.ts); never loaded by a run
 const common = {
   bundle: true,
   format: "esm",
@@ -42,7 +44,7 @@ const common = {
 rmSync(outdir, { recursive: true, force: true });
 await build({
   ...common,
-  entryPoints: { bin: "src/bin.ts" },
+  entryPoints: { bin: "src/bin.ts", "warm-compile-cache": "src/launch/warm-compile-cache.ts" },
   outdir,
   plugins: [
     builtinsThroughRequire,

@@ -2,12 +2,16 @@
 // own environment knobs meant for the app (NODE_OPTIONS, NODE_DEBUG, …) are kept out of this process:
 // if one is set, Node starts again without it (src/launch/relaunch.ts). Then signal handlers go in
 // before anything else is loaded (see signals.ts); the rest of secretwrap (src/core.ts, whose
-// supervisor-or-cli.ts decides what this process is) is imported only after that.
+// supervisor-or-cli.ts decides what this process is) is imported only after that, with secretwrap's own
+// compile cache on when it is there and safe (src/launch/compile-cache.ts).
+import { enableOwnCompileCache } from "./launch/compile-cache.ts";
 import { relaunchWithoutNodeKnobs } from "./launch/relaunch.ts";
 import { prepareProcess } from "./exec/prepare.ts";
 
 const launch = relaunchWithoutNodeKnobs();
 if (!launch.child) {
+  // Here, not before the relaunch: only the process that goes on to run secretwrap uses it.
+  enableOwnCompileCache(import.meta.url);
   // Signal listeners, no core dumps, the process name (src/exec/prepare.ts).
   const router = prepareProcess();
 
