@@ -1,4 +1,5 @@
 // The results as rows, printed to the console and written to bench/RESULTS.md as markdown tables.
+import type { ResultRecord } from "./records.ts";
 import type { Summary } from "./stats.ts";
 
 export interface Row {
@@ -16,6 +17,8 @@ export interface Row {
   readonly pass?: boolean;
   /** For a MISS: by how much (see missBy). */
   readonly miss?: string;
+  /** Its record in bench/results.json (records.ts), for a variant measured against its floor. */
+  readonly record?: ResultRecord;
 }
 
 export interface RequestRow {

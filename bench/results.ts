@@ -2,12 +2,15 @@
 // target, the request counts, and by how much each missed target was missed.
 import { LATENCY_MS, ROUNDS } from "./config.ts";
 import type { Machine } from "./machine.ts";
+import { recordsOf, type ResultRecord } from "./records.ts";
 import { requestsTable, rowsTable, type RequestRow, type Row } from "./report.ts";
 
 export interface Results {
   readonly machine: Machine;
   readonly loadBefore: string;
   readonly loadAfter: string;
+  /** /proc/loadavg, whole line. */
+  readonly loadavg: { readonly before: string; readonly after: string };
   readonly seconds: number;
   readonly rows: readonly Row[];
   readonly requests: readonly RequestRow[];
@@ -26,7 +29,7 @@ export function renderResults(r: Results): string {
     `- Code: ${m.code}`,
     `- Node: ${m.node} (node_modules/node), Linux ${m.kernel}`,
     `- Machine: ${m.nproc} CPUs (nproc), ${m.model}`,
-    `- 1-minute load average: ${r.loadBefore} before, ${r.loadAfter} after (other test suites share these cores)`,
+    `- 1-minute load average: ${r.loadBefore} before, ${r.loadAfter} after (other test suites share these cores); /proc/loadavg \`${r.loadavg.before}\` before, \`${r.loadavg.after}\` after`,
     `- ${ROUNDS} measured rounds per scenario after one warm-up round; every variant of a scenario runs once per round, in an order rotated each round (interleaved), so the ratios compare runs made under the same load.`,
     `- Whole bench: ${r.seconds.toFixed(0)} s.`,
     "",
@@ -55,5 +58,27 @@ export function renderResults(r: Results): string {
           .join(", ")}; expected ${row.expected}`,
     ),
     "",
+    ...floorSection(recordsOf(r.rows), r.loadavg),
   ].join("\n");
+}
+
+/** Issue #17's view: every variant against its floor (the records of bench/results.json). */
+function floorSection(
+  records: readonly ResultRecord[],
+  loadavg: { readonly before: string; readonly after: string },
+): string[] {
+  const ms = (n: number | undefined): string => (n === undefined ? "" : n.toFixed(1));
+  return [
+    "## Start-up against the floor (#17)",
+    "",
+    `Every variant against its floor, measured in the same interleaved loop (the same records are in bench/results.json). /proc/loadavg: \`${loadavg.before}\` before, \`${loadavg.after}\` after.`,
+    "",
+    "| # | provider | variant | secretwrap | floor | ratio | first request (secretwrap / floor) | target | result |",
+    "| --- | --- | --- | ---: | --- | ---: | --- | --- | --- |",
+    ...records.map(
+      (x) =>
+        `| ${x.scenario} | ${x.provider} | ${x.variant} | ${ms(x.secretwrap_ms)} ms | ${x.floor}: ${ms(x.floor_ms)} ms | **${x.ratio.toFixed(2)}×** | ${x.first_request_ms === undefined ? "" : `${ms(x.first_request_ms.secretwrap)} / ${ms(x.first_request_ms.floor)} ms`} | ${x.target_ratio === undefined ? "" : `≤ ${x.target_ratio.toFixed(2)}×`} | ${x.pass === undefined ? "—" : x.pass ? "PASS" : "**MISS**"} |`,
+    ),
+    "",
+  ];
 }
