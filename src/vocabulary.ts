@@ -11,10 +11,10 @@ export const VOCABULARY_WORDS =
   "azure azureadtokenexchange azurecli azurekeyvault b back backed bad balancer bank bare base base64 " +
   "bash bashcompinit bashopts bashpid batch batcher batchgetsecretvalue be bearing because been before " +
   "begin belongs berglas between big bin binary binfmt bit blob block body bool boolean both bound " +
-  "break broke broken buffer bug build bundle but by byte bytes c ca cacert cache cafile call came can " +
-  "cancellation cancelled cannot capabilities capped carry cas case cause cert certificate chain " +
-  "challenge change changed changes character characters cheap check checked checking child chmod " +
-  "choose chooses chose chown chrony ci cipher ciphertext claims classpath cli client clientid " +
+  "break broke broken buffer bug build bundle but by byte bytes c ca cacert cache cached cafile call " +
+  "came can cancellation cancelled cannot capabilities capped carry cas case cause cert certificate " +
+  "chain challenge change changed changes character characters cheap check checked checking child " +
+  "chmod choose chooses chose chown chrony ci cipher ciphertext claims classpath cli client clientid " +
   "clientsecret clientsecretfile clock closed closing cloud cloudsdk cluster cmd cmdline code codes " +
   "color colours com come comes comm comma command commander commandline commands comp compare " +
   "compares compat compdef compgen compile compiled complete completely completion compose compreply " +

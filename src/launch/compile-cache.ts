@@ -35,14 +35,18 @@ function safeEntry(stat: Stats, owners: ReadonlySet<number>): boolean {
 }
 
 /**
- * Whether the cache at `dir` can be trusted as much as the code in `distDir`: everything in it (Node
- * keeps one directory per Node version and V8 flags, with one file per module) owned by root or by
- * dist/'s owner and writable by no one else. Any error (missing, unreadable) is a no.
+ * Whether the cache at `dir` can be trusted as much as the code in `distDir`: the directory, and all
+ * that this user's Node would read in it (its subdirectories for user id `uid`: Node keeps one per Node
+ * version, V8 flags and user, with one file per module), owned by root or by dist/'s owner and writable
+ * by no one else. Another user's subdirectories are never read. Any error (missing, unreadable) is a no.
  */
-export function trustedCompileCache(dir: string, distDir: string): boolean {
+export function trustedCompileCache(dir: string, distDir: string, uid: number): boolean {
   try {
     const owners = new Set([0, statSync(distDir).uid]);
-    const pending = [dir];
+    if (!safeEntry(lstatSync(dir), owners)) return false;
+    const pending = readdirSync(dir)
+      .filter((name) => name.endsWith(`-${uid}`))
+      .map((name) => join(dir, name));
     let seen = 0;
     for (let path = pending.pop(); path !== undefined; path = pending.pop()) {
       const stat = lstatSync(path);
@@ -68,7 +72,9 @@ export function enableOwnCompileCache(moduleUrl: string): void {
   if (process.getBuiltinModule("node:sea")?.isSea() === true) return;
   const distDir = distDirOf(moduleUrl);
   const dir = compileCacheDirOf(distDir);
-  if (!trustedCompileCache(dir, distDir)) return;
+  // Node names its directories after getuid(), POSIX only: elsewhere, no cache.
+  const uid = process.getuid?.();
+  if (uid === undefined || !trustedCompileCache(dir, distDir, uid)) return;
   try {
     // A cache Node cannot use (unwritable, another Node's) comes back as a status, never as output.
     enableCompileCache(dir);

@@ -9,7 +9,7 @@
 // getuid()), so the entries are copied for each --uid that will run secretwrap; without --uid, for this
 // user only. Run it again after an upgrade of secretwrap or of Node (it starts from an empty cache).
 import { chmodSync, cpSync, lstatSync, mkdirSync, readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { keepYoungGenerationSmall } from "../young-generation.ts";
 import { compileCacheDirOf, distDirOf, trustedCompileCache } from "./compile-cache.ts";
@@ -68,11 +68,20 @@ if (enabled.status !== constants.compileCacheStatus.ENABLED || own === undefined
 }
 const modules = modulesOf(distDir, new Set(["bin.js", "warm-compile-cache.js"]));
 const inProviders = (path: string): boolean => path.startsWith(join(distDir, "providers") + "/");
-for (const path of modules.filter((p) => !inProviders(p))) await import(pathToFileURL(path).href);
+/** A module that cannot be loaded on its own is left out of the cache; a run starts without its entry. */
+const skipped: string[] = [];
+const load = async (path: string): Promise<void> => {
+  try {
+    await import(pathToFileURL(path).href);
+  } catch {
+    skipped.push(relative(distDir, path));
+  }
+};
+for (const path of modules.filter((p) => !inProviders(p))) await load(path);
 // V8 keys its code cache by its flags too: a run sets this one just before it loads a provider bundle
 // (src/provider.ts), so the bundles and their SDK chunks are compiled with it here as well.
 keepYoungGenerationSmall();
-for (const path of modules.filter(inProviders)) await import(pathToFileURL(path).href);
+for (const path of modules.filter(inProviders)) await load(path);
 flushCompileCache();
 // Copied under the name Node looks for when it runs as each other user.
 const ownUid = process.getuid?.() ?? 0;
@@ -80,9 +89,12 @@ for (const uid of uids) {
   if (uid !== ownUid) cpSync(own, own.replace(/-[0-9]+$/, `-${uid}`), { recursive: true });
 }
 makeReadOnlyForOthers(dir);
-if (!trustedCompileCache(dir, distDir)) {
+if (![ownUid, ...uids].every((uid) => trustedCompileCache(dir, distDir, uid))) {
   fail(`${dir} is filled but secretwrap would not use it: run this as root or as the owner of ${distDir}`);
 }
+if (skipped.length > 0) {
+  process.stderr.write(`secretwrap: warning: not cached (they did not load): ${skipped.join(", ")}\n`);
+}
 process.stdout.write(
-  `secretwrap: compile cache filled: ${dir} (${modules.length} modules, user ids ${[...new Set([ownUid, ...uids])].join(", ")})\n`,
+  `secretwrap: compile cache filled: ${dir} (${modules.length - skipped.length} modules, user ids ${[...new Set([ownUid, ...uids])].join(", ")})\n`,
 );
