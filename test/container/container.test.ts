@@ -154,6 +154,26 @@ describe.skipIf(skipReason !== undefined)("Dockerfile.example with podman", () =
     expect((sizes["runtime"] ?? 0) - (sizes["node base"] ?? 0)).toBeLessThan(20e6);
   });
 
+  it("the runtime image has secretwrap's compile cache: root's, read-only, filled for the user it runs as", async () => {
+    // As that user (1000): list it, start secretwrap, list it again. Node would write new entries
+    // into a cache it could write; this one it can only read.
+    const listing = await podmanOk([
+      "run",
+      "--rm",
+      ...LIMITS,
+      "--entrypoint",
+      "sh",
+      RUNTIME,
+      "-c",
+      "cd /opt/secretwrap/.compile-cache && ls -lnR > /tmp/before && secretwrap version >/dev/null && ls -lnR > /tmp/after && cmp /tmp/before /tmp/after && cat /tmp/after",
+    ]);
+    const dirs = [...listing.matchAll(/^\.\/(v[^:/]+):$/gm)].map((m) => m[1] ?? "");
+    expect(dirs.some((d) => d.endsWith("-1000"))).toBe(true);
+    const entries = listing.split("\n").filter((line) => /^[-d][rwx-]{9}/.test(line));
+    expect(entries.length).toBeGreaterThan(dirs.length * 3);
+    for (const line of entries) expect(line).toMatch(/^(-rw-r--r--|drwxr-xr-x)\s+\d+\s+0\s+0\s/);
+  });
+
   it("runs the app as the non-root user behind tini, with 0400 _FILE secrets on /dev/shm owned by it", async () => {
     const out = outDir();
     const name = containerName("files");
