@@ -59,6 +59,12 @@ export function expandTargets(
     const file = fileOf(target);
     if (file !== undefined) files.set(file, who);
   }
+  // A config template's file and its `env` variable are taken too.
+  for (const template of plan.templates ?? []) {
+    const who = `${template.name}, declared in ${template.source}`;
+    files.set(template.fileName, who);
+    if (template.env !== undefined) names.set(template.env, who);
+  }
   for (const declared of plan.targets) {
     const outcome = outcomes.get(declared.key);
     if (declared.expand === undefined || outcome === undefined || !outcome.ok) {

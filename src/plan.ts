@@ -6,6 +6,8 @@ import { describeRef, fetchKey, type Ref } from "./config/ref.ts";
 import { printable as printableText, SHOWN_CHARS } from "./printable.ts";
 import { descriptorOf, type Scheme } from "./provider.ts";
 import { prefixProblems, type Expansion } from "./expand-name.ts";
+import type { Template } from "./template/parse.ts";
+import { referencesOf } from "./template/render.ts";
 
 export type Output =
   { readonly kind: "env" } | { readonly kind: "file"; readonly fileName: string; readonly mode: number };
@@ -42,6 +44,32 @@ export interface Target {
   readonly expandedFrom?: { readonly pattern: string; readonly key: string };
 }
 
+/** A config file with secrets inside (config `templates:`), parsed at load time. */
+export interface TemplateDeclaration {
+  /** Absent: its text had problems (reported); its target is still checked, and it plans nothing. */
+  readonly template?: Template;
+  /** The file it renders to, in the secrets dir (run) or --out (render). */
+  readonly target: string;
+  readonly mode?: string;
+  /** run: a variable the app gets holding the file's path. */
+  readonly env?: string;
+  /** Where it was declared: "secretwrap.yaml templates[0]". */
+  readonly source: string;
+}
+
+/** A template in the plan: a file target whose bytes are rendered from several references. */
+export interface PlannedTemplate {
+  /** "template:<file name>": how messages, audit lines, `check` and the values map call it. */
+  readonly name: string;
+  readonly template: Template;
+  readonly fileName: string;
+  readonly mode: number;
+  readonly env?: string;
+  /** Every reference it uses, once each, with its fetch key. */
+  readonly refs: readonly { readonly ref: Ref; readonly key: string }[];
+  readonly source: string;
+}
+
 export interface Plan {
   /** One entry per distinct secret: several targets (fields) of one secret share one fetch. */
   readonly fetches: ReadonlyMap<string, Ref>;
@@ -49,7 +77,11 @@ export interface Plan {
   readonly schemes: readonly Scheme[];
   /** --allow-name and allowNames: the expanded names are checked against them once they are known. */
   readonly allowedNames?: ReadonlySet<string>;
+  /** Config templates: their references are in fetches with everything else's. */
+  readonly templates?: readonly PlannedTemplate[];
 }
+
+export const TEMPLATE_PREFIX = "template:";
 
 export const DEFAULT_FILE_MODE = 0o400;
 export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -191,6 +223,8 @@ function outputOf(declaration: TargetShape): Output | { readonly problems: reado
 export interface PlanOptions {
   /** render: every target is a file, an env target's named after its variable. */
   readonly envTargetsAreFiles?: boolean;
+  /** Config templates: file targets too, checked against the same names and file names. */
+  readonly templates?: readonly TemplateDeclaration[];
 }
 
 /** Throws one error with every problem of the declarations. */
@@ -271,20 +305,92 @@ export function collectPlan(
       ...(declaration.expand === undefined ? {} : { expand: declaration.expand }),
     });
   }
+  const templates = planTemplates(options.templates ?? [], allowedNames, {
+    fetches,
+    names,
+    fileOwners,
+    problems,
+  });
   const schemes = [...new Set([...fetches.values()].map((ref) => ref.scheme))];
-  for (const target of targets) {
+  const variables = [
+    ...targets.map((t) => ({ name: t.name, source: t.source, ref: t.ref.raw })),
+    ...templates.flatMap((t) => (t.env === undefined ? [] : [{ name: t.env, source: t.source, ref: "" }])),
+  ];
+  for (const target of variables) {
     const owner = providerReading(target.name, schemes);
     if (owner !== undefined && !allowedNames.has(target.name)) {
       problems.push(
         new SecretwrapError(
           "TARGET_INVALID",
           `${target.name} is a setting the ${owner} provider reads itself in this run; refused unless allowed with --allow-name ${target.name} (declared in ${target.source})`,
-          { subject: { secret: target.name, ref: target.ref.raw } },
+          { subject: { secret: target.name, ...(target.ref === "" ? {} : { ref: target.ref }) } },
         ),
       );
     }
   }
-  return { plan: { fetches, targets, schemes, allowedNames }, problems };
+  const plan = { fetches, targets, schemes, allowedNames };
+  return { plan: templates.length === 0 ? plan : { ...plan, templates }, problems };
+}
+
+/**
+ * Templates are file targets: the same file name, mode and (for `env`) variable name rules, and a
+ * file name or variable another declaration already has is a clash. Their references join the fetches.
+ */
+function planTemplates(
+  declarations: readonly TemplateDeclaration[],
+  allowedNames: ReadonlySet<string>,
+  into: {
+    readonly fetches: Map<string, Ref>;
+    readonly names: Map<string, string>;
+    readonly fileOwners: Map<string, { name: string; source: string }>;
+    readonly problems: SecretwrapError[];
+  },
+): PlannedTemplate[] {
+  const planned: PlannedTemplate[] = [];
+  for (const declaration of declarations) {
+    const name = `${TEMPLATE_PREFIX}${printable(declaration.target)}`;
+    let failed = false;
+    const fail = (message: string): void => {
+      failed = true;
+      into.problems.push(
+        new SecretwrapError("TARGET_INVALID", `${message} (declared in ${declaration.source})`, {
+          subject: { secret: name },
+        }),
+      );
+    };
+    const fileProblem = checkFileName(declaration.target);
+    if (fileProblem !== undefined) fail(fileProblem);
+    const mode = declaration.mode === undefined ? DEFAULT_FILE_MODE : parseMode(declaration.mode);
+    if (typeof mode === "string") fail(mode);
+    if (declaration.env !== undefined) {
+      const nameProblem = checkName(declaration.env, allowedNames);
+      if (nameProblem !== undefined) fail(nameProblem);
+      const first = into.names.get(declaration.env);
+      if (first !== undefined) fail(`${printable(declaration.env)} is declared twice (first in ${first})`);
+      else into.names.set(declaration.env, declaration.source);
+    }
+    if (fileProblem === undefined) {
+      const owner = into.fileOwners.get(declaration.target);
+      if (owner !== undefined) {
+        fail(
+          `file ${printable(declaration.target)} is already the target of ${printable(owner.name)} (declared in ${owner.source}); a template targets it too`,
+        );
+      } else into.fileOwners.set(declaration.target, { name, source: declaration.source });
+    }
+    if (failed || typeof mode === "string" || declaration.template === undefined) continue;
+    const refs = referencesOf(declaration.template).map((ref) => ({ ref, key: fetchKey(ref) }));
+    for (const { ref, key } of refs) if (!into.fetches.has(key)) into.fetches.set(key, ref);
+    planned.push({
+      name,
+      template: declaration.template,
+      fileName: declaration.target,
+      mode,
+      ...(declaration.env === undefined ? {} : { env: declaration.env }),
+      refs,
+      source: declaration.source,
+    });
+  }
+  return planned;
 }
 
 /**

@@ -33,6 +33,8 @@ export interface SecretReport {
   readonly name: string;
   readonly provider: string;
   readonly ref: string;
+  /** A config template: every reference it uses (`ref` holds them too, space-separated). */
+  readonly refs?: readonly string[];
   readonly version: string | undefined;
   readonly target: string;
   readonly durationMs: number | undefined;

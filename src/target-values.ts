@@ -7,10 +7,11 @@ import { expandTargets } from "./expand.ts";
 import { selectField } from "./field.ts";
 import { envValue } from "./output/env.ts";
 import type { FileToWrite } from "./output/files.ts";
-import { DEFAULT_FILE_MODE, type Plan, type Target } from "./plan.ts";
+import { DEFAULT_FILE_MODE, type Plan, type PlannedTemplate, type Target } from "./plan.ts";
 import type { Redactor } from "./redact.ts";
 import type { SecretReport } from "./report.ts";
 import type { FetchOutcome } from "./resolve.ts";
+import { renderPlanned } from "./template-values.ts";
 
 export interface TargetValues {
   /** Target name → bytes it receives (only targets that resolved). */
@@ -137,12 +138,21 @@ export function targetValues(
       fail(asSecretwrapError(error), outcome.durationMs);
     }
   }
+  // Config templates: file targets rendered from their references' values (template-values.ts).
+  for (const planned of plan.templates ?? []) {
+    const result = renderPlanned(planned, outcomes, redactor);
+    reports.push(result.report);
+    failures.push(...result.failures);
+    if (result.notFetched) notFetched.push(planned.name);
+    if (result.bytes !== undefined) values.set(planned.name, result.bytes);
+  }
   return { values, reports, failures, notFetched, plan: { ...plan, targets: expanded.targets } };
 }
 
 export function filesToWrite(
   targets: readonly Target[],
   values: ReadonlyMap<string, Uint8Array>,
+  templates: readonly PlannedTemplate[] = [],
 ): FileToWrite[] {
   const files: FileToWrite[] = [];
   for (const target of targets) {
@@ -151,6 +161,11 @@ export function filesToWrite(
     const output =
       target.output.kind === "file" ? target.output : { fileName: target.name, mode: DEFAULT_FILE_MODE };
     files.push({ name: target.name, fileName: output.fileName, mode: output.mode, bytes });
+  }
+  for (const planned of templates) {
+    const bytes = values.get(planned.name);
+    if (bytes !== undefined)
+      files.push({ name: planned.name, fileName: planned.fileName, mode: planned.mode, bytes });
   }
   return files;
 }

@@ -24,7 +24,8 @@ export async function check(
     allowEmpty: command.allowEmpty,
   });
   const problems: CheckProblem[] = [];
-  if (declared.plan.targets.some((t) => t.output.kind === "file")) {
+  const { plan } = declared;
+  if (plan.targets.some((t) => t.output.kind === "file") || (plan.templates ?? []).length > 0) {
     try {
       validateSecretsDir({
         ...(options.secretsDir === undefined ? {} : { dir: options.secretsDir }),
@@ -65,6 +66,8 @@ function environmentProblem(
     if (target.output.kind === "file" && fetched.values.has(target.name))
       paths.set(target.name, join(dirPath, target.output.fileName));
   }
+  for (const template of plan.templates ?? [])
+    if (fetched.values.has(template.name)) paths.set(template.name, join(dirPath, template.fileName));
   try {
     checkEnvironmentLimits(
       appEnvironment({

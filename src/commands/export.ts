@@ -26,7 +26,11 @@ export async function exportSecrets(
     allowEmpty: false,
   });
   const { plan } = declared;
-  const skipped = plan.targets.filter((t) => t.output.kind === "file").map((t) => t.name);
+  // A template is a file (its `env` would name a path that exists only under run): left out too.
+  const skipped = [
+    ...plan.targets.filter((t) => t.output.kind === "file").map((t) => t.name),
+    ...(plan.templates ?? []).map((t) => t.name),
+  ];
   if (skipped.length > 0)
     ctx.log.warn(`not exported: ${skipped.join(", ")} (file targets; export prints environment variables)`);
   const fetched = await fetchSecrets(ctx, declared, options, { mode: "run", stopOnFailure: true });

@@ -35,7 +35,8 @@ export async function render(
     allowEmpty: command.allowEmpty,
   });
   const { plan } = declared;
-  const dir = openSecretsDir(ctx, plan.targets, {
+  const templates = plan.templates ?? [];
+  const dir = openSecretsDir(ctx, [...plan.targets, ...templates], {
     dir: command.out,
     allowDisk: options.allowDisk,
     owner,
@@ -56,6 +57,7 @@ export async function render(
         owner,
         remove: false,
         asSet,
+        templates,
       });
       audit(ctx, fetched.reports);
       return Promise.resolve(written);

@@ -32,16 +32,13 @@ export async function run(
     allowEmpty: false,
   });
   const { plan, loaded } = declared;
-  const dir = openSecretsDir(
-    ctx,
-    plan.targets.filter((t) => t.output.kind === "file"),
-    {
-      dir: options.secretsDir,
-      allowDisk: options.allowDisk,
-      owner,
-      shared: false,
-    },
-  );
+  const templates = plan.templates ?? [];
+  const dir = openSecretsDir(ctx, [...plan.targets.filter((t) => t.output.kind === "file"), ...templates], {
+    dir: options.secretsDir,
+    allowDisk: options.allowDisk,
+    owner,
+    shared: false,
+  });
   const { watch } = options;
   return await removingDirOnFailure(dir, async () => {
     const fetched = await fetchSecrets(ctx, declared, options, {
@@ -58,7 +55,7 @@ export async function run(
       // From here until the watch takes them over, a failure must still close the sessions it kept.
       const paths = await closingSessionsOnFailure(fetched, ctx, () => {
         requireAll(fetched, plan);
-        const asSet = { owner, remove: true, asSet: true };
+        const asSet = { owner, remove: true, asSet: true, templates };
         const published = writeFiles(ctx, dir, fileTargets, fetched.values, asSet);
         audit(ctx, fetched.reports);
         return Promise.resolve(published);
@@ -71,7 +68,7 @@ export async function run(
       );
     }
     requireAll(fetched, plan);
-    const paths = writeFiles(ctx, dir, fileTargets, fetched.values, { owner, remove: true });
+    const paths = writeFiles(ctx, dir, fileTargets, fetched.values, { owner, remove: true, templates });
     audit(ctx, fetched.reports);
     return await startCommand({
       command: command.command,

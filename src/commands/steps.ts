@@ -14,7 +14,7 @@ import {
   type Owner,
   type SecretsDir,
 } from "../output/files.ts";
-import type { Plan, Target } from "../plan.ts";
+import type { Plan, PlannedTemplate, Target } from "../plan.ts";
 import { loadProvider } from "../provider.ts";
 import { auditLine, type SecretReport } from "../report.ts";
 import { closeSession, resolvePlan, type Resolution } from "../resolve.ts";
@@ -56,7 +56,7 @@ export function declaring(
  */
 export function openSecretsDir(
   ctx: CommandContext,
-  fileTargets: readonly Target[],
+  fileTargets: readonly (Target | PlannedTemplate)[],
   options: {
     readonly dir: string | undefined;
     readonly allowDisk: boolean;
@@ -180,11 +180,13 @@ export function writeFiles(
     readonly remove: boolean;
     /** --watch: as one set behind a `..data` link, so a later set replaces it at once (file-set.ts). */
     readonly asSet?: boolean;
+    /** Config templates, written with the targets' files as one set. */
+    readonly templates?: readonly PlannedTemplate[];
   },
 ): Map<string, string> {
   if (dir === undefined) return new Map();
   const publish = options.asSet === true ? publishFileSet : publishFiles;
-  return publish(dir.path, filesToWrite(targets, values), options.owner, {
+  return publish(dir.path, filesToWrite(targets, values, options.templates), options.owner, {
     remove: options.remove,
     warn: (message) => ctx.log.warn(message),
   });

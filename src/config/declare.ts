@@ -46,6 +46,7 @@ export async function declare(input: DeclareInput): Promise<Declared> {
     const allowed = new Set([...input.allowNames, ...loaded.allowNames]);
     const collected = collectPlan(loaded.declarations, allowed, {
       envTargetsAreFiles: input.command === "render",
+      templates: loaded.templates,
     });
     plan = collected.plan;
     problems.push(...collected.problems);
@@ -65,7 +66,11 @@ export async function declare(input: DeclareInput): Promise<Declared> {
   // A CI smoke test (`check`), an init container (`render`) or a CI job's `export` that declares
   // nothing has forgotten the injection: that is a failure, not a success. `run` with nothing declared
   // is a plain exec wrapper, which is a legitimate use.
-  const empty = plan.targets.length === 0 && input.command !== "run" && input.command !== "get";
+  const empty =
+    plan.targets.length === 0 &&
+    (plan.templates ?? []).length === 0 &&
+    input.command !== "run" &&
+    input.command !== "get";
   if (empty && !input.allowEmpty) {
     const what = { check: "check", render: "write", export: "print" }[input.command];
     throw new SecretwrapError(

@@ -4,7 +4,7 @@
 // parser and the schema are loaded only when a config file exists, so a run without one pays nothing.
 import { existsSync } from "node:fs";
 import { SecretwrapError } from "../errors.ts";
-import type { Declaration, TargetShape } from "../plan.ts";
+import type { Declaration, TargetShape, TemplateDeclaration } from "../plan.ts";
 import { loadOptionSchema, type Scheme } from "../provider.ts";
 import { parsePattern, patternOf, type Expansion } from "../expand-name.ts";
 import { parseEnvFile } from "./envfile.ts";
@@ -57,6 +57,8 @@ export interface Loaded {
   readonly refless: readonly TargetShape[];
   /** The peer tools whose forms were read as references (--compat, else the config's compat:). */
   readonly compat: readonly string[];
+  /** Config templates that parsed (src/template/); their problems are in `problems`. */
+  readonly templates: readonly TemplateDeclaration[];
 }
 
 export const DEFAULT_CONFIG = "secretwrap.yaml";
@@ -189,6 +191,7 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
   >;
   let allowNames: readonly string[] = [];
   problems.push(...configProblems);
+  let templates: readonly TemplateDeclaration[] = [];
   if (configPath !== undefined) {
     if (parts !== undefined) {
       allowNames = parts.allowNames;
@@ -237,6 +240,10 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
           ...(fields.fileNotText === true ? { fileNotText: true } : {}),
         });
       }
+      if (parts.templates.length > 0) {
+        const { loadTemplates } = await import("./templates.ts");
+        templates = loadTemplates(configPath, parts.templates, problems);
+      }
       for (const [scheme, block] of parts.providers) {
         // A block with problems stops the run before any provider connects.
         providerOptions[scheme] = (await checkProviderOptions(configPath, scheme, block, problems)) ?? block;
@@ -268,6 +275,7 @@ export async function loadDeclarations(input: LoadInput): Promise<Loaded> {
         names.has(warning.slice(0, warning.indexOf(":"))),
       );
     },
+    templates,
   };
 }
 

@@ -39,7 +39,32 @@ const SecretObject = strictObject({
 /** `file` is a name, or with expand `true` (one file per key, named after its variable: expand-name.ts). */
 export type SecretEntry = string | (Omit<Infer<typeof SecretObject>, "file"> & { file?: string | boolean });
 
-const TOP_LEVEL_KEYS = ["version", "providers", "secrets", "allowNames", "compat"] as const;
+const TOP_LEVEL_KEYS = ["version", "providers", "secrets", "allowNames", "compat", "templates"] as const;
+
+/** A config file with secrets inside (src/template/): its text is `source` (a file) or `content`. */
+const TemplateObject = strictObject({
+  source: optional(string()),
+  content: optional(string()),
+  target: string(),
+  mode: optional(string()),
+  env: optional(string()),
+});
+
+/** A template entry's text fields, read by own keys only. */
+export interface TemplateEntry {
+  /** Its index in the file's templates list, for messages (templates[2]). */
+  readonly index: number;
+  readonly source?: string;
+  readonly content?: string;
+  readonly target?: string;
+  readonly mode?: string;
+  readonly env?: string;
+  /**
+   * The entry failed the schema (reported): it plans nothing, but its text is still parsed so its
+   * template problems are reported in the same run.
+   */
+  readonly rejected: boolean;
+}
 
 /** The text fields of a secret entry that failed the schema: still checked, so none hides another. */
 export type RejectedSecret = Partial<Record<"ref" | "file" | "mode", string>> & {
@@ -56,6 +81,8 @@ export interface ConfigParts {
   readonly allowNames: readonly string[];
   /** `compat:` (the peer tools whose forms are references); absent when the file does not say. */
   readonly compat?: readonly string[];
+  /** Every template entry that is an object, in the file's order. */
+  readonly templates: readonly TemplateEntry[];
 }
 
 export interface ConfigValidation {
@@ -79,12 +106,14 @@ export function validateConfig(data: unknown): ConfigValidation {
   const providers: [Scheme, unknown][] = [];
   let allowNames: string[] = [];
   let compat: string[] | undefined;
+  const templates: TemplateEntry[] = [];
   const parts = (): ConfigParts => ({
     secrets,
     rejected,
     providers,
     allowNames,
     ...(compat === undefined ? {} : { compat }),
+    templates,
   });
   if (!isMapping(data)) {
     issues.push({ path: [], message: "expected object" });
@@ -169,6 +198,35 @@ export function validateConfig(data: unknown): ConfigValidation {
           });
       });
       compat = [...new Set(names)];
+    }
+  }
+
+  const templateList = top.get("templates");
+  if (templateList !== undefined) {
+    if (!Array.isArray(templateList)) issues.push({ path: ["templates"], message: "expected array" });
+    else {
+      templateList.forEach((entry: unknown, index) => {
+        if (!isMapping(entry)) {
+          issues.push({ path: ["templates", index], message: "expected object" });
+          return;
+        }
+        const checked = safeParse(TemplateObject, entry);
+        if (!checked.success) issues.push(...prefixed(["templates", index], toIssues(checked.error.issues)));
+        const own = new Map(ownEntries(entry));
+        const oneText = own.has("source") !== own.has("content");
+        if (!oneText) {
+          issues.push({
+            path: ["templates", index],
+            message: "needs exactly one of source (a file) or content (the text)",
+          });
+        }
+        const fields: Record<string, string> = {};
+        for (const key of ["source", "content", "target", "mode", "env"]) {
+          const value = own.get(key);
+          if (typeof value === "string") fields[key] = value;
+        }
+        templates.push({ index, ...fields, rejected: !checked.success || !oneText });
+      });
     }
   }
   return { parts: parts(), issues };

@@ -28,6 +28,11 @@ export function appEnvironment(input: AppEnvironmentInput): Record<string, strin
     else if (target.output.kind === "env" && bytes !== undefined)
       assigned.set(target.name, envValue(bytes, target.name));
   }
+  // A template's `env` holds its file's path (a path, not a secret value).
+  for (const template of input.plan.templates ?? []) {
+    const path = input.paths.get(template.name);
+    if (template.env !== undefined && path !== undefined) assigned.set(template.env, path);
+  }
   return buildChildEnv({
     inherited: input.appView,
     pristine: input.pristine,

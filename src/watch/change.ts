@@ -33,6 +33,15 @@ export function changeBetween(
     // A key that appears in or leaves an expanded secret adds or removes its X_FILE variable too.
     if (target.expandedFrom !== undefined && (a === undefined || b === undefined)) env = true;
   }
+  // A config template is a file: a change to any secret it uses changes its bytes.
+  for (const template of plan.templates ?? []) {
+    const a = before.get(template.name);
+    const b = after.get(template.name);
+    const same = a === undefined || b === undefined ? a === b : Buffer.from(a).equals(b);
+    if (same) continue;
+    names.push(template.name);
+    files = true;
+  }
   return { names, env, files };
 }
 

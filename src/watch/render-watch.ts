@@ -59,7 +59,12 @@ export async function renderWatched(input: RenderWatchInput, ctx: CommandContext
     },
     log,
     deliver: async (change, values, delivered) => {
-      writeFiles(ctx, dir, delivered.targets, values, { owner, remove: false, asSet: true });
+      writeFiles(ctx, dir, delivered.targets, values, {
+        owner,
+        remove: false,
+        asSet: true,
+        ...(delivered.templates === undefined ? {} : { templates: delivered.templates }),
+      });
       const onChange = input.watch.onChange;
       if (onChange.kind === "exit") {
         log.info(`${change.names.join(", ")} changed; exiting (--on-change exit)`);

@@ -84,7 +84,12 @@ export async function runWatched(input: RunWatchInput, ctx: CommandContext): Pro
     deliver: async (change, values, delivered) => {
       if (change.files) {
         const fileTargets = delivered.targets.filter((t) => t.output.kind === "file");
-        paths = writeFiles(ctx, dir, fileTargets, values, { owner, remove: true, asSet: true });
+        paths = writeFiles(ctx, dir, fileTargets, values, {
+          owner,
+          remove: true,
+          asSet: true,
+          ...(delivered.templates === undefined ? {} : { templates: delivered.templates }),
+        });
       }
       const { action, warning } = actionFor(input.watch.onChange, change);
       if (warning !== undefined) log.warn(warning);
