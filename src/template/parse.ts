@@ -77,6 +77,9 @@ class ActionProblem extends Error {
   }
 }
 
+/** One template reports at most this many problems: a file that has more is not a template. */
+export const MAX_PROBLEMS = 100;
+
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/u;
 
 export function parseTemplate(source: string): ParseResult {
@@ -85,6 +88,16 @@ export function parseTemplate(source: string): ParseResult {
   const problems: TemplateProblem[] = [];
   const record = (p: ActionProblem): void => {
     problems.push({ at: positions.at(p.offset), code: p.code, message: p.message, hint: p.hint });
+  };
+  const tooMany = (): boolean => {
+    if (problems.length < MAX_PROBLEMS) return false;
+    const at = problems.at(-1)?.at ?? { line: 1, column: 1 };
+    problems.push({
+      at,
+      code: "CONFIG_INVALID",
+      message: `more problems after this one are not shown (the first ${MAX_PROBLEMS} are)`,
+    });
+    return true;
   };
   // Text is written as UTF-8: a lone surrogate (possible in a YAML "\ud800" escape) has no encoding.
   const surrogate = LONE_SURROGATE.exec(source);
@@ -107,6 +120,7 @@ export function parseTemplate(source: string): ParseResult {
     offset = scanned.end;
     if (scanned.kind === "problem") {
       record(scanned.problem);
+      if (tooMany()) break;
       continue;
     }
     if (text !== "") parts.push({ kind: "text", text });
@@ -252,10 +266,15 @@ class Lexer {
   }
 }
 
-/** Offsets → line and column, with the line starts found once. */
+/**
+ * Offsets → line and column, with the line starts found once. Offsets come mostly in increasing order,
+ * so a column is counted on from the last one asked for on the same line: a long one-line template with
+ * many actions costs one pass, not one per action.
+ */
 class Positions {
   readonly #starts: number[] = [0];
   readonly #source: string;
+  #last = { offset: 0, line: 0, column: 1 };
 
   constructor(source: string) {
     this.#source = source;
@@ -270,9 +289,26 @@ class Positions {
       if ((this.#starts[mid] as number) <= offset) low = mid;
       else high = mid - 1;
     }
-    const start = this.#starts[low] as number;
-    return { line: low + 1, column: [...this.#source.slice(start, offset)].length + 1 };
+    const last = this.#last;
+    const from =
+      last.line === low && last.offset <= offset ? last : { offset: this.#starts[low] as number, column: 1 };
+    const column = from.column + countCodePoints(this.#source, from.offset, offset);
+    this.#last = { offset, line: low, column };
+    return { line: low + 1, column };
   }
+}
+
+/** Code points in source[from, to): a surrogate pair is one character. */
+function countCodePoints(source: string, from: number, to: number): number {
+  let count = 0;
+  for (let i = from; i < to; i++) {
+    const code = source.charCodeAt(i);
+    const pair =
+      code >= 0xd800 && code <= 0xdbff && i + 1 < to && (source.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+    if (pair) i++;
+    count++;
+  }
+  return count;
 }
 
 function shown(text: string): string {

@@ -2,7 +2,7 @@
 // valid template parses to, then the boundary over random input: parse returns problems, never throws.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseTemplate, type Part, type TemplateProblem } from "../../../src/template/parse.ts";
+import { MAX_PROBLEMS, parseTemplate, type Part, type TemplateProblem } from "../../../src/template/parse.ts";
 import { FILTER_NAMES } from "../../../src/template/filters.ts";
 
 function problemsOf(source: string): readonly TemplateProblem[] {
@@ -94,6 +94,19 @@ describe("parseTemplate: invalid templates (each with its line and column)", () 
       "4:8 REF_INVALID",
       "5:1 CONFIG_INVALID",
     ]);
+  });
+
+  it("stops after MAX_PROBLEMS problems, saying so (a file with more is not a template)", () => {
+    const problems = problemsOf("{{ nope }}\n".repeat(MAX_PROBLEMS + 50));
+    expect(problems).toHaveLength(MAX_PROBLEMS + 1);
+    expect(problems.at(-2)?.at).toEqual({ line: MAX_PROBLEMS, column: 4 });
+    expect(problems.at(-1)?.message).toMatch(/more problems after this one are not shown/);
+  });
+
+  it("columns on a long line with many actions are counted on, right to the last one", () => {
+    const parts = partsOf('😀{{ "x" }}'.repeat(3000));
+    const actions = parts.filter((p) => p.kind === "action");
+    expect(actions.at(-1)).toMatchObject({ at: { line: 1, column: 2999 * 10 + 2 } });
   });
 
   it("never quotes a string literal's text in a problem (a template may hold a literal password)", () => {
