@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { canary, scanForCanaries } from "../helpers/canary.ts";
 import { PROBE, readProbe, runCli } from "../helpers/cli.ts";
+import { NODES } from "../helpers/nodes.ts";
 import { scratchDirs } from "../helpers/scratch.ts";
 import { startWatched, stopLeftovers } from "../fixtures/watch-run.ts";
 import { FakeGcp } from "../servers/gcp.ts";
@@ -71,9 +72,14 @@ function fileProviderConfig(dir: string, password: string): string {
 }
 
 describe("run: the app reads the rendered file (file provider)", () => {
-  it.each(["text", "json"])(
-    "every filter, file modes, a literal {{; no value on stderr at debug (%s logs)",
-    async (format) => {
+  it.each(
+    NODES.flatMap((node) => [
+      { format: "text", node },
+      { format: "json", node },
+    ]),
+  )(
+    "every filter, file modes, a literal {{; no value on stderr at debug ($format logs, $node.name)",
+    async ({ format, node }) => {
       const dir = scratch();
       const password = hostile("TPL");
       const config = fileProviderConfig(dir, password);
@@ -96,7 +102,7 @@ describe("run: the app reads the rendered file (file provider)", () => {
           "--exit",
           "0",
         ],
-        { cwd: dir, env: { PROBE_OUT: out } },
+        { cwd: dir, env: { PROBE_OUT: out }, node },
       );
       expect(result.code, result.stderr).toBe(0);
       const files = readProbe(out)[0]?.files ?? {};
@@ -337,6 +343,45 @@ describe("run --watch: a rotated secret re-renders the template", () => {
       run.kill("SIGTERM");
       const result = await run.result;
       expect(result.code).toBe(0);
+    },
+  );
+});
+
+describe("render --watch: a rotated secret re-renders the template in --out", () => {
+  it(
+    "the rendered file behind its stable path changes to the new value; TERM ends it with 0",
+    { timeout: 60_000 },
+    async () => {
+      const dir = scratch();
+      writeFileSync(join(dir, "token"), `v1 ${canary("RENDERWATCH")}`);
+      const config = join(dir, "secretwrap.yaml");
+      writeFileSync(
+        config,
+        'version: 1\ntemplates:\n  - content: "token: {{ ref \\"ref+file://./token\\" | trim | json }}\\n"\n    target: app.yml\n',
+      );
+      const out = join(shmDir(), "out");
+      const run = startWatched(
+        dir,
+        ["render", "--config", config, "--watch", "--out", out, "--refresh-interval", "300ms"],
+        {},
+        null,
+      );
+      const path = join(out, "app.yml");
+      const read = (): string => (existsSync(path) ? readFileSync(path, "utf8") : "");
+      const until = async (pattern: RegExp): Promise<void> => {
+        const deadline = Date.now() + 20_000;
+        while (!pattern.test(read())) {
+          if (Date.now() > deadline)
+            throw new Error(`${String(pattern)} not in ${path}; stderr:\n${run.stderr()}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      };
+      await until(/^token: "v1 CANARY_/);
+      writeFileSync(join(dir, "token"), `  v2 ${canary("RENDERWATCH")}\n`);
+      await until(/^token: "v2 CANARY_\w+"\n$/);
+      expect(run.stderr()).toMatch(/rotated template:app\.yml/);
+      run.kill("SIGTERM");
+      expect((await run.result).code).toBe(0);
     },
   );
 });
