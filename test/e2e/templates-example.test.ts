@@ -75,8 +75,8 @@ describe("the templates example", () => {
           `app: SIGHUP: reloaded: user app, password of ${rotated.password.length} characters; the URL's password matches`,
         ),
       );
-      expect(stderr).toMatch(/rotated template:app\.json/);
-      expect(stderr).toMatch(/rotated template:database\.url/);
+      // The audit lines follow the delivery.
+      await waitFor(() => stderr, /rotated template:app\.json[\s\S]*rotated template:database\.url/);
     } finally {
       running.child.kill("SIGTERM");
     }

@@ -13,7 +13,7 @@ import { canary, scanForCanaries } from "../helpers/canary.ts";
 import { PROBE, readProbe, runCli } from "../helpers/cli.ts";
 import { NODES } from "../helpers/nodes.ts";
 import { scratchDirs } from "../helpers/scratch.ts";
-import { startWatched, stopLeftovers } from "../fixtures/watch-run.ts";
+import { startWatched, stopLeftovers, waitUntil } from "../fixtures/watch-run.ts";
 import { FakeGcp } from "../servers/gcp.ts";
 import { fakeBackend } from "../servers/gcp-real.ts";
 
@@ -339,7 +339,8 @@ describe("run --watch: a rotated secret re-renders the template", () => {
       expect(read?.files?.["APP_CONF_FILE"]?.tag).toBe("v2");
       expect(run.of("signal", "SIGHUP")).toHaveLength(1);
       expect(readFileSync(path, "utf8")).toBe(`${rotated}\nport: 8080\n`);
-      expect(run.stderr()).toMatch(/rotated template:app\.conf/);
+      // The audit line follows the delivery.
+      await waitUntil("the rotated audit line", () => /rotated template:app\.conf/.test(run.stderr()));
       run.kill("SIGTERM");
       const result = await run.result;
       expect(result.code).toBe(0);
@@ -379,7 +380,7 @@ describe("render --watch: a rotated secret re-renders the template in --out", ()
       await until(/^token: "v1 CANARY_/);
       writeFileSync(join(dir, "token"), `  v2 ${canary("RENDERWATCH")}\n`);
       await until(/^token: "v2 CANARY_\w+"\n$/);
-      expect(run.stderr()).toMatch(/rotated template:app\.yml/);
+      await waitUntil("the rotated audit line", () => /rotated template:app\.yml/.test(run.stderr()));
       run.kill("SIGTERM");
       expect((await run.result).code).toBe(0);
     },
