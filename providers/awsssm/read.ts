@@ -68,5 +68,21 @@ export function toFetched(parameter: Parameter, name: string): Fetched {
   if (parameter.Value === undefined)
     throw new SecretwrapError("FETCH_FAILED", `${name}: the parameter holds no value`);
   const bytes = new TextEncoder().encode(parameter.Value);
-  return parameter.Version === undefined ? { bytes } : { bytes, version: String(parameter.Version) };
+  const version = versionOf(parameter);
+  return version === undefined ? { bytes } : { bytes, version };
+}
+
+/**
+ * What Fetched.version and checkVersion say: the Version, and for the latest also when it was written
+ * ("2@2026-12-06T10:37:00.123Z"). A deleted parameter created again starts at version 1 again (SSM
+ * keeps no history of a deleted name; Terraform does this when a parameter's type changes), so the
+ * number alone would tell the watch nothing changed. A pinned version (a `:N` selector) is the number
+ * alone: the pinned reference's check answers it without asking (connect.ts).
+ */
+function versionOf(parameter: Parameter): string | undefined {
+  const { Version, Selector, LastModifiedDate } = parameter;
+  if (Version === undefined) return undefined;
+  if (Selector !== undefined || LastModifiedDate === undefined || Number.isNaN(LastModifiedDate.getTime()))
+    return String(Version);
+  return `${Version}@${LastModifiedDate.toISOString()}`;
 }

@@ -185,7 +185,8 @@ describe("values", () => {
       fetchRef(h.session, ref(name)),
       fetchRef(h.session, ref(name, "?version=1")),
     ]);
-    expect([text(latest.bytes), latest.version]).toEqual(["second", "2"]);
+    // the latest: its number and when it was written (a recreated parameter is at 1 again)
+    expect([text(latest.bytes), latest.version]).toEqual(["second", expect.stringMatching(/^2@\d{4}-/)]);
     expect([text(pinned.bytes), pinned.version]).toEqual(["first", "1"]);
     expect(requestedNames(fake.ssmCalls().at(-1)?.body ?? "{}").sort()).toEqual([name, `${name}:1`].sort());
     const missing = await failure(fetchRef(h.session, ref(name, "?version=9")));
@@ -377,20 +378,38 @@ describe("checkVersion (--watch)", () => {
     const check = (name: string, rest = "") =>
       h.session.checkVersion?.(parseRef(ref(name, rest)), AbortSignal.timeout(5000));
     const before = fake.ssmCalls().length;
-    expect(await Promise.all([check(a), check(b)])).toEqual(["1", "1"]);
+    const [checkA, checkB] = await Promise.all([check(a), check(b)]);
+    expect([checkA, checkB].map((v) => v?.split("@")[0])).toEqual(["1", "1"]);
     const calls = fake.ssmCalls().slice(before);
     expect(calls.map((c) => [requestedNames(c.body).length, body(c)["WithDecryption"]])).toEqual([
       [2, false],
     ]);
     // the same answer a fetch reports as the version
-    expect((await fetchRef(h.session, ref(a))).version).toBe("1");
+    expect((await fetchRef(h.session, ref(a))).version).toBe(checkA);
     fake.ssm.put(REGION, a, "a2");
-    expect(await check(a)).toBe("2");
+    expect((await check(a))?.split("@")[0]).toBe("2");
     // a key this identity may not decrypt with still has a version to compare
     fake.ssm.denyKms(REGION, kms);
-    expect(await check(kms)).toBe("1");
+    expect((await check(kms))?.split("@")[0]).toBe("1");
     const missing = await failure(Promise.resolve(check(path("gone"))));
     expect(missing.code).toBe("SECRET_NOT_FOUND");
+  });
+
+  it("a parameter deleted and created again is at version 1 again (SSM keeps no history of it): the check still sees the change", async () => {
+    // What Terraform does when a parameter's type changes (String → SecureString): delete, then create.
+    const name = path("recreated");
+    fake.ssm.put(REGION, name, "before");
+    const h = await connect(staticEnv());
+    const first = await fetchRef(h.session, ref(name));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    fake.ssm.delete(REGION, name);
+    fake.ssm.put(REGION, name, "after", "SecureString");
+    const check = await h.session.checkVersion?.(parseRef(ref(name)), AbortSignal.timeout(5000));
+    expect(check).not.toBe(first.version);
+    const second = await fetchRef(h.session, ref(name));
+    expect([text(second.bytes), second.version]).toEqual(["after", check]);
+    // and an unchanged parameter keeps answering the version its fetch reported (no read per interval)
+    expect(await h.session.checkVersion?.(parseRef(ref(name)), AbortSignal.timeout(5000))).toBe(check);
   });
 
   it("a pinned version is its own answer (no request); the prefix form has no cheap check", async () => {

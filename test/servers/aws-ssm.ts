@@ -64,6 +64,14 @@ export class SsmParameters {
     return version;
   }
 
+  /**
+   * DeleteParameter: the parameter and its whole history go; one put again later starts at version 1
+   * (SSM keeps nothing of a deleted name, unlike Secrets Manager's recovery window).
+   */
+  delete(region: string, name: string): void {
+    this.#parameters.splice(this.#parameters.indexOf(this.#must(region, name)), 1);
+  }
+
   deny(region: string, name: string): void {
     this.#must(region, name).denied = true;
   }
