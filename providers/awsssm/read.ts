@@ -1,7 +1,8 @@
 // One parameter's value: GetParameters, 10 names per call for the references of one region that the
 // core fetches together (TurnBatcher). Names missing from SSM come back in InvalidParameters inside the
 // 200; a policy that denies any name of a call denies the whole call, so a denied call of several names
-// is asked again one name at a time, and each reference gets its own answer.
+// (or one answered "not found" as a whole) is asked again one name at a time, and each reference gets
+// its own answer.
 import type { Parameter, SSMClient } from "@aws-sdk/client-ssm";
 import { type Fetched, SecretwrapError } from "../../src/provider-api.ts";
 import { mapAwsError } from "../kit/aws/errors.ts";
@@ -9,6 +10,9 @@ import { type BatchAnswer, TurnBatcher } from "../kit/turn-batch.ts";
 import { SSM } from "./errors.ts";
 
 export type Sdk = typeof import("@aws-sdk/client-ssm");
+
+/** Whole-call failures that concern some one name of a call, not the call. */
+const SPLIT_ON = new Set(["ACCESS_DENIED", "SECRET_NOT_FOUND"]);
 
 /** GetParameters takes at most 10 names. */
 export const BATCH_LIMIT = 10;
@@ -35,7 +39,10 @@ export function parameterBatcher(
       );
     } catch (error) {
       const failures = names.map((name) => mapAwsError(error, name, SSM, endpoint));
-      if (names.length > 1 && failures.some((f) => f.code === "ACCESS_DENIED")) {
+      // A denial, or a "not found" (GetParameter's ParameterNotFound / ParameterVersionNotFound), for
+      // the whole call is about one of its names, unknown which: asked alone, each gets its own answer
+      // (an existing parameter taken as absent would pass an optional: true reference silently).
+      if (names.length > 1 && failures.some((f) => SPLIT_ON.has(f.code))) {
         const alone = await Promise.all(names.map((name) => send([name], signal)));
         return new Map(alone.flatMap((one) => [...one]));
       }

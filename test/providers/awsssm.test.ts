@@ -279,6 +279,30 @@ describe("batching: GetParameters, 10 names per call", () => {
     ).toEqual([4, 1, 1, 1, 1]);
   });
 
+  it("a whole call answered 'not found' (ParameterNotFound / ParameterVersionNotFound, as GetParameter answers) names no one name: each is asked alone, so an existing parameter is never reported absent", async () => {
+    // optional: true tolerates only not found: a batch-wide "not found" taken for every name would
+    // leave an existing optional parameter silently unset.
+    const [present, pinned] = [path("nf-present"), path("nf-pinned")];
+    const secret = canary("PRESENT");
+    fake.ssm.put(REGION, present, secret, "SecureString");
+    fake.ssm.put(REGION, pinned, "only-v1");
+    const h = await connect(staticEnv());
+    const isGet = (r: RecordedRequest) => target(r) === "AmazonSSM.GetParameters";
+    for (const code of ["ParameterVersionNotFound", "ParameterNotFound"]) {
+      fake.server.script(isGet, [reply(400, { __type: code, message: `Version 9 not found ${EXTRA}` })]);
+      const before = fake.server.count(isGet);
+      const [ok, gone] = await Promise.allSettled([
+        fetchRef(h.session, ref(present)),
+        fetchRef(h.session, ref(pinned, "?version=9")),
+      ]);
+      expect(ok.status === "fulfilled" ? text(ok.value.bytes) : ok.reason, code).toBe(secret);
+      expect(gone.status === "rejected" ? (gone.reason as SecretwrapError).code : gone.status).toBe(
+        "SECRET_NOT_FOUND",
+      );
+      expect(fake.server.count(isGet) - before).toBe(3);
+    }
+  });
+
   it("an identity without ssm:GetParameters at all: every reference is ACCESS_DENIED", async () => {
     const names = [path("nope"), path("nope")];
     for (const n of names) fake.ssm.put(REGION, n, "x");
