@@ -50,7 +50,12 @@ export async function readByPath(
       throw mapAwsError(error, path, SSM_BY_PATH, read.endpoint);
     }
     for (const { Name, Value } of output.Parameters ?? []) {
-      if (Name === undefined || Value === undefined) continue;
+      // Skipping it would deliver the document without that parameter: the answer is not usable.
+      if (Name === undefined || Value === undefined)
+        throw new SecretwrapError(
+          "FETCH_FAILED",
+          `${path}: ${SSM_BY_PATH.name} listed a parameter without its name or value`,
+        );
       entries.push({ name: Name, value: Value });
       size += Name.length + Value.length;
     }

@@ -50,7 +50,14 @@ export function parameterBatcher(
       return answer;
     }
     for (const parameter of output.Parameters ?? []) {
-      answer.set(`${parameter.Name ?? ""}${parameter.Selector ?? ""}`, parameter);
+      const key = `${parameter.Name ?? ""}${parameter.Selector ?? ""}`;
+      // Two answers for one name: which is the value is unknowable, so neither is taken.
+      answer.set(
+        key,
+        answer.has(key)
+          ? new SecretwrapError("FETCH_FAILED", `${key}: ${SSM.name} answered this name twice`)
+          : parameter,
+      );
     }
     for (const name of output.InvalidParameters ?? []) {
       answer.set(

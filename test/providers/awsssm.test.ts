@@ -340,6 +340,35 @@ describe("vals' prefix form: a #field reads every parameter under the path", () 
     expect(() => selectField(fetched, "/deeper/hidden")).toThrow(/not in the secret/);
   });
 
+  it("a malformed answer fails the reference instead of dropping a parameter: a page entry without a value, a name answered twice", async () => {
+    const base = path("malformed");
+    for (let i = 0; i < 12; i++) fake.ssm.put(REGION, `${base}/p${String(i).padStart(2, "0")}`, `v${i}`);
+    const h = await connect(staticEnv());
+    const isPage = (r: RecordedRequest) =>
+      target(r) === "AmazonSSM.GetParametersByPath" && body(r)["NextToken"] !== undefined;
+    // page 2 lists a parameter without its Value: the document would lack it (a partial map)
+    fake.server.script(isPage, [
+      reply(200, { Parameters: [{ Name: `${base}/p10`, Type: "SecureString", Version: 1 }] }),
+    ]);
+    const partial = await failure(fetchRef(h.session, ref(base, "#/p00")));
+    expect([partial.code, partial.transient]).toEqual(["FETCH_FAILED", false]);
+    // GetParameters answering one name twice with two values: neither is taken
+    const name = path("twice");
+    fake.ssm.put(REGION, name, "real");
+    const isGet = (r: RecordedRequest) => target(r) === "AmazonSSM.GetParameters";
+    fake.server.script(isGet, [
+      reply(200, {
+        Parameters: [
+          { Name: name, Type: "String", Value: "real", Version: 1 },
+          { Name: name, Type: "String", Value: "other", Version: 1 },
+        ],
+        InvalidParameters: [],
+      }),
+    ]);
+    const twice = await failure(fetchRef(h.session, ref(name)));
+    expect(twice.code).toBe("FETCH_FAILED");
+  });
+
   it("?recursive=true: every level, as nested keys; vals' README examples hold", async () => {
     const foo = path("foo");
     fake.ssm.put(REGION, `${foo}/bar`, '{"BAR":"VALUE"}');
