@@ -235,6 +235,36 @@ describe("awsssm: every form a user writes, through the CLI", () => {
   });
 });
 
+describe("awsssm: values the app cannot take, at debug level in text and JSON", () => {
+  it("a NUL (as is, or in the prefix form's JSON) or more than the kernel takes per variable fails closed: the app never starts, no value in any output", async () => {
+    const dir = scratch();
+    const [nul, base, big] = [unique("nul"), unique("tree"), unique("big")];
+    const planted = [canary("NUL1"), canary("NUL2"), canary("BIG")];
+    fake.ssm.put(REGION, nul, `${planted[0]}\0tail`, "SecureString");
+    fake.ssm.put(REGION, `${base}/k`, `\0${planted[1]}`, "SecureString");
+    fake.ssm.put(REGION, `${base}/other`, "fine");
+    fake.ssm.put(REGION, big, `${planted[2]}${"x".repeat(130 * 1024)}`);
+    for (const [target, refText] of [
+      ["NUL", ref(nul)],
+      ["TREE", ref(base, "#k")],
+      ["BIG", ref(big)],
+    ] as const) {
+      for (const format of ["text", "json"]) {
+        const { result, out } = await runProbe(dir, { ...staticEnv(), [target]: refText }, [
+          "--log-level",
+          "debug",
+          "--log-format",
+          format,
+        ]);
+        expect(result.code, `${target} ${format}: ${result.stderr}`).not.toBe(0);
+        expect([69, 73, 78], `${target} ${format}`).toContain(result.code);
+        expect(readProbe(out)).toEqual([]);
+        expect(leaks(planted, result), `${target} ${format}`).toEqual([]);
+      }
+    }
+  });
+});
+
 describe("awsssm under render --watch", () => {
   it("a new version (PutParameter over the wire) is noticed by checks that decrypt nothing, and read once; the prefix form is read again and compared", async () => {
     const dir = scratch();
