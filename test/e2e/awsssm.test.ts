@@ -235,6 +235,54 @@ describe("awsssm: every form a user writes, through the CLI", () => {
   });
 });
 
+describe("awsssm and awssecrets in one run: the shared AWS login", () => {
+  it("static keys: both read, the keys consumed once and absent from the app; web identity: at most one STS login per provider, all of it masked", async () => {
+    const dir = scratch();
+    const name = unique("both");
+    const [param, secret] = [canary("BOTH_SSM"), canary("BOTH_SM")];
+    fake.ssm.put(REGION, name, param, "SecureString");
+    const secretName = `both-${randomBytes(4).toString("hex")}`;
+    fake.putSecret(REGION, secretName, secret);
+    const targets = { P: ref(name), S: `ref+awssecrets://${secretName}` };
+    const endpoints = { AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url, AWS_ENDPOINT_URL_STS: fake.url };
+    const session = canary("SESSION");
+    const keys: Record<string, string> = { ...staticEnv(), AWS_SESSION_TOKEN: session };
+    const first = await runProbe(dir, { ...keys, ...endpoints, ...targets }, ["--log-level", "debug"]);
+    expect(first.result.code, first.result.stderr).toBe(0);
+    const seen = probeStart(readProbe(first.out)).env ?? {};
+    expect([seen["P"], seen["S"]]).toEqual([param, secret]);
+    for (const variable of ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"])
+      expect(seen[variable], variable).toBeUndefined();
+    expect(seen["AWS_REGION"]).toBe(REGION);
+    expect(leaks([param, secret, session, keys["AWS_SECRET_ACCESS_KEY"] ?? ""], first.result)).toEqual([]);
+
+    const token = `eyJ${canary("JWT2")}\n`;
+    writeFileSync(join(dir, "token"), token);
+    fake.webIdentity = { roleArn: "arn:aws:iam::123456789012:role/both", token };
+    const stsBefore = fake.stsCalls().length;
+    const second = await runProbe(
+      dir,
+      {
+        ...endpoints,
+        ...targets,
+        AWS_WEB_IDENTITY_TOKEN_FILE: join(dir, "token"),
+        AWS_ROLE_ARN: fake.webIdentity.roleArn,
+        AWS_REGION: REGION,
+        AWS_ENDPOINT_URL_SSM: fake.url,
+      },
+      ["--log-level", "debug"],
+    );
+    expect(second.result.code, second.result.stderr).toBe(0);
+    // One login per provider configuration (DESIGN §5): two here today; a login shared by the AWS
+    // providers would make it one. Never one per fetch.
+    expect(fake.stsCalls().length - stsBefore).toBeGreaterThanOrEqual(1);
+    expect(fake.stsCalls().length - stsBefore).toBeLessThanOrEqual(2);
+    const again = probeStart(readProbe(second.out)).env ?? {};
+    expect([again["P"], again["S"]]).toEqual([param, secret]);
+    expect(leaks([param, secret, token.trim()], second.result)).toEqual([]);
+  });
+});
+
 describe("awsssm: values the app cannot take, at debug level in text and JSON", () => {
   it("a NUL (as is, or in the prefix form's JSON) or more than the kernel takes per variable fails closed: the app never starts, no value in any output", async () => {
     const dir = scratch();
