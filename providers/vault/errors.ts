@@ -3,6 +3,7 @@
 // recognised below, each replaced by our own constant text.
 import { type ErrorCode, MAX_SECRET_BYTES, SecretwrapError } from "../../src/provider-api.ts";
 import { isTransientStatus } from "../kit/http-status.ts";
+import { ResponseTooLarge } from "../kit/early-request.ts";
 import { networkError } from "../kit/network-failure.ts";
 import { PROVIDER, type AuthMethod } from "./options.ts";
 import type { AuthSettings } from "./settings.ts";
@@ -75,6 +76,8 @@ export function describeFailure(error: unknown): Failure {
   if (code === "ERR_BAD_RESPONSE" && /maxContentLength/.test((error as Error).message))
     return { code: "TOO_LARGE" };
   if (typeof code === "string") return { code };
+  // The early login's own size limit (providers/kit/early-request.ts), the same rule as axios's.
+  if (error instanceof ResponseTooLarge) return { code: "TOO_LARGE" };
   return {};
 }
 

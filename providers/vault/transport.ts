@@ -9,6 +9,9 @@ import { MAX_SECRET_BYTES, VERSION, parseJson } from "../../src/provider-api.ts"
 import type { Settings } from "./settings.ts";
 import { httpAgent, httpsAgent } from "../kit/agents.ts";
 import { headerReader, retryAfterMs } from "../kit/retry-after.ts";
+import type { Agent as HttpAgent } from "node:http";
+import type { Agent as HttpsAgent } from "node:https";
+import type { EarlyAnswer } from "./early-login.ts";
 
 /** A KV answer is JSON around the value, and JSON escaping can grow it; beyond this it is refused. */
 export const MAX_RESPONSE_BYTES = 4 * MAX_SECRET_BYTES + 64 * 1024;
@@ -61,30 +64,68 @@ export interface Transport {
   close(): void;
 }
 
-export function createTransport(axios: AxiosStatic, settings: Settings): Transport {
+/** What the rest of rp reads of an answer, axios's or an early request's (RawResponse). */
+interface Answer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, unknown>>;
+  readonly data: unknown;
+}
+
+/** The session's agents: made before the SDK loads, so an early login (early-login.ts) can use them. */
+export interface Agents {
+  readonly httpsAgent: HttpsAgent;
+  readonly httpAgent: HttpAgent;
+}
+
+export function createAgents(settings: Settings): Agents {
+  return { httpsAgent: httpsAgent(settings.ca), httpAgent: httpAgent() };
+}
+
+/**
+ * `early`: a request already sent (the login, early-login.ts) whose answer is read here, once, as the
+ * answer to node-vault's request with the same method and URI.
+ */
+export function createTransport(
+  axios: AxiosStatic,
+  settings: Settings,
+  agents: Agents,
+  early?: EarlyAnswer,
+): Transport {
   const origin = settings.url.origin;
-  const agents = { httpsAgent: httpsAgent(settings.ca), httpAgent: httpAgent() };
+  let pending = early;
   const rp: Transport["rp"] = async (options) => {
     let url = options.uri;
+    const presentAnswer =
+      pending !== undefined && pending.method === options.method && pending.uri === url
+        ? pending.response
+        : undefined;
+    if (presentAnswer !== undefined) pending = undefined;
     for (let hops = 0; ; hops++) {
-      const response = await axios.request<string>({
-        method: options.method,
-        url,
-        headers: { ...options.headers, "X-Vault-Request": "true", "User-Agent": `secretwrap/${VERSION}` },
-        ...(options.json !== null && typeof options.json === "object" ? { data: options.json } : {}),
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-        // Every HTTP detail is decided here, never by the environment or a server.
-        proxy: false,
-        maxRedirects: 0,
-        ...agents,
-        maxContentLength: MAX_RESPONSE_BYTES,
-        maxBodyLength: MAX_RESPONSE_BYTES,
-        validateStatus: () => true,
-        // The body is parsed below, so a body that is not JSON is an error and not a string.
-        responseType: "text",
-        transformResponse: (data: unknown) => data,
-      });
-      const location = response.headers["location"] as unknown;
+      const response: Answer =
+        hops === 0 && presentAnswer !== undefined
+          ? await presentAnswer
+          : await axios.request<string>({
+              method: options.method,
+              url,
+              headers: {
+                ...options.headers,
+                "X-Vault-Request": "true",
+                "User-Agent": `secretwrap/${VERSION}`,
+              },
+              ...(options.json !== null && typeof options.json === "object" ? { data: options.json } : {}),
+              ...(options.signal === undefined ? {} : { signal: options.signal }),
+              // Every HTTP detail is decided here, never by the environment or a server.
+              proxy: false,
+              maxRedirects: 0,
+              ...agents,
+              maxContentLength: MAX_RESPONSE_BYTES,
+              maxBodyLength: MAX_RESPONSE_BYTES,
+              validateStatus: () => true,
+              // The body is parsed below, so a body that is not JSON is an error and not a string.
+              responseType: "text",
+              transformResponse: (data: unknown) => data,
+            });
+      const location = response.headers["location"];
       if ((response.status === 307 || response.status === 308) && typeof location === "string") {
         // A standby node points at the active one. The token goes with the request, so only a redirect
         // to the same origin is followed; anything else is refused before a connection is made.
@@ -99,7 +140,7 @@ export function createTransport(axios: AxiosStatic, settings: Settings): Transpo
         const retryAfter = retryAfterMs(headerReader(response.headers));
         if (retryAfter !== undefined) options.call.retryAfterMs = retryAfter;
       }
-      const type = response.headers["content-type"] as unknown;
+      const type = response.headers["content-type"];
       const contentType = typeof type === "string" ? type : "";
       return {
         statusCode: response.status,
