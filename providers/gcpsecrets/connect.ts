@@ -1,5 +1,6 @@
 // connect(): transport and credentials from the block and the environment, the SDK loaded, the metadata
 // server looked for when it is the source and no host was given, and the first access token taken, once.
+// With the metadata server named, that token is asked for before the SDK loads (early-token.ts).
 import { type ProviderContext, SecretwrapError, type Session, commonJs } from "../../src/provider-api.ts";
 import { connectWithProcessEnv } from "../kit/process-env.ts";
 import { credentialSource, metadataVariables, readCredentials } from "./credentials.ts";
@@ -8,19 +9,26 @@ import { NAME, type GcpOptions } from "./options.ts";
 import { GcpSession, type Sdk } from "./session.ts";
 import { GLOBAL_HOST } from "./target.ts";
 import { intercept, transportFor, type InterceptableClient } from "./transport.ts";
+import { startEarlyToken, type EarlyToken } from "./early-token.ts";
 
 const SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 
 type Gax = typeof import("google-gax");
 
 /** `options` passed the block's schema (options.ts) in the core. */
-export async function connect(
+export function connect(options: GcpOptions, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
+  return connectGcp(options, ctx, signal, { early: true });
+}
+
+/** `early: false` is today's path alone, for the tests that compare both paths' outcomes. */
+export function connectGcp(
   options: GcpOptions,
   ctx: ProviderContext,
   signal: AbortSignal,
+  how: { readonly early: boolean },
 ): Promise<Session> {
   return connectWithProcessEnv(metadataVariables(ctx.env), (restoreEnv) =>
-    open(options, ctx, signal, restoreEnv),
+    open(options, ctx, signal, restoreEnv, how.early),
   );
 }
 
@@ -29,11 +37,15 @@ async function open(
   ctx: ProviderContext,
   signal: AbortSignal,
   restoreEnv: () => void,
+  early: boolean,
 ): Promise<Session> {
   const transport = transportFor(options);
   const source = credentialSource(options, ctx.env);
   const credentials =
     source.kind === "file" ? readCredentials(source.path, source.from, options, ctx) : undefined;
+  const earlyToken = early ? startEarlyToken(source, ctx.env, [SCOPE], transport, ctx, signal) : undefined;
+  // Loading the SDK blocks the event loop: the request is on the wire first.
+  await earlyToken?.sent;
   const [sdk, gax]: [Sdk, Gax] = await Promise.all([
     import("@google-cloud/secret-manager/build/src/v1/index.js").then(commonJs), // see Sdk
     import("google-gax").then(commonJs),
@@ -61,6 +73,12 @@ async function open(
   try {
     const client = await transport.attemptSignal.run(signal, () => auth.getClient());
     intercept(client as unknown as InterceptableClient, transport);
+    const earlyAnswer = await earlyToken?.answer;
+    // An attempt that ended (timed out) while the early answer was awaited sends nothing more.
+    signal.throwIfAborted();
+    // A failed answer is the login's: read below by mapFailure as the SDK's own error would be.
+    if (earlyAnswer instanceof Error) throw earlyAnswer;
+    if (earlyAnswer !== undefined) startWith(client, earlyAnswer);
     // The auth client renews its token itself (a --watch run outlives the first): each one it gets is
     // masked, not only the first.
     client.on("tokens", (tokens: { access_token?: string | null }) => {
@@ -82,4 +100,24 @@ async function open(
     throw mapFailure(error, `${NAME}: ${what}`, "login");
   }
   return session;
+}
+
+/** What google-auth-library's Compute client (an OAuth2Client) offers for a token it did not fetch. */
+interface TokenHolder {
+  readonly eagerRefreshThresholdMillis?: number;
+  setCredentials(credentials: { access_token: string; token_type: string; expiry_date: number }): void;
+}
+
+/**
+ * The client starts with the early token, as if it had fetched it; one it would renew at once (too
+ * close to its expiry) is not given, so the client asks for its own as it does without the early one.
+ */
+function startWith(client: TokenHolder, token: EarlyToken): void {
+  const threshold = client.eagerRefreshThresholdMillis ?? 5 * 60_000;
+  if (token.expiryDate - Date.now() <= threshold) return;
+  client.setCredentials({
+    access_token: token.accessToken,
+    token_type: token.tokenType,
+    expiry_date: token.expiryDate,
+  });
 }

@@ -12,6 +12,7 @@ import { NODE24, REPO } from "../helpers/nodes.ts";
 import type { RecordedRequest, TestServer } from "../servers/harness.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 import { FakeVault } from "../servers/vault.ts";
+import { FakeGcp } from "../servers/gcp.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-early-login-"));
 let pki: TestPki;
@@ -30,12 +31,13 @@ interface HeldRun {
   readonly stderr: string;
 }
 
-/** Runs `secretwrap run -- true` with the SDK chunk marked by `marker` held until `login` is seen. */
+/** Runs `secretwrap run [args] -- true` with the SDK chunk marked by `marker` held until `login` is seen. */
 async function runHeld(
   server: TestServer,
   isLogin: (r: RecordedRequest) => boolean,
   marker: string,
   env: Record<string, string>,
+  args: readonly string[] = [],
 ): Promise<HeldRun> {
   const release = join(work, `release-${Math.random().toString(16).slice(2)}`);
   const before = server.requests.length;
@@ -48,6 +50,7 @@ async function runHeld(
       "run",
       "--secrets-dir",
       join(work, `s-${Math.random().toString(16).slice(2)}`),
+      ...args,
       "--",
       "true",
     ],
@@ -101,6 +104,35 @@ describe("the login leaves before the SDK is loaded", () => {
       expect(vault.count("auth/approle/login")).toBe(1);
     } finally {
       await vault.close();
+    }
+  });
+
+  it("gcpsecrets, metadata server: the fake sees the token request while the Secret Manager client is held back", async () => {
+    const fake = await FakeGcp.start();
+    try {
+      fake.addSecret("early-proj", "db", ["v"]);
+      const config = join(work, "gcp.json");
+      writeFileSync(
+        config,
+        JSON.stringify({ version: 1, providers: { gcpsecrets: { endpoint: fake.api.url } } }),
+      );
+      const run = await runHeld(
+        fake.metadata,
+        (r) => r.path.includes("/service-accounts/default/token"),
+        // The generated client's service name, in its chunk only.
+        "google.cloud.secretmanager.v1.SecretManagerService",
+        {
+          GCE_METADATA_HOST: `127.0.0.1:${fake.metadata.port}`,
+          DB: "ref+gcpsecrets://early-proj/db",
+        },
+        ["--config", config],
+      );
+      expect(run.stderr).toContain("hold-sdk: holding");
+      expect(run.loginBeforeSdk, run.stderr).toBe(true);
+      expect(run.code, run.stderr).toBe(0);
+      expect(fake.tokenRequests()).toBe(1);
+    } finally {
+      await fake.close();
     }
   });
 });
