@@ -2,6 +2,8 @@
 // in ms after spawn(), for secretwrap and for the SDK floor, interleaved over a few rounds. It shows
 // where a run waits (time to the first request, sequential rounds) without timing the whole bench:
 //   node_modules/node/bin/node bench/timeline.ts [vault|awssecrets|gcpsecrets|azurekeyvault] [rounds]
+// TIMELINE_BASELINE=<another checkout's bin/secretwrap> adds that build as a third variant (e.g. main's,
+// built from `git archive main`), so a change is measured against its base in the same loop.
 import { performance } from "node:perf_hooks";
 import { createTestPki } from "../test/servers/tls.ts";
 import { LATENCY_MS } from "./config.ts";
@@ -52,14 +54,22 @@ async function once(command: Command): Promise<Sample> {
   };
 }
 
+const baseline = process.env["TIMELINE_BASELINE"];
 const variants: Record<string, () => Command> = {
   secretwrap: () => secretwrapRun({ env: target.env, args: target.args, cwd: target.cwd }),
   floor: () => sdkFloor(floors, target),
+  ...(baseline === undefined
+    ? {}
+    : {
+        baseline: () => secretwrapRun({ bin: baseline, env: target.env, args: target.args, cwd: target.cwd }),
+      }),
 };
-const samples: Record<string, Sample[]> = { secretwrap: [], floor: [] };
+const samples: Record<string, Sample[]> = Object.fromEntries(Object.keys(variants).map((v) => [v, []]));
 try {
   for (let round = -1; round < rounds; round++) {
-    const order = round % 2 === 0 ? ["secretwrap", "floor"] : ["floor", "secretwrap"];
+    // Rotated each round, as bench/interleave.ts does.
+    const names = Object.keys(variants);
+    const order = names.map((_, i) => names[(i + round + names.length) % names.length] as string);
     for (const v of order) {
       const s = await once(variants[v]!());
       if (round >= 0) samples[v]!.push(s);
@@ -71,9 +81,11 @@ try {
     );
     for (const s of list.slice(0, 3)) console.log(`   arrivals: ${s.arrivals}`);
   }
-  const sw = median(samples["secretwrap"]!.map((s) => s.total));
   const fl = median(samples["floor"]!.map((s) => s.total));
-  console.log(`${name} ratio secretwrap/floor: ${(sw / fl).toFixed(2)}`);
+  for (const v of Object.keys(variants).filter((v) => v !== "floor")) {
+    const own = median(samples[v]!.map((s) => s.total));
+    console.log(`${name} ${v}/floor: ${(own / fl).toFixed(2)} (${own.toFixed(1)} / ${fl.toFixed(1)} ms)`);
+  }
 } finally {
   await target.close();
   removeWorkdirs();
