@@ -34,17 +34,31 @@ const SECRETS_MANAGER_PROVIDER: AwsProvider = {
     const sdk = await loadSdk();
     return profileRegion((config) => new sdk.SecretsManagerClient(config), profile);
   },
+  preload: () => void loadSdk().catch(() => undefined),
 };
 
 /** `options` passed the block's schema (options.ts) in the core. */
-export async function connect(
+export function connect(options: AwsOptions, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
+  return connectSecretsManager(options, ctx, signal, { early: true });
+}
+
+/**
+ * The SDK client loads during the login (preload), after an early STS exchange has left.
+ * `early: false` is today's path alone, for the tests that compare both paths' outcomes.
+ */
+export function connectSecretsManager(
   options: AwsOptions,
   ctx: ProviderContext,
   signal: AbortSignal,
+  how: { readonly early: boolean },
 ): Promise<Session> {
-  const sdk = await loadSdk();
-  return connectAws(SECRETS_MANAGER_PROVIDER, options, ctx, signal, (login) =>
-    Promise.resolve(open(sdk, login, ctx)),
+  return connectAws(
+    SECRETS_MANAGER_PROVIDER,
+    options,
+    ctx,
+    signal,
+    async (login) => open(await loadSdk(), login, ctx),
+    how,
   );
 }
 

@@ -12,7 +12,8 @@ export interface EarlyRequest {
   readonly url: URL;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
-  readonly agent: HttpAgent | HttpsAgent;
+  /** The session's agent for this protocol; false: a connection of its own, closed after the answer. */
+  readonly agent: HttpAgent | HttpsAgent | false;
   readonly signal: AbortSignal;
   /** A longer answer is refused (ResponseTooLarge), as the SDK path refuses it. */
   readonly maxBytes: number;

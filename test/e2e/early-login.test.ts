@@ -13,6 +13,7 @@ import type { RecordedRequest, TestServer } from "../servers/harness.ts";
 import { createTestPki, type TestPki } from "../servers/tls.ts";
 import { FakeVault } from "../servers/vault.ts";
 import { FakeGcp } from "../servers/gcp.ts";
+import { AwsFake } from "../servers/aws.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-early-login-"));
 let pki: TestPki;
@@ -131,6 +132,39 @@ describe("the login leaves before the SDK is loaded", () => {
       expect(run.loginBeforeSdk, run.stderr).toBe(true);
       expect(run.code, run.stderr).toBe(0);
       expect(fake.tokenRequests()).toBe(1);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it("awssecrets, web identity: the fake sees the STS exchange while the Secrets Manager client is held back", async () => {
+    const fake = await AwsFake.start();
+    try {
+      fake.putSecret("eu-west-1", "early/db", "v");
+      const tokenFile = join(work, "web-token");
+      writeFileSync(tokenFile, "eyJearly");
+      fake.webIdentity = { roleArn: "arn:aws:iam::123456789012:role/app", token: "eyJearly" };
+      const run = await runHeld(
+        fake.server,
+        (r) => r.body.includes("Action=AssumeRoleWithWebIdentity"),
+        // The client's own shape ids, in its chunk only.
+        "com.amazonaws.secretsmanager#",
+        {
+          AWS_CONFIG_FILE: join(work, "no-config"),
+          AWS_SHARED_CREDENTIALS_FILE: join(work, "no-credentials"),
+          AWS_EC2_METADATA_DISABLED: "true",
+          AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+          AWS_ROLE_ARN: fake.webIdentity.roleArn,
+          AWS_REGION: "eu-west-1",
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+          AWS_ENDPOINT_URL_STS: fake.url,
+          DB: "ref+awssecrets://early/db",
+        },
+      );
+      expect(run.stderr).toContain("hold-sdk: holding");
+      expect(run.loginBeforeSdk, run.stderr).toBe(true);
+      expect(run.code, run.stderr).toBe(0);
+      expect(fake.stsCalls()).toHaveLength(1);
     } finally {
       await fake.close();
     }

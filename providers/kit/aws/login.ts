@@ -16,6 +16,7 @@ import type { AwsService } from "./errors.ts";
 import { quietLogger } from "./logger.ts";
 import type { AwsOptions } from "./options.ts";
 import { refreshingCredentials } from "./refresh.ts";
+import { startEarlyWebIdentity } from "./early-web-identity.ts";
 
 /** What an AWS provider tells the shared login about itself. */
 export interface AwsProvider {
@@ -26,6 +27,11 @@ export interface AwsProvider {
   readonly endpointVariable: string;
   /** The region of a shared config profile, as the SDK finds it (profileRegion in region.ts). */
   readonly profileRegion: (profile: string | undefined) => Promise<string | undefined>;
+  /**
+   * Starts loading the service's SDK client, called once an early STS exchange is on the wire (or at
+   * once without one), so that it loads while STS answers (early-web-identity.ts).
+   */
+  readonly preload?: () => void;
 }
 
 export interface AwsLogin {
@@ -68,13 +74,15 @@ export async function connectAws(
   ctx: ProviderContext,
   signal: AbortSignal,
   open: (login: AwsLogin) => Promise<Session>,
+  /** `early: false` is today's path alone, for the tests that compare both paths' outcomes. */
+  how: { readonly early: boolean } = { early: true },
 ): Promise<Session> {
   refuseSdkFiles(ctx.env, provider.name);
   // The SDK warns on stderr about Node < 22 from every client constructor, unless this variable says
   // not to (it takes no option); the user gets nothing from that warning in an ENTRYPOINT.
   return connectWithProcessEnv(
     { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-    async (restoreEnv) => open(await login(provider, options, ctx, signal, restoreEnv)),
+    async (restoreEnv) => open(await login(provider, options, ctx, signal, restoreEnv, how.early)),
   );
 }
 
@@ -84,10 +92,19 @@ async function login(
   ctx: ProviderContext,
   signal: AbortSignal,
   restoreEnv: () => void,
+  earlyLogin: boolean,
 ): Promise<AwsLogin> {
   const env = ctx.env;
   const logger = quietLogger(ctx);
   const handler = requestHandlerOptions(provider.name, options, env, ctx.attemptTimeoutMs);
+  const givenRegion = options.region ?? nonEmpty(env["AWS_REGION"]) ?? nonEmpty(env["AWS_DEFAULT_REGION"]);
+  // Web identity's STS exchange leaves before the SDK loads (early-web-identity.ts); the SDK loads
+  // once it is on the wire.
+  const early = earlyLogin
+    ? startEarlyWebIdentity(provider.name, options, env, givenRegion, handler, ctx.addSecret, signal)
+    : undefined;
+  await early?.sent;
+  provider.preload?.();
   const endpoint = endpointFor(
     provider.name,
     options.endpoint,
@@ -96,11 +113,7 @@ async function login(
     options.allowHttp === true,
   );
   const profile = options.profile ?? env["AWS_PROFILE"];
-  const defaultRegion =
-    options.region ??
-    nonEmpty(env["AWS_REGION"]) ??
-    nonEmpty(env["AWS_DEFAULT_REGION"]) ??
-    (await provider.profileRegion(profile));
+  const defaultRegion = givenRegion ?? (await provider.profileRegion(profile));
 
   const source = await pickCredentialSource({
     provider: provider.name,
@@ -129,7 +142,10 @@ async function login(
   signal.addEventListener("abort", closeAgent, { once: true });
   let credentials: AwsCredentialIdentity;
   try {
-    credentials = await source.provider();
+    const earlyAnswer = source.kind === "web identity" ? await early?.answer : undefined;
+    signal.throwIfAborted();
+    if (earlyAnswer instanceof Error) throw earlyAnswer;
+    credentials = earlyAnswer ?? (await source.provider());
   } catch (error) {
     throw mapCredentialError(error, source.kind, provider.rules, false, source.endpoint);
   } finally {
