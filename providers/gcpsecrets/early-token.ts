@@ -47,7 +47,7 @@ export function metadataTokenUrl(env: Env, scopes: readonly string[]): URL | und
 }
 
 /** An HTTP error answer, shaped as errors.ts reads the SDK's (gaxios's) error: the answer's status, body, headers. */
-export class TokenRefused extends Error {
+class TokenRefused extends Error {
   readonly response: { readonly status: number; readonly data: unknown; readonly headers: unknown };
   constructor(answer: RawResponse) {
     super("the metadata server did not give a token");
@@ -66,7 +66,7 @@ export class TokenRefused extends Error {
  * The early answer: a token; a failure to throw (TokenRefused, or Node's error for a failure below
  * HTTP); or undefined, when the SDK is to ask itself.
  */
-export type EarlyAnswer = EarlyToken | Error | undefined;
+type EarlyAnswer = EarlyToken | Error | undefined;
 
 /**
  * Asks for the token now when the source is the named metadata server. Never rejects. Every token it

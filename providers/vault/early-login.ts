@@ -21,7 +21,7 @@ export interface EarlyAnswer {
 }
 
 /** The login URI node-vault builds for `mount` (connect.ts gives it this endpoint, no path prefix). */
-export function loginUri(settings: Settings, mount: string): string {
+function loginUri(settings: Settings, mount: string): string {
   return `${endpointOf(settings)}/v1/auth/${mount}/login`;
 }
 

@@ -39,7 +39,7 @@ const MODELED: Readonly<Record<string, string>> = {
 };
 
 /** An STS error answer, shaped as the SDK's ServiceException that mapCredentialError reads. */
-export class StsRefused extends Error {
+class StsRefused extends Error {
   readonly $fault: "client" | "server";
   readonly $metadata: { readonly httpStatusCode: number };
   readonly $response: { readonly headers: Record<string, string | undefined> };
@@ -53,7 +53,7 @@ export class StsRefused extends Error {
 }
 
 /** The early answer: credentials; a failure to throw; or undefined, when the SDK is to ask itself. */
-export type EarlyAnswer = AwsCredentialIdentity | Error | undefined;
+type EarlyAnswer = AwsCredentialIdentity | Error | undefined;
 
 /** Where the SDK would send AssumeRoleWithWebIdentity, when that is known without it. */
 export function earlyStsUrl(
