@@ -19,7 +19,10 @@ import { canary } from "../helpers/canary.ts";
 import { FakeGcp, isolateFromHostGoogle } from "../servers/gcp.ts";
 import { reply, type Fault } from "../servers/harness.ts";
 
-const FAST: RetryPolicy = { attemptTimeoutMs: 400, baseDelayMs: 20, maxDelayMs: 100, random: () => 0.5 };
+// A short attempt timeout only where a fault needs one (a hang, a trickle): elsewhere an attempt that
+// timed out on a busy machine would change the count of requests on one path only.
+const SHORT_ATTEMPT_MS = 400;
+const FAST: RetryPolicy = { attemptTimeoutMs: 2_000, baseDelayMs: 20, maxDelayMs: 100, random: () => 0.5 };
 const work = mkdtempSync(join(tmpdir(), "secretwrap-gcp-early-"));
 const value = canary("VALUE");
 let fake: FakeGcp;
@@ -59,15 +62,16 @@ async function run(
   env: Record<string, string>,
   early: boolean,
   ms: number,
+  attemptMs = FAST.attemptTimeoutMs,
 ): Promise<{ outcome: Outcome; logs: string[] }> {
-  const { ctx, logs } = providerContext(env, FAST.attemptTimeoutMs);
+  const { ctx, logs } = providerContext(env, attemptMs);
   const cancellation = { signal: AbortSignal.timeout(ms), deadlineAt: performance.now() + ms };
   try {
     const session = await withRetry(
       "gcpsecrets login",
       (signal) => connectGcp({ endpoint: fake.api.url }, ctx, signal, { early }),
       cancellation,
-      FAST,
+      { ...FAST, attemptTimeoutMs: attemptMs },
     );
     try {
       const fetched = await session.fetch(parseRef("ref+gcpsecrets://early-proj/db"), cancellation.signal);
@@ -89,8 +93,8 @@ interface FaultCase {
   readonly faults: Fault[];
   readonly forever: boolean;
   /**
-   * A failure gcp-metadata retries itself (5xx, no answer) for longer than this test's 0.4 s attempt:
-   * today's attempts end with "no answer within 0.4s", the early path's with the failure itself, at
+   * A failure gcp-metadata retries itself (5xx, no answer) for ~2 s, longer than this test's 1.5 s
+   * deadline: today's run ends without an answer of its own, the early path's with the failure itself, at
    * once, retried by src/retry.ts. Same code and exit code; the last error's text differs.
    */
   readonly sdkRetriesItself?: boolean;
@@ -152,7 +156,12 @@ describe("gcpsecrets early token: the same outcome as google-auth-library's own 
       fake.metadata.clearFaults();
       fake.metadata.script(isToken, fault.faults, { forever: fault.forever });
       const before = fake.tokenRequests();
-      const result = await run(metadataEnv(), early, 1_500);
+      const slow = fault.faults.some((f) => f.kind === "hang" || f.kind === "trickle");
+      const result = await run(metadataEnv(), early, 1_500, slow ? SHORT_ATTEMPT_MS : FAST.attemptTimeoutMs);
+      // A run that the deadline ended may have one attempt's request still on its way: let it land
+      // before the next run counts.
+      if (!result.outcome.ok && result.outcome.code === "FETCH_TIMEOUT")
+        await new Promise((resolve) => setTimeout(resolve, 200));
       ran.push({ ...result, tokens: fake.tokenRequests() - before });
     }
     const [early, today] = ran as [(typeof ran)[0], (typeof ran)[0]];
