@@ -9,7 +9,7 @@ import { expandedTarget } from "./expand-name.ts";
 import { encodeScalar, objectAt } from "./field.ts";
 import type { NumberTexts } from "./json.ts";
 import { checkFileName, checkName, providerReading, type Plan, type Target } from "./plan.ts";
-import { printable, SHOWN_CHARS } from "./printable.ts";
+import { listed, printable, SHOWN_CHARS } from "./printable.ts";
 import type { FetchOutcome } from "./resolve.ts";
 
 export interface Expanded {
@@ -44,7 +44,11 @@ export function expandTargets(
     return { targets: [...plan.targets], values, errors, empty };
   }
   // Who has each name and file name already: the declared targets first, then each key as it comes.
+  // A name's holder is also kept as its declaration, so that a key never gives NAME_FILE beside
+  // another declaration's NAME (or NAME beside its NAME_FILE): an app that reads both forms would take
+  // the one whoever writes the secret chose, in place of the declared one.
   const names = new Map<string, string>();
+  const holders = new Map<string, Target>();
   const files = new Map<string, string>();
   const fileOf = (target: Target): string | undefined =>
     target.output.kind === "file"
@@ -56,6 +60,7 @@ export function expandTargets(
     if (target.expand !== undefined) continue;
     const who = `${target.name}, declared in ${target.source}`;
     names.set(target.name, who);
+    holders.set(target.name, target);
     const file = fileOf(target);
     if (file !== undefined) files.set(file, who);
   }
@@ -105,11 +110,16 @@ export function expandTargets(
         continue;
       }
       const { name } = expandedTarget(expansion, key);
-      keysOf.set(name, [...(keysOf.get(name) ?? []), key]);
+      // Pushed in place: copying the list per key made 50,000 keys with one name take minutes.
+      const same = keysOf.get(name);
+      if (same === undefined) keysOf.set(name, [key]);
+      else same.push(key);
     }
     for (const [name, sameName] of keysOf) {
       if (sameName.length > 1) {
-        problems.push(`keys ${sameName.map(quoted).join(" and ")} give the same name ${shown(name)}`);
+        problems.push(
+          `keys ${listed(sameName.map(quoted), MAX_LISTED, " and ", "keys")} give the same name ${shown(name)}`,
+        );
         continue;
       }
       const key = sameName[0] as string;
@@ -121,9 +131,14 @@ export function expandTargets(
       const fileName = ownFile ?? (options.envTargetsAreFiles ? name : undefined);
       const fileHolder = fileName === undefined ? undefined : files.get(fileName);
       const fileProblem = fileName === undefined ? undefined : checkFileName(fileName);
+      const twin = fileTwinOf(name, holders, declared);
       const before = problems.length;
       if (holder !== undefined)
         problems.push(`key ${quoted(key)} gives ${shown(name)}, which is taken by ${holder}`);
+      if (holder === undefined && twin !== undefined)
+        problems.push(
+          `key ${quoted(key)} gives ${shown(name)} beside ${shown(twin)}, declared in ${holders.get(twin)?.source ?? ""}: an app that reads both ${shown(twin.replace(/_FILE$/, ""))} and its _FILE form would take the one the secret chose`,
+        );
       if (nameProblem !== undefined) problems.push(`key ${quoted(key)}: ${nameProblem}`);
       if (reader !== undefined && !(plan.allowedNames?.has(name) ?? false))
         problems.push(
@@ -134,7 +149,10 @@ export function expandTargets(
           `key ${quoted(key)} gives file ${shown(fileName ?? "")}, which is taken by ${fileHolder}`,
         );
       if (fileProblem !== undefined) problems.push(`key ${quoted(key)}: ${fileProblem}`);
-      if (holder === undefined) names.set(name, who);
+      if (holder === undefined) {
+        names.set(name, who);
+        holders.set(name, declared);
+      }
       if (fileName !== undefined && fileHolder === undefined) files.set(fileName, who);
       if (problems.length > before) continue;
       try {
@@ -164,15 +182,24 @@ export function expandTargets(
       problems.length > 0
         ? new SecretwrapError(
             "TARGET_INVALID",
-            `${[...problems, ...unusable.map((e) => e.message)].join("; ")} (declared in ${declared.source})`,
+            `${listed([...problems, ...unusable.map((e) => e.message)], MAX_LISTED, "; ", "problems")} (declared in ${declared.source})`,
             {
               hint: "rename the keys in the secret, or choose another prefix: every key must give a name of its own that is allowed",
             },
           )
         : unusable.length > 1
-          ? new SecretwrapError("FIELD_MISSING", unusable.map((e) => e.message).join("; "), {
-              hint: (unusable[0] as SecretwrapError).hint,
-            })
+          ? new SecretwrapError(
+              "FIELD_MISSING",
+              listed(
+                unusable.map((e) => e.message),
+                MAX_LISTED,
+                "; ",
+                "problems",
+              ),
+              {
+                hint: (unusable[0] as SecretwrapError).hint,
+              },
+            )
           : unusable[0];
     if (error !== undefined) {
       errors.set(declared, error);
@@ -186,6 +213,30 @@ export function expandTargets(
     }
   }
   return { targets, values, errors, empty };
+}
+
+/** How many keys or problems one message lists before it says how many more there are. */
+const MAX_LISTED = 10;
+
+const FILE_SUFFIX = "_FILE";
+
+/**
+ * The name another declaration holds that `name` is the _FILE twin of, or that is `name`'s _FILE twin
+ * (DB_PASSWORD and DB_PASSWORD_FILE): keys of one declaration may give both, since whoever writes
+ * that secret chooses both anyway.
+ */
+function fileTwinOf(
+  name: string,
+  holders: ReadonlyMap<string, Target>,
+  declared: Target,
+): string | undefined {
+  const twins = [name + FILE_SUFFIX];
+  if (name.endsWith(FILE_SUFFIX) && name.length > FILE_SUFFIX.length)
+    twins.push(name.slice(0, -FILE_SUFFIX.length));
+  return twins.find((twin) => {
+    const holder = holders.get(twin);
+    return holder !== undefined && holder !== declared;
+  });
 }
 
 /** A key in a message: escaped and cut like every user string, in quotes to show where it ends. */

@@ -2,7 +2,7 @@
 // reference, the field and (for KV maps) the key names, never a value.
 import { SecretwrapError } from "./errors.ts";
 import { parseJsonKeepingNumbers, type NumberTexts } from "./json.ts";
-import { printable as printableText, SHOWN_CHARS } from "./printable.ts";
+import { listed, printable as printableText, SHOWN_CHARS } from "./printable.ts";
 import type { Fetched } from "./provider-api.ts";
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
@@ -16,7 +16,7 @@ export function selectField(fetched: Fetched, field: string | undefined): Uint8A
     if (only === undefined) {
       throw new SecretwrapError(
         "FIELD_MISSING",
-        `the secret holds ${keys.length} keys (${keys.map(printable).join(", ")}); say which one with #<key>`,
+        `the secret holds ${keys.length} keys (${keyList(keys)}); say which one with #<key>`,
         {
           hint: "append #<key> to the reference",
         },
@@ -32,7 +32,7 @@ export function selectField(fetched: Fetched, field: string | undefined): Uint8A
       ? document[field]
       : undefined;
   if (selected === undefined) {
-    const keys = isObject(document) ? ` (keys: ${Object.keys(document).map(printable).join(", ")})` : "";
+    const keys = isObject(document) ? ` (keys: ${keyList(Object.keys(document))})` : "";
     throw new SecretwrapError("FIELD_MISSING", `field "${printable(field)}" is not in the secret${keys}`);
   }
   return encodeScalar(selected, field, numbers);
@@ -57,7 +57,7 @@ export function objectAt(
           ? document[field]
           : undefined;
   if (field !== undefined && selected === undefined) {
-    const keys = isObject(document) ? ` (keys: ${Object.keys(document).map(printable).join(", ")})` : "";
+    const keys = isObject(document) ? ` (keys: ${keyList(Object.keys(document))})` : "";
     throw new SecretwrapError("FIELD_MISSING", `field "${printable(field)}" is not in the secret${keys}`);
   }
   if (!isObject(selected)) {
@@ -130,6 +130,11 @@ function serialize(value: object, field: string): string {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A secret's keys in a message: the first few (a secret may hold 100,000). */
+function keyList(keys: readonly string[]): string {
+  return listed(keys.map(printable), 20, ", ", "keys");
 }
 
 /** A key or field name in a message: the one rule of printable.ts, at a key's length. */

@@ -58,6 +58,15 @@ export function quotedOptionValue(text: string): string {
   return JSON.stringify(cut(text, SHOWN_CHARS.optionValue));
 }
 
+/**
+ * A list in a message (keys, problems): at most `max` items, then how many more. A secret may have
+ * 100,000 keys, and a message must still be one line a reader can take in.
+ */
+export function listed(items: readonly string[], max: number, separator: string, what: string): string {
+  if (items.length <= max) return items.join(separator);
+  return `${items.slice(0, max).join(separator)} (and ${items.length - max} more ${what})`;
+}
+
 function cut(text: string, maxChars: number): string {
   return text.length > maxChars ? `${text.slice(0, maxChars)}…` : text;
 }

@@ -11,19 +11,19 @@ export const VOCABULARY_WORDS =
   "authorized auto autoload aws awscurrent awssecrets awsssm axios az azure azureadtokenexchange " +
   "azurecli azurekeyvault b back backed bad balancer bank bare base base64 bash bashcompinit bashopts " +
   "bashpid batch batcher batchgetsecretvalue be bearer bearing because been before begin belongs " +
-  "berglas between big bin binary binfmt bit blob block body bodybroken bool boolean both bound break " +
-  "broke broken buffer bug build bundle but by byte bytes c ca cacert cache cached cafile call came " +
-  "can cancellation cancelled cannot capabilities capped carry cas case cause cert certificate chain " +
-  "challenge change changed changes character characters charset cheap check checked checking child " +
-  "chmod choose chooses chose chown chrony ci cipher ciphertext claims classpath cli client clientid " +
-  "clientsecret clientsecretfile clock closed closing cloud cloudsdk cluster cmd cmdline code codes " +
-  "color colours column com come comes comm comma command commander commandline commands comp compare " +
-  "compares compat compdef compgen compile compiled complete completely completion compose compreply " +
-  "compromised computemetadata concurrency conf config configpath configuration configured connect " +
-  "connection consumedenv contain container containerenv containers contains content context continue " +
-  "control copy core coredump corrupted could count coverage crash crc32c create created creates " +
-  "creation credential credentials credentialsfile creds crypto cur current custom cword d data " +
-  "database db deadline debug declaration declarations declare declared decrypt decryptionfailure " +
+  "berglas beside between big bin binary binfmt bit blob block body bodybroken bool boolean both bound " +
+  "break broke broken buffer bug build bundle but by byte bytes c ca cacert cache cached cafile call " +
+  "came can cancellation cancelled cannot capabilities capped carry cas case cause cert certificate " +
+  "chain challenge change changed changes character characters charset cheap check checked checking " +
+  "child chmod choose chooses chose chown chrony ci cipher ciphertext claims classpath cli client " +
+  "clientid clientsecret clientsecretfile clock closed closing cloud cloudsdk cluster cmd cmdline code " +
+  "codes color colours column com come comes comm comma command commander commandline commands comp " +
+  "compare compares compat compdef compgen compile compiled complete completely completion compose " +
+  "compreply compromised computemetadata concurrency conf config configpath configuration configured " +
+  "connect connection consumedenv contain container containerenv containers contains content context " +
+  "continue control copy core coredump corrupted could count coverage crash crc32c create created " +
+  "creates creation credential credentials credentialsfile creds crypto cur current custom cword d " +
+  "data database db deadline debug declaration declarations declare declared decrypt decryptionfailure " +
   "deeper deeply default defined delayms deleted deletion deliver denied dependency deprecation depth " +
   "describe describesecret descriptor destination destroyed details detection dev development device " +
   "did died different digits dir directly directory dirstack disablechallengeresourceverification " +

@@ -43,7 +43,7 @@ export async function check(
   }
   printCheck(ctx.writeOut, ctx.log, fetched.reports, command.json, ctx.redactor, problems);
   if (problems[0]?.check === "secrets-dir") throw problems[0].error;
-  requireAll(fetched, declared.plan);
+  requireAll(fetched);
   if (problems[0] !== undefined) throw problems[0].error;
   return 0;
 }

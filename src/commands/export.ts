@@ -34,7 +34,7 @@ export async function exportSecrets(
   if (skipped.length > 0)
     ctx.log.warn(`not exported: ${skipped.join(", ")} (file targets; export prints environment variables)`);
   const fetched = await fetchSecrets(ctx, declared, options, { mode: "run", stopOnFailure: true });
-  requireAll(fetched, plan);
+  requireAll(fetched);
   const entries: [string, string][] = [];
   // The plan as delivered: an expanded declaration (DB_*) is one target per key of its secret.
   for (const target of fetched.plan.targets) {

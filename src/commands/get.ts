@@ -18,7 +18,7 @@ export async function get(
     allowEmpty: false,
   });
   const fetched = await fetchSecrets(ctx, declared, options, { mode: "get", stopOnFailure: true });
-  requireAll(fetched, declared.plan);
+  requireAll(fetched);
   const value = fetched.values.get(declared.plan.targets[0]?.name ?? "");
   if (value !== undefined) ctx.writeOut(value);
   audit(ctx, fetched.reports);

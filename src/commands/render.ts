@@ -50,7 +50,7 @@ export async function render(
       keepSessions: watch !== undefined,
     });
     const paths = await closingSessionsOnFailure(fetched, ctx, () => {
-      requireAll(fetched, plan);
+      requireAll(fetched);
       const asSet = watch !== undefined;
       // The plan as delivered: an expanded declaration (DB_*) is one file per key of its secret.
       const written = writeFiles(ctx, dir, fetched.plan.targets, fetched.values, {

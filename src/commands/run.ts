@@ -54,7 +54,7 @@ export async function run(
     if (watch !== undefined) {
       // From here until the watch takes them over, a failure must still close the sessions it kept.
       const paths = await closingSessionsOnFailure(fetched, ctx, () => {
-        requireAll(fetched, plan);
+        requireAll(fetched);
         const asSet = { owner, remove: true, asSet: true, templates };
         const published = writeFiles(ctx, dir, fileTargets, fetched.values, asSet);
         audit(ctx, fetched.reports);
@@ -67,7 +67,7 @@ export async function run(
         ctx,
       );
     }
-    requireAll(fetched, plan);
+    requireAll(fetched);
     const paths = writeFiles(ctx, dir, fileTargets, fetched.values, { owner, remove: true, templates });
     audit(ctx, fetched.reports);
     return await startCommand({

@@ -14,7 +14,7 @@ import {
   type Owner,
   type SecretsDir,
 } from "../output/files.ts";
-import type { Plan, PlannedTemplate, Target } from "../plan.ts";
+import type { PlannedTemplate, Target } from "../plan.ts";
 import { loadProvider } from "../provider.ts";
 import { auditLine, type SecretReport } from "../report.ts";
 import { closeSession, resolvePlan, type Resolution } from "../resolve.ts";
@@ -156,7 +156,7 @@ export async function closingSessionsOnFailure<T>(
 }
 
 /** Fail closed: a secret that was not fetched is missing, whatever the reason. */
-export function requireAll(fetched: TargetValues, plan: Plan): void {
+export function requireAll(fetched: TargetValues): void {
   const { failures, notFetched } = fetched;
   if (failures.length === 0 && notFetched.length === 0) return;
   const skipped =
@@ -165,7 +165,8 @@ export function requireAll(fetched: TargetValues, plan: Plan): void {
       : ` (${notFetched.length} more not fetched after that: ${notFetched.join(", ")})`;
   throw new SecretsFailedError(
     failures,
-    `${failures.length} of ${plan.targets.length} secrets could not be resolved${skipped}`,
+    // Counted in the plan as delivered: a key of an expanded secret (DB_*) that fails is one of its targets.
+    `${failures.length} of ${fetched.plan.targets.length} secrets could not be resolved${skipped}`,
   );
 }
 

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { parseRef } from "../../src/config/ref.ts";
 import { SecretwrapError } from "../../src/errors.ts";
 import { expandedTarget, nameOfKey, parsePattern, patternOf, prefixProblems } from "../../src/expand-name.ts";
+import { requireAll } from "../../src/commands/steps.ts";
 import { collectPlan, type Declaration } from "../../src/plan.ts";
 import { Redactor } from "../../src/redact.ts";
 import type { FetchOutcome } from "../../src/resolve.ts";
@@ -292,6 +293,33 @@ describe("a key that cannot become a target fails the declaration with 78 before
       /gives file DB_USER, which is taken by OTHER/,
     ],
     [
+      "NAME_FILE beside another declaration's NAME (it would redirect it)",
+      [plain("DB_PASSWORD", OTHER), expandDeclaration("DB_")],
+      { [SECRET]: '{"user":"a","password_file":"/etc/passwd"}', [OTHER]: "x" },
+      /key "password_file" gives DB_PASSWORD_FILE beside DB_PASSWORD, declared in \.env:2/,
+    ],
+    [
+      "with files: a key's NAME_FILE beside another declaration's NAME",
+      [
+        plain("DB_PASSWORD", OTHER),
+        expandDeclaration("DB_", SECRET, { expand: { prefix: "DB_", files: true } }),
+      ],
+      { [SECRET]: '{"password":"chosen"}', [OTHER]: "x" },
+      /key "password" gives DB_PASSWORD_FILE beside DB_PASSWORD/,
+    ],
+    [
+      "NAME beside another declaration's NAME_FILE",
+      [plain("DB_PASSWORD_FILE", OTHER), expandDeclaration("DB_")],
+      { [SECRET]: '{"password":"chosen"}', [OTHER]: "x" },
+      /key "password" gives DB_PASSWORD beside DB_PASSWORD_FILE/,
+    ],
+    [
+      "NAME_FILE beside a name another expansion gives",
+      [expandDeclaration("DB_"), expandDeclaration("DB_P", OTHER)],
+      { [SECRET]: '{"password":"a"}', [OTHER]: '{"assword_file":"b"}' },
+      /key "assword_file" gives DB_PASSWORD_FILE beside DB_PASSWORD, declared in secretwrap\.yaml/,
+    ],
+    [
       "render: a file an env target is written as",
       [expandDeclaration("DB_"), plain("OTHER", OTHER, { file: "DB_USER" })],
       { [SECRET]: '{"user":"a"}', [OTHER]: "x" },
@@ -328,6 +356,46 @@ describe("a key that cannot become a target fails the declaration with 78 before
     );
     expect(result.failures).toEqual([]);
     expect(result.text("PATH")).toBe("/opt/bin");
+  });
+
+  it("keys of one declaration may give NAME and NAME_FILE: whoever writes the secret chooses both anyway", () => {
+    const result = resolve([expandDeclaration("DB_")], { [SECRET]: '{"password":"a","password_file":"b"}' });
+    expect(result.failures).toEqual([]);
+    expect(result.names).toEqual(["DB_PASSWORD", "DB_PASSWORD_FILE"]);
+  });
+
+  it("50,000 keys giving one name are refused at once, in a message of a few lines", () => {
+    // Every key is one character outside [A-Za-z0-9_]: each gives DB__. The keys were copied once per
+    // key (quadratic: over a minute), and every one of them was listed in the one message.
+    const object: Record<string, string> = {};
+    for (let code = 0x100; code < 0x100 + 50_000; code++) object[String.fromCharCode(code)] = "v";
+    const started = performance.now();
+    const result = resolve([expandDeclaration("DB_")], { [SECRET]: JSON.stringify(object) });
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(result.failures).toHaveLength(1);
+    expect(result.failures[0]?.message).toMatch(/"ĉ" \(and 49\d\d\d more keys\) give the same name DB__;/);
+    expect(result.failures[0]?.message.length).toBeLessThan(2_000);
+  });
+
+  it("a thousand keys with a problem each give one message that lists the first few", () => {
+    const object: Record<string, string> = {};
+    for (let i = 0; i < 1000; i++) object[`k${i}`] = "v";
+    const taken = Object.keys(object).map((key) => plain(`DB_${key.toUpperCase()}`, "ref+file:///o.json"));
+    const result = resolve([expandDeclaration("DB_"), ...taken], {
+      [SECRET]: JSON.stringify(object),
+      "ref+file:///o.json": "x",
+    });
+    const failure = result.failures.find((f) => f.subject.secret === "DB_*");
+    expect(failure?.message).toMatch(/ \(and 990 more problems\) \(declared in secretwrap\.yaml\)$/);
+    expect(failure?.message.length).toBeLessThan(2_000);
+  });
+
+  it("a key of an expanded secret that fails is counted among the delivered targets (never '3 of 1')", () => {
+    const result = resolve([expandDeclaration("DB_")], {
+      [SECRET]: '{"a":"x\\u0000","b":"y\\u0000","c":"z"}',
+    });
+    expect(result.failures).toHaveLength(2);
+    expect(() => requireAll(result)).toThrow(/^2 of 3 secrets could not be resolved/);
   });
 
   it("every problem of one declaration is one failure (one secret failed, not one per key)", () => {

@@ -157,7 +157,7 @@ describe("resolvePlan", () => {
     expect(values.notFetched).toEqual(["T1", "T2"]);
     let error: unknown;
     try {
-      requireAll(values, plan);
+      requireAll(values);
     } catch (thrown) {
       error = thrown;
     }
