@@ -58,16 +58,16 @@ export const VOCABULARY_WORDS =
   "letters level levels libuv lifecycle lifetime like limit limitexceededexception limits line lineno " +
   "lines link links list listed literal live load loaded loader loads local localhost locally location " +
   "locations locator locpath log logged logger logging login logs lone long longer look looking lookup " +
-  "loongarch loop loopback lt m machine magic main make malformedpolicydocumentexception managed " +
-  "managedidentity manager manifest manual many map mapping mask match matches max may md mean memory " +
-  "mention message metadata method mib microsoft millisecond mini minutes mips misc missing " +
+  "loongarch loop loopback lt m machine magic maglev main make malformedpolicydocumentexception " +
+  "managed managedidentity manager manifest manual many map mapping mask match matches max may md mean " +
+  "memory mention message metadata method mib microsoft millisecond mini minutes mips misc missing " +
   "missingauthenticationtoken mode module modules more most mount mounted mountinfo mounts move moved " +
   "ms msg msi much must mutating my myapp n name named names namespace namespaces native need needs " +
   "neither nested net network never new next nlspath no node noexec non none nor normalisation not " +
   "nothing notjson now npm ntp nul null number numeric o object obtain obtained octal of off offset " +
-  "often oidc ok old on once one only onstop opc open openbao opened openssl operation option optional " +
-  "optionally options opts or orchestrator order orphaned os other others out output outputs over own " +
-  "owner owns packaging packedpolicytoolargeexception pages paging parallel parameter " +
+  "often oidc ok old on once one only onstop opc open openbao opened openssl operation optimize option " +
+  "optional optionally options opts or orchestrator order orphaned os other others out output outputs " +
+  "over own owner owns packaging packedpolicytoolargeexception pages paging parallel parameter " +
   "parameternotfound parameters parameterversionnotfound params parent parse parsed parser part pass " +
   "passed passes passwd password past path payload peers pem per percall perl5lib perl5opt perllib " +
   "permission perretry pick pid pin pipe pipeline pipes plain plaintext plan planted platform please " +
@@ -83,38 +83,39 @@ export const VOCABULARY_WORDS =
   "rejection relative relaunch remove removed removes rename render renew renewable renewal renewed " +
   "renewing rep repeatable repl replace replaced replaces replacing reply report reported reports " +
   "request requestexpired requestlimitexceeded requests requesttimeout requesttimetooskewed require " +
-  "required resolv resolve resolved resolver resolving resource resourceid resourcenotfoundexception " +
-  "response responsetoolarge rest restart restarting restarts restore restored result retries retry " +
-  "retrying return returned revoke revoked revoketoken revoking rewrites right riscv role roleid " +
-  "roleidfile roles root rotated routes rp rubylib rubyopt run runner running runs runtime s s390x " +
-  "safely same say schedule scheduled schema scheme schemes scopes script scripts sdk sea sealed " +
-  "search second seconds secret secretaccesskey secretaccessor secretbinary secretdisabled secretid " +
-  "secretidfile secretmanager secrets secretsfailederror secretsmanager secretstring secretwrap " +
-  "secretwrapchallengegate secretwraperror secretwraptokenabort secretwraptokentraffic securestring " +
-  "securestrings see seen segment select self semi send sending sent separated server servers service " +
-  "serviceaccount serviceunavailable serviceunavailableexception session sessiontoken set sets setting " +
-  "settings several sh sha256 shared shell shellopts shm short shown sig sigalrm sigcont sighup sigint " +
-  "sigkill signal signals signature signaturedoesnotmatch signed sigpipe sigquit sigstop sigterm " +
-  "sigusr1 sigusr2 sigwinch sigxfsz silences single singleparam size skew skip skips slim slow sm " +
-  "small so socket someone something source space spans speaks speed srandom src ssl ssm stack stage " +
-  "staging standby stands start started starting starts state static status stay stays stderr stdin " +
-  "stdout steps sticky still stop stopped stopping stoprequested stops storage store str stream string " +
-  "sts stsendpoint subcommand subject subjectaltname subshell succeed succeeded such suffix supervise " +
-  "supervised supervises supervisor supported surrogate survive swap switches symbolic symlink " +
-  "symlinks sync syntax sys system systems t tag take taken takes talks target targets task team " +
-  "tempfile template templates temporarily tenant tenantid term terminal test text than that the them " +
-  "then there these they this thread throttling throttlingexception through time timed timeout " +
-  "timeouterror timestamps tini tls tlsoptions tmpdir tmpfile tmpfs to together toisostring token " +
-  "tokenfile tokenrefused tokenrejected tokens too tool tools toomanyrequestsexception top trace " +
-  "traffic trailing transit transport travel treat tree tries trim troubleshooting true trust trusted " +
-  "trusts ts ttl tty turn turned turns twice two type typo u ui uid ulimit unable unavailable unclosed " +
-  "undelete under unencrypted unexpected unexpectedly unicode unit unknown unknownerror unless " +
-  "unlimited unreachable unreadable unrecognized unrecognizedclientexception unresolved unseal unset " +
-  "unsupported until untrusted unusable unwrap unwrapped unwrapping up update uri url urlencoded urls " +
-  "usable usage use used user username users uses utc utf utf8 v v1 v2 v8 valid validationexception " +
-  "vals value values var variable variables vars vault vaults verbosity verification verifies verify " +
-  "version versionid versions vm vn vocabulary volume w wait warm warn warning warnings was watch " +
-  "watched watching way web webhook well were west1 what when where which while who whoever whole " +
-  "whose why will windows wins with within without word words work workload workloadidentity would " +
-  "wrap wrapped wrappedsecretidfile wrapping writable write writes writing written wrong wrote www x " +
-  "x86 xxxxxx yaml yes yet you young z z0 za zero zod zone zsh";
+  "required resident resolv resolve resolved resolver resolving resource resourceid " +
+  "resourcenotfoundexception response responsetoolarge rest restart restarting restarts restore " +
+  "restored result retries retry retrying return returned revoke revoked revoketoken revoking rewrites " +
+  "right riscv role roleid roleidfile roles root rotated routes rp rubylib rubyopt run runner running " +
+  "runs runtime s s390x safely same say schedule scheduled schema scheme schemes scopes script scripts " +
+  "sdk sea sealed search second seconds secret secretaccesskey secretaccessor secretbinary " +
+  "secretdisabled secretid secretidfile secretmanager secrets secretsfailederror secretsmanager " +
+  "secretstring secretwrap secretwrapchallengegate secretwraperror secretwraptokenabort " +
+  "secretwraptokentraffic securestring securestrings see seen segment select self semi send sending " +
+  "sent separated server servers service serviceaccount serviceunavailable serviceunavailableexception " +
+  "session sessiontoken set sets setting settings several sh sha256 shared shell shellopts shm short " +
+  "shown sig sigalrm sigcont sighup sigint sigkill signal signals signature signaturedoesnotmatch " +
+  "signed sigpipe sigquit sigstop sigterm sigusr1 sigusr2 sigwinch sigxfsz silences single singleparam " +
+  "size skew skip skips slim slow sm small so socket someone something source space spans speaks speed " +
+  "srandom src ssl ssm stack stage staging standby stands start started starting starts state static " +
+  "status stay stays stderr stdin stdout steps sticky still stop stopped stopping stoprequested stops " +
+  "storage store str stream string sts stsendpoint subcommand subject subjectaltname subshell succeed " +
+  "succeeded such suffix supervise supervised supervises supervisor supported surrogate survive swap " +
+  "switches symbolic symlink symlinks sync syntax sys system systems t tag take taken takes talks " +
+  "target targets task team tempfile template templates temporarily tenant tenantid term terminal test " +
+  "text than that the them then there these they this thread throttling throttlingexception through " +
+  "time timed timeout timeouterror timestamps tini tls tlsoptions tmpdir tmpfile tmpfs to together " +
+  "toisostring token tokenfile tokenrefused tokenrejected tokens too tool tools " +
+  "toomanyrequestsexception top trace traffic trailing transit transport travel treat tree tries trim " +
+  "troubleshooting true trust trusted trusts ts ttl tty turbofan turn turned turns twice two type typo " +
+  "u ui uid ulimit unable unavailable unclosed undelete under unencrypted unexpected unexpectedly " +
+  "unicode unit unknown unknownerror unless unlimited unreachable unreadable unrecognized " +
+  "unrecognizedclientexception unresolved unseal unset unsupported until untrusted unusable unwrap " +
+  "unwrapped unwrapping up update uri url urlencoded urls usable usage use used user username users " +
+  "uses utc utf utf8 v v1 v2 v8 valid validationexception vals value values var variable variables " +
+  "vars vault vaults verbosity verification verifies verify version versionid versions vm vn " +
+  "vocabulary volume w wait warm warn warning warnings was watch watched watching way web webhook well " +
+  "were west1 what when where which while who whoever whole whose why will windows wins with within " +
+  "without word words work workload workloadidentity would wrap wrapped wrappedsecretidfile wrapping " +
+  "writable write writes writing written wrong wrote www x x86 xxxxxx yaml yes yet you young z z0 za " +
+  "zero zod zone zsh";
