@@ -24,7 +24,7 @@ let dirs = 0;
 /** Optimising compile jobs of secretwrap's own process (Maglev or TurboFan), and its exit status. */
 function optimised(
   args: readonly string[],
-  options: { env?: Record<string, string>; preload?: string } = {},
+  options: { env?: Record<string, string>; preload?: string; stopAfterMs?: number } = {},
 ) {
   const result = spawnSync(
     NODE24.bin,
@@ -37,8 +37,9 @@ function optimised(
     {
       encoding: "utf8",
       env: { PATH: process.env["PATH"] ?? "", ...secrets, ...options.env },
-      // render --watch runs until stopped: TERM (exit 0) after its checks have run a while.
-      timeout: 2_500,
+      // render --watch runs until stopped: TERM (exit 0) after its checks have run a while. A run
+      // ends with its app.
+      timeout: options.stopAfterMs ?? 60_000,
       killSignal: "SIGTERM",
     },
   );
@@ -77,6 +78,7 @@ describe("a watch runs secretwrap's V8 without its optimising compilers", () => 
   it("render --watch: none", () => {
     const { jobs, status, stderr } = optimised(["render", ...fastWatch, "--out", join(work, `o${++dirs}`)], {
       env: { SECRETWRAP_ALLOW_DISK: "true" },
+      stopAfterMs: 2_500,
     });
     expect(status, stderr).toBe(0);
     expect(jobs).toBe(0);
