@@ -7,11 +7,11 @@
 import { enableOwnCompileCache } from "./launch/compile-cache.ts";
 import { relaunchWithoutNodeKnobs } from "./launch/relaunch.ts";
 import { prepareProcess } from "./exec/prepare.ts";
-import { keepResidentSmall, staysResident } from "./watch/resident.ts";
+import { keepResidentSmall, looksLikeWatch } from "./watch/resident.ts";
 
-// A watch, and the slim supervisor, stay resident for the app's life: V8 flags of this process only,
-// before anything compiles (src/watch/resident.ts).
-if (staysResident(process.argv.slice(2), process.env)) keepResidentSmall();
+// A watch stays resident for the app's life: V8 flags of this process only, before anything compiles
+// (src/watch/resident.ts).
+if (looksLikeWatch(process.argv.slice(2), process.env)) keepResidentSmall();
 
 const launch = relaunchWithoutNodeKnobs();
 if (!launch.child) {

@@ -2,7 +2,7 @@
 // --supervise run that has handed over (src/exec/handover.ts), or else the CLI (main.ts), given the
 // caller's environment as the kernel holds it.
 import { takeAppOnlyVariables } from "./appenv.ts";
-import { SUPERVISOR_ARG } from "./exec/supervisor-arg.ts";
+import { SUPERVISOR_ARG } from "./exec/handover.ts";
 import { environmentObject } from "./launch/environ.ts";
 import { environmentProblem } from "./launch/environ-problem.ts";
 import type { LaunchRefusal } from "./launch/relaunch.ts";

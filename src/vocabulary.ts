@@ -6,116 +6,116 @@ export const VOCABULARY_WORDS =
   "against agent agents aks alias aliases alive all allow allowed allowhttp allownames allows alone " +
   "already also altname always amazonaws an anchor anchors and annotation another answer answered " +
   "answering answers any api app append appenv application applies apply approle appview architecture " +
-  "are arg argument arguments argv0 arm arn array arrived as aside asked assertions assigned " +
-  "association assumerolewithwebidentity async at attached attempt audience audiences auth authority " +
-  "authorization authorized auto autoload aws awscurrent awssecrets awsssm axios az azure " +
-  "azureadtokenexchange azurecli azurekeyvault b back backed bad balancer bank bare base base64 bash " +
-  "bashcompinit bashopts bashpid batch batcher batchgetsecretvalue be bearer bearing because been " +
-  "before begin belongs berglas beside between big bin binary binfmt bit blob block body bodybroken " +
-  "bool boolean both bound break broke broken buffer bug build bundle but by byte bytes c ca cacert " +
-  "cache cached cafile call came can cancellation cancelled cannot capabilities capped carry cas case " +
-  "cause cert certificate chain challenge change changed changes character characters charset cheap " +
-  "check checked checking child chmod choose chooses chose chown chrony ci cipher ciphertext claims " +
-  "classpath cli client clientid clientsecret clientsecretfile clock closed closing cloud cloudsdk " +
-  "cluster cmd cmdline code codes color colours column com come comes comm comma command commander " +
-  "commandline commands comp compare compares compat compdef compgen compile compiled complete " +
-  "completely completion compose compreply compromised computemetadata concurrency conf config " +
-  "configpath configuration configured connect connection consumedenv contain container containerenv " +
-  "containers contains content context continue control copy core coredump corrupted could count " +
-  "coverage crash crc32c create created creates creation credential credentials credentialsfile creds " +
-  "crypto cur current custom cword d data database db deadline debug declaration declarations declare " +
-  "declared decrypt decryptionfailure deeper deeply default defined delayms deleted deletion deliver " +
-  "denied dependency deprecation depth describe describesecret descriptor destination destroyed " +
-  "details detection dev development device did died different digits dir directly directory dirstack " +
-  "disablechallengeresourceverification disabled disk dist dns do doc docker dockerenv docs document " +
-  "does doitintl done dotenv double drop dropped drops dualstack due duration durationms dyld dynamic " +
-  "e eacces each eagain earlier early ec2 econnreset ecs ee eexist eisdir either eks elf eloop else " +
-  "emitted empty emulators enable enabled end ended endpoint endpoints ends engines enoent enospc " +
-  "enotdir entirely entra entries entry env envfile envfiles environ environment eperm epochrealtime " +
-  "epochseconds eq err error errorcode errors esac escape escapes etc etxtbsy euid europe evaluate " +
-  "even events every exactly example examples exceeded excessive exec executable execute execve exist " +
-  "existing exists exit exitcode exited exiting exits exp expand expanded expected expiration expired " +
-  "expiredtoken expiredtokenexception expires expiry explicit export exported expression extension " +
-  "external extra f factor failed failing fails failure failures false fd fdinfo federated federation " +
-  "fetch fetchabandoned fetched fetches ff fi field fifo file files fill filled filter filters finds " +
-  "fine finer finish fips firewall firewalls first fish fit fix fixed flag flatter flavor follow " +
-  "followed follows for force form format formats forms found fresh from front fs full funcname " +
-  "function g gate gave gax gce gcloud gconv gcp gcpsecrets generation generic get getparameters " +
-  "getparametersbypath gets getsecretvalue gid github give given gives good google googleapis " +
-  "googlecloudplatform got grant group groups growth grpc gt hand handing handover hands handshake " +
-  "harmless has hashicorp have header headers health help here hex hexadecimal histcmd hold holds home " +
-  "hooks host hostaliases hostname how http httpclient https hyphens i i386 iam iat id identity " +
-  "idpcommunicationerrorexception idprejectedclaim idprejectedclaimexception ids if ifs ignore ignored " +
-  "ignores image imds impersonated impersonation import in include incompletesignature index info " +
-  "inherit inherited init ino input inside inspect inspection inspector instance instead int intended " +
-  "internal internalerror internalfailure internalservererror internalserviceerror interop " +
-  "interpolation interpreter interpreters interrupted interval intl into invalid invalidclienttokenid " +
-  "invalididentitytoken invalididentitytokenexception invalidkeyid invalidparameterexception " +
-  "invalidparameters invalidrequestexception invalidsignatureexception investigate io ip irsa is issue " +
-  "issued issuer issues it its itself java jdk jobs js json jwt jwtfile k8s keep keeps kept kernel key " +
-  "keys keyvault kib kind kit kms kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label " +
-  "lang large larger largest last later latest latin1 launch ld le leading leaf learn lease leases " +
-  "least left length let letter letters level levels libuv lifecycle lifetime like limit " +
-  "limitexceededexception limits line lineno lines link links list listed literal live load loaded " +
-  "loader loads local localhost locally location locations locator locpath log logged logger logging " +
-  "login logs lone long longer look looking lookup loongarch loop loopback lt m machine magic maglev " +
-  "main make malformedpolicydocumentexception managed managedidentity manager manifest manual many map " +
-  "mapping mask match matches max may md mean memory mention message metadata method mib microsoft " +
-  "millisecond mini minutes mips misc missing missingauthenticationtoken mode module modules more most " +
-  "mount mounted mountinfo mounts move moved ms msg msi much must mutating my myapp n name named names " +
-  "namespace namespaces native need needs neither nested net network never new next nlspath no node " +
-  "noexec non none nor normalisation not nothing notjson now npm ntp nul null number numeric o object " +
-  "obtain obtained octal of off offset often oidc ok old on once one only onstop opc open openbao " +
-  "opened openssl operation optimize option optional optionally options opts or orchestrator order " +
-  "orphaned os other others out output outputs over own owner owns packaging " +
-  "packedpolicytoolargeexception pages paging parallel parameter parameternotfound parameters " +
-  "parameterversionnotfound params parent parse parsed parser part pass passed passes passwd password " +
-  "past path payload peers pem per percall perl5lib perl5opt perllib permission perretry pick pid pin " +
-  "pipe pipeline pipes plain plaintext plan planted platform please plus pod point pointer policies " +
-  "policy pool port positive post ppc ppc64 ppid preaction precedence prefer prefix preflight preloads " +
-  "prepare present prev print printable printed prints priorrequestnotcomplete pristine private " +
-  "problem problems proc process processes prod production profile programs proj project projects " +
-  "promise prompt provider providers proxy ps4 publication publish published put pythonhome pythonpath " +
-  "pythonstartup quarter quota quote quotes r raise random range rate rather rbac reach reachable " +
-  "reached read readable reading readme reads real really reaped reason receive recovered recursive " +
-  "redact redacted redirect redirected redirectrefused redirects ref reference references refers " +
-  "refresh refused refuses refusing region regional regiondisabledexception register registered " +
-  "registration registry regular reissue rejected rejection relative relaunch remove removed removes " +
-  "rename render renew renewable renewal renewed renewing rep repeatable repl replace replaced " +
-  "replaces replacing reply report reported reports request requestexpired requestlimitexceeded " +
-  "requests requesttimeout requesttimetooskewed require required resident resolv resolve resolved " +
-  "resolver resolving resource resourceid resourcenotfoundexception response responsetoolarge rest " +
-  "restart restarting restarts restore restored result retries retry retrying return returned revoke " +
-  "revoked revoketoken revoking rewrites right riscv role roleid roleidfile roles root rotated routes " +
-  "rp rubylib rubyopt run runner running runs runtime s s390x safely same say schedule scheduled " +
-  "schema scheme schemes scopes script scripts sdk sea sealed search second seconds secret " +
-  "secretaccesskey secretaccessor secretbinary secretdisabled secretid secretidfile secretmanager " +
-  "secrets secretsfailederror secretsmanager secretstring secretwrap secretwrapchallengegate " +
-  "secretwraperror secretwraptokenabort secretwraptokentraffic securestring securestrings see seen " +
-  "segment select self semi send sending sent separated server servers service serviceaccount " +
-  "serviceunavailable serviceunavailableexception session sessiontoken set sets setting settings " +
-  "several sh sha256 shared shell shellopts shm short shown sig sigalrm sigcont sighup sigint sigkill " +
-  "signal signals signature signaturedoesnotmatch signed sigpipe sigquit sigstop sigterm sigusr1 " +
-  "sigusr2 sigwinch sigxfsz silences single singleparam size skew skip skips slim slow sm small so " +
-  "socket someone something source space spans speaks speed srandom src ssl ssm stack stage staging " +
-  "standby stands start started starting starts state static status stay stays stderr stdin stdout " +
-  "steps sticky still stop stopped stopping stoprequested stops storage store str stream string sts " +
-  "stsendpoint subcommand subject subjectaltname subshell succeed succeeded such suffix supervise " +
-  "supervised supervises supervisor supported surrogate survive swap switches symbolic symlink " +
-  "symlinks sync syntax sys system systems t tag take taken takes talks target targets task team " +
-  "tempfile template templates temporarily tenant tenantid term terminal test text than that the them " +
-  "then there these they this thread throttling throttlingexception through time timed timeout " +
-  "timeouterror timestamps tini tls tlsoptions tmpdir tmpfile tmpfs to together toisostring token " +
-  "tokenfile tokenrefused tokenrejected tokens too tool tools toomanyrequestsexception top trace " +
-  "traffic trailing transit transport travel treat tree tries trim troubleshooting true trust trusted " +
-  "trusts ts ttl tty turbofan turn turned turns twice two type typo u ui uid ulimit unable unavailable " +
-  "unclosed undelete under unencrypted unexpected unexpectedly unicode unit unknown unknownerror " +
-  "unless unlimited unreachable unreadable unrecognized unrecognizedclientexception unresolved unseal " +
-  "unset unsupported until untrusted unusable unwrap unwrapped unwrapping up update uri url urlencoded " +
-  "urls usable usage use used user username users uses utc utf utf8 v v1 v2 v8 valid " +
-  "validationexception vals value values var variable variables vars vault vaults verbosity " +
-  "verification verifies verify version versionid versions vm vn vocabulary volume w wait warm warn " +
-  "warning warnings was watch watched watching way web webhook well were west1 what when where which " +
-  "while who whoever whole whose why will windows wins with within without word words work workload " +
-  "workloadidentity would wrap wrapped wrappedsecretidfile wrapping writable write writes writing " +
-  "written wrong wrote www x x86 xxxxxx yaml yes yet you young z z0 za zero zod zone zsh";
+  "are argument arguments argv0 arm arn array arrived as aside asked assertions assigned association " +
+  "assumerolewithwebidentity async at attached attempt audience audiences auth authority authorization " +
+  "authorized auto autoload aws awscurrent awssecrets awsssm axios az azure azureadtokenexchange " +
+  "azurecli azurekeyvault b back backed bad balancer bank bare base base64 bash bashcompinit bashopts " +
+  "bashpid batch batcher batchgetsecretvalue be bearer bearing because been before begin belongs " +
+  "berglas beside between big bin binary binfmt bit blob block body bodybroken bool boolean both bound " +
+  "break broke broken buffer bug build bundle but by byte bytes c ca cacert cache cached cafile call " +
+  "came can cancellation cancelled cannot capabilities capped carry cas case cause cert certificate " +
+  "chain challenge change changed changes character characters charset cheap check checked checking " +
+  "child chmod choose chooses chose chown chrony ci cipher ciphertext claims classpath cli client " +
+  "clientid clientsecret clientsecretfile clock closed closing cloud cloudsdk cluster cmd cmdline code " +
+  "codes color colours column com come comes comm comma command commander commandline commands comp " +
+  "compare compares compat compdef compgen compile compiled complete completely completion compose " +
+  "compreply compromised computemetadata concurrency conf config configpath configuration configured " +
+  "connect connection consumedenv contain container containerenv containers contains content context " +
+  "continue control copy core coredump corrupted could count coverage crash crc32c create created " +
+  "creates creation credential credentials credentialsfile creds crypto cur current custom cword d " +
+  "data database db deadline debug declaration declarations declare declared decrypt decryptionfailure " +
+  "deeper deeply default defined delayms deleted deletion deliver denied dependency deprecation depth " +
+  "describe describesecret descriptor destination destroyed details detection dev development device " +
+  "did died different digits dir directly directory dirstack disablechallengeresourceverification " +
+  "disabled disk dist dns do doc docker dockerenv docs document does doitintl done dotenv double drop " +
+  "dropped drops dualstack due duration durationms dyld dynamic e eacces each eagain earlier early ec2 " +
+  "econnreset ecs ee eexist eisdir either eks elf eloop else emitted empty emulators enable enabled " +
+  "end ended endpoint endpoints ends engines enoent enospc enotdir entirely entra entries entry env " +
+  "envfile envfiles environ environment eperm epochrealtime epochseconds eq err error errorcode errors " +
+  "esac escape escapes etc etxtbsy euid europe evaluate even events every exactly example examples " +
+  "exceeded excessive exec executable execute execve exist existing exists exit exitcode exited " +
+  "exiting exits exp expand expanded expected expiration expired expiredtoken expiredtokenexception " +
+  "expires expiry explicit export exported expression extension external extra f factor failed failing " +
+  "fails failure failures false fd fdinfo federated federation fetch fetchabandoned fetched fetches ff " +
+  "fi field fifo file files fill filled filter filters finds fine finer finish fips firewall firewalls " +
+  "first fish fit fix fixed flag flatter flavor follow followed follows for force form format formats " +
+  "forms found fresh from front fs full funcname function g gate gave gax gce gcloud gconv gcp " +
+  "gcpsecrets generation generic get getparameters getparametersbypath gets getsecretvalue gid github " +
+  "give given gives good google googleapis googlecloudplatform got grant group groups growth grpc gt " +
+  "hand handing handover hands handshake harmless has hashicorp have header headers health help here " +
+  "hex hexadecimal histcmd hold holds home hooks host hostaliases hostname how http httpclient https " +
+  "hyphens i i386 iam iat id identity idpcommunicationerrorexception idprejectedclaim " +
+  "idprejectedclaimexception ids if ifs ignore ignored ignores image imds impersonated impersonation " +
+  "import in include incompletesignature index info inherit inherited init ino input inside inspect " +
+  "inspection inspector instance instead int intended internal internalerror internalfailure " +
+  "internalservererror internalserviceerror interop interpolation interpreter interpreters interrupted " +
+  "interval intl into invalid invalidclienttokenid invalididentitytoken invalididentitytokenexception " +
+  "invalidkeyid invalidparameterexception invalidparameters invalidrequestexception " +
+  "invalidsignatureexception investigate io ip irsa is issue issued issuer issues it its itself java " +
+  "jdk jobs js json jwt jwtfile k8s keep keeps kept kernel key keys keyvault kib kind kit kms " +
+  "kmsaccessdeniedexception knobs known kubernetes kv kv1 kv2 l label lang large larger largest last " +
+  "later latest latin1 launch ld le leading leaf learn lease leases least left length let letter " +
+  "letters level levels libuv lifecycle lifetime like limit limitexceededexception limits line lineno " +
+  "lines link links list listed literal live load loaded loader loads local localhost locally location " +
+  "locations locator locpath log logged logger logging login logs lone long longer look looking lookup " +
+  "loongarch loop loopback lt m machine magic maglev main make malformedpolicydocumentexception " +
+  "managed managedidentity manager manifest manual many map mapping mask match matches max may md mean " +
+  "memory mention message metadata method mib microsoft millisecond mini minutes mips misc missing " +
+  "missingauthenticationtoken mode module modules more most mount mounted mountinfo mounts move moved " +
+  "ms msg msi much must mutating my myapp n name named names namespace namespaces native need needs " +
+  "neither nested net network never new next nlspath no node noexec non none nor normalisation not " +
+  "nothing notjson now npm ntp nul null number numeric o object obtain obtained octal of off offset " +
+  "often oidc ok old on once one only onstop opc open openbao opened openssl operation optimize option " +
+  "optional optionally options opts or orchestrator order orphaned os other others out output outputs " +
+  "over own owner owns packaging packedpolicytoolargeexception pages paging parallel parameter " +
+  "parameternotfound parameters parameterversionnotfound params parent parse parsed parser part pass " +
+  "passed passes passwd password past path payload peers pem per percall perl5lib perl5opt perllib " +
+  "permission perretry pick pid pin pipe pipeline pipes plain plaintext plan planted platform please " +
+  "plus pod point pointer policies policy pool port positive post ppc ppc64 ppid preaction precedence " +
+  "prefer prefix preflight preloads prepare present prev print printable printed prints " +
+  "priorrequestnotcomplete pristine private problem problems proc process processes prod production " +
+  "profile programs proj project projects promise prompt provider providers proxy ps4 publication " +
+  "publish published put pythonhome pythonpath pythonstartup quarter quota quote quotes r raise random " +
+  "range rate rather rbac reach reachable reached read readable reading readme reads real really " +
+  "reaped reason receive recovered recursive redact redacted redirect redirected redirectrefused " +
+  "redirects ref reference references refers refresh refused refuses refusing region regional " +
+  "regiondisabledexception register registered registration registry regular reissue rejected " +
+  "rejection relative relaunch remove removed removes rename render renew renewable renewal renewed " +
+  "renewing rep repeatable repl replace replaced replaces replacing reply report reported reports " +
+  "request requestexpired requestlimitexceeded requests requesttimeout requesttimetooskewed require " +
+  "required resident resolv resolve resolved resolver resolving resource resourceid " +
+  "resourcenotfoundexception response responsetoolarge rest restart restarting restarts restore " +
+  "restored result retries retry retrying return returned revoke revoked revoketoken revoking rewrites " +
+  "right riscv role roleid roleidfile roles root rotated routes rp rubylib rubyopt run runner running " +
+  "runs runtime s s390x safely same say schedule scheduled schema scheme schemes scopes script scripts " +
+  "sdk sea sealed search second seconds secret secretaccesskey secretaccessor secretbinary " +
+  "secretdisabled secretid secretidfile secretmanager secrets secretsfailederror secretsmanager " +
+  "secretstring secretwrap secretwrapchallengegate secretwraperror secretwraptokenabort " +
+  "secretwraptokentraffic securestring securestrings see seen segment select self semi send sending " +
+  "sent separated server servers service serviceaccount serviceunavailable serviceunavailableexception " +
+  "session sessiontoken set sets setting settings several sh sha256 shared shell shellopts shm short " +
+  "shown sig sigalrm sigcont sighup sigint sigkill signal signals signature signaturedoesnotmatch " +
+  "signed sigpipe sigquit sigstop sigterm sigusr1 sigusr2 sigwinch sigxfsz silences single singleparam " +
+  "size skew skip skips slim slow sm small so socket someone something source space spans speaks speed " +
+  "srandom src ssl ssm stack stage staging standby stands start started starting starts state static " +
+  "status stay stays stderr stdin stdout steps sticky still stop stopped stopping stoprequested stops " +
+  "storage store str stream string sts stsendpoint subcommand subject subjectaltname subshell succeed " +
+  "succeeded such suffix supervise supervised supervises supervisor supported surrogate survive swap " +
+  "switches symbolic symlink symlinks sync syntax sys system systems t tag take taken takes talks " +
+  "target targets task team tempfile template templates temporarily tenant tenantid term terminal test " +
+  "text than that the them then there these they this thread throttling throttlingexception through " +
+  "time timed timeout timeouterror timestamps tini tls tlsoptions tmpdir tmpfile tmpfs to together " +
+  "toisostring token tokenfile tokenrefused tokenrejected tokens too tool tools " +
+  "toomanyrequestsexception top trace traffic trailing transit transport travel treat tree tries trim " +
+  "troubleshooting true trust trusted trusts ts ttl tty turbofan turn turned turns twice two type typo " +
+  "u ui uid ulimit unable unavailable unclosed undelete under unencrypted unexpected unexpectedly " +
+  "unicode unit unknown unknownerror unless unlimited unreachable unreadable unrecognized " +
+  "unrecognizedclientexception unresolved unseal unset unsupported until untrusted unusable unwrap " +
+  "unwrapped unwrapping up update uri url urlencoded urls usable usage use used user username users " +
+  "uses utc utf utf8 v v1 v2 v8 valid validationexception vals value values var variable variables " +
+  "vars vault vaults verbosity verification verifies verify version versionid versions vm vn " +
+  "vocabulary volume w wait warm warn warning warnings was watch watched watching way web webhook well " +
+  "were west1 what when where which while who whoever whole whose why will windows wins with within " +
+  "without word words work workload workloadidentity would wrap wrapped wrappedsecretidfile wrapping " +
+  "writable write writes writing written wrong wrote www x x86 xxxxxx yaml yes yet you young z z0 za " +
+  "zero zod zone zsh";

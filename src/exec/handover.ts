@@ -8,7 +8,8 @@
 import { APP_ONLY_VARIABLES, LAUNCHER_PREFIX } from "../appenv.ts";
 import { replaceProcess } from "./execve.ts";
 import type { Handover } from "./handover-schema.ts";
-import { SUPERVISOR_ARG } from "./supervisor-arg.ts";
+
+export const SUPERVISOR_ARG = "--secretwrap-supervisor";
 
 export function handOverToSupervisor(handover: Handover, appEnv: Readonly<Record<string, string>>): never {
   // Node would apply NODE_OPTIONS and its kin to the supervisor itself: move them aside as the

@@ -10,7 +10,7 @@ import { createLogger } from "../log.ts";
 import { Redactor } from "../redact.ts";
 import { consequenceOf, reportError } from "../report.ts";
 import { stoppedBy, type SignalRouter } from "../signals.ts";
-import { SUPERVISOR_ARG } from "./supervisor-arg.ts";
+import { SUPERVISOR_ARG } from "./handover.ts";
 import { decodeHandover } from "./handover-schema.ts";
 import { superviseChild } from "./supervise-child.ts";
 

@@ -13,7 +13,6 @@
 // variable, nothing the app can see (its argv and environment are built by secretwrap, and Node
 // passes no flag of its own to a spawned program). Each exists in every supported Node (≥ 20); an
 // unknown one would print an error line.
-import { SUPERVISOR_ARG } from "../exec/supervisor-arg.ts";
 import { keepYoungGenerationSmall } from "../young-generation.ts";
 
 export const WATCH_V8_FLAGS = ["--no-turbofan", "--no-maglev", "--optimize-for-size"] as const;
@@ -23,14 +22,6 @@ export function keepResidentSmall(): void {
   for (const flag of WATCH_V8_FLAGS) v8.setFlagsFromString(flag);
   // For every provider, not only the SDKs that already get it when they load (src/provider.ts).
   keepYoungGenerationSmall();
-}
-
-/**
- * Whether this process stays resident for the app's life: the slim supervisor of --supervise (src/exec/
- * handover.ts: Maglev's start-up jobs alone page in ~2 MB it never needs), or a run that will watch.
- */
-export function staysResident(args: readonly string[], env: NodeJS.ProcessEnv): boolean {
-  return args[0] === SUPERVISOR_ARG || looksLikeWatch(args, env);
 }
 
 /**

@@ -4,8 +4,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseCommandLine, type Command } from "../../../src/cli.ts";
-import { SUPERVISOR_ARG } from "../../../src/exec/supervisor-arg.ts";
-import { looksLikeWatch, staysResident } from "../../../src/watch/resident.ts";
+import { looksLikeWatch } from "../../../src/watch/resident.ts";
 
 const quiet = (env: Record<string, string>) => ({ writeOut: () => {}, writeErr: () => {}, env });
 
@@ -76,16 +75,5 @@ describe("looksLikeWatch (the guess bin.ts makes before parsing)", () => {
   ] as const)("%j with %j: %s", (argv, env, expected) => {
     expect(looksLikeWatch(argv, env)).toBe(expected);
     expect(watches(argv, env)).toBe(expected);
-  });
-});
-
-describe("staysResident", () => {
-  it.each([
-    [[SUPERVISOR_ARG, "{}"], true],
-    [["run", "--watch", "--", "app"], true],
-    [["run", "--supervise", "--", "app"], false], // the resolving run; the supervisor it hands over to starts anew
-    [["run", "--", SUPERVISOR_ARG], false],
-  ] as const)("%j: %s", (argv, expected) => {
-    expect(staysResident(argv, {})).toBe(expected);
   });
 });
