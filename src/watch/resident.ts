@@ -3,11 +3,12 @@
 // issue #15):
 // - the optimising compilers (Maglev, TurboFan) page in ~6 MB more of Node's own code the first time
 //   they compile anything, and already do during start-up (Node's path and Buffer helpers);
-// - the heap grows its limits for throughput: under a fast refresh the Vault watch held ~110 MB;
-//   --optimize-for-size makes V8 collect sooner and keep less (~73 MB);
+// - the heap grows its limits for throughput: under a 10 ms refresh over TLS a watch held 150 MB
+//   where the live heap was 12 MB; --optimize-for-size makes V8 collect sooner (~80 MB);
 // - a young generation that doubles when it fills keeps 2-4 MB of empty pages (src/young-generation.ts).
-// A check runs a few hundred microseconds of interpreted or baseline-compiled (Sparkplug) code: it
-// needs none of this speed.
+// The price is CPU: checks run interpreted or baseline-compiled (Sparkplug), 2-3× the CPU of a round
+// of checks over TLS. At minutes between rounds that is far below a millisecond a second, while memory
+// is paid by every replica for the app's whole life.
 //
 // These are V8 flags of this process only, set through node:v8: no Node option, no environment
 // variable, nothing the app can see (its argv and environment are built by secretwrap, and Node
