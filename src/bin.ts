@@ -11,12 +11,15 @@ import { keepResidentSmall, looksLikeWatch } from "./watch/resident.ts";
 
 // A watch stays resident for the app's life: V8 flags of this process only, before anything compiles
 // (src/watch/resident.ts).
-if (looksLikeWatch(process.argv.slice(2), process.env)) keepResidentSmall();
+const watching = looksLikeWatch(process.argv.slice(2), process.env);
+if (watching) keepResidentSmall();
 
 const launch = relaunchWithoutNodeKnobs();
 if (!launch.child) {
-  // Here, not before the relaunch: only the process that goes on to run secretwrap uses it.
-  enableOwnCompileCache(import.meta.url);
+  // Here, not before the relaunch: only the process that goes on to run secretwrap uses it. Not for a
+  // watch: Node keys the cache by V8's flags, so a watch's flags would fill a second copy of it, for a
+  // start that happens once in the app's life.
+  if (!watching) enableOwnCompileCache(import.meta.url);
   // Signal listeners, no core dumps, the process name (src/exec/prepare.ts).
   const router = prepareProcess();
 
