@@ -198,6 +198,11 @@ export interface LocatorGrammar {
    * Undefined: the field only selects.
    */
   read?(params: Readonly<Record<string, string>>, field: string | undefined): string | undefined;
+  /**
+   * Why a reference with these parameters cannot be kept under --watch (a read that changes something,
+   * such as a write that issues a certificate, is not repeated on a schedule), or undefined.
+   */
+  unwatchable?(params: Readonly<Record<string, string>>): string | undefined;
 }
 
 /** What the core knows of a provider without loading it (providers/<scheme>/descriptor.ts). */

@@ -1,5 +1,5 @@
 // What the core knows of the vault provider without loading it (src/provider-api.ts).
-import type { ProviderDescriptor } from "../../src/provider-api.ts";
+import { parseJson, type ProviderDescriptor } from "../../src/provider-api.ts";
 import type { Options } from "./options.ts";
 
 const POSITIVE_INT = /^[1-9][0-9]{0,9}$/;
@@ -17,7 +17,7 @@ export const descriptor: ProviderDescriptor<Options> = {
   envPrefixes: ["VAULT_"],
   appOnlyVariables: [],
   locator: {
-    params: ["version", "api_path"],
+    params: ["version", "api_path", "write"],
     check(locator, params) {
       const segments = locator.split("/");
       if (segments.length < 2 || !segments.every((s) => SEGMENT.test(s))) {
@@ -33,7 +33,27 @@ export const descriptor: ProviderDescriptor<Options> = {
       if (params["api_path"] !== undefined && params["api_path"] !== "true") {
         return "api_path takes only true (the locator is Vault's API path, as vault-env writes it)";
       }
+      if (params["write"] !== undefined) {
+        if (!isJsonObject(params["write"]))
+          return "write takes the request body, a JSON object (%-encoded), e.g. write=%7B%7D for none";
+        if (params["version"] !== undefined) return "write and version cannot go together";
+      }
       return undefined;
+    },
+    unwatchable(params) {
+      return params["write"] === undefined
+        ? undefined
+        : "it writes to Vault (?write), and a write issues something new each time: --watch does not re-issue on a schedule";
     },
   },
 };
+
+/** The write body as vault-env takes it: a JSON object (Go's json.Unmarshal into a map). */
+function isJsonObject(text: string): boolean {
+  try {
+    const value: unknown = parseJson(text);
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+}

@@ -40,7 +40,7 @@ function planRead(ref: Ref, mount: MountInfo): ReadPlan {
   return { apiPath: `${mount.path}${rest}`, kind: mount.kind };
 }
 
-interface ReadBody {
+export interface ReadBody {
   readonly data?: unknown;
   readonly lease_id?: unknown;
   readonly lease_duration?: unknown;
@@ -78,7 +78,7 @@ function deletedVersionError(ref: Ref, plan: ReadPlan, metadata: KvMetadata): Se
   return undefined;
 }
 
-function asMap(value: unknown): Record<string, unknown> | undefined {
+export function asMap(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === "object" && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : undefined;
@@ -115,6 +115,16 @@ function toFetched(ref: Ref, plan: ReadPlan, body: ReadBody, ctx: ProviderContex
         subject: { provider: PROVIDER },
       });
   }
+  return fetchedFrom(map, body, ctx, version);
+}
+
+/** A map of values Vault answered (a read's or a write's data) as the core's Fetched, masked. */
+export function fetchedFrom(
+  map: Record<string, unknown>,
+  body: ReadBody,
+  ctx: ProviderContext,
+  version?: string,
+): Fetched {
   maskLeaves(map, ctx);
   const bytes = Buffer.from(JSON.stringify(map), "utf8");
   const audit: Record<string, string> = {};

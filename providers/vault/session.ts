@@ -15,6 +15,7 @@ import { LoginToken } from "./token.ts";
 import type { CallInfo, Transport } from "./transport.ts";
 import type { SecretIds } from "./unwrap.ts";
 import { Versions } from "./versions.ts";
+import { Writes } from "./write.ts";
 
 /** Bounds the best-effort token revocation in close(). */
 const REVOKE_TIMEOUT_MS = 5_000;
@@ -29,6 +30,7 @@ export class VaultSession implements Session {
   readonly #secretIds: SecretIds;
   readonly #token: LoginToken;
   readonly #versions: Versions;
+  readonly #writes: Writes;
   /** The re-login in progress, shared by every caller that met the same rejected token. */
   #relogin: { readonly stale: string; readonly done: Promise<void> } | undefined;
 
@@ -54,12 +56,16 @@ export class VaultSession implements Session {
       grant,
     );
     this.#versions = new Versions(client, this.#mounts, settings.url.origin, ctx);
+    this.#writes = new Writes(client, settings.url.origin);
     this.consumedEnv = consumedVariables(settings.auth);
   }
 
   fetch(ref: Ref, signal: AbortSignal): Promise<Fetched> {
     return this.#withValidToken(
-      () => readSecret(this.#client, this.#mounts, this.#settings.url.origin, ref, signal, this.#ctx),
+      () =>
+        ref.params["write"] === undefined
+          ? readSecret(this.#client, this.#mounts, this.#settings.url.origin, ref, signal, this.#ctx)
+          : this.#writes.fetch(ref, signal, this.#ctx),
       signal,
     );
   }

@@ -3,6 +3,7 @@
 import type { CommonOptions } from "../cli.ts";
 import type { WatchOptions } from "../watch/options.ts";
 import type { CommandContext } from "./context.ts";
+import { refuseUnwatchable } from "../watch/unwatchable.ts";
 import {
   audit,
   closingSessionsOnFailure,
@@ -35,6 +36,7 @@ export async function render(
     allowEmpty: command.allowEmpty,
   });
   const { plan } = declared;
+  if (command.watch !== undefined) refuseUnwatchable(plan);
   const templates = plan.templates ?? [];
   const dir = openSecretsDir(ctx, [...plan.targets, ...templates], {
     dir: command.out,

@@ -5,6 +5,7 @@ import { appEnvironment } from "../exec/app-environment.ts";
 import { startCommand } from "../exec/start.ts";
 import { withAccountHome } from "../output/env.ts";
 import type { CommandContext } from "./context.ts";
+import { refuseUnwatchable } from "../watch/unwatchable.ts";
 import {
   audit,
   closingSessionsOnFailure,
@@ -32,6 +33,7 @@ export async function run(
     allowEmpty: false,
   });
   const { plan, loaded } = declared;
+  if (options.watch !== undefined) refuseUnwatchable(plan);
   const templates = plan.templates ?? [];
   const dir = openSecretsDir(ctx, [...plan.targets.filter((t) => t.output.kind === "file"), ...templates], {
     dir: options.secretsDir,

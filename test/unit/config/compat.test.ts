@@ -90,6 +90,19 @@ const FORMS: [string, string, string, boolean?][] = [
   ["vault-env", "vault:secret/data/app#a/b", "ref+vault://secret/data/app?api_path=true#a/b"],
   ["vault-env", "vault:secret/data/app#/x~y", "ref+vault://secret/data/app?api_path=true#/~1x~0y"],
   ["vault-env", "vault:secret/data/app#k?q", "ref+vault://secret/data/app?api_path=true#k?q"],
+  // >>vault: writes the body (a JSON object, {} when absent) and takes KEY of the answer.
+  ["vault-env", ">>vault:pki/issue/web#certificate", "ref+vault://pki/issue/web?write=%7B%7D#certificate"],
+  [
+    "vault-env",
+    '>>vault:pki/issue/web#private_key#{ "common_name": "web.internal", "ttl": "1h" }',
+    "ref+vault://pki/issue/web?write=%7B%22common_name%22%3A%22web.internal%22%2C%22ttl%22%3A%221h%22%7D#private_key",
+  ],
+  // The body is everything after the second # (it may hold # and &).
+  [
+    "vault-env",
+    '>>vault:pki/issue/web#certificate#{"alt_names":"a#b&c"}',
+    "ref+vault://pki/issue/web?write=%7B%22alt_names%22%3A%22a%23b%26c%22%7D#certificate",
+  ],
 ];
 
 /** [tool, value, what the message says]: the tool claims the value, and secretwrap refuses it (78). */
@@ -126,7 +139,15 @@ const REFUSED: [string, string, RegExp][] = [
   ["vault-env", "vault:secret/data/app?x#k", /path/],
   ["vault-env", "vault:secret/data/app#k#latest", /positive whole number/],
   ["vault-env", "vault:secret/data/app#${.user}:${.pass}", /template/],
-  ["vault-env", '>>vault:pki/issue/web#certificate#{"common_name":"a"}', /writes to Vault/],
+  ["vault-env", ">>vault:pki/issue/web", /no #KEY/],
+  ["vault-env", ">>vault:pki/issue/web#", /#KEY is empty/],
+  ["vault-env", ">>vault:#certificate", /path is empty/],
+  ["vault-env", ">>vault:pki/issue/web#${.certificate}", /template/],
+  ["vault-env", '>>vault:pki/issue/web#certificate#{"common_name":"zqsecret"', /not a JSON object/],
+  ["vault-env", '>>vault:pki/issue/web#certificate#["zqsecret"]', /not a JSON object/],
+  ["vault-env", ">>vault:pki/issue/web#certificate#zqsecret", /not a JSON object/],
+  ["vault-env", ">>vault:pki/issue/web#certificate#null", /not a JSON object/],
+  ["vault-env", ">>vault:pki/issue/web#certificate#", /not a JSON object/],
   ["vault-env", "postgres://u:${vault:secret/data/db#password}@db", /interpolation/],
   ["vault-env", "vault:v1:8SDd3WHDOjf7mq69CyCqYjBXAiQQAVZRkFM13ok481zoCmHnSeDX9vyf7w==", /Transit/],
   ["vault-env", "vault:login", /login token/],
@@ -474,5 +495,68 @@ describe("secrets-init's JSON object secrets", () => {
     if (sm === undefined || "error" in sm) throw new Error("sm:// must read");
     expect(peerValueProblem(sm.origin, undefined, bytes('{"a":"b"}'))).toBeUndefined();
     expect(peerValueProblem(undefined, undefined, bytes('{"a":"b"}'))).toBeUndefined();
+  });
+});
+
+describe("vault-env >>vault: write bodies", () => {
+  const json = fc.dictionary(
+    fc.string({ maxLength: 8 }),
+    fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.constant(null)),
+    { maxKeys: 4 },
+  );
+
+  it("any JSON object body: the reference parses, carries the body's value in ?write, and spacing does not matter", () => {
+    fc.assert(
+      fc.property(json, fc.constantFrom(0, 2), (body, indent) => {
+        const value = `>>vault:pki/issue/web#certificate#${JSON.stringify(body, null, indent)}`;
+        const read = readPeerForm("CERT", value, ["vault-env"], "environment");
+        expect(read).toBeDefined();
+        if (read === undefined || "error" in read) throw new Error("refused");
+        const ref = parseRef(read.ref);
+        expect(ref.locator).toBe("pki/issue/web");
+        expect(ref.field).toBe("certificate");
+        expect(JSON.parse(ref.params["write"] ?? "")).toEqual(body);
+        // Same body, other spacing: the same reference, hence one shared write (fetchKey).
+        const compact = readPeerForm("K", `>>vault:pki/issue/web#k#${JSON.stringify(body)}`, ["vault-env"], "e");
+        expect(compact !== undefined && "ref" in compact && parseRef(compact.ref).params).toEqual(ref.params);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("a body that is not one JSON object: 78, and nothing of it in the message or hint", () => {
+    const notObject = fc.oneof(
+      fc.string({ maxLength: 20 }),
+      json.map((o) => JSON.stringify(o).slice(0, -1)),
+      fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }).map((a) => JSON.stringify(a)),
+      fc.jsonValue().filter((v) => v === null || typeof v !== "object" || Array.isArray(v)).map((v) => JSON.stringify(v)),
+    );
+    fc.assert(
+      fc.property(notObject, fc.stringMatching(/^[0-9]{6}$/), (text, digits) => {
+        const secret = `zq${digits}`;
+        const body = text.length === 0 ? secret : `${text}${secret}`;
+        let isObject = false;
+        try {
+          const v: unknown = JSON.parse(body);
+          isObject = v !== null && typeof v === "object" && !Array.isArray(v);
+        } catch {
+          isObject = false;
+        }
+        fc.pre(!isObject);
+        const read = readPeerForm("CERT", `>>vault:pki/issue/web#certificate#${body}`, ["vault-env"], "a.env:2");
+        expect(read !== undefined && "error" in read).toBe(true);
+        const error = (read as { error: SecretwrapError }).error;
+        expect(error.exitCode).toBe(78);
+        expect(`${error.message} ${error.hint}`).not.toContain(secret);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("a hand-written ?write must be a JSON object, and not with ?version", () => {
+    expect(() => parseRef("ref+vault://pki/issue/web?write=%5B%5D#certificate")).toThrow(/JSON object/);
+    expect(() => parseRef("ref+vault://pki/issue/web?write=zq123456#certificate")).toThrow(/JSON object/);
+    expect(() => parseRef("ref+vault://pki/issue/web?write=%7B%7D&version=2#certificate")).toThrow(/version/);
+    expect(parseRef("ref+vault://pki/issue/web?write=%7B%7D#certificate").params["write"]).toBe("{}");
   });
 });
