@@ -9,6 +9,7 @@ import { NODE24, setup, toolchainPath } from "./setup.mjs";
 const BUNDLE_SUITES = [
   "test/providers/vault.test.ts",
   "test/providers/vault-lifecycle.test.ts",
+  "test/providers/vault-write.test.ts",
   "test/providers/awssecrets-versions.test.ts",
   "test/providers/gcpsecrets-versions.test.ts",
   "test/providers/azurekeyvault-versions.test.ts",

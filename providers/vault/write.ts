@@ -84,7 +84,9 @@ export class Writes {
         }
         throw mapped;
       }
-      const why = signal.aborted ? `no answer to the write to ${path} before the attempt ended` : mapped.message;
+      const why = signal.aborted
+        ? `no answer to the write to ${path} before the attempt ended`
+        : mapped.message;
       throw new SecretwrapError("FETCH_FAILED", `${why}; not sent again`, {
         subject: { provider: PROVIDER },
         hint: MAY_HAVE_ACTED,

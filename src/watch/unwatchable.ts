@@ -11,19 +11,27 @@ export function refuseUnwatchable(plan: Plan): void {
   for (const target of plan.targets) {
     const why = descriptorOf(target.ref.scheme).locator.unwatchable?.(target.ref.params);
     if (why === undefined) continue;
-    throw new SecretwrapError("CONFIG_INVALID", `${target.name} (${target.source}) cannot be watched: ${why}`, {
-      subject: { secret: target.name, ref: describeRef(target.ref.raw) },
-      hint: "run without --watch (the secret is fetched once, at start), or read the value from a path that does not write",
-    });
+    throw new SecretwrapError(
+      "CONFIG_INVALID",
+      `${target.name} (${target.source}) cannot be watched: ${why}`,
+      {
+        subject: { secret: target.name, ref: describeRef(target.ref.raw) },
+        hint: "run without --watch (the secret is fetched once, at start), or read the value from a path that does not write",
+      },
+    );
   }
   for (const template of plan.templates ?? []) {
     for (const { ref } of template.refs) {
       const why = descriptorOf(ref.scheme).locator.unwatchable?.(ref.params);
       if (why === undefined) continue;
-      throw new SecretwrapError("CONFIG_INVALID", `${template.name} (${template.source}) cannot be watched: ${why}`, {
-        subject: { secret: template.name, ref: describeRef(ref.raw) },
-        hint: "run without --watch (the secret is fetched once, at start), or read the value from a path that does not write",
-      });
+      throw new SecretwrapError(
+        "CONFIG_INVALID",
+        `${template.name} (${template.source}) cannot be watched: ${why}`,
+        {
+          subject: { secret: template.name, ref: describeRef(ref.raw) },
+          hint: "run without --watch (the secret is fetched once, at start), or read the value from a path that does not write",
+        },
+      );
     }
   }
 }

@@ -70,12 +70,25 @@ type Mount =
       readonly versions: Map<string, Kv2Version[]>;
     }
   | {
+      readonly type: "pki";
+      /** Every certificate issued, in order (pki/issue/:role writes that reached the handler). */
+      readonly issued: IssuedCertificate[];
+    }
+  | {
       readonly type: "database";
       /** Credentials per role (tests may set a generator directly; leases then get the defaults). */
       readonly roles: Map<string, () => Record<string, string>>;
       /** Lease TTLs per role (addDatabaseRole). */
       readonly leases: Map<string, Omit<DatabaseRole, "credentials">>;
     };
+
+/** One pki/issue answer's data: what the fake issued, for tests to match delivered values against. */
+export interface IssuedCertificate {
+  readonly serial_number: string;
+  readonly certificate: string;
+  readonly private_key: string;
+  readonly common_name: string;
+}
 
 interface AppRole {
   readonly roleId: string;
@@ -296,6 +309,18 @@ export class FakeVault implements VaultBackend {
   }
 
   /** A database secrets engine at `mount` (kept if it exists); its roles map may be filled directly. */
+  /**
+   * A PKI engine: POST <mount>/issue/<role> {"common_name":…} issues a new certificate at every call
+   * (a write, not idempotent). The returned list is every certificate issued, in order.
+   */
+  mountPki(mount = "pki", namespace = ""): readonly IssuedCertificate[] {
+    const existing = this.ns(namespace).mounts.get(`${mount}/`);
+    if (existing?.type === "pki") return existing.issued;
+    const issued: IssuedCertificate[] = [];
+    this.ns(namespace).mounts.set(`${mount}/`, { type: "pki", issued });
+    return issued;
+  }
+
   mountDatabase(mount = "database", namespace = ""): Map<string, () => Record<string, string>> {
     const existing = this.ns(namespace).mounts.get(`${mount}/`);
     if (existing?.type === "database") return existing.roles;
@@ -452,6 +477,10 @@ export class FakeVault implements VaultBackend {
       if (!allowed(info.policy, target)) return errors(403, PERMISSION_DENIED);
       return this.#write(ns, target, body);
     }
+    if (method === "POST" && findMount(ns, target)?.[1].type === "pki") {
+      if (!allowed(info.policy, target)) return errors(403, PERMISSION_DENIED);
+      return this.#issue(ns, target, body);
+    }
     if (method !== "GET") return errors(405, "unsupported operation");
     if (!allowed(info.policy, target)) return errors(403, PERMISSION_DENIED);
     return this.#read(ns, target, url.searchParams.get("version"), info);
@@ -487,6 +516,42 @@ export class FakeVault implements VaultBackend {
     });
   }
 
+  /** pki/issue/:role: a new serial, certificate and key each time, as Vault's PKI engine answers. */
+  #issue(ns: VaultNamespace, path: string, body: Record<string, unknown>): Reply {
+    const [mountPath, mount] = findMount(ns, path) as [string, Mount];
+    const role = /^issue\/([^/]+)$/.exec(path.slice(mountPath.length))?.[1];
+    if (mount.type !== "pki" || role === undefined) return errors(405, "unsupported operation");
+    const commonName = body["common_name"];
+    if (typeof commonName !== "string" || commonName === "")
+      return errors(
+        400,
+        'the common_name field is required, or must be provided from a CSR with "use_csr_common_name" set to true, unless "require_cn" is set to false',
+      );
+    const serial = (mount.issued.length + 1).toString(16).padStart(2, "0");
+    const serialNumber = `7a:${serial}:${randomBytes(6).toString("hex").match(/../g)?.join(":") ?? ""}`;
+    const pem = (label: string, text: string): string =>
+      `-----BEGIN ${label}-----\n${Buffer.from(text).toString("base64")}\n-----END ${label}-----`;
+    const certificate = pem("CERTIFICATE", `CN=${commonName} serial=${serialNumber}`);
+    const privateKey = pem("RSA PRIVATE KEY", `key-of ${serialNumber} ${randomBytes(16).toString("hex")}`);
+    mount.issued.push({
+      serial_number: serialNumber,
+      certificate,
+      private_key: privateKey,
+      common_name: commonName,
+    });
+    return ok({
+      data: {
+        certificate,
+        issuing_ca: pem("CERTIFICATE", "fake issuing CA"),
+        ca_chain: [pem("CERTIFICATE", "fake issuing CA")],
+        private_key: privateKey,
+        private_key_type: "rsa",
+        serial_number: serialNumber,
+        expiration: Math.floor(Date.now() / 1000) + 3600,
+      },
+    });
+  }
+
   #read(ns: VaultNamespace, path: string, versionParam: string | null, owner: TokenState): Reply {
     const found = findMount(ns, path);
     if (found === undefined) return errors(404, `no handler for route "${path}". route entry not found.`);
@@ -498,6 +563,7 @@ export class FakeVault implements VaultBackend {
       if (creds === undefined || role === undefined) return errors(400, `unknown role: ${role ?? rest}`);
       return this.lifecycle.issueLease(`${mountPath}creds/${role}`, mount.leases.get(role), creds(), owner);
     }
+    if (mount.type === "pki") return errors(405, "unsupported operation");
     if (mount.version === 1) {
       const data = mount.data.get(rest);
       if (data === undefined) return errors(404);

@@ -517,7 +517,12 @@ describe("vault-env >>vault: write bodies", () => {
         expect(ref.field).toBe("certificate");
         expect(JSON.parse(ref.params["write"] ?? "")).toEqual(body);
         // Same body, other spacing: the same reference, hence one shared write (fetchKey).
-        const compact = readPeerForm("K", `>>vault:pki/issue/web#k#${JSON.stringify(body)}`, ["vault-env"], "e");
+        const compact = readPeerForm(
+          "K",
+          `>>vault:pki/issue/web#k#${JSON.stringify(body)}`,
+          ["vault-env"],
+          "e",
+        );
         expect(compact !== undefined && "ref" in compact && parseRef(compact.ref).params).toEqual(ref.params);
       }),
       { numRuns: 200 },
@@ -529,7 +534,10 @@ describe("vault-env >>vault: write bodies", () => {
       fc.string({ maxLength: 20 }),
       json.map((o) => JSON.stringify(o).slice(0, -1)),
       fc.array(fc.string({ maxLength: 6 }), { maxLength: 3 }).map((a) => JSON.stringify(a)),
-      fc.jsonValue().filter((v) => v === null || typeof v !== "object" || Array.isArray(v)).map((v) => JSON.stringify(v)),
+      fc
+        .jsonValue()
+        .filter((v) => v === null || typeof v !== "object" || Array.isArray(v))
+        .map((v) => JSON.stringify(v)),
     );
     fc.assert(
       fc.property(notObject, fc.stringMatching(/^[0-9]{6}$/), (text, digits) => {
@@ -543,7 +551,12 @@ describe("vault-env >>vault: write bodies", () => {
           isObject = false;
         }
         fc.pre(!isObject);
-        const read = readPeerForm("CERT", `>>vault:pki/issue/web#certificate#${body}`, ["vault-env"], "a.env:2");
+        const read = readPeerForm(
+          "CERT",
+          `>>vault:pki/issue/web#certificate#${body}`,
+          ["vault-env"],
+          "a.env:2",
+        );
         expect(read !== undefined && "error" in read).toBe(true);
         const error = (read as { error: SecretwrapError }).error;
         expect(error.exitCode).toBe(78);
