@@ -4,7 +4,7 @@
 // and sends VERSION as ?version=. `>>vault:PATH#KEY[#JSON]` WRITES the JSON body to PATH and takes
 // KEY of the answer (ref+vault://PATH?write=JSON, providers/vault/write.ts); `${vault:…}` inside a longer value is interpolated; `vault:v1:…` is Transit
 // ciphertext; VAULT_TOKEN=vault:login hands vault-env's own token to the app.
-import { parseJson, type PeerForms, type PeerReading } from "../../src/provider-api.ts";
+import type { PeerForms, PeerReading } from "../../src/provider-api.ts";
 import { problem } from "./reading.ts";
 
 const DOCS = "https://bank-vaults.dev/docs/mutating-webhook/";
@@ -46,7 +46,7 @@ export const vaultEnv: PeerForms = {
 /**
  * `>>vault:PATH#KEY[#BODY]`: vault-env splits at the first two #s (the body may hold more), writes BODY
  * (a JSON object; {} when absent) to PATH and takes KEY of the answer. The body goes into the
- * reference as ?write=, compact, so declarations with the same path and body share one write.
+ * reference as ?write=, so declarations with the same path and body share one write (fetchKey).
  */
 function write(text: string): PeerReading {
   const hash = text.indexOf("#");
@@ -67,16 +67,20 @@ function write(text: string): PeerReading {
   return { ref: `ref+vault://${path}?write=${encodeURIComponent(body)}#${field(key)}` };
 }
 
-/** The body as compact JSON text, or undefined when it is not one JSON object. */
+/**
+ * The body as written when it is one JSON object, else undefined. Kept as written (not re-serialized),
+ * as vault-env keys its cache by the text: the same text is the same write. JSON.parse only judges it
+ * (the compat forms are loaded with the core, before src/json.ts could be reached from here).
+ */
 function jsonObject(text: string): string | undefined {
   let value: unknown;
   try {
-    value = parseJson(text);
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
-  return JSON.stringify(value);
+  return text;
 }
 
 function templateKey(key: string): PeerReading | undefined {

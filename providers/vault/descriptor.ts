@@ -1,5 +1,5 @@
 // What the core knows of the vault provider without loading it (src/provider-api.ts).
-import { parseJson, type ProviderDescriptor } from "../../src/provider-api.ts";
+import type { ProviderDescriptor } from "../../src/provider-api.ts";
 import type { Options } from "./options.ts";
 
 const POSITIVE_INT = /^[1-9][0-9]{0,9}$/;
@@ -48,10 +48,14 @@ export const descriptor: ProviderDescriptor<Options> = {
   },
 };
 
-/** The write body as vault-env takes it: a JSON object (Go's json.Unmarshal into a map). */
+/**
+ * The write body as vault-env takes it: a JSON object (Go's json.Unmarshal into a map). JSON.parse
+ * only judges the text here (a descriptor takes no value from src/, which loads it); the provider
+ * reads the body with parseJson when it sends it.
+ */
 function isJsonObject(text: string): boolean {
   try {
-    const value: unknown = parseJson(text);
+    const value: unknown = JSON.parse(text);
     return value !== null && typeof value === "object" && !Array.isArray(value);
   } catch {
     return false;

@@ -12,7 +12,7 @@ import { PROBE, probeStart, readProbe, runCli, type CliResult } from "../helpers
 import { scratchDirs } from "../helpers/scratch.ts";
 import { AwsFake } from "../servers/aws.ts";
 import { FakeGcp } from "../servers/gcp.ts";
-import { FakeVault } from "../servers/vault.ts";
+import { FakeVault, type IssuedCertificate } from "../servers/vault.ts";
 
 const work = mkdtempSync(join(tmpdir(), "secretwrap-e2e-compat-"));
 const scratch = scratchDirs(work);
@@ -23,6 +23,7 @@ let aws: AwsFake;
 let awsKeys: { accessKeyId: string; secretAccessKey: string };
 let token: string;
 let smArn: string;
+let issued: readonly IssuedCertificate[];
 
 const V = {
   kv2: canary("KV2"),
@@ -44,7 +45,8 @@ beforeAll(async () => {
   await vault.putKv("secret", "app", { password: V.kv2 });
   await vault.putKv("kv", "app/config", { api_key: V.kv1 });
   vault.mountDatabase().set("app", () => ({ username: V.pg, password: canary("PGPW") }));
-  token = await vault.createToken(["secret/data/app", "kv/app/*", "database/creds/app"]);
+  issued = vault.mountPki("pki");
+  token = await vault.createToken(["secret/data/app", "kv/app/*", "database/creds/app", "pki/issue/*"]);
   gcp = await FakeGcp.start();
   gcp.addSecret(PROJECT, "db-pass", [V.gcpFirst, V.gcpLatest]);
   gcp.addSecret(PROJECT, "sa-key", [V.gcpFile]);
@@ -185,7 +187,8 @@ describe("--compat berglas,secrets-init,vault-env", () => {
     const planted = canary("LOOKSLIKE");
     const cases = {
       BROKEN_SM: `sm://${planted}`,
-      WRITE: `>>vault:pki/issue/web#certificate#{"common_name":"${planted}"}`,
+      // A body that is not JSON (the closing } is missing).
+      WRITE: `>>vault:pki/issue/web#certificate#{"common_name":"${planted}"`,
       NO_KEY: `vault:secret/data/${planted}`,
       DEST: `sm://${PROJECT}/db-pass?destination=/etc/${planted}`,
       // secrets-init would read the secret named by the text before the = (the one that exists).
@@ -195,7 +198,7 @@ describe("--compat berglas,secrets-init,vault-env", () => {
     expect(r.result.code).toBe(78);
     expect(readProbe(r.out)).toEqual([]);
     for (const name of Object.keys(cases)) expect(r.result.stderr).toContain(name);
-    expect(r.result.stderr).toMatch(/writes to Vault/);
+    expect(r.result.stderr).toMatch(/not a JSON object/);
     expect(r.result.stderr).toMatch(/own secrets directory/);
     expect(r.result.stderr).toMatch(/up to its first =/);
     expect(leaks(r.result, [planted])).toEqual([]);
@@ -240,5 +243,63 @@ describe("secrets-init's SSM form", () => {
       ["check"],
     );
     expect(r.result.stdout).toContain("ref+awsssm://app/flag?region=eu-west-1");
+  });
+});
+
+describe("vault-env's >>vault: write form", () => {
+  const CN = '{"common_name":"web.internal"}';
+  const writes = (): number => vault.count("pki/issue/web", "POST");
+  const issueEnv = {
+    TLS_CERT: `>>vault:pki/issue/web#certificate#${CN}`,
+    TLS_KEY: `>>vault:pki/issue/web#private_key#${CN}`,
+    TLS_SERIAL: `>>vault:pki/issue/web#serial_number#${CN}`,
+  };
+
+  it("certificate, private key and serial the app gets come from one issue (one write), nothing of them in the output at debug", async () => {
+    const before = writes();
+    const r = await run(issueEnv, ["--compat", "vault-env", "--log-level", "debug"]);
+    expect(r.result.code, r.result.stderr).toBe(0);
+    expect(writes() - before).toBe(1);
+    const one = issued.at(-1) as IssuedCertificate;
+    const env = probeStart(readProbe(r.out)).env;
+    expect([env?.["TLS_CERT"], env?.["TLS_KEY"], env?.["TLS_SERIAL"]]).toEqual([
+      one.certificate,
+      one.private_key,
+      one.serial_number,
+    ]);
+    expect(leaks(r.result, [one.private_key, one.certificate, one.private_key.split("\n")[1] ?? ""])).toEqual(
+      [],
+    );
+  });
+
+  it("check issues too (it is 'would run succeed'); --watch is refused with 78 before any request", async () => {
+    const before = writes();
+    const check = await run(issueEnv, ["--compat", "vault-env"], ["check"]);
+    expect(check.result.code, check.result.stderr).toBe(0);
+    expect(writes() - before).toBe(1);
+    const requests = vault.server.requests.length;
+    const watched = await run(issueEnv, ["--compat", "vault-env", "--watch"]);
+    expect(watched.result.code).toBe(78);
+    expect(watched.result.stderr).toMatch(/cannot be watched/);
+    expect(watched.result.stderr).toContain("TLS_");
+    expect(readProbe(watched.out)).toEqual([]);
+    expect(vault.server.requests.length).toBe(requests);
+  });
+
+  it("a 500 from Vault is not sent again: 69, one request, the app not started", async () => {
+    vault.server.script(
+      (r) => r.path.startsWith("/v1/pki/issue/web"),
+      [{ kind: "reply", reply: { status: 500, body: { errors: ["internal error"] } } }],
+    );
+    const before = writes();
+    try {
+      const r = await run(issueEnv, ["--compat", "vault-env", "--timeout", "5s"]);
+      expect(r.result.code).toBe(69);
+      expect(r.result.stderr).toMatch(/may have reached Vault/);
+      expect(writes() - before).toBe(1);
+      expect(readProbe(r.out)).toEqual([]);
+    } finally {
+      vault.server.clearFaults();
+    }
   });
 });
