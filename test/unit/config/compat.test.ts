@@ -498,6 +498,15 @@ describe("secrets-init's JSON object secrets", () => {
   });
 });
 
+function isJsonObject(text: string): boolean {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === "object" && !Array.isArray(v);
+  } catch {
+    return false;
+  }
+}
+
 describe("vault-env >>vault: write bodies", () => {
   const json = fc.dictionary(
     fc.string({ maxLength: 8 }),
@@ -540,14 +549,7 @@ describe("vault-env >>vault: write bodies", () => {
       fc.property(notObject, fc.stringMatching(/^[0-9]{6}$/), (text, digits) => {
         const secret = `zq${digits}`;
         const body = text.length === 0 ? secret : `${text}${secret}`;
-        let isObject = false;
-        try {
-          const v: unknown = JSON.parse(body);
-          isObject = v !== null && typeof v === "object" && !Array.isArray(v);
-        } catch {
-          isObject = false;
-        }
-        fc.pre(!isObject);
+        fc.pre(!isJsonObject(body));
         const read = readPeerForm(
           "CERT",
           `>>vault:pki/issue/web#certificate#${body}`,
