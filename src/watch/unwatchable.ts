@@ -1,5 +1,5 @@
 // --watch keeps secrets fresh by fetching them again. A reference whose fetch changes something (a
-// Vault write that issues a certificate) would issue a new one at every check, so such a reference is
+// write that issues a certificate) would issue a new one at every check, so such a reference is
 // refused up front, before any login: the provider's grammar says which (LocatorGrammar.unwatchable).
 import { SecretwrapError } from "../errors.ts";
 import type { Plan } from "../plan.ts";
