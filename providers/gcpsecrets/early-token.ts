@@ -63,6 +63,19 @@ class TokenRefused extends Error {
 }
 
 /**
+ * A failure below HTTP, carrying the request's URL where gaxios's error carries it (config.url): a
+ * reset names no host itself, and every network failure's message names the host it was talking to.
+ */
+class EarlyRequestFailed extends Error {
+  readonly config: { readonly url: string };
+  constructor(cause: unknown, url: URL) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "EarlyRequestFailed";
+    this.config = { url: url.href };
+  }
+}
+
+/**
  * The early answer: a token; a failure to throw (TokenRefused, or Node's error for a failure below
  * HTTP); or undefined, when the SDK is to ask itself.
  */
@@ -115,7 +128,7 @@ export function startEarlyToken(
         expiryDate: asked + expiresIn * 1000,
       };
     },
-    (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+    (error: unknown) => new EarlyRequestFailed(error, url),
   );
   return { answer: read, sent };
 }
