@@ -80,6 +80,8 @@ export interface SecretwrapErrorOptions {
   /** Server-requested wait before the next attempt (Retry-After). */
   readonly retryAfterMs?: number;
   readonly exitCode?: number;
+  /** What this failure means for the command, when the command's usual words would be wrong. */
+  readonly consequence?: string;
 }
 
 export class SecretwrapError extends Error {
@@ -88,6 +90,7 @@ export class SecretwrapError extends Error {
   readonly subject: ErrorSubject;
   readonly transient: boolean;
   readonly retryAfterMs: number | undefined;
+  readonly consequence: string | undefined;
   readonly #exitCode: number | undefined;
 
   constructor(code: ErrorCode, message: string, options: SecretwrapErrorOptions = {}) {
@@ -98,6 +101,7 @@ export class SecretwrapError extends Error {
     this.subject = options.subject ?? {};
     this.transient = options.transient ?? false;
     this.retryAfterMs = options.retryAfterMs;
+    this.consequence = options.consequence;
     this.#exitCode = options.exitCode;
   }
 
@@ -114,6 +118,7 @@ export class SecretwrapError extends Error {
       transient: this.transient,
       ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }),
       ...(this.#exitCode === undefined ? {} : { exitCode: this.#exitCode }),
+      ...(this.consequence === undefined ? {} : { consequence: this.consequence }),
     });
   }
 }

@@ -131,6 +131,7 @@ export function printCheck(
 /** What did not happen, said for the command that failed: only `run` starts a command. */
 export function consequenceOf(kind: string | undefined, error: SecretwrapError): string {
   if (error.code === "USAGE") return "see --help";
+  if (error.consequence !== undefined) return error.consequence;
   switch (kind) {
     case "run":
       return "the command was not started";

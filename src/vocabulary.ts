@@ -29,10 +29,10 @@ export const VOCABULARY_WORDS =
   "development device did died different digits dir directly directory dirstack " +
   "disablechallengeresourceverification disabled disk dist dns do doc docker dockerenv docs document " +
   "does doitintl done dotenv double drop dropped drops dualstack due duration durationms dyld dynamic " +
-  "e eacces each eagain earlier early ec2 econnreset ecs ee eexist eisdir either eks elf eloop else " +
-  "emitted empty emulators enable enabled encoded end ended endpoint endpoints ends engines enoent " +
-  "enospc enotdir entirely entra entries entry env envfile envfiles environ environment eperm " +
-  "epochrealtime epochseconds eq err error errorcode errors esac escape escapes etc etxtbsy euid " +
+  "e eacces each eagain earlier early earlyrequestfailed ec2 econnreset ecs ee eexist eisdir either " +
+  "eks elf eloop else emitted empty emulators enable enabled encoded end ended endpoint endpoints ends " +
+  "engines enoent enospc enotdir entirely entra entries entry env envfile envfiles environ environment " +
+  "eperm epochrealtime epochseconds eq err error errorcode errors esac escape escapes etc etxtbsy euid " +
   "europe evaluate even events every exactly example examples exceeded excessive exec executable " +
   "execute execve exist existing exists exit exitcode exited exiting exits exp expand expanded " +
   "expected expiration expired expiredtoken expiredtokenexception expires expiry explicit export " +

@@ -76,8 +76,15 @@ export async function declare(input: DeclareInput): Promise<Declared> {
     throw new SecretwrapError(
       "CONFIG_INVALID",
       `nothing is declared: ${input.command} has no secret to ${what}`,
-      // export has no --allow-empty: printing nothing is never what a job wants.
-      { hint: input.command === "export" ? DECLARE_SECRETS_HINT : NOTHING_DECLARED_HINT },
+      {
+        // export has no --allow-empty: printing nothing is never what a job wants.
+        hint: input.command === "export" ? DECLARE_SECRETS_HINT : NOTHING_DECLARED_HINT,
+        // check's usual verdict ("`run` would not start the command") is wrong here: run with nothing
+        // declared is a plain exec wrapper.
+        ...(input.command === "check"
+          ? { consequence: "`run` would start the command with no secrets" }
+          : {}),
+      },
     );
   }
   return { loaded, plan };

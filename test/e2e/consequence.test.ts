@@ -1,7 +1,7 @@
 // Smaller thing of issue 13: a failed get/check/render does not say "the command was not started"
 // (they start no command); each says what did not happen for it.
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll } from "vitest";
@@ -23,5 +23,15 @@ describe("R13-small: every command says what did not happen", () => {
     expect(r.code, r.stderr).toBe(69);
     expect(r.stderr).toContain(`; ${consequence} code=SECRET_NOT_FOUND`);
     if (kind !== "run") expect(r.stderr).not.toContain("the command was not started");
+  });
+
+  it("R13-small: check with nothing declared says what run would really do, and run does it", async () => {
+    const marker = join(work, "started");
+    const check = await runCli(["check"], { env: {} });
+    expect(check.code, check.stderr).toBe(78);
+    expect(check.stderr).toContain("; `run` would start the command with no secrets code=CONFIG_INVALID");
+    const run = await runCli(["run", "--", "touch", marker], { env: {} });
+    expect(run.code, run.stderr).toBe(0);
+    expect(existsSync(marker)).toBe(true);
   });
 });
