@@ -82,6 +82,11 @@ export async function runWatched(input: RunWatchInput, ctx: CommandContext): Pro
     },
     log,
     deliver: async (change, values, delivered) => {
+      const { action, warning } = actionFor(input.watch.onChange, change);
+      // A restart must be able to start the new app before the old one is stopped or a file swapped:
+      // an environment over the kernel's exec limits (or a command gone meanwhile) would otherwise
+      // leave no app at all. Thrown here, the watch keeps the whole old set and tries again.
+      if (action.kind === "restart") commandPath(input.command, envFor(values, delivered), owner);
       if (change.files) {
         const fileTargets = delivered.targets.filter((t) => t.output.kind === "file");
         paths = writeFiles(ctx, dir, fileTargets, values, {
@@ -91,7 +96,6 @@ export async function runWatched(input: RunWatchInput, ctx: CommandContext): Pro
           ...(delivered.templates === undefined ? {} : { templates: delivered.templates }),
         });
       }
-      const { action, warning } = actionFor(input.watch.onChange, change);
       if (warning !== undefined) log.warn(warning);
       // Without a restart the app keeps the env values it started with.
       const keptEnv = delivered.targets

@@ -486,6 +486,50 @@ describe("--on-change policies for a file change", () => {
   });
 });
 
+describe("a restart the kernel would refuse", () => {
+  it("a rotation whose environment is over the exec limits keeps the running app and the whole old set, and tries again; a later usable rotation restarts it", async () => {
+    const dir = scratch();
+    // 60 values of 120,000 bytes: 7.2 MB of environment, over the kernel's limit for any stack size
+    // (a quarter of the stack, at most 6 MB), while each value alone is under secretwrap's 128 KiB.
+    const names = Array.from({ length: 60 }, (_, i) => `BIG${i}`);
+    const sources = names.map((name) => join(dir, name));
+    const write = (tag: number, size: number): string[] =>
+      sources.map((source) => {
+        const v = value(tag, "BIG");
+        writeFileSync(source, v.padEnd(size, "x"));
+        return v;
+      });
+    write(1, 0);
+    const env = Object.fromEntries(names.map((name, i) => [name, `ref+file://${sources[i]}`]));
+    const run = startWatched(
+      dir,
+      ["run", "--watch", "--refresh-interval", "500ms"],
+      { ...env, PROBE_ENV: "BIG0" },
+      ["--term-exit", "0"],
+    );
+    const [first] = await run.waitFor("start");
+    await run.waitFor("ready");
+    write(2, 120_000);
+    await waitUntil(
+      () => `the refused delivery: ${run.stderr()}`,
+      () => /could not deliver the new secrets: .*the app keeps what it has/.test(run.stderr()),
+      30_000,
+    );
+    // Still the first app, never stopped: no second start, no stop signal.
+    expect(run.of("start")).toHaveLength(1);
+    expect(run.of("signal")).toEqual([]);
+    write(3, 0);
+    const starts = await run.waitFor("start", 2, 30_000);
+    expect(starts[1]?.env?.["BIG0"]?.tag).toBe("v3");
+    expect(starts[1]?.previous).toEqual({ pid: first?.pid, alive: false });
+    await run.waitFor("ready", 2);
+    run.kill("SIGTERM");
+    const result = await run.result;
+    expect(result.code, result.stderr).toBe(0);
+    expect(scanForCanaries(planted, { texts: { stderr: result.stderr, stdout: result.stdout } })).toEqual([]);
+  });
+});
+
 describe("render --watch --out DIR (the sidecar)", () => {
   it("--on-change exec:CMD runs CMD once per real change; DIR keeps its paths; TERM ends it with 0", async () => {
     const dir = scratch();
