@@ -1,30 +1,23 @@
-// Batching: version-less requests for one region that arrive together go out as BatchGetSecretValue
-// calls (20 ids each); per-secret failures inside the 200 are mapped one by one.
+// Batching: version-less requests for one region that arrive together (kit/turn-batch.ts) go out as
+// BatchGetSecretValue calls (20 ids each); per-secret failures inside the 200 are mapped one by one.
 import type { BatchGetSecretValueCommandOutput, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { SecretwrapError } from "../../src/provider-api.ts";
-import { allAborted } from "../kit/turn-batch.ts";
+import { SecretwrapError } from "../../src/provider-api.ts";
+import { type BatchAnswer, TurnBatcher } from "../kit/turn-batch.ts";
 import { mapSdkError } from "./errors.ts";
 import { getSingle, type Sdk, type SecretValue } from "./read.ts";
 
 /** BatchGetSecretValue takes at most 20 ids in SecretIdList. */
 export const BATCH_LIMIT = 20;
 
-interface Waiter {
-  readonly id: string;
-  readonly signal: AbortSignal;
-  readonly resolve: (value: SecretValue) => void;
-  readonly reject: (error: SecretwrapError) => void;
-}
-
 /**
- * Collects the version-less requests for one region that arrive in the same turn of the event loop
- * (the core starts up to --concurrency fetches at once) and sends them as BatchGetSecretValue calls;
- * a lone request goes out as GetSecretValue.
+ * The version-less requests for one region made in the same turn of the event loop (the core starts
+ * up to --concurrency fetches at once), sent as BatchGetSecretValue calls; a lone one goes out as
+ * GetSecretValue.
  */
 export class RegionBatcher {
   readonly #client: SecretsManagerClient;
   readonly #sdk: Sdk;
-  #queue: Waiter[] = [];
+  readonly #batcher: TurnBatcher<SecretValue>;
   /** The identity may call GetSecretValue but not BatchGetSecretValue: stop trying to batch. */
   #batchDenied = false;
 
@@ -35,67 +28,59 @@ export class RegionBatcher {
     this.#client = client;
     this.#sdk = sdk;
     this.#endpoint = endpoint;
+    this.#batcher = new TurnBatcher(BATCH_LIMIT, (ids, signal) => this.#send(ids, signal));
   }
 
   get(id: string, signal: AbortSignal): Promise<SecretValue> {
-    return new Promise((resolve, reject) => {
-      if (this.#queue.length === 0) setImmediate(() => void this.#flush());
-      this.#queue.push({ id, signal, resolve, reject });
-    });
+    return this.#batcher.get(id, signal);
   }
 
-  async #flush(): Promise<void> {
-    const waiters = this.#queue.filter((w) => !w.signal.aborted);
-    this.#queue = [];
-    if (waiters.length === 1 || this.#batchDenied) {
-      await Promise.all(waiters.map((w) => this.#single(w)));
-      return;
-    }
-    const chunks: Waiter[][] = [];
-    for (let i = 0; i < waiters.length; i += BATCH_LIMIT) chunks.push(waiters.slice(i, i + BATCH_LIMIT));
-    await Promise.all(chunks.map((chunk) => this.#batch(chunk)));
-  }
-
-  async #batch(chunk: Waiter[]): Promise<void> {
-    const ids = [...new Set(chunk.map((w) => w.id))];
+  async #send(ids: readonly string[], signal: AbortSignal): Promise<BatchAnswer<SecretValue>> {
+    if (ids.length === 1 || this.#batchDenied) return this.#singles(ids, signal);
     let output: BatchGetSecretValueCommandOutput;
     try {
-      output = await this.#client.send(new this.#sdk.BatchGetSecretValueCommand({ SecretIdList: ids }), {
-        abortSignal: allAborted(chunk.map((w) => w.signal)),
+      output = await this.#client.send(new this.#sdk.BatchGetSecretValueCommand({ SecretIdList: [...ids] }), {
+        abortSignal: signal,
       });
     } catch (error) {
       const failure = mapSdkError(error, "BatchGetSecretValue", "AWS Secrets Manager", this.#endpoint);
       if (failure.code === "ACCESS_DENIED") {
         // Many policies grant only GetSecretValue; each secret then goes out on its own.
         this.#batchDenied = true;
-        await Promise.all(chunk.map((w) => this.#single(w)));
-        return;
+        return this.#singles(ids, signal);
       }
-      for (const w of chunk) w.reject(mapSdkError(error, w.id, "AWS Secrets Manager", this.#endpoint));
-      return;
+      return new Map(ids.map((id) => [id, mapSdkError(error, id, "AWS Secrets Manager", this.#endpoint)]));
     }
     const values = output.SecretValues ?? [];
     const errors = output.Errors ?? [];
-    for (const w of chunk) {
-      const value = values.find((v) => v.Name === w.id || v.ARN === w.id);
-      if (value !== undefined) {
-        w.resolve(value);
-        continue;
-      }
-      const failure = errors.find((e) => e.SecretId === w.id);
-      if (failure !== undefined) {
-        w.reject(mapSdkError({ name: failure.ErrorCode ?? "UnknownError" }, w.id, "AWS Secrets Manager"));
-        continue;
-      }
+    const answer = new Map<string, SecretValue | SecretwrapError>();
+    const unlisted: string[] = [];
+    for (const id of ids) {
+      const value = values.find((v) => v.Name === id || v.ARN === id);
+      const failure = errors.find((e) => e.SecretId === id);
+      if (value !== undefined) answer.set(id, value);
+      else if (failure !== undefined)
+        answer.set(id, mapSdkError({ name: failure.ErrorCode ?? "UnknownError" }, id, "AWS Secrets Manager"));
       // Neither listed (e.g. a partial ARN the answer spells out in full): ask for it alone.
-      void this.#single(w);
+      else unlisted.push(id);
     }
+    for (const [id, outcome] of await this.#singles(unlisted, signal)) answer.set(id, outcome);
+    return answer;
   }
 
-  #single(w: Waiter): Promise<void> {
-    return getSingle(this.#client, this.#sdk, { SecretId: w.id }, w.signal, w.id, this.#endpoint).then(
-      w.resolve,
-      w.reject,
+  /** GetSecretValue for each id, concurrently; getSingle fails only with a SecretwrapError. */
+  async #singles(ids: readonly string[], signal: AbortSignal): Promise<BatchAnswer<SecretValue>> {
+    const outcomes = await Promise.all(
+      ids.map((id) =>
+        getSingle(this.#client, this.#sdk, { SecretId: id }, signal, id, this.#endpoint).then(
+          (value): SecretValue | SecretwrapError => value,
+          (error: unknown) => {
+            if (error instanceof SecretwrapError) return error;
+            throw error;
+          },
+        ),
+      ),
     );
+    return new Map(ids.map((id, i) => [id, outcomes[i] as SecretValue | SecretwrapError]));
   }
 }

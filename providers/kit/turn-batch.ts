@@ -73,7 +73,7 @@ export class TurnBatcher<Value> {
 }
 
 /** A signal that fires once every participant of a shared call has given up. */
-export function allAborted(signals: readonly AbortSignal[]): AbortSignal {
+function allAborted(signals: readonly AbortSignal[]): AbortSignal {
   const controller = new AbortController();
   let remaining = signals.length;
   for (const signal of signals) {
