@@ -37,18 +37,15 @@ const SSM_PROVIDER: AwsProvider = {
     const sdk = await loadSdk();
     return profileRegion((config) => new sdk.SSMClient(config), profile);
   },
+  // The SDK loads during the login, after an early STS exchange has left (kit/aws/login.ts).
+  preload: () => void loadSdk().catch(() => undefined),
 };
 
 const REGION_HINT = "add ?region=<region> to the reference, set AWS_REGION, or set providers.awsssm.region";
 
 /** `options` passed the block's schema (options.ts) in the core. */
-export async function connect(
-  options: AwsOptions,
-  ctx: ProviderContext,
-  signal: AbortSignal,
-): Promise<Session> {
-  const sdk = await loadSdk();
-  return connectAws(SSM_PROVIDER, options, ctx, signal, (login) => Promise.resolve(open(sdk, login)));
+export function connect(options: AwsOptions, ctx: ProviderContext, signal: AbortSignal): Promise<Session> {
+  return connectAws(SSM_PROVIDER, options, ctx, signal, async (login) => open(await loadSdk(), login));
 }
 
 function open(sdk: Sdk, login: AwsLogin): Session {

@@ -169,4 +169,37 @@ describe("the login leaves before the SDK is loaded", () => {
       await fake.close();
     }
   });
+
+  it("awsssm, web identity: the fake sees the STS exchange while the SSM client is held back", async () => {
+    const fake = await AwsFake.start();
+    try {
+      await fake.putParameter("eu-west-1", "/early/db", "v");
+      const tokenFile = join(work, "web-token-ssm");
+      writeFileSync(tokenFile, "eyJearlyssm");
+      fake.webIdentity = { roleArn: "arn:aws:iam::123456789012:role/app", token: "eyJearlyssm" };
+      const run = await runHeld(
+        fake.server,
+        (r) => r.body.includes("Action=AssumeRoleWithWebIdentity"),
+        // The client's own shape ids, in its chunk only.
+        "com.amazonaws.ssm#",
+        {
+          AWS_CONFIG_FILE: join(work, "no-config"),
+          AWS_SHARED_CREDENTIALS_FILE: join(work, "no-credentials"),
+          AWS_EC2_METADATA_DISABLED: "true",
+          AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile,
+          AWS_ROLE_ARN: fake.webIdentity.roleArn,
+          AWS_REGION: "eu-west-1",
+          AWS_ENDPOINT_URL_SSM: fake.url,
+          AWS_ENDPOINT_URL_STS: fake.url,
+          DB: "ref+awsssm://early/db",
+        },
+      );
+      expect(run.stderr).toContain("hold-sdk: holding");
+      expect(run.loginBeforeSdk, run.stderr).toBe(true);
+      expect(run.code, run.stderr).toBe(0);
+      expect(fake.stsCalls()).toHaveLength(1);
+    } finally {
+      await fake.close();
+    }
+  });
 });
